@@ -1,0 +1,33 @@
+// Hex and base64 (standard alphabet, with padding) encodings of byte strings.
+//
+// Decoders return InvalidArgument naming `what` when the text is not a valid encoding.
+// Thread-safe: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace vaxledger {
+
+using Bytes = std::basic_string<uint8_t>;
+using ByteView = std::basic_string_view<uint8_t>;
+
+inline ByteView AsBytes(std::string_view s) {
+  return ByteView(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
+inline std::string_view AsChars(ByteView b) {
+  return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
+// Lower-case hex.
+std::string HexEncode(ByteView bytes);
+Result<Bytes> HexDecode(std::string_view text, std::string_view what = "hex");
+
+std::string Base64Encode(ByteView bytes);
+Result<Bytes> Base64Decode(std::string_view text, std::string_view what = "base64");
+
+}  // namespace vaxledger

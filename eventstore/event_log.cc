@@ -1,0 +1,407 @@
+#include "eventstore/event_log.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include "eventstore/internal/worker_pool.h"
+#include "eventstore/leaf.h"
+
+namespace vaxledger::eventstore {
+namespace {
+
+int64_t SystemClockMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// One caller's batch waiting for the writer. Leaves are built (and validated) by the caller.
+struct Pending {
+  const AppendBatch* batch = nullptr;
+  std::vector<Bytes> leaves;
+  std::promise<Result<AppendResult>> done;
+};
+
+}  // namespace
+
+struct EventLog::State {
+  State(std::unique_ptr<LogStorage> s, NoteSigner k, EventLogOptions o)
+      : storage(std::move(s)), signer(std::move(k)), options(std::move(o)),
+        pool(options.signing_threads) {
+    if (!options.clock_us) options.clock_us = SystemClockMicros;
+  }
+
+  std::unique_ptr<LogStorage> storage;
+  const NoteSigner signer;
+  EventLogOptions options;
+  internal::WorkerPool pool;  // used by the writer thread only
+
+  // The queue between callers and the writer.
+  std::mutex queue_mu;
+  std::condition_variable queue_cv;
+  std::deque<Pending*> queue;
+  size_t queued_events = 0;
+  bool stopping = false;
+
+  // The committed head; subscriptions wait on head_cv.
+  mutable std::mutex head_mu;
+  std::condition_variable head_cv;
+  LogHead head;
+
+  // Writer-thread state.
+  Status failed;  // not OK after a failed commit: the log refuses appends
+  std::thread writer;
+
+  void WriterLoop();
+  void CommitGroup(std::vector<Pending*>& group);
+  // Decides one pending batch against storage plus what this group already holds. On success
+  // appends its records to `commit` and its results to `out`.
+  Status Decide(Pending& p, CommitBatch& commit, std::vector<Hash>& hashes,
+                std::unordered_map<std::string, std::optional<uint64_t>>& versions,
+                std::map<EventId, AppendedEvent>& group_ids, LogHead& tip, AppendResult& out);
+  Result<std::optional<uint64_t>> CurrentVersion(
+      const std::string& stream, std::unordered_map<std::string, std::optional<uint64_t>>& versions);
+  Result<std::vector<RecordedEvent>> Load(const std::vector<StoredRecord>& records);
+};
+
+EventLog::EventLog(std::unique_ptr<State> state) : state_(std::move(state)) {
+  state_->writer = std::thread([s = state_.get()] { s->WriterLoop(); });
+}
+
+EventLog::~EventLog() {
+  {
+    std::lock_guard lock(state_->queue_mu);
+    state_->stopping = true;
+  }
+  state_->queue_cv.notify_all();
+  state_->writer.join();
+}
+
+Result<std::unique_ptr<EventLog>> EventLog::Open(std::unique_ptr<LogStorage> storage,
+                                                 NoteSigner signer, EventLogOptions options) {
+  auto state = std::make_unique<State>(std::move(storage), std::move(signer), std::move(options));
+  VX_ASSIGN_OR_RETURN(Position size, state->storage->RecordCount());
+  state->head.size = size;
+  if (size > 0) {
+    VX_ASSIGN_OR_RETURN(auto last, state->storage->ReadRecords(size - 1, 1, /*forward=*/true));
+    if (last.size() != 1) return DataLoss("log head record " + std::to_string(size - 1) + " is missing");
+    VX_ASSIGN_OR_RETURN(LeafHeader header, ReadLeafHeader(last[0].leaf));
+    if (header.position != size - 1) {
+      return DataLoss("log head record " + std::to_string(size - 1) + " names position " +
+                      std::to_string(header.position));
+    }
+    state->head.last_leaf_hash = LeafHash(last[0].leaf);
+    state->head.last_recorded_at_us = header.recorded_at_us;
+  }
+  return std::unique_ptr<EventLog>(new EventLog(std::move(state)));
+}
+
+Result<AppendResult> EventLog::Append(const AppendBatch& batch) {
+  const auto& opt = state_->options;
+  if (batch.events.empty()) {
+    return InvalidArgument("events: a batch needs at least one event", "events");
+  }
+  if (batch.events.size() > opt.max_batch_events) {
+    return InvalidArgument("events: " + std::to_string(batch.events.size()) +
+                               " events, over the limit of " + std::to_string(opt.max_batch_events),
+                           "events");
+  }
+  Pending pending;
+  pending.batch = &batch;
+  pending.leaves.reserve(batch.events.size());
+  std::set<EventId> ids;
+  for (size_t i = 0; i < batch.events.size(); ++i) {
+    const std::string where = "events[" + std::to_string(i) + "]";
+    auto leaf = BuildLeaf(batch.events[i], opt.max_leaf_bytes);
+    if (!leaf.ok()) {
+      Status s = leaf.status();
+      return Status(s.code(), where + "." + s.message(), where + "." + s.field());
+    }
+    if (!ids.insert(batch.events[i].event_id).second) {
+      return InvalidArgument(where + ".event_id: appears twice in the batch", where + ".event_id");
+    }
+    pending.leaves.push_back(std::move(leaf).value());
+  }
+  std::set<std::string_view> expected_streams;
+  for (const auto& e : batch.expectations) {
+    VX_RETURN_IF_ERROR(ValidateStreamName(e.stream, "expectations.stream"));
+    if (!expected_streams.insert(e.stream).second) {
+      return InvalidArgument("expectations: stream " + e.stream + " has two expectations",
+                             "expectations");
+    }
+  }
+
+  auto future = pending.done.get_future();
+  {
+    std::lock_guard lock(state_->queue_mu);
+    if (state_->stopping) return Unavailable("event log: shutting down");
+    if (state_->queued_events + batch.events.size() > opt.max_queued_events) {
+      return ResourceExhausted("event log: " + std::to_string(state_->queued_events) +
+                               " events already queued for commit");
+    }
+    state_->queued_events += batch.events.size();
+    state_->queue.push_back(&pending);
+  }
+  state_->queue_cv.notify_one();
+  return future.get();
+}
+
+void EventLog::State::WriterLoop() {
+  std::vector<Pending*> group;
+  while (true) {
+    group.clear();
+    {
+      std::unique_lock lock(queue_mu);
+      queue_cv.wait(lock, [&] { return stopping || !queue.empty(); });
+      if (queue.empty()) return;  // stopping, and every queued append is done
+      size_t events = 0;
+      while (!queue.empty()) {
+        size_t n = queue.front()->batch->events.size();
+        if (!group.empty() && events + n > options.max_group_events) break;
+        events += n;
+        group.push_back(queue.front());
+        queue.pop_front();
+      }
+      queued_events -= events;
+    }
+    CommitGroup(group);
+  }
+}
+
+Result<std::optional<uint64_t>> EventLog::State::CurrentVersion(
+    const std::string& stream, std::unordered_map<std::string, std::optional<uint64_t>>& versions) {
+  auto it = versions.find(stream);
+  if (it != versions.end()) return it->second;
+  VX_ASSIGN_OR_RETURN(auto v, storage->StreamHeadVersion(stream));
+  versions.emplace(stream, v);
+  return v;
+}
+
+Status EventLog::State::Decide(Pending& p, CommitBatch& commit, std::vector<Hash>& hashes,
+                               std::unordered_map<std::string, std::optional<uint64_t>>& versions,
+                               std::map<EventId, AppendedEvent>& group_ids, LogHead& tip,
+                               AppendResult& out) {
+  const auto& events = p.batch->events;
+  // 1. Idempotency: a batch whose event ids are all stored is answered from the log.
+  std::vector<std::optional<AppendedEvent>> found(events.size());
+  size_t found_count = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const EventId& id = events[i].event_id;
+    if (auto g = group_ids.find(id); g != group_ids.end()) {
+      found[i] = g->second;
+    } else {
+      VX_ASSIGN_OR_RETURN(auto pos, storage->FindEventId(id));
+      if (pos) {
+        VX_ASSIGN_OR_RETURN(auto recs, storage->ReadRecords(*pos, 1, true));
+        if (recs.size() != 1) return DataLoss("event id index names missing position " + std::to_string(*pos));
+        VX_ASSIGN_OR_RETURN(LeafHeader h, ReadLeafHeader(recs[0].leaf));
+        found[i] = AppendedEvent{*pos, h.stream_version};
+      }
+    }
+    if (found[i]) ++found_count;
+  }
+  if (found_count == events.size()) {
+    out.already_stored = true;
+    for (auto& f : found) out.events.push_back(*f);
+    return Status::Ok();
+  }
+  if (found_count > 0) {
+    for (size_t i = 0; i < events.size(); ++i) {
+      if (found[i]) {
+        const std::string where = "events[" + std::to_string(i) + "].event_id";
+        return InvalidArgument(where + ": " + events[i].event_id.ToString() +
+                                   " is already stored at position " +
+                                   std::to_string(found[i]->position) +
+                                   " while other events of the batch are new; a retry must resend "
+                                   "the whole original batch",
+                               where);
+      }
+    }
+  }
+  // 2. Expected versions, against storage and the earlier batches of this group.
+  for (const auto& e : p.batch->expectations) {
+    VX_ASSIGN_OR_RETURN(auto current, CurrentVersion(e.stream, versions));
+    if (!e.expected.Matches(current)) {
+      return Aborted("stream " + e.stream + ": expected " + e.expected.ToString() + ", actual " +
+                     (current ? "version " + std::to_string(*current) : std::string("no stream")));
+    }
+  }
+  // 3. Versions for each event (all lookups before any change, so a failure changes nothing).
+  std::vector<uint64_t> event_versions(events.size());
+  std::unordered_map<std::string, std::optional<uint64_t>> local;
+  for (size_t i = 0; i < events.size(); ++i) {
+    auto it = local.find(events[i].stream);
+    if (it == local.end()) {
+      VX_ASSIGN_OR_RETURN(auto current, CurrentVersion(events[i].stream, versions));
+      it = local.emplace(events[i].stream, current).first;
+    }
+    uint64_t v = it->second ? *it->second + 1 : 0;
+    it->second = v;
+    event_versions[i] = v;
+  }
+  // 4. Stamp, hash and queue the records.
+  for (size_t i = 0; i < events.size(); ++i) {
+    Bytes& leaf = p.leaves[i];
+    const Position pos = tip.size;
+    tip.last_recorded_at_us = std::max(tip.last_recorded_at_us, options.clock_us());
+    StampLeaf(leaf, pos, event_versions[i], tip.last_recorded_at_us, tip.last_leaf_hash);
+    tip.last_leaf_hash = LeafHash(leaf);
+    tip.size = pos + 1;
+    hashes.push_back(tip.last_leaf_hash);
+    commit.stream_entries.push_back({events[i].stream, event_versions[i], pos});
+    commit.event_ids.emplace_back(events[i].event_id, pos);
+    AppendedEvent appended{pos, event_versions[i]};
+    group_ids.emplace(events[i].event_id, appended);
+    out.events.push_back(appended);
+    StoredRecord rec;
+    rec.position = pos;
+    rec.key_id = signer.key_id();
+    rec.leaf = std::move(leaf);
+    commit.records.push_back(std::move(rec));
+  }
+  for (auto& [stream, v] : local) versions[stream] = v;
+  return Status::Ok();
+}
+
+void EventLog::State::CommitGroup(std::vector<Pending*>& group) {
+  std::vector<Result<AppendResult>> results;
+  results.reserve(group.size());
+  CommitBatch commit;
+  std::vector<Hash> hashes;
+  std::unordered_map<std::string, std::optional<uint64_t>> versions;
+  std::map<EventId, AppendedEvent> group_ids;
+  LogHead tip;
+  {
+    std::lock_guard lock(head_mu);
+    tip = head;
+  }
+  for (Pending* p : group) {
+    if (!failed.ok()) {
+      results.emplace_back(failed);
+      continue;
+    }
+    AppendResult out;
+    Status s = Decide(*p, commit, hashes, versions, group_ids, tip, out);
+    if (s.ok()) {
+      results.emplace_back(std::move(out));
+    } else {
+      results.emplace_back(s);
+    }
+  }
+  if (!commit.records.empty()) {
+    pool.ParallelFor(commit.records.size(), [&](size_t i) {
+      commit.records[i].signature = signer.key().Sign(EventSignedMessage(hashes[i]));
+    });
+    Status s = storage->Commit(commit);
+    if (s.ok()) {
+      {
+        std::lock_guard lock(head_mu);
+        head = tip;
+      }
+      head_cv.notify_all();
+    } else {
+      failed = Unavailable("event log stopped after a failed commit (" + s.ToString() +
+                           "); restart to recover — a retry with the same event ids is safe");
+      // Every batch of this group that was to be written fails with it; so does a retry in this
+      // group that was answered from the failed batches.
+      for (auto& r : results) {
+        if (r.ok()) r = Result<AppendResult>(failed);
+      }
+    }
+  }
+  for (size_t i = 0; i < group.size(); ++i) group[i]->done.set_value(std::move(results[i]));
+}
+
+LogHead EventLog::Head() const {
+  std::lock_guard lock(state_->head_mu);
+  return state_->head;
+}
+
+Result<std::vector<RecordedEvent>> EventLog::State::Load(const std::vector<StoredRecord>& records) {
+  std::vector<RecordedEvent> out;
+  out.reserve(records.size());
+  for (const auto& r : records) {
+    auto decoded = DecodeLeaf(r.leaf);
+    if (!decoded.ok()) {
+      return DataLoss("position " + std::to_string(r.position) + ": " + decoded.status().message());
+    }
+    decoded->key_id = r.key_id;
+    decoded->signature = r.signature;
+    out.push_back(std::move(decoded).value());
+  }
+  return out;
+}
+
+Result<std::vector<RecordedEvent>> EventLog::Read(Position from, size_t max, bool forward) {
+  const Position size = Head().size;
+  if (size == 0) return std::vector<RecordedEvent>();
+  if (forward) {
+    if (from >= size) return std::vector<RecordedEvent>();
+    max = std::min<uint64_t>(max, size - from);
+  } else {
+    from = std::min<Position>(from, size - 1);
+  }
+  VX_ASSIGN_OR_RETURN(auto records, state_->storage->ReadRecords(from, max, forward));
+  return state_->Load(records);
+}
+
+Result<std::vector<RecordedEvent>> EventLog::ReadStream(std::string_view stream,
+                                                        uint64_t from_version, size_t max,
+                                                        bool forward) {
+  VX_RETURN_IF_ERROR(ValidateStreamName(stream));
+  const Position size = Head().size;
+  VX_ASSIGN_OR_RETURN(auto positions,
+                      state_->storage->ReadStreamPositions(stream, from_version, max, forward));
+  std::vector<StoredRecord> records;
+  for (Position p : positions) {
+    if (p >= size) continue;  // committed to storage a moment ago, not yet acknowledged
+    VX_ASSIGN_OR_RETURN(auto one, state_->storage->ReadRecords(p, 1, true));
+    if (one.size() != 1) return DataLoss("stream index names missing position " + std::to_string(p));
+    records.push_back(std::move(one[0]));
+  }
+  return state_->Load(records);
+}
+
+Result<std::optional<uint64_t>> EventLog::StreamVersion(std::string_view stream) {
+  VX_RETURN_IF_ERROR(ValidateStreamName(stream));
+  return state_->storage->StreamHeadVersion(stream);
+}
+
+std::unique_ptr<Subscription> EventLog::Subscribe(Position from) {
+  return std::unique_ptr<Subscription>(new Subscription(this, from));
+}
+
+const NoteSigner& EventLog::signer() const { return state_->signer; }
+LogStorage& EventLog::storage() { return *state_->storage; }
+
+Subscription::~Subscription() = default;
+
+void Subscription::Cancel() {
+  {
+    std::lock_guard lock(log_->state_->head_mu);
+    cancelled_ = true;
+  }
+  log_->state_->head_cv.notify_all();
+}
+
+Result<std::vector<RecordedEvent>> Subscription::Next(size_t max,
+                                                      std::chrono::milliseconds timeout) {
+  auto& s = *log_->state_;
+  {
+    std::unique_lock lock(s.head_mu);
+    s.head_cv.wait_for(lock, timeout, [&] { return cancelled_ || s.head.size > cursor_; });
+    if (cancelled_ || s.head.size <= cursor_) return std::vector<RecordedEvent>();
+  }
+  VX_ASSIGN_OR_RETURN(auto events, log_->Read(cursor_, max, /*forward=*/true));
+  if (!events.empty()) cursor_ = events.back().position + 1;
+  return events;
+}
+
+}  // namespace vaxledger::eventstore

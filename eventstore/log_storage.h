@@ -1,0 +1,94 @@
+// LogStorage: where the event log keeps its records and indexes. The seam between the log's
+// logic (EventLog: sequencing, signing, group commit) and a storage engine. Two
+// implementations: RocksDB (rocksdb_storage.h) and memory (memory_storage.h); tests run one
+// conformance suite against both.
+//
+// A record is one event as stored: its leaf, and the signature and key id next to it.
+// docs/storage.md writes down the RocksDB form.
+//
+// Thread-safety: implementations are thread-safe. EventLog calls Commit from one thread only;
+// reads may come from any thread at any time.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/crypto.h"
+#include "core/note_key.h"
+#include "core/status.h"
+#include "eventstore/event.h"
+
+namespace vaxledger::eventstore {
+
+struct StoredRecord {
+  Position position = 0;
+  KeyId key_id{};
+  Signature signature{};
+  Bytes leaf;
+};
+
+struct StreamEntry {
+  std::string stream;
+  uint64_t version = 0;
+  Position position = 0;
+};
+
+// Everything one commit adds. Records are at consecutive positions starting at the storage's
+// current RecordCount().
+struct CommitBatch {
+  std::vector<StoredRecord> records;
+  std::vector<StreamEntry> stream_entries;                 // one per record
+  std::vector<std::pair<EventId, Position>> event_ids;     // one per record
+};
+
+class LogStorage {
+ public:
+  virtual ~LogStorage() = default;
+
+  // Writes the whole batch atomically; when it returns OK the batch is durable (if the storage
+  // was opened durable). On error nothing of the batch is visible, but the storage may refuse
+  // further commits (RocksDB enters a read-only error state after a failed sync).
+  virtual Status Commit(const CommitBatch& batch) = 0;
+
+  // The number of records = the next position.
+  virtual Result<Position> RecordCount() = 0;
+
+  // Up to `max` records starting at `from`, going up (forward) or down. Stops early at a missing
+  // position (for forward reads of a damaged store, the caller sees the gap). DataLoss when a
+  // stored value cannot be parsed as a record.
+  virtual Result<std::vector<StoredRecord>> ReadRecords(Position from, size_t max,
+                                                        bool forward) = 0;
+
+  // Like ReadRecords forward, but returns every stored record in [from, from+max) whatever gaps
+  // there are, so that a verifier can name a missing position. Never fails on a bad value: such a
+  // record comes back with an empty leaf and `malformed` set to its position.
+  struct RawScan {
+    std::vector<StoredRecord> records;
+    std::vector<Position> malformed;
+  };
+  virtual Result<RawScan> ScanRecords(Position from, size_t max) = 0;
+
+  virtual Result<std::optional<Position>> FindEventId(const EventId& id) = 0;
+
+  // The version of the stream's last event, or nullopt when the stream has none.
+  virtual Result<std::optional<uint64_t>> StreamHeadVersion(std::string_view stream) = 0;
+
+  // Positions of the stream's events from `from_version`, up to `max`, going up or down.
+  virtual Result<std::vector<Position>> ReadStreamPositions(std::string_view stream,
+                                                            uint64_t from_version, size_t max,
+                                                            bool forward) = 0;
+};
+
+// Record value (docs/storage.md):  format:u8 (=1) || key_id[4] || signature[64] || leaf
+inline constexpr uint8_t kRecordFormat = 1;
+inline constexpr size_t kRecordHeaderSize = 1 + 4 + 64;
+static_assert(kRecordHeaderSize == 69);
+
+Bytes EncodeRecordValue(const StoredRecord& record);
+// DataLoss when `value` is too short or has an unknown format byte.
+Status DecodeRecordValue(ByteView value, StoredRecord* record);
+
+}  // namespace vaxledger::eventstore

@@ -1,0 +1,45 @@
+// Verifies a stored log from position 0: every record present, every leaf well formed and at its
+// own position, each leaf's prev_leaf_hash equal to the leaf hash before it, recorded times
+// non-decreasing, and every signature valid under a known key.
+//
+// The work is spread over a pool of threads (signature checks dominate); the storage is read in
+// chunks by the calling thread.
+//
+// Thread-safety: VerifyLog may run while the log is being appended to; it verifies the records
+// present when each chunk is read, up to the record count it saw at the start.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/note_key.h"
+#include "core/status.h"
+#include "eventstore/log_storage.h"
+
+namespace vaxledger::eventstore {
+
+struct VerifyOptions {
+  // Threads, counting the caller; 0 = one per core. Default 0.
+  size_t threads = 0;
+  // Records per unit of work. Default 2048.
+  size_t chunk_records = 2048;
+  // Called now and then with (records verified, records in all); may be empty.
+  std::function<void(Position, Position)> progress;
+};
+
+struct VerifyReport {
+  Position verified = 0;                  // records that verified, from 0
+  Position size = 0;                      // records in the log when verification started
+  std::optional<Position> first_failure;  // the first position that does not verify
+  std::string reason;                     // why it does not
+  bool ok() const { return !first_failure.has_value(); }
+};
+
+// Returns a report; a Status error only when the storage itself cannot be read.
+Result<VerifyReport> VerifyLog(LogStorage& storage, const std::vector<NoteVerifierKey>& keys,
+                               const VerifyOptions& options = {});
+
+}  // namespace vaxledger::eventstore

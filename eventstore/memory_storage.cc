@@ -1,0 +1,104 @@
+#include "eventstore/memory_storage.h"
+
+#include <map>
+#include <mutex>
+
+namespace vaxledger::eventstore {
+
+struct MemoryStorage::State {
+  std::mutex mu;
+  std::vector<StoredRecord> records;  // index = position
+  std::map<EventId, Position> event_ids;
+  std::map<std::string, std::vector<Position>, std::less<>> streams;  // index = version
+  int fail_commits = 0;
+};
+
+MemoryStorage::MemoryStorage() : state_(std::make_unique<State>()) {}
+MemoryStorage::~MemoryStorage() = default;
+
+void MemoryStorage::FailNextCommits(int count) {
+  std::lock_guard lock(state_->mu);
+  state_->fail_commits = count;
+}
+
+Status MemoryStorage::Commit(const CommitBatch& batch) {
+  std::lock_guard lock(state_->mu);
+  if (state_->fail_commits > 0) {
+    --state_->fail_commits;
+    return Unavailable("memory storage: injected commit failure");
+  }
+  for (size_t i = 0; i < batch.records.size(); ++i) {
+    if (batch.records[i].position != state_->records.size() + i) {
+      return Internal("memory storage: commit does not continue the log");
+    }
+  }
+  for (const auto& e : batch.stream_entries) {
+    auto& versions = state_->streams[e.stream];
+    if (e.version != versions.size()) return Internal("memory storage: stream version gap");
+    versions.push_back(e.position);
+  }
+  for (const auto& [id, pos] : batch.event_ids) state_->event_ids.emplace(id, pos);
+  for (const auto& r : batch.records) state_->records.push_back(r);
+  return Status::Ok();
+}
+
+Result<Position> MemoryStorage::RecordCount() {
+  std::lock_guard lock(state_->mu);
+  return Position{state_->records.size()};
+}
+
+Result<std::vector<StoredRecord>> MemoryStorage::ReadRecords(Position from, size_t max,
+                                                             bool forward) {
+  std::lock_guard lock(state_->mu);
+  std::vector<StoredRecord> out;
+  const auto& recs = state_->records;
+  if (forward) {
+    for (Position p = from; p < recs.size() && out.size() < max; ++p) out.push_back(recs[p]);
+  } else if (!recs.empty()) {
+    for (Position p = std::min<Position>(from, recs.size() - 1); out.size() < max; --p) {
+      out.push_back(recs[p]);
+      if (p == 0) break;
+    }
+  }
+  return out;
+}
+
+Result<LogStorage::RawScan> MemoryStorage::ScanRecords(Position from, size_t max) {
+  VX_ASSIGN_OR_RETURN(auto records, ReadRecords(from, max, /*forward=*/true));
+  return RawScan{std::move(records), {}};
+}
+
+Result<std::optional<Position>> MemoryStorage::FindEventId(const EventId& id) {
+  std::lock_guard lock(state_->mu);
+  auto it = state_->event_ids.find(id);
+  if (it == state_->event_ids.end()) return std::optional<Position>();
+  return std::optional<Position>(it->second);
+}
+
+Result<std::optional<uint64_t>> MemoryStorage::StreamHeadVersion(std::string_view stream) {
+  std::lock_guard lock(state_->mu);
+  auto it = state_->streams.find(stream);
+  if (it == state_->streams.end()) return std::optional<uint64_t>();
+  return std::optional<uint64_t>(it->second.size() - 1);
+}
+
+Result<std::vector<Position>> MemoryStorage::ReadStreamPositions(std::string_view stream,
+                                                                 uint64_t from_version, size_t max,
+                                                                 bool forward) {
+  std::lock_guard lock(state_->mu);
+  std::vector<Position> out;
+  auto it = state_->streams.find(stream);
+  if (it == state_->streams.end()) return out;
+  const auto& v = it->second;
+  if (forward) {
+    for (uint64_t i = from_version; i < v.size() && out.size() < max; ++i) out.push_back(v[i]);
+  } else if (!v.empty()) {
+    for (uint64_t i = std::min<uint64_t>(from_version, v.size() - 1); out.size() < max; --i) {
+      out.push_back(v[i]);
+      if (i == 0) break;
+    }
+  }
+  return out;
+}
+
+}  // namespace vaxledger::eventstore

@@ -1,0 +1,34 @@
+// An in-memory LogStorage: for tests (it runs the same conformance suite as RocksDB) and for
+// fault injection (FailNextCommits). Nothing survives the object.
+// Thread-safe.
+#pragma once
+
+#include <memory>
+
+#include "eventstore/log_storage.h"
+
+namespace vaxledger::eventstore {
+
+class MemoryStorage : public LogStorage {
+ public:
+  MemoryStorage();
+  ~MemoryStorage() override;
+
+  // The next `count` commits fail with Unavailable and change nothing.
+  void FailNextCommits(int count);
+
+  Status Commit(const CommitBatch& batch) override;
+  Result<Position> RecordCount() override;
+  Result<std::vector<StoredRecord>> ReadRecords(Position from, size_t max, bool forward) override;
+  Result<RawScan> ScanRecords(Position from, size_t max) override;
+  Result<std::optional<Position>> FindEventId(const EventId& id) override;
+  Result<std::optional<uint64_t>> StreamHeadVersion(std::string_view stream) override;
+  Result<std::vector<Position>> ReadStreamPositions(std::string_view stream, uint64_t from_version,
+                                                    size_t max, bool forward) override;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace vaxledger::eventstore

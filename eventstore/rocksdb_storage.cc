@@ -1,0 +1,264 @@
+#include "eventstore/rocksdb_storage.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/write_batch.h>
+
+#include <cstring>
+#include <filesystem>
+
+namespace vaxledger::eventstore {
+namespace {
+
+// Column families (docs/storage.md).
+constexpr const char* kMetaCf = "default";
+constexpr const char* kLogCf = "log";
+constexpr const char* kStreamsCf = "streams";
+constexpr const char* kEventIdsCf = "event_ids";
+constexpr std::string_view kFormatKey = "format";
+constexpr std::string_view kFormatValue = "vaxledger-log-1";
+
+// The one place RocksDB errors become our Status.
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::Ok();
+  std::string msg = std::string(what) + ": " + s.ToString();
+  if (s.IsCorruption()) return DataLoss(msg);
+  if (s.IsNotFound()) return NotFound(msg);
+  if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain() || s.IsIOError()) return Unavailable(msg);
+  if (s.IsNotSupported() || s.IsInvalidArgument()) return FailedPrecondition(msg);
+  return Internal(msg);
+}
+
+void PutBigEndian64(std::string* out, uint64_t v) {
+  for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+uint64_t GetBigEndian64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+std::string PositionKey(Position p) {
+  std::string k;
+  PutBigEndian64(&k, p);
+  return k;
+}
+
+// stream || 0x00 || version:u64be. Stream names never contain 0x00, so a stream's keys are
+// contiguous and sort by version.
+std::string StreamKey(std::string_view stream, uint64_t version) {
+  std::string k(stream);
+  k.push_back('\0');
+  PutBigEndian64(&k, version);
+  return k;
+}
+
+ByteView SliceBytes(const rocksdb::Slice& s) {
+  return ByteView(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
+
+class RocksDbStorage : public LogStorage {
+ public:
+  RocksDbStorage(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> cfs,
+                 RocksDbStorageOptions options)
+      : db_(std::move(db)), cfs_(std::move(cfs)), options_(options) {}
+
+  ~RocksDbStorage() override {
+    for (auto* cf : cfs_) {
+      // Closing a handle only fails for the default family, which is not ours to destroy.
+      IgnoreError(FromRocks(db_->DestroyColumnFamilyHandle(cf), "close column family"));
+    }
+    IgnoreError(FromRocks(db_->Close(), "close"));  // nothing left to do with a close error
+  }
+
+  rocksdb::ColumnFamilyHandle* meta() const { return cfs_[0]; }
+  rocksdb::ColumnFamilyHandle* log() const { return cfs_[1]; }
+  rocksdb::ColumnFamilyHandle* streams() const { return cfs_[2]; }
+  rocksdb::ColumnFamilyHandle* ids() const { return cfs_[3]; }
+
+  Status CheckFormat(bool created) {
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta(), kFormatKey, &value);
+    if (s.IsNotFound() && created && !options_.read_only) {
+      rocksdb::WriteOptions wo;
+      wo.sync = true;
+      return FromRocks(db_->Put(wo, meta(), kFormatKey, kFormatValue), "write format");
+    }
+    VX_RETURN_IF_ERROR(FromRocks(s, "read format"));
+    if (value != kFormatValue) {
+      return DataLoss("database format is '" + value + "', expected '" +
+                      std::string(kFormatValue) + "'");
+    }
+    return Status::Ok();
+  }
+
+  Status Commit(const CommitBatch& batch) override {
+    rocksdb::WriteBatch wb;
+    for (const auto& r : batch.records) {
+      Bytes value = EncodeRecordValue(r);
+      VX_RETURN_IF_ERROR(FromRocks(wb.Put(log(), PositionKey(r.position), AsChars(value)), "batch"));
+    }
+    for (const auto& e : batch.stream_entries) {
+      VX_RETURN_IF_ERROR(FromRocks(
+          wb.Put(streams(), StreamKey(e.stream, e.version), PositionKey(e.position)), "batch"));
+    }
+    for (const auto& [id, pos] : batch.event_ids) {
+      rocksdb::Slice key(reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size());
+      VX_RETURN_IF_ERROR(FromRocks(wb.Put(ids(), key, PositionKey(pos)), "batch"));
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.sync;
+    return FromRocks(db_->Write(wo, &wb), "commit");
+  }
+
+  Result<Position> RecordCount() override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log()));
+    it->SeekToLast();
+    VX_RETURN_IF_ERROR(FromRocks(it->status(), "read log head"));
+    if (!it->Valid()) return Position{0};
+    if (it->key().size() != 8) return DataLoss("log key is not 8 bytes");
+    return GetBigEndian64(it->key().data()) + 1;
+  }
+
+  Result<std::vector<StoredRecord>> ReadRecords(Position from, size_t max, bool forward) override {
+    std::vector<StoredRecord> out;
+    if (max == 0) return out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log()));
+    std::string start = PositionKey(from);
+    if (forward) {
+      it->Seek(start);
+    } else {
+      it->SeekForPrev(start);
+    }
+    Position expected = from;
+    while (it->Valid() && out.size() < max) {
+      if (it->key().size() != 8) return DataLoss("log key is not 8 bytes");
+      Position p = GetBigEndian64(it->key().data());
+      if (!forward && out.empty()) expected = p;  // a backward read starts at the head
+      if (p != expected) break;                   // a gap: stop, the caller sees fewer
+      StoredRecord r;
+      r.position = p;
+      Status s = DecodeRecordValue(SliceBytes(it->value()), &r);
+      if (!s.ok()) return DataLoss("position " + std::to_string(p) + ": " + s.message());
+      out.push_back(std::move(r));
+      if (forward) {
+        ++expected;
+        it->Next();
+      } else {
+        if (p == 0) break;
+        --expected;
+        it->Prev();
+      }
+    }
+    VX_RETURN_IF_ERROR(FromRocks(it->status(), "read log"));
+    return out;
+  }
+
+  Result<RawScan> ScanRecords(Position from, size_t max) override {
+    RawScan scan;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log()));
+    std::string end = PositionKey(from + max);
+    for (it->Seek(PositionKey(from)); it->Valid() && it->key().compare(end) < 0; it->Next()) {
+      StoredRecord r;
+      if (it->key().size() != 8) {
+        scan.malformed.push_back(from + scan.records.size());
+        continue;
+      }
+      r.position = GetBigEndian64(it->key().data());
+      if (!DecodeRecordValue(SliceBytes(it->value()), &r).ok()) {
+        scan.malformed.push_back(r.position);
+        r.leaf.clear();
+      }
+      scan.records.push_back(std::move(r));
+    }
+    VX_RETURN_IF_ERROR(FromRocks(it->status(), "scan log"));
+    return scan;
+  }
+
+  Result<std::optional<Position>> FindEventId(const EventId& id) override {
+    std::string value;
+    rocksdb::Slice key(reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size());
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), ids(), key, &value);
+    if (s.IsNotFound()) return std::optional<Position>();
+    VX_RETURN_IF_ERROR(FromRocks(s, "read event id"));
+    if (value.size() != 8) return DataLoss("event id index value is not 8 bytes");
+    return std::optional<Position>(GetBigEndian64(value.data()));
+  }
+
+  Result<std::optional<uint64_t>> StreamHeadVersion(std::string_view stream) override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams()));
+    it->SeekForPrev(StreamKey(stream, UINT64_MAX));
+    VX_RETURN_IF_ERROR(FromRocks(it->status(), "read stream head"));
+    if (!it->Valid()) return std::optional<uint64_t>();
+    rocksdb::Slice k = it->key();
+    if (k.size() != stream.size() + 9 || std::memcmp(k.data(), stream.data(), stream.size()) != 0 ||
+        k[stream.size()] != '\0') {
+      return std::optional<uint64_t>();
+    }
+    return std::optional<uint64_t>(GetBigEndian64(k.data() + stream.size() + 1));
+  }
+
+  Result<std::vector<Position>> ReadStreamPositions(std::string_view stream, uint64_t from_version,
+                                                    size_t max, bool forward) override {
+    std::vector<Position> out;
+    if (max == 0) return out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams()));
+    std::string start = StreamKey(stream, from_version);
+    std::string prefix = StreamKey(stream, 0).substr(0, stream.size() + 1);
+    if (forward) {
+      it->Seek(start);
+    } else {
+      it->SeekForPrev(start);
+    }
+    for (; it->Valid() && out.size() < max; forward ? it->Next() : it->Prev()) {
+      if (!it->key().starts_with(prefix) || it->key().size() != prefix.size() + 8) break;
+      if (it->value().size() != 8) return DataLoss("stream index value is not 8 bytes");
+      out.push_back(GetBigEndian64(it->value().data()));
+    }
+    VX_RETURN_IF_ERROR(FromRocks(it->status(), "read stream"));
+    return out;
+  }
+
+ private:
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs_;
+  RocksDbStorageOptions options_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<LogStorage>> OpenRocksDbStorage(const std::string& path,
+                                                       RocksDbStorageOptions options) {
+  std::error_code ec;
+  bool exists = std::filesystem::exists(std::filesystem::path(path) / "CURRENT", ec);
+  if (!exists && (!options.create_if_missing || options.read_only)) {
+    return FailedPrecondition("no event log database at " + path);
+  }
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = options.create_if_missing;
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  db_options.paranoid_checks = true;
+  db_options.max_background_jobs = 2;
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.write_buffer_size = 64 << 20;
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const char* name : {kMetaCf, kLogCf, kStreamsCf, kEventIdsCf}) {
+    descriptors.emplace_back(name, cf_options);
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      options.read_only
+          ? rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &handles, &raw)
+          : rocksdb::DB::Open(db_options, path, descriptors, &handles, &raw);
+  VX_RETURN_IF_ERROR(FromRocks(s, "open " + path));
+  auto storage = std::make_unique<RocksDbStorage>(std::unique_ptr<rocksdb::DB>(raw),
+                                                  std::move(handles), options);
+  VX_RETURN_IF_ERROR(storage->CheckFormat(/*created=*/!exists));
+  return std::unique_ptr<LogStorage>(std::move(storage));
+}
+
+}  // namespace vaxledger::eventstore

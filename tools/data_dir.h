@@ -1,0 +1,30 @@
+// The layout of a registry data directory, and opening the event log in it.
+//
+//   DIR/registry.key   the registry's signing key (eventstore/registry_key.h), mode 0600
+//   DIR/log/           the RocksDB database of the event log (docs/storage.md)
+//
+// Thread-safety: functions; the returned log is thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "eventstore/event_log.h"
+
+namespace vaxledger::tools {
+
+std::string KeyPath(const std::string& dir);
+std::string LogPath(const std::string& dir);
+
+// Creates DIR (if needed), the registry key named `origin`, and the log with its first event,
+// `registry.initialised`, which records the origin and the verifier key. AlreadyExists when DIR
+// already holds a key or a log.
+Result<std::unique_ptr<eventstore::EventLog>> InitDataDir(const std::string& dir,
+                                                          const std::string& origin);
+
+// Loads the key (refusing a missing or too-open one) and opens the log for appending.
+Result<std::unique_ptr<eventstore::EventLog>> OpenDataDir(const std::string& dir,
+                                                          eventstore::EventLogOptions options = {});
+
+}  // namespace vaxledger::tools
