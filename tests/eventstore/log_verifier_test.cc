@@ -1,0 +1,218 @@
+#include "eventstore/log_verifier.h"
+
+#include <rocksdb/db.h>
+
+#include <catch2/catch.hpp>
+
+#include "eventstore/event_log.h"
+#include "eventstore/memory_storage.h"
+#include "eventstore/rocksdb_storage.h"
+#include "tests/eventstore/test_util.h"
+
+namespace vaxledger::eventstore {
+namespace {
+
+const NoteSigner& Signer() {
+  static const NoteSigner signer("test.example/log", Ed25519Key::Generate());
+  return signer;
+}
+
+// Passes everything through to `inner`, but a scan returns record `position` with one byte of
+// its leaf (offset < leaf size) or signature (offset >= leaf size) flipped.
+class FlippingStorage : public LogStorage {
+ public:
+  FlippingStorage(LogStorage& inner, Position position, size_t offset)
+      : inner_(inner), position_(position), offset_(offset) {}
+  Status Commit(const CommitBatch& b) override { return inner_.Commit(b); }
+  Result<Position> RecordCount() override { return inner_.RecordCount(); }
+  Result<std::vector<StoredRecord>> ReadRecords(Position f, size_t m, bool fw) override {
+    return inner_.ReadRecords(f, m, fw);
+  }
+  Result<RawScan> ScanRecords(Position from, size_t max) override {
+    VX_ASSIGN_OR_RETURN(RawScan scan, inner_.ScanRecords(from, max));
+    for (auto& r : scan.records) {
+      if (r.position != position_) continue;
+      if (offset_ < r.leaf.size()) {
+        r.leaf[offset_] ^= 0x01;
+      } else {
+        r.signature[offset_ - r.leaf.size()] ^= 0x01;
+      }
+    }
+    return scan;
+  }
+  Result<std::optional<Position>> FindEventId(const EventId& id) override {
+    return inner_.FindEventId(id);
+  }
+  Result<std::optional<uint64_t>> StreamHeadVersion(std::string_view s) override {
+    return inner_.StreamHeadVersion(s);
+  }
+  Result<std::vector<Position>> ReadStreamPositions(std::string_view s, uint64_t v, size_t m,
+                                                    bool fw) override {
+    return inner_.ReadStreamPositions(s, v, m, fw);
+  }
+
+ private:
+  LogStorage& inner_;
+  Position position_;
+  size_t offset_;
+};
+
+void AppendEvents(EventLog& log, int n) {
+  for (int i = 0; i < n; i += 10) {
+    AppendBatch b;
+    for (int j = i; j < std::min(n, i + 10); ++j) {
+      b.events.push_back(testing::MakeEvent("s" + std::to_string(j % 7), R"({"n":)" + std::to_string(j) + "}"));
+    }
+    REQUIRE(log.Append(b).ok());
+  }
+}
+
+TEST_CASE("an untouched log verifies, on one thread and on several, across chunk boundaries") {
+  auto log = EventLog::Open(std::make_unique<MemoryStorage>(), Signer());
+  REQUIRE(log.ok());
+  AppendEvents(**log, 1000);
+  for (size_t threads : {1u, 2u, 4u}) {
+    VerifyOptions o;
+    o.threads = threads;
+    o.chunk_records = 64;
+    Position last_progress = 0;
+    o.progress = [&](Position done, Position total) {
+      CHECK(done >= last_progress);
+      CHECK(total == 1000);
+      last_progress = done;
+    };
+    auto report = VerifyLog((*log)->storage(), {Signer().verifier()}, o);
+    REQUIRE(report.ok());
+    CHECK(report->ok());
+    CHECK(report->verified == 1000);
+    CHECK(last_progress == 1000);
+  }
+}
+
+TEST_CASE("flipping any byte of one leaf or its signature fails verify at that position") {
+  auto log = EventLog::Open(std::make_unique<MemoryStorage>(), Signer());
+  REQUIRE(log.ok());
+  AppendEvents(**log, 6);
+  auto records = (*log)->storage().ReadRecords(0, 10, true);
+  REQUIRE(records.ok());
+  for (Position target : {Position{0}, Position{3}, Position{5}}) {
+    const size_t leaf_size = (*records)[target].leaf.size();
+    for (size_t offset = 0; offset < leaf_size + 64; ++offset) {
+      FlippingStorage flipped((*log)->storage(), target, offset);
+      VerifyOptions o;
+      o.chunk_records = 2;  // chunk boundaries fall between positions 1|2 and 3|4
+      auto report = VerifyLog(flipped, {Signer().verifier()}, o);
+      REQUIRE(report.ok());
+      INFO("position " << target << " byte " << offset);
+      REQUIRE(report->first_failure == std::optional<Position>(target));
+      CHECK(report->verified == target);
+    }
+  }
+}
+
+TEST_CASE("a log signed by another key does not verify") {
+  auto log = EventLog::Open(std::make_unique<MemoryStorage>(), Signer());
+  REQUIRE(log.ok());
+  AppendEvents(**log, 3);
+  NoteSigner other("test.example/log", Ed25519Key::Generate());
+  auto report = VerifyLog((*log)->storage(), {other.verifier()});
+  REQUIRE(report.ok());
+  CHECK(report->first_failure == std::optional<Position>(0));
+  CHECK_THAT(report->reason, Catch::Contains("unknown key id"));
+}
+
+// Tampering with the RocksDB files' contents through RocksDB itself, as an attacker with write
+// access to the data directory could.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path) {
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const char* n : {"default", "log", "streams", "event_ids"}) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    rocksdb::DB* raw = nullptr;
+    REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), path, cfs, &handles_, &raw).ok());
+    db_.reset(raw);
+  }
+  ~RawDb() {
+    for (auto* h : handles_) REQUIRE(db_->DestroyColumnFamilyHandle(h).ok());
+  }
+  static std::string Key(Position p) {
+    std::string k(8, '\0');
+    for (int i = 0; i < 8; ++i) k[i] = static_cast<char>(p >> (56 - 8 * i));
+    return k;
+  }
+  std::string Get(Position p) {
+    std::string v;
+    REQUIRE(db_->Get(rocksdb::ReadOptions(), handles_[1], Key(p), &v).ok());
+    return v;
+  }
+  void Put(Position p, const std::string& v) {
+    REQUIRE(db_->Put(rocksdb::WriteOptions(), handles_[1], Key(p), v).ok());
+  }
+  void Delete(Position p) { REQUIRE(db_->Delete(rocksdb::WriteOptions(), handles_[1], Key(p)).ok()); }
+
+ private:
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+Result<VerifyReport> VerifyPath(const std::string& path) {
+  RocksDbStorageOptions o;
+  o.read_only = true;
+  VX_ASSIGN_OR_RETURN(auto storage, OpenRocksDbStorage(path, o));
+  VerifyOptions vo;
+  vo.chunk_records = 16;
+  return VerifyLog(*storage, {Signer().verifier()}, vo);
+}
+
+TEST_CASE("tampering with the stored RocksDB record names the position") {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/db";
+  {
+    RocksDbStorageOptions o;
+    o.create_if_missing = true;
+    auto storage = OpenRocksDbStorage(path, o);
+    REQUIRE(storage.ok());
+    auto log = EventLog::Open(std::move(storage).value(), Signer());
+    REQUIRE(log.ok());
+    AppendEvents(**log, 100);
+  }
+  REQUIRE(VerifyPath(path)->ok());
+
+  Position tampered = 0;
+  std::string reason;
+  SECTION("a byte of a leaf") {
+    RawDb db(path);
+    tampered = 40;
+    std::string v = db.Get(tampered);
+    v[kRecordHeaderSize + 30] ^= 0x20;
+    db.Put(tampered, v);
+  }
+  SECTION("a byte of a signature, in the first record of a chunk") {
+    RawDb db(path);
+    tampered = 16;
+    std::string v = db.Get(tampered);
+    v[1 + 4 + 10] ^= 0x01;
+    db.Put(tampered, v);
+    reason = "signature does not verify";
+  }
+  SECTION("a record deleted") {
+    RawDb db(path);
+    tampered = 77;
+    db.Delete(tampered);
+    reason = "record is missing";
+  }
+  SECTION("a record cut short") {
+    RawDb db(path);
+    tampered = 5;
+    db.Put(tampered, db.Get(tampered).substr(0, 10));
+    reason = "malformed";
+  }
+  auto report = VerifyPath(path);
+  REQUIRE(report.ok());
+  CHECK(report->first_failure == std::optional<Position>(tampered));
+  CHECK(report->verified == tampered);
+  CHECK_THAT(report->reason, Catch::Contains(reason));
+}
+
+}  // namespace
+}  // namespace vaxledger::eventstore
