@@ -29,7 +29,19 @@ struct Pending {
   std::promise<Result<AppendResult>> done;
 };
 
+// Streams whose last version the writer keeps in memory before it starts over.
+constexpr size_t kMaxCachedStreams = 1 << 20;
+
 }  // namespace
+
+// A decided, signed group on its way to storage.
+struct CommitJob {
+  uint64_t seq = 0;
+  std::vector<Pending*> group;
+  std::vector<Result<AppendResult>> results;  // one per pending
+  CommitBatch commit;
+  LogHead tip;  // the head once this job is committed
+};
 
 struct EventLog::State {
   State(std::unique_ptr<LogStorage> s, NoteSigner k, EventLogOptions o)
@@ -43,36 +55,53 @@ struct EventLog::State {
   EventLogOptions options;
   internal::WorkerPool pool;  // used by the writer thread only
 
-  // The queue between callers and the writer.
+  // Callers -> writer.
   std::mutex queue_mu;
   std::condition_variable queue_cv;
   std::deque<Pending*> queue;
   size_t queued_events = 0;
   bool stopping = false;
 
+  // Writer -> committer. The writer decides and signs group n+1 while group n is being synced.
+  std::mutex commit_mu;
+  std::condition_variable commit_cv;
+  std::deque<std::unique_ptr<CommitJob>> commit_queue;
+  bool writer_done = false;
+  uint64_t committed_seq = 0;  // every job up to this one has been committed (or failed)
+  Status failed;               // set by the committer after a failed commit; refuses appends
+
   // The committed head; subscriptions wait on head_cv.
   mutable std::mutex head_mu;
   std::condition_variable head_cv;
   LogHead head;
 
-  // Writer-thread state.
-  Status failed;  // not OK after a failed commit: the log refuses appends
+  // Writer-thread state: the decided tip (ahead of `head` by the jobs in flight), the last
+  // version of recently used streams (exact: this writer is the only one), and the event ids of
+  // jobs not yet committed, with the job that holds them.
+  LogHead tip;
+  uint64_t next_seq = 1;
+  std::unordered_map<std::string, std::optional<uint64_t>> stream_versions;
+  std::map<EventId, AppendedEvent> inflight_ids;
+  std::deque<std::pair<uint64_t, std::vector<EventId>>> inflight_order;
+
   std::thread writer;
+  std::thread committer;
 
   void WriterLoop();
-  void CommitGroup(std::vector<Pending*>& group);
-  // Decides one pending batch against storage plus what this group already holds. On success
-  // appends its records to `commit` and its results to `out`.
-  Status Decide(Pending& p, CommitBatch& commit, std::vector<Hash>& hashes,
-                std::unordered_map<std::string, std::optional<uint64_t>>& versions,
-                std::map<EventId, AppendedEvent>& group_ids, LogHead& tip, AppendResult& out);
-  Result<std::optional<uint64_t>> CurrentVersion(
-      const std::string& stream, std::unordered_map<std::string, std::optional<uint64_t>>& versions);
+  void CommitterLoop();
+  std::unique_ptr<CommitJob> Decide(std::vector<Pending*> group);
+  // Decides one pending batch. On success appends its records to `job` and returns its result;
+  // on error changes nothing.
+  Result<AppendResult> DecideOne(Pending& p, CommitJob& job, std::vector<Hash>& hashes);
+  Result<std::optional<uint64_t>> CurrentVersion(const std::string& stream);
+  void ForgetCommittedIds();
   Result<std::vector<RecordedEvent>> Load(const std::vector<StoredRecord>& records);
 };
 
 EventLog::EventLog(std::unique_ptr<State> state) : state_(std::move(state)) {
+  state_->tip = state_->head;
   state_->writer = std::thread([s = state_.get()] { s->WriterLoop(); });
+  state_->committer = std::thread([s = state_.get()] { s->CommitterLoop(); });
 }
 
 EventLog::~EventLog() {
@@ -81,7 +110,8 @@ EventLog::~EventLog() {
     state_->stopping = true;
   }
   state_->queue_cv.notify_all();
-  state_->writer.join();
+  state_->writer.join();  // the writer hands every queued append to the committer, then says so
+  state_->committer.join();
 }
 
 Result<std::unique_ptr<EventLog>> EventLog::Open(std::unique_ptr<LogStorage> storage,
@@ -154,13 +184,18 @@ Result<AppendResult> EventLog::Append(const AppendBatch& batch) {
 }
 
 void EventLog::State::WriterLoop() {
-  std::vector<Pending*> group;
   while (true) {
-    group.clear();
+    {
+      // Take the next group only once the committer has taken the previous job: whatever
+      // arrives while that job syncs joins the next group, so groups grow with load.
+      std::unique_lock lock(commit_mu);
+      commit_cv.wait(lock, [&] { return commit_queue.empty(); });
+    }
+    std::vector<Pending*> group;
     {
       std::unique_lock lock(queue_mu);
       queue_cv.wait(lock, [&] { return stopping || !queue.empty(); });
-      if (queue.empty()) return;  // stopping, and every queued append is done
+      if (queue.empty()) break;  // stopping, and every queued append has been decided
       size_t events = 0;
       while (!queue.empty()) {
         size_t n = queue.front()->batch->events.size();
@@ -171,36 +206,137 @@ void EventLog::State::WriterLoop() {
       }
       queued_events -= events;
     }
-    CommitGroup(group);
+    std::unique_ptr<CommitJob> job = Decide(std::move(group));
+    std::lock_guard lock(commit_mu);
+    commit_queue.push_back(std::move(job));
+    commit_cv.notify_all();
+  }
+  std::lock_guard lock(commit_mu);
+  writer_done = true;
+  commit_cv.notify_all();
+}
+
+void EventLog::State::CommitterLoop() {
+  while (true) {
+    std::unique_ptr<CommitJob> job;
+    Status already_failed;
+    {
+      std::unique_lock lock(commit_mu);
+      commit_cv.wait(lock, [&] { return writer_done || !commit_queue.empty(); });
+      if (commit_queue.empty()) return;
+      job = std::move(commit_queue.front());
+      commit_queue.pop_front();
+      already_failed = failed;
+      commit_cv.notify_all();  // room for the writer's next job
+    }
+    Status status = already_failed;
+    if (status.ok() && !job->commit.records.empty()) {
+      Status s = storage->Commit(job->commit);
+      if (!s.ok()) {
+        status = Unavailable("event log stopped after a failed commit (" + s.ToString() +
+                             "); restart to recover — a retry with the same event ids is safe");
+      }
+    }
+    if (status.ok()) {
+      {
+        std::lock_guard lock(head_mu);
+        head = job->tip;
+      }
+      head_cv.notify_all();
+    } else {
+      // Every batch of the job fails with it, also retries answered from an earlier job that
+      // failed, since their outcome is as unknown as the original's.
+      for (auto& r : job->results) {
+        if (r.ok()) r = Result<AppendResult>(status);
+      }
+    }
+    {
+      std::lock_guard lock(commit_mu);
+      if (!status.ok() && failed.ok()) failed = status;
+      committed_seq = job->seq;
+      commit_cv.notify_all();
+    }
+    for (size_t i = 0; i < job->group.size(); ++i) {
+      job->group[i]->done.set_value(std::move(job->results[i]));
+    }
   }
 }
 
-Result<std::optional<uint64_t>> EventLog::State::CurrentVersion(
-    const std::string& stream, std::unordered_map<std::string, std::optional<uint64_t>>& versions) {
-  auto it = versions.find(stream);
-  if (it != versions.end()) return it->second;
+void EventLog::State::ForgetCommittedIds() {
+  uint64_t done;
+  {
+    std::lock_guard lock(commit_mu);
+    done = committed_seq;
+  }
+  while (!inflight_order.empty() && inflight_order.front().first <= done) {
+    for (const EventId& id : inflight_order.front().second) inflight_ids.erase(id);
+    inflight_order.pop_front();
+  }
+}
+
+Result<std::optional<uint64_t>> EventLog::State::CurrentVersion(const std::string& stream) {
+  auto it = stream_versions.find(stream);
+  if (it != stream_versions.end()) return it->second;
   VX_ASSIGN_OR_RETURN(auto v, storage->StreamHeadVersion(stream));
-  versions.emplace(stream, v);
+  stream_versions.emplace(stream, v);
   return v;
 }
 
-Status EventLog::State::Decide(Pending& p, CommitBatch& commit, std::vector<Hash>& hashes,
-                               std::unordered_map<std::string, std::optional<uint64_t>>& versions,
-                               std::map<EventId, AppendedEvent>& group_ids, LogHead& tip,
-                               AppendResult& out) {
+std::unique_ptr<CommitJob> EventLog::State::Decide(std::vector<Pending*> group) {
+  auto job = std::make_unique<CommitJob>();
+  job->seq = next_seq++;
+  job->group = std::move(group);
+  job->results.reserve(job->group.size());
+  {
+    std::lock_guard lock(commit_mu);
+    if (!failed.ok()) {
+      job->results.assign(job->group.size(), Result<AppendResult>(failed));
+      job->tip = tip;
+      return job;
+    }
+  }
+  ForgetCommittedIds();
+  if (stream_versions.size() > kMaxCachedStreams) {
+    // The cache is exact only together with the jobs in flight: empty it when none is.
+    std::unique_lock lock(commit_mu);
+    commit_cv.wait(lock, [&] { return committed_seq + 1 == job->seq; });
+    stream_versions.clear();
+  }
+  std::vector<Hash> hashes;
+  for (Pending* p : job->group) {
+    job->results.push_back(DecideOne(*p, *job, hashes));
+  }
+  if (!job->commit.records.empty()) {
+    pool.ParallelFor(job->commit.records.size(), [&](size_t i) {
+      job->commit.records[i].signature = signer.key().Sign(EventSignedMessage(hashes[i]));
+    });
+    std::vector<EventId> ids;
+    ids.reserve(job->commit.event_ids.size());
+    for (const auto& [id, pos] : job->commit.event_ids) ids.push_back(id);
+    inflight_order.emplace_back(job->seq, std::move(ids));
+  }
+  job->tip = tip;
+  return job;
+}
+
+Result<AppendResult> EventLog::State::DecideOne(Pending& p, CommitJob& job,
+                                                std::vector<Hash>& hashes) {
   const auto& events = p.batch->events;
+  AppendResult out;
   // 1. Idempotency: a batch whose event ids are all stored is answered from the log.
   std::vector<std::optional<AppendedEvent>> found(events.size());
   size_t found_count = 0;
   for (size_t i = 0; i < events.size(); ++i) {
     const EventId& id = events[i].event_id;
-    if (auto g = group_ids.find(id); g != group_ids.end()) {
+    if (auto g = inflight_ids.find(id); g != inflight_ids.end()) {
       found[i] = g->second;
     } else {
       VX_ASSIGN_OR_RETURN(auto pos, storage->FindEventId(id));
       if (pos) {
         VX_ASSIGN_OR_RETURN(auto recs, storage->ReadRecords(*pos, 1, true));
-        if (recs.size() != 1) return DataLoss("event id index names missing position " + std::to_string(*pos));
+        if (recs.size() != 1) {
+          return DataLoss("event id index names missing position " + std::to_string(*pos));
+        }
         VX_ASSIGN_OR_RETURN(LeafHeader h, ReadLeafHeader(recs[0].leaf));
         found[i] = AppendedEvent{*pos, h.stream_version};
       }
@@ -210,43 +346,40 @@ Status EventLog::State::Decide(Pending& p, CommitBatch& commit, std::vector<Hash
   if (found_count == events.size()) {
     out.already_stored = true;
     for (auto& f : found) out.events.push_back(*f);
-    return Status::Ok();
+    return out;
   }
-  if (found_count > 0) {
-    for (size_t i = 0; i < events.size(); ++i) {
-      if (found[i]) {
-        const std::string where = "events[" + std::to_string(i) + "].event_id";
-        return InvalidArgument(where + ": " + events[i].event_id.ToString() +
-                                   " is already stored at position " +
-                                   std::to_string(found[i]->position) +
-                                   " while other events of the batch are new; a retry must resend "
-                                   "the whole original batch",
-                               where);
-      }
-    }
+  for (size_t i = 0; i < events.size() && found_count > 0; ++i) {
+    if (!found[i]) continue;
+    const std::string where = "events[" + std::to_string(i) + "].event_id";
+    return InvalidArgument(where + ": " + events[i].event_id.ToString() +
+                               " is already stored at position " +
+                               std::to_string(found[i]->position) +
+                               " while other events of the batch are new; a retry must resend "
+                               "the whole original batch",
+                           where);
   }
-  // 2. Expected versions, against storage and the earlier batches of this group.
+  // 2. Expected versions, against storage and the jobs decided before this one.
   for (const auto& e : p.batch->expectations) {
-    VX_ASSIGN_OR_RETURN(auto current, CurrentVersion(e.stream, versions));
+    VX_ASSIGN_OR_RETURN(auto current, CurrentVersion(e.stream));
     if (!e.expected.Matches(current)) {
       return Aborted("stream " + e.stream + ": expected " + e.expected.ToString() + ", actual " +
                      (current ? "version " + std::to_string(*current) : std::string("no stream")));
     }
   }
-  // 3. Versions for each event (all lookups before any change, so a failure changes nothing).
+  // 3. Versions for each event (every lookup before any change, so a failure changes nothing).
   std::vector<uint64_t> event_versions(events.size());
   std::unordered_map<std::string, std::optional<uint64_t>> local;
   for (size_t i = 0; i < events.size(); ++i) {
     auto it = local.find(events[i].stream);
     if (it == local.end()) {
-      VX_ASSIGN_OR_RETURN(auto current, CurrentVersion(events[i].stream, versions));
+      VX_ASSIGN_OR_RETURN(auto current, CurrentVersion(events[i].stream));
       it = local.emplace(events[i].stream, current).first;
     }
     uint64_t v = it->second ? *it->second + 1 : 0;
     it->second = v;
     event_versions[i] = v;
   }
-  // 4. Stamp, hash and queue the records.
+  // 4. Stamp, hash and add the records.
   for (size_t i = 0; i < events.size(); ++i) {
     Bytes& leaf = p.leaves[i];
     const Position pos = tip.size;
@@ -255,68 +388,19 @@ Status EventLog::State::Decide(Pending& p, CommitBatch& commit, std::vector<Hash
     tip.last_leaf_hash = LeafHash(leaf);
     tip.size = pos + 1;
     hashes.push_back(tip.last_leaf_hash);
-    commit.stream_entries.push_back({events[i].stream, event_versions[i], pos});
-    commit.event_ids.emplace_back(events[i].event_id, pos);
+    job.commit.stream_entries.push_back({events[i].stream, event_versions[i], pos});
+    job.commit.event_ids.emplace_back(events[i].event_id, pos);
     AppendedEvent appended{pos, event_versions[i]};
-    group_ids.emplace(events[i].event_id, appended);
+    inflight_ids.emplace(events[i].event_id, appended);
     out.events.push_back(appended);
     StoredRecord rec;
     rec.position = pos;
     rec.key_id = signer.key_id();
     rec.leaf = std::move(leaf);
-    commit.records.push_back(std::move(rec));
+    job.commit.records.push_back(std::move(rec));
   }
-  for (auto& [stream, v] : local) versions[stream] = v;
-  return Status::Ok();
-}
-
-void EventLog::State::CommitGroup(std::vector<Pending*>& group) {
-  std::vector<Result<AppendResult>> results;
-  results.reserve(group.size());
-  CommitBatch commit;
-  std::vector<Hash> hashes;
-  std::unordered_map<std::string, std::optional<uint64_t>> versions;
-  std::map<EventId, AppendedEvent> group_ids;
-  LogHead tip;
-  {
-    std::lock_guard lock(head_mu);
-    tip = head;
-  }
-  for (Pending* p : group) {
-    if (!failed.ok()) {
-      results.emplace_back(failed);
-      continue;
-    }
-    AppendResult out;
-    Status s = Decide(*p, commit, hashes, versions, group_ids, tip, out);
-    if (s.ok()) {
-      results.emplace_back(std::move(out));
-    } else {
-      results.emplace_back(s);
-    }
-  }
-  if (!commit.records.empty()) {
-    pool.ParallelFor(commit.records.size(), [&](size_t i) {
-      commit.records[i].signature = signer.key().Sign(EventSignedMessage(hashes[i]));
-    });
-    Status s = storage->Commit(commit);
-    if (s.ok()) {
-      {
-        std::lock_guard lock(head_mu);
-        head = tip;
-      }
-      head_cv.notify_all();
-    } else {
-      failed = Unavailable("event log stopped after a failed commit (" + s.ToString() +
-                           "); restart to recover — a retry with the same event ids is safe");
-      // Every batch of this group that was to be written fails with it; so does a retry in this
-      // group that was answered from the failed batches.
-      for (auto& r : results) {
-        if (r.ok()) r = Result<AppendResult>(failed);
-      }
-    }
-  }
-  for (size_t i = 0; i < group.size(); ++i) group[i]->done.set_value(std::move(results[i]));
+  for (auto& [stream, v] : local) stream_versions[stream] = v;
+  return out;
 }
 
 LogHead EventLog::Head() const {

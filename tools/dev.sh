@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The README's two commands, and CI's (.ci/run calls `tools/dev.sh test`).
+#
+#   tools/dev.sh demo   install what is missing, build (Release), create demo-data/ once and show it
+#   tools/dev.sh test   install what is missing, build (Release), run every test with CTest
+#   tools/dev.sh deps   only install what is missing
+#
+# Works on a fresh Debian 12 machine as root (or with sudo). Every dependency is a Debian package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  cmake g++ make pkg-config
+  librocksdb-dev libflatbuffers-dev flatbuffers-compiler libsodium-dev
+  nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev catch2
+)
+BUILD_DIR=${BUILD_DIR:-build}
+
+deps() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "installing: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+build() {
+  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release
+  cmake --build "$BUILD_DIR" -j"$(nproc)"
+}
+
+case "${1:-}" in
+  deps)
+    deps
+    ;;
+  demo)
+    deps
+    build
+    data=${DATA_DIR:-demo-data}
+    if [ ! -d "$data/log" ]; then
+      "$BUILD_DIR/tools/vaxledger" init --data "$data" --origin vaxledger.demo/registry
+    fi
+    "$BUILD_DIR/tools/vaxledger" ledger status --data "$data"
+    "$BUILD_DIR/tools/vaxledger" ledger verify --data "$data"
+    ;;
+  test)
+    deps
+    build
+    ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)"
+    ;;
+  *)
+    echo "usage: tools/dev.sh demo|test|deps" >&2
+    exit 2
+    ;;
+esac
