@@ -68,6 +68,11 @@ class RocksDbStorage : public LogStorage {
       : db_(std::move(db)), cfs_(std::move(cfs)), options_(options) {}
 
   ~RocksDbStorage() override {
+    if (!options_.read_only) {
+      // Everything committed is already in the synced WAL; flushing the memtables now only spares
+      // the next open a WAL replay. A failure leaves that replay to do.
+      IgnoreError(FromRocks(db_->Flush(rocksdb::FlushOptions(), cfs_), "flush on close"));
+    }
     for (auto* cf : cfs_) {
       // Closing a handle only fails for the default family, which is not ours to destroy.
       IgnoreError(FromRocks(db_->DestroyColumnFamilyHandle(cf), "close column family"));
