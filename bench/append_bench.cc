@@ -52,8 +52,7 @@ Run RunAppenders(const std::string& dir, int appenders, double seconds, const No
       std::vector<double> mine;
       const std::string stream = "patient:" + std::to_string(t);
       // A realistic vaccination-sized payload: the whole leaf comes to about 300 bytes.
-      const std::string payload =
-          R"({"product":"EU/1/20/1528","lot":"FK1234","dose":2})";
+      const std::string payload = R"({"product":"EU/1/20/1528","lot":"FK1234","dose":2})";
       while (!stop.load(std::memory_order_relaxed)) {
         AppendBatch b;
         NewEvent e;
@@ -77,7 +76,8 @@ Run RunAppenders(const std::string& dir, int appenders, double seconds, const No
       latencies.insert(latencies.end(), mine.begin(), mine.end());
     });
   }
-  while (Seconds(Clock::now() - start) < seconds) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  while (Seconds(Clock::now() - start) < seconds)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   stop = true;
   for (auto& t : threads) t.join();
   double elapsed = Seconds(Clock::now() - start);
@@ -105,13 +105,13 @@ int main(int argc, char** argv) {
   NoteSigner signer("bench.example/log", Ed25519Key::Generate());
   double sign_rate = SignRate(2.0);
   std::printf("baseline: crypto_sign_detached, one core: %.0f signatures/s\n", sign_rate);
-  std::printf("%-10s %12s %10s %10s %12s %10s %11s\n", "appenders", "events/s", "p50 ms",
-              "p99 ms", "x sign rate", "events", "leaf bytes");
+  std::printf("%-10s %12s %10s %10s %12s %10s %11s\n", "appenders", "events/s", "p50 ms", "p99 ms",
+              "x sign rate", "events", "leaf bytes");
   for (int appenders : counts) {
     Run r = RunAppenders(dir, appenders, seconds, signer);
     std::printf("%-10d %12.0f %10.3f %10.3f %12.2f %10lu %11zu\n", appenders, r.events_per_s,
-                r.p50_ms, r.p99_ms, r.events_per_s / sign_rate, static_cast<unsigned long>(r.events),
-                r.leaf_bytes);
+                r.p50_ms, r.p99_ms, r.events_per_s / sign_rate,
+                static_cast<unsigned long>(r.events), r.leaf_bytes);
     std::fflush(stdout);
   }
   std::filesystem::remove_all(dir);

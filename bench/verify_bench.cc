@@ -101,6 +101,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   double rate = events / seconds;
-  std::printf("vaxledger ledger verify: %lu events in %.2f s = %.0f events/s = %.2f x (2 x baseline)\n",
-              static_cast<unsigned long>(events), seconds, rate, rate / (2 * verify_rate));
+  std::printf(
+      "vaxledger ledger verify: %lu events in %.2f s = %.0f events/s = %.2f x (2 x baseline)\n",
+      static_cast<unsigned long>(events), seconds, rate, rate / (2 * verify_rate));
 }

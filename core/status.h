@@ -97,7 +97,7 @@ inline void IgnoreError(const Status&) {}
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : rep_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : rep_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : rep_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(rep_).ok() && "a Result needs a value or an error");
   }
@@ -122,10 +122,10 @@ class [[nodiscard]] Result {
 }  // namespace vaxledger
 
 // Returns from the enclosing function when `expr` (a Status) is not OK.
-#define VX_RETURN_IF_ERROR(expr)                 \
-  do {                                           \
-    ::vaxledger::Status vx_status_ = (expr);     \
-    if (!vx_status_.ok()) return vx_status_;     \
+#define VX_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::vaxledger::Status vx_status_ = (expr); \
+    if (!vx_status_.ok()) return vx_status_; \
   } while (0)
 
 #define VX_CONCAT_INNER(a, b) a##b

@@ -48,20 +48,28 @@ bool EventId::IsNil() const {
 
 bool ExpectedVersion::Matches(std::optional<uint64_t> current) const {
   switch (kind_) {
-    case Kind::kAny: return true;
-    case Kind::kNoStream: return !current.has_value();
-    case Kind::kStreamExists: return current.has_value();
-    case Kind::kExact: return current.has_value() && *current == version_;
+    case Kind::kAny:
+      return true;
+    case Kind::kNoStream:
+      return !current.has_value();
+    case Kind::kStreamExists:
+      return current.has_value();
+    case Kind::kExact:
+      return current.has_value() && *current == version_;
   }
   return false;
 }
 
 std::string ExpectedVersion::ToString() const {
   switch (kind_) {
-    case Kind::kAny: return "any";
-    case Kind::kNoStream: return "no stream";
-    case Kind::kStreamExists: return "stream exists";
-    case Kind::kExact: return "version " + std::to_string(version_);
+    case Kind::kAny:
+      return "any";
+    case Kind::kNoStream:
+      return "no stream";
+    case Kind::kStreamExists:
+      return "stream exists";
+    case Kind::kExact:
+      return "version " + std::to_string(version_);
   }
   return "?";
 }
@@ -76,8 +84,8 @@ Status ValidateStreamName(std::string_view stream, std::string_view field) {
   }
   for (char c : stream) {
     auto u = static_cast<unsigned char>(c);
-    if (u >= 0x80 || !(std::isalnum(u) || c == '_' || c == '.' || c == ':' || c == '/' ||
-                       c == '-')) {
+    if (u >= 0x80 ||
+        !(std::isalnum(u) || c == '_' || c == '.' || c == ':' || c == '/' || c == '-')) {
       return InvalidArgument(f + ": only letters, digits and _ . : / - are allowed", f);
     }
   }

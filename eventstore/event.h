@@ -41,15 +41,15 @@ struct Actor {
 
 // What a caller appends. The log assigns position, stream version, time and chain hash.
 struct NewEvent {
-  EventId event_id;         // required, not nil; appending a stored id is a no-op (idempotency)
-  std::string stream;       // [A-Za-z0-9][A-Za-z0-9_.:/-]{0,199}; never a personal identifier
-  std::string type;         // [a-z0-9_.]{1,100}
-  Actor actor;              // required: person and role
-  Actor on_behalf_of;       // optional
-  std::string entity;       // optional
-  EventId correlation_id;   // optional (nil)
-  EventId causation_id;     // optional (nil)
-  std::string payload;      // optional
+  EventId event_id;           // required, not nil; appending a stored id is a no-op (idempotency)
+  std::string stream;         // [A-Za-z0-9][A-Za-z0-9_.:/-]{0,199}; never a personal identifier
+  std::string type;           // [a-z0-9_.]{1,100}
+  Actor actor;                // required: person and role
+  Actor on_behalf_of;         // optional
+  std::string entity;         // optional
+  EventId correlation_id;     // optional (nil)
+  EventId causation_id;       // optional (nil)
+  std::string payload;        // optional
   std::string personal_data;  // optional; personal data only, see SPEC §3
   std::string data_subject;   // required when personal_data is set
 };
@@ -61,7 +61,7 @@ struct RecordedEvent {
   int64_t recorded_at_us = 0;  // UTC microseconds since the epoch
   Hash prev_leaf_hash{};
   NewEvent event;
-  Bytes leaf;       // the stored bytes that are hashed and signed
+  Bytes leaf;  // the stored bytes that are hashed and signed
   Hash leaf_hash{};
   KeyId key_id{};
   Signature signature{};
@@ -76,7 +76,9 @@ class ExpectedVersion {
   static ExpectedVersion NoStream() { return ExpectedVersion(Kind::kNoStream, 0); }
   static ExpectedVersion StreamExists() { return ExpectedVersion(Kind::kStreamExists, 0); }
   // The stream's last event has version `version`.
-  static ExpectedVersion Exactly(uint64_t version) { return ExpectedVersion(Kind::kExact, version); }
+  static ExpectedVersion Exactly(uint64_t version) {
+    return ExpectedVersion(Kind::kExact, version);
+  }
 
   Kind kind() const { return kind_; }
   uint64_t version() const { return version_; }

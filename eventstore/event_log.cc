@@ -45,7 +45,9 @@ struct CommitJob {
 
 struct EventLog::State {
   State(std::unique_ptr<LogStorage> s, NoteSigner k, EventLogOptions o)
-      : storage(std::move(s)), signer(std::move(k)), options(std::move(o)),
+      : storage(std::move(s)),
+        signer(std::move(k)),
+        options(std::move(o)),
         pool(options.signing_threads) {
     if (!options.clock_us) options.clock_us = SystemClockMicros;
   }
@@ -121,7 +123,8 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(std::unique_ptr<LogStorage> sto
   state->head.size = size;
   if (size > 0) {
     VX_ASSIGN_OR_RETURN(auto last, state->storage->ReadRecords(size - 1, 1, /*forward=*/true));
-    if (last.size() != 1) return DataLoss("log head record " + std::to_string(size - 1) + " is missing");
+    if (last.size() != 1)
+      return DataLoss("log head record " + std::to_string(size - 1) + " is missing");
     VX_ASSIGN_OR_RETURN(LeafHeader header, ReadLeafHeader(last[0].leaf));
     if (header.position != size - 1) {
       return DataLoss("log head record " + std::to_string(size - 1) + " names position " +
@@ -447,7 +450,8 @@ Result<std::vector<RecordedEvent>> EventLog::ReadStream(std::string_view stream,
   for (Position p : positions) {
     if (p >= size) continue;  // committed to storage a moment ago, not yet acknowledged
     VX_ASSIGN_OR_RETURN(auto one, state_->storage->ReadRecords(p, 1, true));
-    if (one.size() != 1) return DataLoss("stream index names missing position " + std::to_string(p));
+    if (one.size() != 1)
+      return DataLoss("stream index names missing position " + std::to_string(p));
     records.push_back(std::move(one[0]));
   }
   return state_->Load(records);

@@ -48,8 +48,8 @@ struct EventLogOptions {
 
 // The committed end of the log.
 struct LogHead {
-  Position size = 0;          // number of events; the next position
-  Hash last_leaf_hash{};      // leaf hash at size-1; zero when empty
+  Position size = 0;      // number of events; the next position
+  Hash last_leaf_hash{};  // leaf hash at size-1; zero when empty
   int64_t last_recorded_at_us = 0;
 };
 

@@ -21,10 +21,11 @@ flatbuffers::Offset<flatbuffers::Vector<uint8_t>> ByteVector(flatbuffers::FlatBu
 }
 
 Status ValidateType(const std::string& type) {
-  if (type.empty() || type.size() > 100) return InvalidArgument("type: must be 1..100 characters", "type");
+  if (type.empty() || type.size() > 100)
+    return InvalidArgument("type: must be 1..100 characters", "type");
   for (char c : type) {
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-          c == '_' || c == '.')) {
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '_' || c == '.')) {
       return InvalidArgument("type: only a-z, 0-9, _ and . are allowed", "type");
     }
   }
@@ -99,9 +100,9 @@ Result<Bytes> BuildLeaf(const NewEvent& e, size_t max_leaf_bytes) {
   auto payload = ByteVector(b, e.payload);
   auto personal = ByteVector(b, e.personal_data);
   auto subject = e.data_subject.empty() ? 0 : b.CreateString(e.data_subject);
-  auto root = fb::CreateEvent(b, /*position=*/0, prev, stream, /*stream_version=*/0, event_id,
-                              type, /*recorded_at_us=*/0, actor, behalf, entity, correlation,
-                              causation, payload, personal, subject);
+  auto root = fb::CreateEvent(b, /*position=*/0, prev, stream, /*stream_version=*/0, event_id, type,
+                              /*recorded_at_us=*/0, actor, behalf, entity, correlation, causation,
+                              payload, personal, subject);
   fb::FinishEventBuffer(b, root);
   if (b.GetSize() > max_leaf_bytes) {
     return InvalidArgument("event: encodes to " + std::to_string(b.GetSize()) +

@@ -40,8 +40,8 @@ struct StreamEntry {
 // current RecordCount().
 struct CommitBatch {
   std::vector<StoredRecord> records;
-  std::vector<StreamEntry> stream_entries;                 // one per record
-  std::vector<std::pair<EventId, Position>> event_ids;     // one per record
+  std::vector<StreamEntry> stream_entries;              // one per record
+  std::vector<std::pair<EventId, Position>> event_ids;  // one per record
 };
 
 class LogStorage {

@@ -61,8 +61,8 @@ void VerifyChunk(const LogStorage::RawScan& scan, const std::map<KeyId, PublicKe
       r.first_time = header->recorded_at_us;
     } else {
       if (header->prev_leaf_hash != prev) {
-        Fail(r, p, "prev_leaf_hash does not match the leaf hash of position " +
-                       std::to_string(p - 1));
+        Fail(r, p,
+             "prev_leaf_hash does not match the leaf hash of position " + std::to_string(p - 1));
         return;
       }
       if (header->recorded_at_us < prev_time) {
@@ -127,10 +127,11 @@ Result<VerifyReport> VerifyLog(LogStorage& storage, const std::vector<NoteVerifi
         if (r.first_prev != prev_hash) {
           failure = Failure{r.first, r.first == 0 ? "prev_leaf_hash of position 0 is not zero"
                                                   : "prev_leaf_hash does not match the leaf hash "
-                                                    "of position " + std::to_string(r.first - 1)};
+                                                    "of position " +
+                                                        std::to_string(r.first - 1)};
         } else if (r.first_time < prev_time) {
-          failure = Failure{r.first, "recorded time is earlier than at position " +
-                                         std::to_string(r.first - 1)};
+          failure = Failure{
+              r.first, "recorded time is earlier than at position " + std::to_string(r.first - 1)};
         }
       }
       if (failure) {

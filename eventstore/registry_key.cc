@@ -73,8 +73,8 @@ Result<NoteSigner> LoadRegistryKey(const std::string& path) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   auto signer = NoteSigner::Parse(text);
   if (!signer.ok()) {
-    return FailedPrecondition("registry key " + path + " is not a valid key: " +
-                              signer.status().message());
+    return FailedPrecondition("registry key " + path +
+                              " is not a valid key: " + signer.status().message());
   }
   return signer;
 }

@@ -2,9 +2,9 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
-#include <rocksdb/table.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
+#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include <cstring>
@@ -95,8 +95,8 @@ class RocksDbStorage : public LogStorage {
     }
     VX_RETURN_IF_ERROR(FromRocks(s, "read format"));
     if (value != kFormatValue) {
-      return DataLoss("database format is '" + value + "', expected '" +
-                      std::string(kFormatValue) + "'");
+      return DataLoss("database format is '" + value + "', expected '" + std::string(kFormatValue) +
+                      "'");
     }
     return Status::Ok();
   }
@@ -105,7 +105,8 @@ class RocksDbStorage : public LogStorage {
     rocksdb::WriteBatch wb;
     for (const auto& r : batch.records) {
       Bytes value = EncodeRecordValue(r);
-      VX_RETURN_IF_ERROR(FromRocks(wb.Put(log(), PositionKey(r.position), AsChars(value)), "batch"));
+      VX_RETURN_IF_ERROR(
+          FromRocks(wb.Put(log(), PositionKey(r.position), AsChars(value)), "batch"));
     }
     for (const auto& e : batch.stream_entries) {
       VX_RETURN_IF_ERROR(FromRocks(

@@ -8,10 +8,10 @@
 // missing or too-open key, no database).
 #include <unistd.h>
 
+#include <fmt/core.h>
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
-#include <fmt/core.h>
 
 #include "eventstore/log_verifier.h"
 #include "eventstore/registry_key.h"
@@ -100,7 +100,8 @@ int main(int argc, char** argv) {
   ledger->require_subcommand(1);
   auto* status = ledger->add_subcommand("status", "print the log's head and key");
   status->add_option("--data", dir, "data directory")->required();
-  auto* verify = ledger->add_subcommand("verify", "check every leaf hash, the chain and every signature");
+  auto* verify =
+      ledger->add_subcommand("verify", "check every leaf hash, the chain and every signature");
   verify->add_option("--data", dir, "data directory")->required();
   verify->add_option("--threads", threads, "threads (0 = one per core)")->capture_default_str();
 

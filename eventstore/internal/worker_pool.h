@@ -36,8 +36,8 @@ class WorkerPool {
   std::condition_variable done_cv_;
   const std::function<void(size_t)>* fn_ = nullptr;
   size_t n_ = 0;
-  size_t next_ = 0;       // next index to hand out
-  size_t finished_ = 0;   // indices finished
+  size_t next_ = 0;      // next index to hand out
+  size_t finished_ = 0;  // indices finished
   uint64_t generation_ = 0;
   bool stop_ = false;
   std::vector<std::thread> helpers_;

@@ -33,11 +33,14 @@ TEST_CASE("every published verifier key parses and round-trips") {
 
 TEST_CASE("bad verifier keys are refused with the rule they break") {
   const std::string good = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
-  auto wrong_id = NoteVerifierKey::Parse("PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW");
+  auto wrong_id =
+      NoteVerifierKey::Parse("PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW");
   CHECK(wrong_id.status().message() == "verifier key: key id does not match the name and key");
-  auto renamed = NoteVerifierKey::Parse("PeterNeuman+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW");
+  auto renamed =
+      NoteVerifierKey::Parse("PeterNeuman+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW");
   CHECK(renamed.status().code() == Code::kInvalidArgument);
-  auto wrong_alg = NoteVerifierKey::Parse("PeterNeumann+c74f20a3+Apc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW");
+  auto wrong_alg =
+      NoteVerifierKey::Parse("PeterNeumann+c74f20a3+Apc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW");
   CHECK(wrong_alg.status().code() == Code::kInvalidArgument);
   CHECK(NoteVerifierKey::Parse("only+two").status().code() == Code::kInvalidArgument);
   CHECK(ValidateKeyName("has space").code() == Code::kInvalidArgument);

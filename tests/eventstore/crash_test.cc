@@ -79,7 +79,8 @@ TEST_CASE("kill -9 at random moments loses no acknowledged event and leaves a lo
   std::map<std::string, Position> acked;  // over all rounds
   constexpr int kRounds = 20;
   for (int round = 0; round < kRounds; ++round) {
-    // Round 0 and every fifth round kill before the first acknowledgement (during open or recovery).
+    // Round 0 and every fifth round kill before the first acknowledgement (during open or
+    // recovery).
     const size_t target = round % 5 == 0 ? 0 : std::uniform_int_distribution<size_t>(1, 1500)(rng);
     Child child = StartChild(key, db);
     std::string buffer;

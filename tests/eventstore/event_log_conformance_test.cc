@@ -261,8 +261,8 @@ TEMPLATE_TEST_CASE("a retry racing its original in the same commit group is answ
   CHECK(log->Head().size == 1);
 }
 
-TEMPLATE_TEST_CASE("bad input is refused with InvalidArgument and writes nothing",
-                   "[conformance]", LOG_BACKENDS) {
+TEMPLATE_TEST_CASE("bad input is refused with InvalidArgument and writes nothing", "[conformance]",
+                   LOG_BACKENDS) {
   TestType backend;
   EventLogOptions options;
   options.max_leaf_bytes = 4096;
@@ -286,9 +286,13 @@ TEMPLATE_TEST_CASE("bad input is refused with InvalidArgument and writes nothing
   MustAppend(*log, fits);
   CHECK(log->Head().size == 2);
 
-  const std::vector<std::string> bad_streams = {
-      "", "-leading-dash", "has space", "tab\there", "\xc3\xbcnicode", std::string("nul\0byte", 8),
-      std::string(201, 'a')};
+  const std::vector<std::string> bad_streams = {"",
+                                                "-leading-dash",
+                                                "has space",
+                                                "tab\there",
+                                                "\xc3\xbcnicode",
+                                                std::string("nul\0byte", 8),
+                                                std::string(201, 'a')};
   for (const std::string& bad : bad_streams) {
     AppendBatch b;
     b.events = {MakeEvent(bad)};
@@ -329,8 +333,8 @@ TEMPLATE_TEST_CASE("concurrent appenders get unique, gapless positions and per-s
     threads.emplace_back([&, t] {
       const std::string stream = "writer-" + std::to_string(t);
       for (int i = 0; i < kPerThread; ++i) {
-        auto r = log->Append(OneEvent(stream, i == 0 ? ExpectedVersion::NoStream()
-                                                     : ExpectedVersion::Exactly(i - 1)));
+        auto r = log->Append(OneEvent(
+            stream, i == 0 ? ExpectedVersion::NoStream() : ExpectedVersion::Exactly(i - 1)));
         if (!r.ok()) return;  // counted as missing below
         positions[t].push_back(r->events[0].position);
       }

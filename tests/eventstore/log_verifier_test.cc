@@ -61,7 +61,8 @@ void AppendEvents(EventLog& log, int n) {
   for (int i = 0; i < n; i += 10) {
     AppendBatch b;
     for (int j = i; j < std::min(n, i + 10); ++j) {
-      b.events.push_back(testing::MakeEvent("s" + std::to_string(j % 7), R"({"n":)" + std::to_string(j) + "}"));
+      b.events.push_back(
+          testing::MakeEvent("s" + std::to_string(j % 7), R"({"n":)" + std::to_string(j) + "}"));
     }
     REQUIRE(log.Append(b).ok());
   }
@@ -127,7 +128,8 @@ class RawDb {
  public:
   explicit RawDb(const std::string& path) {
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* n : {"default", "log", "streams", "event_ids"}) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    for (const char* n : {"default", "log", "streams", "event_ids"})
+      cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
     rocksdb::DB* raw = nullptr;
     REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), path, cfs, &handles_, &raw).ok());
     db_.reset(raw);
@@ -148,7 +150,9 @@ class RawDb {
   void Put(Position p, const std::string& v) {
     REQUIRE(db_->Put(rocksdb::WriteOptions(), handles_[1], Key(p), v).ok());
   }
-  void Delete(Position p) { REQUIRE(db_->Delete(rocksdb::WriteOptions(), handles_[1], Key(p)).ok()); }
+  void Delete(Position p) {
+    REQUIRE(db_->Delete(rocksdb::WriteOptions(), handles_[1], Key(p)).ok());
+  }
 
  private:
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
