@@ -76,6 +76,16 @@ Result<const fb::Event*> VerifiedEvent(ByteView leaf) {
   return e;
 }
 
+// Requires `e` to have passed VerifiedEvent.
+LeafHeader HeaderOf(const fb::Event* e) {
+  LeafHeader h;
+  h.position = e->position();
+  h.stream_version = e->stream_version();
+  h.recorded_at_us = e->recorded_at_us();
+  std::memcpy(h.prev_leaf_hash.data(), e->prev_leaf_hash()->data(), 32);
+  return h;
+}
+
 }  // namespace
 
 Result<Bytes> BuildLeaf(const NewEvent& e, size_t max_leaf_bytes) {
@@ -124,21 +134,17 @@ void StampLeaf(Bytes& leaf, Position position, uint64_t stream_version, int64_t 
 
 Result<LeafHeader> ReadLeafHeader(ByteView leaf) {
   VX_ASSIGN_OR_RETURN(const fb::Event* e, VerifiedEvent(leaf));
-  LeafHeader h;
-  h.position = e->position();
-  h.stream_version = e->stream_version();
-  h.recorded_at_us = e->recorded_at_us();
-  std::memcpy(h.prev_leaf_hash.data(), e->prev_leaf_hash()->data(), 32);
-  return h;
+  return HeaderOf(e);
 }
 
 Result<RecordedEvent> DecodeLeaf(Bytes leaf) {
   VX_ASSIGN_OR_RETURN(const fb::Event* e, VerifiedEvent(leaf));
   RecordedEvent r;
-  r.position = e->position();
-  r.stream_version = e->stream_version();
-  r.recorded_at_us = e->recorded_at_us();
-  std::memcpy(r.prev_leaf_hash.data(), e->prev_leaf_hash()->data(), 32);
+  const LeafHeader h = HeaderOf(e);
+  r.position = h.position;
+  r.stream_version = h.stream_version;
+  r.recorded_at_us = h.recorded_at_us;
+  r.prev_leaf_hash = h.prev_leaf_hash;
   NewEvent& n = r.event;
   VX_RETURN_IF_ERROR(ReadId(e->event_id(), "event_id", &n.event_id));
   VX_RETURN_IF_ERROR(ReadId(e->correlation_id(), "correlation_id", &n.correlation_id));

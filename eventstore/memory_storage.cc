@@ -4,6 +4,24 @@
 #include <mutex>
 
 namespace vaxledger::eventstore {
+namespace {
+
+// Up to `max` elements of `v` from index `from`, upwards, or from min(from, size-1) downwards.
+template <typename T, typename Out>
+std::vector<Out> Slice(const std::vector<T>& v, uint64_t from, size_t max, bool forward) {
+  std::vector<Out> out;
+  if (forward) {
+    for (uint64_t i = from; i < v.size() && out.size() < max; ++i) out.push_back(v[i]);
+  } else if (!v.empty()) {
+    for (uint64_t i = std::min<uint64_t>(from, v.size() - 1); out.size() < max; --i) {
+      out.push_back(v[i]);
+      if (i == 0) break;
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 struct MemoryStorage::State {
   std::mutex mu;
@@ -50,17 +68,7 @@ Result<Position> MemoryStorage::RecordCount() {
 Result<std::vector<StoredRecord>> MemoryStorage::ReadRecords(Position from, size_t max,
                                                              bool forward) {
   std::lock_guard lock(state_->mu);
-  std::vector<StoredRecord> out;
-  const auto& recs = state_->records;
-  if (forward) {
-    for (Position p = from; p < recs.size() && out.size() < max; ++p) out.push_back(recs[p]);
-  } else if (!recs.empty()) {
-    for (Position p = std::min<Position>(from, recs.size() - 1); out.size() < max; --p) {
-      out.push_back(recs[p]);
-      if (p == 0) break;
-    }
-  }
-  return out;
+  return Slice<StoredRecord, StoredRecord>(state_->records, from, max, forward);
 }
 
 Result<LogStorage::RawScan> MemoryStorage::ScanRecords(Position from, size_t max) {
@@ -86,19 +94,9 @@ Result<std::vector<Position>> MemoryStorage::ReadStreamPositions(std::string_vie
                                                                  uint64_t from_version, size_t max,
                                                                  bool forward) {
   std::lock_guard lock(state_->mu);
-  std::vector<Position> out;
   auto it = state_->streams.find(stream);
-  if (it == state_->streams.end()) return out;
-  const auto& v = it->second;
-  if (forward) {
-    for (uint64_t i = from_version; i < v.size() && out.size() < max; ++i) out.push_back(v[i]);
-  } else if (!v.empty()) {
-    for (uint64_t i = std::min<uint64_t>(from_version, v.size() - 1); out.size() < max; --i) {
-      out.push_back(v[i]);
-      if (i == 0) break;
-    }
-  }
-  return out;
+  if (it == state_->streams.end()) return std::vector<Position>();
+  return Slice<Position, Position>(it->second, from_version, max, forward);
 }
 
 }  // namespace vaxledger::eventstore
