@@ -10,6 +10,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "eventstore/checkpoint.h"
 #include "eventstore/internal/worker_pool.h"
 #include "eventstore/leaf.h"
 
@@ -81,6 +82,7 @@ struct EventLog::State {
   // version of recently used streams (exact: this writer is the only one), and the event ids of
   // jobs not yet committed, with the job that holds them.
   LogHead tip;
+  merkle::CompactRange range;  // the Merkle tree's edge at tip.size
   uint64_t next_seq = 1;
   std::unordered_map<std::string, std::optional<uint64_t>> stream_versions;
   std::map<EventId, AppendedEvent> inflight_ids;
@@ -132,6 +134,24 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(std::unique_ptr<LogStorage> sto
     }
     state->head.last_leaf_hash = LeafHash(last[0].leaf);
     state->head.last_recorded_at_us = header.recorded_at_us;
+  }
+  VX_ASSIGN_OR_RETURN(state->range,
+                      merkle::CompactRange::Load(size, TreeNodeReader(*state->storage)));
+  state->head.root = state->range.Root();
+  VX_ASSIGN_OR_RETURN(auto note, state->storage->ReadCheckpoint());
+  if (size > 0) {
+    if (!note) return DataLoss("the log has " + std::to_string(size) + " events but no checkpoint");
+    auto checkpoint = OpenCheckpoint(*note, {state->signer.verifier()});
+    if (!checkpoint.ok()) {
+      return DataLoss("the stored checkpoint does not open: " + checkpoint.status().message());
+    }
+    if (checkpoint->origin != state->signer.name() || checkpoint->size != size ||
+        checkpoint->root != state->head.root) {
+      return DataLoss("the stored checkpoint (size " + std::to_string(checkpoint->size) +
+                      ") is not the tree of the stored log (size " + std::to_string(size) +
+                      "): refusing to sign anything that could contradict it");
+    }
+    state->head.checkpoint = std::move(*note);
   }
   return std::unique_ptr<EventLog>(new EventLog(std::move(state)));
 }
@@ -313,6 +333,12 @@ std::unique_ptr<CommitJob> EventLog::State::Decide(std::vector<Pending*> group) 
     pool.ParallelFor(job->commit.records.size(), [&](size_t i) {
       job->commit.records[i].signature = signer.key().Sign(EventSignedMessage(hashes[i]));
     });
+    tip.root = range.Root();
+    auto checkpoint = SignCheckpoint({signer.name(), tip.size, tip.root}, signer);
+    // The origin is the signer's own name, so signing cannot fail.
+    assert(checkpoint.ok());
+    tip.checkpoint = std::move(checkpoint).value();
+    job->commit.checkpoint = tip.checkpoint;
     std::vector<EventId> ids;
     ids.reserve(job->commit.event_ids.size());
     for (const auto& [id, pos] : job->commit.event_ids) ids.push_back(id);
@@ -390,6 +416,9 @@ Result<AppendResult> EventLog::State::DecideOne(Pending& p, CommitJob& job,
     StampLeaf(leaf, pos, event_versions[i], tip.last_recorded_at_us, tip.last_leaf_hash);
     tip.last_leaf_hash = LeafHash(leaf);
     tip.size = pos + 1;
+    range.Append(tip.last_leaf_hash, [&](uint8_t level, uint64_t index, const Hash& h) {
+      if (level > 0) job.commit.tree_nodes.push_back({level, index, h});
+    });
     hashes.push_back(tip.last_leaf_hash);
     job.commit.stream_entries.push_back({events[i].stream, event_versions[i], pos});
     job.commit.event_ids.emplace_back(events[i].event_id, pos);
@@ -460,6 +489,34 @@ Result<std::vector<RecordedEvent>> EventLog::ReadStream(std::string_view stream,
 Result<std::optional<uint64_t>> EventLog::StreamVersion(std::string_view stream) {
   VX_RETURN_IF_ERROR(ValidateStreamName(stream));
   return state_->storage->StreamHeadVersion(stream);
+}
+
+namespace {
+
+Status CheckSize(uint64_t size, uint64_t committed, const char* field) {
+  if (size > committed) {
+    return InvalidArgument(std::string(field) + ": " + std::to_string(size) +
+                               " is beyond the log's size " + std::to_string(committed),
+                           field);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Hash> EventLog::RootAt(uint64_t size) {
+  VX_RETURN_IF_ERROR(CheckSize(size, Head().size, "size"));
+  return merkle::RootAt(size, TreeNodeReader(*state_->storage));
+}
+
+Result<std::vector<Hash>> EventLog::InclusionProof(Position index, uint64_t size) {
+  VX_RETURN_IF_ERROR(CheckSize(size, Head().size, "size"));
+  return merkle::InclusionProof(index, size, TreeNodeReader(*state_->storage));
+}
+
+Result<std::vector<Hash>> EventLog::ConsistencyProof(uint64_t from, uint64_t to) {
+  VX_RETURN_IF_ERROR(CheckSize(to, Head().size, "to"));
+  return merkle::ConsistencyProof(from, to, TreeNodeReader(*state_->storage));
 }
 
 std::unique_ptr<Subscription> EventLog::Subscribe(Position from) {

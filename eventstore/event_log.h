@@ -35,7 +35,8 @@ struct EventLogOptions {
   size_t max_leaf_bytes = 1 << 20;
   // Most events in one AppendBatch. Default 1000.
   size_t max_batch_events = 1000;
-  // Most events the writer puts in one storage commit. Default 4096.
+  // Most events the writer puts in one storage commit (each commit also signs a checkpoint).
+  // Default 4096.
   size_t max_group_events = 4096;
   // Most events waiting for the writer; an Append beyond it gets ResourceExhausted. Default 100000.
   size_t max_queued_events = 100000;
@@ -51,13 +52,18 @@ struct LogHead {
   Position size = 0;      // number of events; the next position
   Hash last_leaf_hash{};  // leaf hash at size-1; zero when empty
   int64_t last_recorded_at_us = 0;
+  Hash root{};             // Merkle tree root of the first `size` leaves
+  std::string checkpoint;  // the signed checkpoint of (size, root); empty when size == 0
 };
 
 class Subscription;
 
 class EventLog {
  public:
-  // Takes ownership of `storage`; reads its head. Errors from the storage are returned as they are.
+  // Takes ownership of `storage`; reads its head, the edge of its Merkle tree and its last
+  // checkpoint. Refuses (DataLoss) a log whose checkpoint is missing, not signed by `signer`, or
+  // not the root of the stored tree at the log's size: the registry never signs a checkpoint
+  // inconsistent with one it signed before. Storage errors are returned as they are.
   static Result<std::unique_ptr<EventLog>> Open(std::unique_ptr<LogStorage> storage,
                                                 NoteSigner signer, EventLogOptions options = {});
   // Finishes every queued append, then stops the writer.
@@ -87,6 +93,14 @@ class EventLog {
 
   // The version of the stream's last committed event, or nullopt when it has none.
   Result<std::optional<uint64_t>> StreamVersion(std::string_view stream);
+
+  // The Merkle root of the first `size` leaves. InvalidArgument (field "size") when size is
+  // beyond the committed head.
+  Result<Hash> RootAt(uint64_t size);
+  // RFC 9162 inclusion proof of leaf `index` in the tree of `size` leaves (fields "index", "size").
+  Result<std::vector<Hash>> InclusionProof(Position index, uint64_t size);
+  // RFC 9162 consistency proof from `from` to `to` leaves (fields "from", "to").
+  Result<std::vector<Hash>> ConsistencyProof(uint64_t from, uint64_t to);
 
   // A subscription whose first event is at `from`.
   std::unique_ptr<Subscription> Subscribe(Position from);

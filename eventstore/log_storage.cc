@@ -4,6 +4,15 @@
 
 namespace vaxledger::eventstore {
 
+merkle::NodeReader TreeNodeReader(LogStorage& storage) {
+  return [&storage](uint8_t level, uint64_t index) -> Result<Hash> {
+    if (level > 0) return storage.ReadTreeNode(level, index);
+    VX_ASSIGN_OR_RETURN(auto records, storage.ReadRecords(index, 1, /*forward=*/true));
+    if (records.size() != 1) return DataLoss("tree: leaf " + std::to_string(index) + " is missing");
+    return LeafHash(records[0].leaf);
+  };
+}
+
 Bytes EncodeRecordValue(const StoredRecord& record) {
   Bytes value;
   value.reserve(kRecordHeaderSize + record.leaf.size());

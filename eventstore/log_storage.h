@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/crypto.h"
+#include "core/merkle.h"
 #include "core/note_key.h"
 #include "core/status.h"
 #include "eventstore/event.h"
@@ -36,12 +37,22 @@ struct StreamEntry {
   Position position = 0;
 };
 
+// A perfect node of the Merkle tree (core/merkle.h) at level >= 1. Level 0, the leaf hashes,
+// is not stored: it is the hash of the stored leaf.
+struct TreeNode {
+  uint8_t level = 1;
+  uint64_t index = 0;
+  Hash hash{};
+};
+
 // Everything one commit adds. Records are at consecutive positions starting at the storage's
 // current RecordCount().
 struct CommitBatch {
   std::vector<StoredRecord> records;
   std::vector<StreamEntry> stream_entries;              // one per record
   std::vector<std::pair<EventId, Position>> event_ids;  // one per record
+  std::vector<TreeNode> tree_nodes;                     // the nodes the records complete
+  std::string checkpoint;  // the signed checkpoint of the tree after this commit; replaces the last
 };
 
 class LogStorage {
@@ -76,11 +87,21 @@ class LogStorage {
   // The version of the stream's last event, or nullopt when the stream has none.
   virtual Result<std::optional<uint64_t>> StreamHeadVersion(std::string_view stream) = 0;
 
+  // The Merkle tree node (level >= 1, index). NotFound when it is not stored.
+  virtual Result<Hash> ReadTreeNode(uint8_t level, uint64_t index) = 0;
+
+  // The checkpoint of the last commit, or nullopt when nothing was ever committed.
+  virtual Result<std::optional<std::string>> ReadCheckpoint() = 0;
+
   // Positions of the stream's events from `from_version`, up to `max`, going up or down.
   virtual Result<std::vector<Position>> ReadStreamPositions(std::string_view stream,
                                                             uint64_t from_version, size_t max,
                                                             bool forward) = 0;
 };
+
+// Reads the tree's perfect nodes from `storage`: level 0 hashes the stored leaf, higher levels
+// are read from the stored tree nodes. `storage` must outlive the reader.
+merkle::NodeReader TreeNodeReader(LogStorage& storage);
 
 // Record value (docs/storage.md):  format:u8 (=1) || key_id[4] || signature[64] || leaf
 inline constexpr uint8_t kRecordFormat = 1;

@@ -28,6 +28,8 @@ struct MemoryStorage::State {
   std::vector<StoredRecord> records;  // index = position
   std::map<EventId, Position> event_ids;
   std::map<std::string, std::vector<Position>, std::less<>> streams;  // index = version
+  std::map<std::pair<uint8_t, uint64_t>, Hash> tree;
+  std::optional<std::string> checkpoint;
   int fail_commits = 0;
 };
 
@@ -57,6 +59,8 @@ Status MemoryStorage::Commit(const CommitBatch& batch) {
   }
   for (const auto& [id, pos] : batch.event_ids) state_->event_ids.emplace(id, pos);
   for (const auto& r : batch.records) state_->records.push_back(r);
+  for (const auto& n : batch.tree_nodes) state_->tree[{n.level, n.index}] = n.hash;
+  if (!batch.checkpoint.empty()) state_->checkpoint = batch.checkpoint;
   return Status::Ok();
 }
 
@@ -88,6 +92,20 @@ Result<std::optional<uint64_t>> MemoryStorage::StreamHeadVersion(std::string_vie
   auto it = state_->streams.find(stream);
   if (it == state_->streams.end()) return std::optional<uint64_t>();
   return std::optional<uint64_t>(it->second.size() - 1);
+}
+
+Result<Hash> MemoryStorage::ReadTreeNode(uint8_t level, uint64_t index) {
+  std::lock_guard lock(state_->mu);
+  auto it = state_->tree.find({level, index});
+  if (it == state_->tree.end()) {
+    return NotFound("tree node " + std::to_string(level) + "/" + std::to_string(index));
+  }
+  return it->second;
+}
+
+Result<std::optional<std::string>> MemoryStorage::ReadCheckpoint() {
+  std::lock_guard lock(state_->mu);
+  return state_->checkpoint;
 }
 
 Result<std::vector<Position>> MemoryStorage::ReadStreamPositions(std::string_view stream,

@@ -23,6 +23,8 @@ class MemoryStorage : public LogStorage {
   Result<RawScan> ScanRecords(Position from, size_t max) override;
   Result<std::optional<Position>> FindEventId(const EventId& id) override;
   Result<std::optional<uint64_t>> StreamHeadVersion(std::string_view stream) override;
+  Result<Hash> ReadTreeNode(uint8_t level, uint64_t index) override;
+  Result<std::optional<std::string>> ReadCheckpoint() override;
   Result<std::vector<Position>> ReadStreamPositions(std::string_view stream, uint64_t from_version,
                                                     size_t max, bool forward) override;
 

@@ -18,8 +18,10 @@ constexpr const char* kMetaCf = "default";
 constexpr const char* kLogCf = "log";
 constexpr const char* kStreamsCf = "streams";
 constexpr const char* kEventIdsCf = "event_ids";
+constexpr const char* kTreeCf = "tree";
 constexpr std::string_view kFormatKey = "format";
-constexpr std::string_view kFormatValue = "vaxledger-log-1";
+constexpr std::string_view kFormatValue = "vaxledger-log-2";
+constexpr std::string_view kCheckpointKey = "checkpoint";
 
 // The one place RocksDB errors become our Status.
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
@@ -57,6 +59,13 @@ std::string StreamKey(std::string_view stream, uint64_t version) {
   return k;
 }
 
+// level:u8 || index:u64be
+std::string TreeKey(uint8_t level, uint64_t index) {
+  std::string k(1, static_cast<char>(level));
+  PutBigEndian64(&k, index);
+  return k;
+}
+
 ByteView SliceBytes(const rocksdb::Slice& s) {
   return ByteView(reinterpret_cast<const uint8_t*>(s.data()), s.size());
 }
@@ -84,6 +93,7 @@ class RocksDbStorage : public LogStorage {
   rocksdb::ColumnFamilyHandle* log() const { return cfs_[1]; }
   rocksdb::ColumnFamilyHandle* streams() const { return cfs_[2]; }
   rocksdb::ColumnFamilyHandle* ids() const { return cfs_[3]; }
+  rocksdb::ColumnFamilyHandle* tree() const { return cfs_[4]; }
 
   Status CheckFormat(bool created) {
     std::string value;
@@ -115,6 +125,15 @@ class RocksDbStorage : public LogStorage {
     for (const auto& [id, pos] : batch.event_ids) {
       rocksdb::Slice key(reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size());
       VX_RETURN_IF_ERROR(FromRocks(wb.Put(ids(), key, PositionKey(pos)), "batch"));
+    }
+    for (const auto& n : batch.tree_nodes) {
+      VX_RETURN_IF_ERROR(FromRocks(
+          wb.Put(tree(), TreeKey(n.level, n.index),
+                 rocksdb::Slice(reinterpret_cast<const char*>(n.hash.data()), n.hash.size())),
+          "batch"));
+    }
+    if (!batch.checkpoint.empty()) {
+      VX_RETURN_IF_ERROR(FromRocks(wb.Put(meta(), kCheckpointKey, batch.checkpoint), "batch"));
     }
     rocksdb::WriteOptions wo;
     wo.sync = options_.sync;
@@ -208,6 +227,25 @@ class RocksDbStorage : public LogStorage {
     return std::optional<uint64_t>(GetBigEndian64(k.data() + stream.size() + 1));
   }
 
+  Result<Hash> ReadTreeNode(uint8_t level, uint64_t index) override {
+    std::string value;
+    VX_RETURN_IF_ERROR(
+        FromRocks(db_->Get(rocksdb::ReadOptions(), tree(), TreeKey(level, index), &value),
+                  "read tree node " + std::to_string(level) + "/" + std::to_string(index)));
+    if (value.size() != 32) return DataLoss("tree node value is not 32 bytes");
+    Hash h;
+    std::memcpy(h.data(), value.data(), 32);
+    return h;
+  }
+
+  Result<std::optional<std::string>> ReadCheckpoint() override {
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta(), kCheckpointKey, &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    VX_RETURN_IF_ERROR(FromRocks(s, "read checkpoint"));
+    return std::optional<std::string>(std::move(value));
+  }
+
   Result<std::vector<Position>> ReadStreamPositions(std::string_view stream, uint64_t from_version,
                                                     size_t max, bool forward) override {
     std::vector<Position> out;
@@ -261,6 +299,7 @@ Result<std::unique_ptr<LogStorage>> OpenRocksDbStorage(const std::string& path,
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const char* name : {kMetaCf, kLogCf, kStreamsCf}) descriptors.emplace_back(name, cf_options);
   descriptors.emplace_back(kEventIdsCf, ids_options);
+  descriptors.emplace_back(kTreeCf, cf_options);
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =

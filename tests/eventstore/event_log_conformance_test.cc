@@ -6,6 +6,8 @@
 #include <set>
 #include <thread>
 
+#include "core/merkle.h"
+#include "eventstore/checkpoint.h"
 #include "eventstore/memory_storage.h"
 #include "eventstore/rocksdb_storage.h"
 #include "tests/eventstore/test_util.h"
@@ -459,6 +461,53 @@ TEST_CASE("recorded times never go backwards, whatever the clock does") {
   for (size_t i = 1; i < events->size(); ++i) {
     CHECK((*events)[i].recorded_at_us >= (*events)[i - 1].recorded_at_us);
   }
+}
+
+TEMPLATE_TEST_CASE("each commit extends the Merkle tree and signs a checkpoint of it",
+                   "[conformance]", LOG_BACKENDS) {
+  TestType backend;
+  auto log = OpenLog(backend);
+  CHECK(log->Head().checkpoint.empty());
+  CHECK(log->Head().root == merkle::EmptyRoot());
+  std::vector<Checkpoint> seen;
+  for (int i = 0; i < 40; ++i) {
+    AppendBatch b;
+    for (int j = 0; j <= i % 4; ++j) b.events.push_back(MakeEvent("s" + std::to_string(j)));
+    MustAppend(*log, b);
+    auto cp = OpenCheckpoint(log->Head().checkpoint, {TestSigner().verifier()});
+    REQUIRE(cp.ok());
+    CHECK(cp->origin == TestSigner().name());
+    CHECK(cp->size == log->Head().size);
+    CHECK(cp->root == log->Head().root);
+    seen.push_back(*cp);
+  }
+  // The root is the RFC 6962 root of the leaf hashes.
+  const uint64_t size = log->Head().size;
+  auto events = log->Read(0, size);
+  REQUIRE(events.ok());
+  merkle::CompactRange naive;
+  for (const auto& e : *events) naive.Append(e.leaf_hash);
+  CHECK(naive.Root() == log->Head().root);
+
+  for (uint64_t index = 0; index < size; index += 7) {
+    auto proof = log->InclusionProof(index, size);
+    REQUIRE(proof.ok());
+    CHECK(merkle::VerifyInclusion(index, size, (*events)[index].leaf_hash, *proof, log->Head().root)
+              .ok());
+  }
+  // Every earlier checkpoint is consistent with the latest one.
+  for (const Checkpoint& old : seen) {
+    auto proof = log->ConsistencyProof(old.size, size);
+    REQUIRE(proof.ok());
+    CHECK(merkle::VerifyConsistency(old.size, size, old.root, log->Head().root, *proof).ok());
+    auto root = log->RootAt(old.size);
+    REQUIRE(root.ok());
+    CHECK(*root == old.root);
+  }
+  CHECK(log->InclusionProof(0, size + 1).status().field() == "size");
+  CHECK(log->InclusionProof(size, size).status().field() == "index");
+  CHECK(log->ConsistencyProof(1, size + 1).status().field() == "to");
+  CHECK(log->ConsistencyProof(size, size - 1).status().field() == "from");
 }
 
 }  // namespace

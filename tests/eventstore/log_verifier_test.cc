@@ -46,6 +46,10 @@ class FlippingStorage : public LogStorage {
   Result<std::optional<uint64_t>> StreamHeadVersion(std::string_view s) override {
     return inner_.StreamHeadVersion(s);
   }
+  Result<Hash> ReadTreeNode(uint8_t level, uint64_t index) override {
+    return inner_.ReadTreeNode(level, index);
+  }
+  Result<std::optional<std::string>> ReadCheckpoint() override { return inner_.ReadCheckpoint(); }
   Result<std::vector<Position>> ReadStreamPositions(std::string_view s, uint64_t v, size_t m,
                                                     bool fw) override {
     return inner_.ReadStreamPositions(s, v, m, fw);
@@ -128,7 +132,7 @@ class RawDb {
  public:
   explicit RawDb(const std::string& path) {
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* n : {"default", "log", "streams", "event_ids"})
+    for (const char* n : {"default", "log", "streams", "event_ids", "tree"})
       cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
     rocksdb::DB* raw = nullptr;
     REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), path, cfs, &handles_, &raw).ok());

@@ -1,8 +1,11 @@
 // What only a persistent storage has to show: the log survives a reopen.
 #include "eventstore/rocksdb_storage.h"
 
+#include <rocksdb/db.h>
+
 #include <catch2/catch.hpp>
 
+#include "eventstore/checkpoint.h"
 #include "eventstore/event_log.h"
 #include "tests/eventstore/test_util.h"
 
@@ -76,6 +79,62 @@ TEST_CASE("a read-only storage reads beside a writer and refuses commits") {
   REQUIRE(reader.ok());
   CHECK(*(*reader)->RecordCount() == 1);
   CHECK_FALSE((*reader)->Commit(CommitBatch{}).ok());
+}
+
+// Overwrites one value in the RocksDB database at `path`, as someone with access to the files
+// could.
+void PutRaw(const std::string& path, const std::string& cf_name, const std::string& key,
+            const std::string& value) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const char* n : {"default", "log", "streams", "event_ids", "tree"}) {
+    cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), path, cfs, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  size_t i = 0;
+  while (cfs[i].name != cf_name) ++i;
+  REQUIRE(db->Put(rocksdb::WriteOptions(), handles[i], key, value).ok());
+  for (auto* h : handles) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
+}
+
+TEST_CASE("a log whose checkpoint or tree edge was altered refuses to open") {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/db";
+  std::string old_checkpoint;
+  {
+    auto log = OpenLog(path, true);
+    for (int i = 0; i < 5; ++i) REQUIRE(log->Append(testing::OneEvent("s")).ok());
+    old_checkpoint = log->Head().checkpoint;
+    for (int i = 0; i < 6; ++i) REQUIRE(log->Append(testing::OneEvent("s")).ok());
+  }
+  auto open = [&] {
+    auto storage = OpenRocksDbStorage(path);
+    REQUIRE(storage.ok());
+    return EventLog::Open(std::move(storage).value(), Signer()).status();
+  };
+  REQUIRE(open().ok());
+  std::string reason;
+  SECTION("an older, genuinely signed checkpoint put back") {
+    PutRaw(path, "default", "checkpoint", old_checkpoint);
+    reason = "is not the tree of the stored log";
+  }
+  SECTION("a checkpoint signed by someone else") {
+    NoteSigner other(Signer().name(), Ed25519Key::Generate());
+    auto forged = SignCheckpoint({Signer().name(), 11, Hash{}}, other);
+    REQUIRE(forged.ok());
+    PutRaw(path, "default", "checkpoint", *forged);
+    reason = "does not open";
+  }
+  SECTION("a node on the tree's edge changed") {
+    // 11 leaves = 8 + 2 + 1: the edge holds node (3, 0).
+    PutRaw(path, "tree", std::string(1, '\x03') + std::string(8, '\0'), std::string(32, 'x'));
+    reason = "is not the tree of the stored log";
+  }
+  Status s = open();
+  CHECK(s.code() == Code::kDataLoss);
+  CHECK_THAT(s.message(), Catch::Contains(reason));
 }
 
 }  // namespace

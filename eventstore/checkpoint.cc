@@ -1,0 +1,49 @@
+#include "eventstore/checkpoint.h"
+
+#include <charconv>
+
+#include "core/signed_note.h"
+
+namespace vaxledger::eventstore {
+
+std::string CheckpointText(const Checkpoint& c) {
+  return c.origin + "\n" + std::to_string(c.size) + "\n" + Base64Encode(AsBytes(c.root)) + "\n";
+}
+
+Result<std::string> SignCheckpoint(const Checkpoint& checkpoint, const NoteSigner& signer) {
+  if (signer.name() != checkpoint.origin) {
+    return InvalidArgument("checkpoint: the key name must be the origin");
+  }
+  return SignNote(CheckpointText(checkpoint), {&signer});
+}
+
+Result<Checkpoint> OpenCheckpoint(std::string_view note, const std::vector<NoteVerifierKey>& keys) {
+  VX_ASSIGN_OR_RETURN(OpenedNote opened, OpenNote(note, keys));
+  std::string_view text = opened.text;
+  std::vector<std::string_view> lines;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    lines.push_back(text.substr(0, nl));
+    text.remove_prefix(nl + 1);
+  }
+  if (lines.size() < 3) return InvalidArgument("checkpoint: needs origin, size and root lines");
+  Checkpoint c;
+  c.origin = std::string(lines[0]);
+  if (c.origin.empty()) return InvalidArgument("checkpoint: empty origin");
+  const std::string_view size = lines[1];
+  auto [end, ec] = std::from_chars(size.data(), size.data() + size.size(), c.size);
+  if (ec != std::errc() || end != size.data() + size.size() || size.empty() ||
+      (size.size() > 1 && size[0] == '0')) {
+    return InvalidArgument("checkpoint: size is not a decimal number without leading zeros");
+  }
+  VX_ASSIGN_OR_RETURN(Bytes root, Base64Decode(lines[2], "checkpoint root"));
+  if (root.size() != 32) return InvalidArgument("checkpoint: root is not 32 bytes");
+  std::copy(root.begin(), root.end(), c.root.begin());
+  bool signed_by_origin = false;
+  for (const auto& name : opened.verified) signed_by_origin |= name == c.origin;
+  if (!signed_by_origin)
+    return InvalidArgument("checkpoint: not signed by a key named as its origin");
+  return c;
+}
+
+}  // namespace vaxledger::eventstore
