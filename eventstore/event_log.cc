@@ -339,6 +339,7 @@ std::unique_ptr<CommitJob> EventLog::State::Decide(std::vector<Pending*> group) 
     assert(checkpoint.ok());
     tip.checkpoint = std::move(checkpoint).value();
     job->commit.checkpoint = tip.checkpoint;
+    job->commit.checkpoint_size = tip.size;
     std::vector<EventId> ids;
     ids.reserve(job->commit.event_ids.size());
     for (const auto& [id, pos] : job->commit.event_ids) ids.push_back(id);

@@ -52,7 +52,10 @@ struct CommitBatch {
   std::vector<StreamEntry> stream_entries;              // one per record
   std::vector<std::pair<EventId, Position>> event_ids;  // one per record
   std::vector<TreeNode> tree_nodes;                     // the nodes the records complete
-  std::string checkpoint;  // the signed checkpoint of the tree after this commit; replaces the last
+  // The signed checkpoint of the tree after this commit: becomes the latest, and joins the
+  // history under its tree size.
+  std::string checkpoint;
+  uint64_t checkpoint_size = 0;
 };
 
 class LogStorage {
@@ -92,6 +95,10 @@ class LogStorage {
 
   // The checkpoint of the last commit, or nullopt when nothing was ever committed.
   virtual Result<std::optional<std::string>> ReadCheckpoint() = 0;
+
+  // Every checkpoint signed, by tree size: up to `max` from size `from` upwards.
+  virtual Result<std::vector<std::pair<uint64_t, std::string>>> ReadCheckpoints(uint64_t from,
+                                                                                size_t max) = 0;
 
   // Positions of the stream's events from `from_version`, up to `max`, going up or down.
   virtual Result<std::vector<Position>> ReadStreamPositions(std::string_view stream,

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "core/merkle.h"
+#include "eventstore/checkpoint.h"
 #include "eventstore/internal/worker_pool.h"
 #include "eventstore/leaf.h"
 
@@ -22,7 +24,15 @@ struct ChunkResult {
   Hash last_hash{};    // leaf hash of the last record
   int64_t first_time = 0;
   int64_t last_time = 0;
+  std::vector<Hash> hashes;  // leaf hashes of the records that verified
   std::optional<Failure> failure;
+};
+
+// A checkpoint of the history whose signature is checked in parallel with the chunks.
+struct PendingCheckpoint {
+  uint64_t size = 0;
+  std::string note;
+  Result<Checkpoint> opened = Internal("not opened");
 };
 
 void Fail(ChunkResult& r, Position p, std::string reason) {
@@ -81,6 +91,7 @@ void VerifyChunk(const LogStorage::RawScan& scan, const std::map<KeyId, PublicKe
     }
     prev = h;
     prev_time = header->recorded_at_us;
+    r.hashes.push_back(h);
     ++expected;
   }
   if (expected != r.end) Fail(r, expected, "record is missing");
@@ -96,6 +107,9 @@ Result<VerifyReport> VerifyLog(LogStorage& storage, const std::vector<NoteVerifi
   for (const auto& k : keys) key_map[k.key_id] = k.public_key;
 
   VerifyReport report;
+  // The latest checkpoint before the count: a writer commits both at once, so the count read
+  // after it is at least the checkpoint's size.
+  VX_ASSIGN_OR_RETURN(auto latest, storage.ReadCheckpoint());
   VX_ASSIGN_OR_RETURN(report.size, storage.RecordCount());
   internal::WorkerPool pool(options.threads);
   const size_t chunk = std::max<size_t>(1, options.chunk_records);
@@ -103,9 +117,11 @@ Result<VerifyReport> VerifyLog(LogStorage& storage, const std::vector<NoteVerifi
 
   Hash prev_hash{};  // leaf hash before the next chunk; zero before position 0
   int64_t prev_time = 0;
+  merkle::CompactRange range;
   Position next = 0;
   while (next < report.size) {
-    // Read a round of chunks, then verify them in parallel.
+    // Read a round of chunks and the checkpoints that fall in it, then verify them in parallel.
+    const Position round_start = next;
     std::vector<LogStorage::RawScan> scans;
     std::vector<ChunkResult> results;
     for (size_t c = 0; c < chunks_per_round && next < report.size; ++c) {
@@ -118,7 +134,25 @@ Result<VerifyReport> VerifyLog(LogStorage& storage, const std::vector<NoteVerifi
       results.push_back(r);
       next += n;
     }
-    pool.ParallelFor(scans.size(), [&](size_t i) { VerifyChunk(scans[i], key_map, results[i]); });
+    std::vector<PendingCheckpoint> checkpoints;
+    for (uint64_t from = round_start + 1; from <= next;) {
+      VX_ASSIGN_OR_RETURN(auto page, storage.ReadCheckpoints(from, 1024));
+      for (auto& [size, note] : page) {
+        if (size > next) break;
+        checkpoints.push_back({size, std::move(note)});
+      }
+      if (page.size() < 1024 || page.back().first > next) break;
+      from = page.back().first + 1;
+    }
+    pool.ParallelFor(scans.size() + checkpoints.size(), [&](size_t i) {
+      if (i < scans.size()) {
+        VerifyChunk(scans[i], key_map, results[i]);
+      } else {
+        PendingCheckpoint& c = checkpoints[i - scans.size()];
+        c.opened = OpenCheckpoint(c.note, keys);
+      }
+    });
+    size_t cp = 0;
     for (auto& r : results) {
       // The chunk's own failure and its link to the chunk before: whichever position is first.
       std::optional<Failure> failure = r.failure;
@@ -134,10 +168,29 @@ Result<VerifyReport> VerifyLog(LogStorage& storage, const std::vector<NoteVerifi
               r.first, "recorded time is earlier than at position " + std::to_string(r.first - 1)};
         }
       }
+      // Extend the tree over the records before the failure, checking each checkpoint reached.
+      for (const Hash& h : r.hashes) {
+        if (failure && range.size() >= failure->position) break;
+        range.Append(h);
+        for (; cp < checkpoints.size() && checkpoints[cp].size <= range.size(); ++cp) {
+          const PendingCheckpoint& c = checkpoints[cp];
+          if (!report.checkpoint_problem.empty()) continue;
+          if (!c.opened.ok()) {
+            report.checkpoint_problem =
+                "checkpoint at size " + std::to_string(c.size) + ": " + c.opened.status().message();
+          } else if (c.opened->size != c.size || c.opened->root != range.Root()) {
+            report.checkpoint_problem = "checkpoint at size " + std::to_string(c.size) +
+                                        ": its root is not the Merkle root of the leaves";
+          } else {
+            ++report.checkpoints_verified;
+          }
+        }
+      }
       if (failure) {
         report.verified = failure->position;
         report.first_failure = failure->position;
         report.reason = failure->reason;
+        report.root = range.Root();
         return report;
       }
       prev_hash = r.last_hash;
@@ -145,6 +198,21 @@ Result<VerifyReport> VerifyLog(LogStorage& storage, const std::vector<NoteVerifi
       report.verified = r.end;
     }
     if (options.progress) options.progress(report.verified, report.size);
+  }
+  report.root = range.Root();
+  if (report.checkpoint_problem.empty() && report.size > 0) {
+    if (!latest) {
+      report.checkpoint_problem = "the log has no checkpoint";
+    } else {
+      auto opened = OpenCheckpoint(*latest, keys);
+      if (!opened.ok()) {
+        report.checkpoint_problem = "latest checkpoint: " + opened.status().message();
+      } else if (opened->size != report.size || opened->root != report.root) {
+        report.checkpoint_problem = "latest checkpoint covers " + std::to_string(opened->size) +
+                                    " events, the log holds " + std::to_string(report.size) +
+                                    (opened->size == report.size ? " but its root differs" : "");
+      }
+    }
   }
   return report;
 }

@@ -1,6 +1,8 @@
 // Verifies a stored log from position 0: every record present, every leaf well formed and at its
 // own position, each leaf's prev_leaf_hash equal to the leaf hash before it, recorded times
-// non-decreasing, and every signature valid under a known key.
+// non-decreasing, and every signature valid under a known key. Then the checkpoints: every
+// checkpoint in the history is signed by a known key and holds the Merkle root of the leaves at
+// its size, and the latest one covers the whole log.
 //
 // The work is spread over a pool of threads (signature checks dominate); the storage is read in
 // chunks by the calling thread.
@@ -35,7 +37,10 @@ struct VerifyReport {
   Position size = 0;                      // records in the log when verification started
   std::optional<Position> first_failure;  // the first position that does not verify
   std::string reason;                     // why it does not
-  bool ok() const { return !first_failure.has_value(); }
+  uint64_t checkpoints_verified = 0;      // checkpoints whose signature and root verified
+  std::string checkpoint_problem;         // the first checkpoint that does not verify, and why
+  Hash root{};                            // the Merkle root of the verified records
+  bool ok() const { return !first_failure.has_value() && checkpoint_problem.empty(); }
 };
 
 // Returns a report; a Status error only when the storage itself cannot be read.

@@ -30,6 +30,7 @@ struct MemoryStorage::State {
   std::map<std::string, std::vector<Position>, std::less<>> streams;  // index = version
   std::map<std::pair<uint8_t, uint64_t>, Hash> tree;
   std::optional<std::string> checkpoint;
+  std::map<uint64_t, std::string> checkpoints;
   int fail_commits = 0;
 };
 
@@ -60,7 +61,10 @@ Status MemoryStorage::Commit(const CommitBatch& batch) {
   for (const auto& [id, pos] : batch.event_ids) state_->event_ids.emplace(id, pos);
   for (const auto& r : batch.records) state_->records.push_back(r);
   for (const auto& n : batch.tree_nodes) state_->tree[{n.level, n.index}] = n.hash;
-  if (!batch.checkpoint.empty()) state_->checkpoint = batch.checkpoint;
+  if (!batch.checkpoint.empty()) {
+    state_->checkpoint = batch.checkpoint;
+    state_->checkpoints[batch.checkpoint_size] = batch.checkpoint;
+  }
   return Status::Ok();
 }
 
@@ -106,6 +110,17 @@ Result<Hash> MemoryStorage::ReadTreeNode(uint8_t level, uint64_t index) {
 Result<std::optional<std::string>> MemoryStorage::ReadCheckpoint() {
   std::lock_guard lock(state_->mu);
   return state_->checkpoint;
+}
+
+Result<std::vector<std::pair<uint64_t, std::string>>> MemoryStorage::ReadCheckpoints(uint64_t from,
+                                                                                     size_t max) {
+  std::lock_guard lock(state_->mu);
+  std::vector<std::pair<uint64_t, std::string>> out;
+  for (auto it = state_->checkpoints.lower_bound(from);
+       it != state_->checkpoints.end() && out.size() < max; ++it) {
+    out.emplace_back(it->first, it->second);
+  }
+  return out;
 }
 
 Result<std::vector<Position>> MemoryStorage::ReadStreamPositions(std::string_view stream,

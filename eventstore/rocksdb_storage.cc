@@ -19,6 +19,7 @@ constexpr const char* kLogCf = "log";
 constexpr const char* kStreamsCf = "streams";
 constexpr const char* kEventIdsCf = "event_ids";
 constexpr const char* kTreeCf = "tree";
+constexpr const char* kCheckpointsCf = "checkpoints";
 constexpr std::string_view kFormatKey = "format";
 constexpr std::string_view kFormatValue = "vaxledger-log-2";
 constexpr std::string_view kCheckpointKey = "checkpoint";
@@ -94,6 +95,7 @@ class RocksDbStorage : public LogStorage {
   rocksdb::ColumnFamilyHandle* streams() const { return cfs_[2]; }
   rocksdb::ColumnFamilyHandle* ids() const { return cfs_[3]; }
   rocksdb::ColumnFamilyHandle* tree() const { return cfs_[4]; }
+  rocksdb::ColumnFamilyHandle* checkpoints() const { return cfs_[5]; }
 
   Status CheckFormat(bool created) {
     std::string value;
@@ -134,6 +136,8 @@ class RocksDbStorage : public LogStorage {
     }
     if (!batch.checkpoint.empty()) {
       VX_RETURN_IF_ERROR(FromRocks(wb.Put(meta(), kCheckpointKey, batch.checkpoint), "batch"));
+      VX_RETURN_IF_ERROR(FromRocks(
+          wb.Put(checkpoints(), PositionKey(batch.checkpoint_size), batch.checkpoint), "batch"));
     }
     rocksdb::WriteOptions wo;
     wo.sync = options_.sync;
@@ -246,6 +250,18 @@ class RocksDbStorage : public LogStorage {
     return std::optional<std::string>(std::move(value));
   }
 
+  Result<std::vector<std::pair<uint64_t, std::string>>> ReadCheckpoints(uint64_t from,
+                                                                        size_t max) override {
+    std::vector<std::pair<uint64_t, std::string>> out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), checkpoints()));
+    for (it->Seek(PositionKey(from)); it->Valid() && out.size() < max; it->Next()) {
+      if (it->key().size() != 8) return DataLoss("checkpoint key is not 8 bytes");
+      out.emplace_back(GetBigEndian64(it->key().data()), it->value().ToString());
+    }
+    VX_RETURN_IF_ERROR(FromRocks(it->status(), "read checkpoints"));
+    return out;
+  }
+
   Result<std::vector<Position>> ReadStreamPositions(std::string_view stream, uint64_t from_version,
                                                     size_t max, bool forward) override {
     std::vector<Position> out;
@@ -300,6 +316,7 @@ Result<std::unique_ptr<LogStorage>> OpenRocksDbStorage(const std::string& path,
   for (const char* name : {kMetaCf, kLogCf, kStreamsCf}) descriptors.emplace_back(name, cf_options);
   descriptors.emplace_back(kEventIdsCf, ids_options);
   descriptors.emplace_back(kTreeCf, cf_options);
+  descriptors.emplace_back(kCheckpointsCf, cf_options);
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =

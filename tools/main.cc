@@ -71,13 +71,18 @@ int RunVerify(const std::string& dir, size_t threads) {
   if (tty) fmt::print(stderr, "\n");
   if (!report.ok()) return Fail(report.status());
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (!report->ok()) {
+  if (report->first_failure) {
     fmt::print("FAIL at position {}: {} ({} events before it verified)\n", *report->first_failure,
                report->reason, report->verified);
     return 1;
   }
-  fmt::print("OK {} events verified in {:.2f} s ({:.0f} events/s)\n", report->verified, seconds,
-             seconds > 0 ? report->verified / seconds : 0.0);
+  if (!report->checkpoint_problem.empty()) {
+    fmt::print("FAIL: {} (all {} events verified)\n", report->checkpoint_problem, report->verified);
+    return 1;
+  }
+  fmt::print("OK {} events and {} checkpoints verified in {:.2f} s ({:.0f} events/s); root {}\n",
+             report->verified, report->checkpoints_verified, seconds,
+             seconds > 0 ? report->verified / seconds : 0.0, Base64Encode(AsBytes(report->root)));
   return 0;
 }
 

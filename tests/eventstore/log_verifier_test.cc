@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "eventstore/checkpoint.h"
 #include "eventstore/event_log.h"
 #include "eventstore/memory_storage.h"
 #include "eventstore/rocksdb_storage.h"
@@ -50,6 +51,10 @@ class FlippingStorage : public LogStorage {
     return inner_.ReadTreeNode(level, index);
   }
   Result<std::optional<std::string>> ReadCheckpoint() override { return inner_.ReadCheckpoint(); }
+  Result<std::vector<std::pair<uint64_t, std::string>>> ReadCheckpoints(uint64_t from,
+                                                                        size_t max) override {
+    return inner_.ReadCheckpoints(from, max);
+  }
   Result<std::vector<Position>> ReadStreamPositions(std::string_view s, uint64_t v, size_t m,
                                                     bool fw) override {
     return inner_.ReadStreamPositions(s, v, m, fw);
@@ -132,7 +137,7 @@ class RawDb {
  public:
   explicit RawDb(const std::string& path) {
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* n : {"default", "log", "streams", "event_ids", "tree"})
+    for (const char* n : {"default", "log", "streams", "event_ids", "tree", "checkpoints"})
       cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
     rocksdb::DB* raw = nullptr;
     REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), path, cfs, &handles_, &raw).ok());
@@ -153,6 +158,14 @@ class RawDb {
   }
   void Put(Position p, const std::string& v) {
     REQUIRE(db_->Put(rocksdb::WriteOptions(), handles_[1], Key(p), v).ok());
+  }
+  std::string GetCf(size_t cf, const std::string& key) {
+    std::string v;
+    REQUIRE(db_->Get(rocksdb::ReadOptions(), handles_[cf], key, &v).ok());
+    return v;
+  }
+  void PutCf(size_t cf, const std::string& key, const std::string& v) {
+    REQUIRE(db_->Put(rocksdb::WriteOptions(), handles_[cf], key, v).ok());
   }
   void Delete(Position p) {
     REQUIRE(db_->Delete(rocksdb::WriteOptions(), handles_[1], Key(p)).ok());
@@ -220,6 +233,52 @@ TEST_CASE("tampering with the stored RocksDB record names the position") {
   CHECK(report->first_failure == std::optional<Position>(tampered));
   CHECK(report->verified == tampered);
   CHECK_THAT(report->reason, Catch::Contains(reason));
+}
+
+TEST_CASE("verify checks every checkpoint's signature and root against the leaves") {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/db";
+  std::string checkpoint_at_30;
+  {
+    RocksDbStorageOptions o;
+    o.create_if_missing = true;
+    auto storage = OpenRocksDbStorage(path, o);
+    REQUIRE(storage.ok());
+    auto log = EventLog::Open(std::move(storage).value(), Signer());
+    REQUIRE(log.ok());
+    AppendEvents(**log, 30);  // three commits of ten
+    checkpoint_at_30 = (*log)->Head().checkpoint;
+    AppendEvents(**log, 30);
+  }
+  auto clean = VerifyPath(path);
+  REQUIRE(clean.ok());
+  CHECK(clean->ok());
+  CHECK(clean->checkpoints_verified == 6);
+
+  std::string problem;
+  SECTION("a checkpoint in the history whose root was swapped for another's") {
+    RawDb db(path);
+    db.PutCf(5, RawDb::Key(20), db.GetCf(5, RawDb::Key(30)));
+    problem = "checkpoint at size 20";
+  }
+  SECTION("an older checkpoint put back as the latest") {
+    RawDb db(path);
+    db.PutCf(0, "checkpoint", checkpoint_at_30);
+    problem = "latest checkpoint covers 30 events, the log holds 60";
+  }
+  SECTION("a checkpoint signed by another key") {
+    NoteSigner other(Signer().name(), Ed25519Key::Generate());
+    auto forged = SignCheckpoint({Signer().name(), 40, Hash{}}, other);
+    REQUIRE(forged.ok());
+    RawDb db(path);
+    db.PutCf(5, RawDb::Key(40), *forged);
+    problem = "checkpoint at size 40: note: no known key signed it";
+  }
+  auto report = VerifyPath(path);
+  REQUIRE(report.ok());
+  CHECK_FALSE(report->first_failure.has_value());
+  CHECK_FALSE(report->ok());
+  CHECK_THAT(report->checkpoint_problem, Catch::Contains(problem));
 }
 
 }  // namespace

@@ -86,7 +86,7 @@ TEST_CASE("a read-only storage reads beside a writer and refuses commits") {
 void PutRaw(const std::string& path, const std::string& cf_name, const std::string& key,
             const std::string& value) {
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const char* n : {"default", "log", "streams", "event_ids", "tree"}) {
+  for (const char* n : {"default", "log", "streams", "event_ids", "tree", "checkpoints"}) {
     cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
