@@ -101,15 +101,54 @@ void VerifyChunk(const LogStorage::RawScan& scan, const std::map<KeyId, PublicKe
 
 }  // namespace
 
+namespace {
+
+class StorageSource : public LedgerSource {
+ public:
+  explicit StorageSource(LogStorage& storage) : storage_(storage) {}
+  Result<std::optional<std::string>> LatestCheckpoint() override {
+    return storage_.ReadCheckpoint();
+  }
+  Result<Position> RecordCount() override { return storage_.RecordCount(); }
+  Result<LogStorage::RawScan> ScanRecords(Position from, size_t max) override {
+    return storage_.ScanRecords(from, max);
+  }
+  Result<std::vector<std::pair<uint64_t, std::string>>> CheckpointsBetween(uint64_t from,
+                                                                           uint64_t to) override {
+    std::vector<std::pair<uint64_t, std::string>> out;
+    while (from <= to) {
+      VX_ASSIGN_OR_RETURN(auto page, storage_.ReadCheckpoints(from, 1024));
+      for (auto& entry : page) {
+        if (entry.first > to) return out;
+        out.push_back(std::move(entry));
+      }
+      if (page.size() < 1024) break;
+      from = out.back().first + 1;
+    }
+    return out;
+  }
+
+ private:
+  LogStorage& storage_;
+};
+
+}  // namespace
+
 Result<VerifyReport> VerifyLog(LogStorage& storage, const std::vector<NoteVerifierKey>& keys,
                                const VerifyOptions& options) {
+  StorageSource source(storage);
+  return VerifyLedger(source, keys, options);
+}
+
+Result<VerifyReport> VerifyLedger(LedgerSource& storage, const std::vector<NoteVerifierKey>& keys,
+                                  const VerifyOptions& options) {
   std::map<KeyId, PublicKey> key_map;
   for (const auto& k : keys) key_map[k.key_id] = k.public_key;
 
   VerifyReport report;
   // The latest checkpoint before the count: a writer commits both at once, so the count read
   // after it is at least the checkpoint's size.
-  VX_ASSIGN_OR_RETURN(auto latest, storage.ReadCheckpoint());
+  VX_ASSIGN_OR_RETURN(auto latest, storage.LatestCheckpoint());
   VX_ASSIGN_OR_RETURN(report.size, storage.RecordCount());
   internal::WorkerPool pool(options.threads);
   const size_t chunk = std::max<size_t>(1, options.chunk_records);
@@ -135,15 +174,8 @@ Result<VerifyReport> VerifyLog(LogStorage& storage, const std::vector<NoteVerifi
       next += n;
     }
     std::vector<PendingCheckpoint> checkpoints;
-    for (uint64_t from = round_start + 1; from <= next;) {
-      VX_ASSIGN_OR_RETURN(auto page, storage.ReadCheckpoints(from, 1024));
-      for (auto& [size, note] : page) {
-        if (size > next) break;
-        checkpoints.push_back({size, std::move(note)});
-      }
-      if (page.size() < 1024 || page.back().first > next) break;
-      from = page.back().first + 1;
-    }
+    VX_ASSIGN_OR_RETURN(auto notes, storage.CheckpointsBetween(round_start + 1, next));
+    for (auto& [size, note] : notes) checkpoints.push_back({size, std::move(note)});
     pool.ParallelFor(scans.size() + checkpoints.size(), [&](size_t i) {
       if (i < scans.size()) {
         VerifyChunk(scans[i], key_map, results[i]);

@@ -43,7 +43,29 @@ struct VerifyReport {
   bool ok() const { return !first_failure.has_value() && checkpoint_problem.empty(); }
 };
 
-// Returns a report; a Status error only when the storage itself cannot be read.
+// What verification reads: records in position order, and checkpoints. A LogStorage is one (see
+// VerifyLog); an export file is another (ledger_export.h).
+class LedgerSource {
+ public:
+  virtual ~LedgerSource() = default;
+  // The latest checkpoint, or nullopt. Called first.
+  virtual Result<std::optional<std::string>> LatestCheckpoint() = 0;
+  // The number of records. Called second.
+  virtual Result<Position> RecordCount() = 0;
+  // Records in [from, from + max), as LogStorage::ScanRecords. Called with from = 0 and then
+  // each time with the end of the previous call.
+  virtual Result<LogStorage::RawScan> ScanRecords(Position from, size_t max) = 0;
+  // The checkpoints of tree sizes in [from, to], by size. Called once per scanned range, after
+  // ScanRecords has covered `to`.
+  virtual Result<std::vector<std::pair<uint64_t, std::string>>> CheckpointsBetween(uint64_t from,
+                                                                                   uint64_t to) = 0;
+};
+
+// Returns a report; a Status error only when the source itself cannot be read.
+Result<VerifyReport> VerifyLedger(LedgerSource& source, const std::vector<NoteVerifierKey>& keys,
+                                  const VerifyOptions& options = {});
+
+// VerifyLedger over a stored log.
 Result<VerifyReport> VerifyLog(LogStorage& storage, const std::vector<NoteVerifierKey>& keys,
                                const VerifyOptions& options = {});
 
