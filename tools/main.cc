@@ -2,17 +2,29 @@
 //
 //   vaxledger init --data DIR [--origin NAME]
 //   vaxledger ledger status --data DIR
-//   vaxledger ledger verify --data DIR [--threads N]
+//   vaxledger ledger verify (--data DIR | --export FILE [--vkey VKEY]...)
+//   vaxledger ledger export --data DIR --out FILE
+//   vaxledger ledger checkpoint --data DIR
+//   vaxledger ledger verify-note --vkey VKEY [--vkey VKEY]... FILE
+//   vaxledger ledger prove --data DIR --index I [--size N]
+//   vaxledger ledger consistency --data DIR OLD_CHECKPOINT_FILE
 //
-// Exit codes: 0 success; 1 the log does not verify; 2 the command could not run (bad arguments,
-// missing or too-open key, no database).
+// Exit codes: 0 success; 1 the thing checked does not verify; 2 the command could not run (bad
+// arguments, missing or too-open key, no database, unreadable file).
 #include <unistd.h>
 
 #include <fmt/core.h>
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
+#include "core/merkle.h"
+#include "core/signed_note.h"
+#include "eventstore/checkpoint.h"
+#include "eventstore/ledger_export.h"
 #include "eventstore/log_verifier.h"
 #include "eventstore/registry_key.h"
 #include "eventstore/rocksdb_storage.h"
@@ -21,9 +33,58 @@
 namespace vaxledger::tools {
 namespace {
 
+using eventstore::Position;
+
 int Fail(const Status& s) {
   fmt::print(stderr, "vaxledger: {}\n", s.ToString());
   return 2;
+}
+
+std::string B64(const Hash& h) { return Base64Encode(AsBytes(h)); }
+
+// A progress printer for long jobs: prints to stderr only when it is a terminal.
+std::function<void(Position, Position)> Progress(const char* what) {
+  if (!::isatty(STDERR_FILENO)) return {};
+  auto last = std::make_shared<std::chrono::steady_clock::time_point>();
+  return [what, last](Position done, Position total) {
+    auto now = std::chrono::steady_clock::now();
+    if (now - *last < std::chrono::milliseconds(200) && done != total) return;
+    *last = now;
+    fmt::print(stderr, "\r{}: {} / {} events ({:.0f}%){}", what, done, total,
+               total ? 100.0 * done / total : 100.0, done == total ? "\n" : "");
+  };
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return FailedPrecondition("cannot read " + path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// The data directory's log opened read-only (it may run beside a server), and the registry's
+// verifier key. The key file is checked as at start-up.
+struct ReadOnlyDir {
+  std::unique_ptr<eventstore::LogStorage> storage;
+  NoteVerifierKey vkey;
+};
+
+Result<ReadOnlyDir> OpenReadOnly(const std::string& dir) {
+  VX_ASSIGN_OR_RETURN(NoteSigner signer, eventstore::LoadRegistryKey(KeyPath(dir)));
+  eventstore::RocksDbStorageOptions options;
+  options.read_only = true;
+  VX_ASSIGN_OR_RETURN(auto storage, eventstore::OpenRocksDbStorage(LogPath(dir), options));
+  return ReadOnlyDir{std::move(storage), signer.verifier()};
+}
+
+Result<std::vector<NoteVerifierKey>> ParseKeys(const std::vector<std::string>& texts) {
+  std::vector<NoteVerifierKey> keys;
+  for (const auto& t : texts) {
+    VX_ASSIGN_OR_RETURN(auto k, NoteVerifierKey::Parse(t));
+    keys.push_back(std::move(k));
+  }
+  return keys;
 }
 
 int RunInit(const std::string& dir, const std::string& origin) {
@@ -38,39 +99,15 @@ int RunStatus(const std::string& dir) {
   auto log = OpenDataDir(dir);
   if (!log.ok()) return Fail(log.status());
   auto head = (*log)->Head();
-  fmt::print("data        {}\nvkey        {}\nevents      {}\nlast leaf   {}\n", dir,
-             (*log)->signer().verifier().ToText(), head.size,
-             head.size ? HexEncode(AsBytes(head.last_leaf_hash)) : std::string("-"));
+  fmt::print("data        {}\nvkey        {}\nevents      {}\nlast leaf   {}\nroot        {}\n",
+             dir, (*log)->signer().verifier().ToText(), head.size,
+             head.size ? HexEncode(AsBytes(head.last_leaf_hash)) : std::string("-"),
+             B64(head.root));
   return 0;
 }
 
-int RunVerify(const std::string& dir, size_t threads) {
-  // Only the public half of the key is used; the key file is still checked as at start-up.
-  auto signer = eventstore::LoadRegistryKey(KeyPath(dir));
-  if (!signer.ok()) return Fail(signer.status());
-  eventstore::RocksDbStorageOptions storage_options;
-  storage_options.read_only = true;  // may run beside a live server
-  auto storage = eventstore::OpenRocksDbStorage(LogPath(dir), storage_options);
-  if (!storage.ok()) return Fail(storage.status());
-
-  eventstore::VerifyOptions options;
-  options.threads = threads;
-  const bool tty = ::isatty(STDERR_FILENO);
-  auto start = std::chrono::steady_clock::now();
-  auto last_print = start;
-  if (tty) {
-    options.progress = [&](eventstore::Position done, eventstore::Position total) {
-      auto now = std::chrono::steady_clock::now();
-      if (now - last_print < std::chrono::milliseconds(200) && done != total) return;
-      last_print = now;
-      fmt::print(stderr, "\rverifying: {} / {} events ({:.0f}%)", done, total,
-                 total ? 100.0 * done / total : 100.0);
-    };
-  }
-  auto report = eventstore::VerifyLog(**storage, {signer->verifier()}, options);
-  if (tty) fmt::print(stderr, "\n");
+int Report(const Result<eventstore::VerifyReport>& report, double seconds) {
   if (!report.ok()) return Fail(report.status());
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (report->first_failure) {
     fmt::print("FAIL at position {}: {} ({} events before it verified)\n", *report->first_failure,
                report->reason, report->verified);
@@ -82,7 +119,175 @@ int RunVerify(const std::string& dir, size_t threads) {
   }
   fmt::print("OK {} events and {} checkpoints verified in {:.2f} s ({:.0f} events/s); root {}\n",
              report->verified, report->checkpoints_verified, seconds,
-             seconds > 0 ? report->verified / seconds : 0.0, Base64Encode(AsBytes(report->root)));
+             seconds > 0 ? report->verified / seconds : 0.0, B64(report->root));
+  return 0;
+}
+
+double Since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+int RunVerify(const std::string& dir, size_t threads) {
+  auto ro = OpenReadOnly(dir);
+  if (!ro.ok()) return Fail(ro.status());
+  eventstore::VerifyOptions options;
+  options.threads = threads;
+  options.progress = Progress("verifying");
+  auto start = std::chrono::steady_clock::now();
+  auto report = eventstore::VerifyLog(*ro->storage, {ro->vkey}, options);
+  return Report(report, Since(start));
+}
+
+int RunVerifyExport(const std::string& file, const std::vector<std::string>& vkeys,
+                    size_t threads) {
+  auto trusted = ParseKeys(vkeys);
+  if (!trusted.ok()) return Fail(trusted.status());
+  auto reader = eventstore::ExportReader::Open(file);
+  if (!reader.ok()) {
+    fmt::print("FAIL: {}\n", reader.status().message());
+    return 1;
+  }
+  std::vector<NoteVerifierKey> keys = *trusted;
+  if (keys.empty()) {
+    keys = (*reader)->keys();
+    fmt::print(stderr,
+               "vaxledger: no --vkey given: trusting the keys the file names; pass the registry's "
+               "verifier key to check the file against a key you trust\n");
+  }
+  eventstore::VerifyOptions options;
+  options.threads = threads;
+  options.progress = Progress("verifying");
+  auto start = std::chrono::steady_clock::now();
+  auto report = eventstore::VerifyLedger(**reader, keys, options);
+  if (report.ok() && report->ok()) {
+    Status end = (*reader)->Finish();
+    if (!end.ok()) {
+      fmt::print("FAIL: {}\n", end.message());
+      return 1;
+    }
+  }
+  if (!report.ok() && report.status().code() == Code::kDataLoss) {
+    fmt::print("FAIL: {}\n", report.status().message());
+    return 1;
+  }
+  return Report(report, Since(start));
+}
+
+int RunExport(const std::string& dir, const std::string& out) {
+  auto ro = OpenReadOnly(dir);
+  if (!ro.ok()) return Fail(ro.status());
+  auto start = std::chrono::steady_clock::now();
+  Status s = eventstore::WriteExport(*ro->storage, {ro->vkey}, out, Progress("exporting"));
+  if (!s.ok()) return Fail(s);
+  auto latest = ro->storage->ReadCheckpoint();
+  fmt::print("exported to {} in {:.2f} s\n", out, Since(start));
+  if (latest.ok() && *latest) fmt::print("{}", **latest);
+  return 0;
+}
+
+int RunCheckpoint(const std::string& dir) {
+  auto ro = OpenReadOnly(dir);
+  if (!ro.ok()) return Fail(ro.status());
+  auto latest = ro->storage->ReadCheckpoint();
+  if (!latest.ok()) return Fail(latest.status());
+  if (!*latest) return Fail(FailedPrecondition("the log has no checkpoint yet"));
+  fmt::print("{}", **latest);
+  return 0;
+}
+
+int RunVerifyNote(const std::vector<std::string>& vkeys, const std::string& file) {
+  auto keys = ParseKeys(vkeys);
+  if (!keys.ok()) return Fail(keys.status());
+  auto note = ReadFile(file);
+  if (!note.ok()) return Fail(note.status());
+  auto opened = OpenNote(*note, *keys);
+  if (!opened.ok()) {
+    fmt::print("FAIL: {}\n", opened.status().message());
+    return 1;
+  }
+  fmt::print("OK signed by");
+  for (const auto& name : opened->verified) fmt::print(" {}", name);
+  fmt::print("\n");
+  return 0;
+}
+
+int RunProve(const std::string& dir, uint64_t index, std::optional<uint64_t> size_arg) {
+  auto ro = OpenReadOnly(dir);
+  if (!ro.ok()) return Fail(ro.status());
+  auto latest = ro->storage->ReadCheckpoint();
+  if (!latest.ok()) return Fail(latest.status());
+  if (!*latest) return Fail(FailedPrecondition("the log has no checkpoint yet"));
+  auto head = eventstore::OpenCheckpoint(**latest, {ro->vkey});
+  if (!head.ok()) return Fail(head.status());
+  const uint64_t size = size_arg.value_or(head->size);
+  if (size > head->size) {
+    return Fail(InvalidArgument("size: " + std::to_string(size) +
+                                " is beyond the latest checkpoint's size " +
+                                std::to_string(head->size)));
+  }
+  auto reader = eventstore::TreeNodeReader(*ro->storage);
+  auto proof = merkle::InclusionProof(index, size, reader);
+  if (!proof.ok()) return Fail(proof.status());
+  auto leaf = reader(0, index);
+  auto root = merkle::RootAt(size, reader);
+  if (!leaf.ok()) return Fail(leaf.status());
+  if (!root.ok()) return Fail(root.status());
+  nlohmann::json out = {{"index", index},
+                        {"size", size},
+                        {"leaf_hash", B64(*leaf)},
+                        {"root", B64(*root)},
+                        {"proof", nlohmann::json::array()}};
+  for (const Hash& h : *proof) out["proof"].push_back(B64(h));
+  if (size == head->size) out["checkpoint"] = **latest;
+  fmt::print("{}\n", out.dump(2));
+  // Check what is printed, so that a damaged tree is never passed on as a proof.
+  Status s = merkle::VerifyInclusion(index, size, *leaf, *proof, *root);
+  if (!s.ok() || (size == head->size && *root != head->root)) {
+    fmt::print(stderr, "FAIL: the stored tree does not prove this leaf: {}\n",
+               s.ok() ? "root differs from the checkpoint" : s.message());
+    return 1;
+  }
+  return 0;
+}
+
+int RunConsistency(const std::string& dir, const std::string& old_file) {
+  auto ro = OpenReadOnly(dir);
+  if (!ro.ok()) return Fail(ro.status());
+  auto old_note = ReadFile(old_file);
+  if (!old_note.ok()) return Fail(old_note.status());
+  auto old = eventstore::OpenCheckpoint(*old_note, {ro->vkey});
+  if (!old.ok()) {
+    fmt::print("FAIL: the old checkpoint does not verify: {}\n", old.status().message());
+    return 1;
+  }
+  auto latest = ro->storage->ReadCheckpoint();
+  if (!latest.ok()) return Fail(latest.status());
+  if (!*latest) return Fail(FailedPrecondition("the log has no checkpoint yet"));
+  auto now = eventstore::OpenCheckpoint(**latest, {ro->vkey});
+  if (!now.ok()) return Fail(now.status());
+  if (old->size > now->size) {
+    fmt::print("FAIL: the old checkpoint has {} events, more than today's {}\n", old->size,
+               now->size);
+    return 1;
+  }
+  auto proof =
+      merkle::ConsistencyProof(old->size, now->size, eventstore::TreeNodeReader(*ro->storage));
+  if (!proof.ok()) return Fail(proof.status());
+  nlohmann::json out = {{"from", old->size},
+                        {"to", now->size},
+                        {"root_from", B64(old->root)},
+                        {"root_to", B64(now->root)},
+                        {"proof", nlohmann::json::array()},
+                        {"checkpoint", **latest}};
+  for (const Hash& h : *proof) out["proof"].push_back(B64(h));
+  fmt::print("{}\n", out.dump(2));
+  Status s = merkle::VerifyConsistency(old->size, now->size, old->root, now->root, *proof);
+  if (!s.ok()) {
+    fmt::print(stderr, "FAIL: today's log does not extend the old checkpoint: {}\n", s.message());
+    return 1;
+  }
+  fmt::print(stderr, "OK today's log ({} events) extends the old checkpoint ({} events)\n",
+             now->size, old->size);
   return 0;
 }
 
@@ -93,26 +298,65 @@ int main(int argc, char** argv) {
   using namespace vaxledger::tools;
   CLI::App app{"vaxledger: a vaccination registry on a signed, append-only event log"};
   app.require_subcommand(1);
-  std::string dir;
-  std::string origin = "vaxledger.local/registry";
+  std::string dir, origin = "vaxledger.local/registry", file, out;
+  std::vector<std::string> vkeys;
   size_t threads = 0;
+  uint64_t index = 0;
+  std::optional<uint64_t> size;
 
   auto* init = app.add_subcommand("init", "create a data directory: registry key and event log");
   init->add_option("--data", dir, "data directory")->required();
   init->add_option("--origin", origin, "log origin, also the key name")->capture_default_str();
 
-  auto* ledger = app.add_subcommand("ledger", "inspect and verify the event log");
+  auto* ledger = app.add_subcommand("ledger", "inspect, prove and verify the event log");
   ledger->require_subcommand(1);
   auto* status = ledger->add_subcommand("status", "print the log's head and key");
   status->add_option("--data", dir, "data directory")->required();
-  auto* verify =
-      ledger->add_subcommand("verify", "check every leaf hash, the chain and every signature");
-  verify->add_option("--data", dir, "data directory")->required();
+
+  auto* verify = ledger->add_subcommand(
+      "verify", "check every leaf hash, the chain, every signature and every checkpoint");
+  auto* verify_data = verify->add_option("--data", dir, "data directory");
+  auto* verify_export = verify->add_option("--export", file, "an export file (offline)");
+  verify_data->excludes(verify_export);
+  verify->add_option("--vkey", vkeys, "trusted verifier key (with --export)")->needs(verify_export);
   verify->add_option("--threads", threads, "threads (0 = one per core)")->capture_default_str();
+
+  auto* exp = ledger->add_subcommand("export", "write the log to one self-contained file");
+  exp->add_option("--data", dir, "data directory")->required();
+  exp->add_option("--out", out, "export file")->required();
+
+  auto* checkpoint = ledger->add_subcommand("checkpoint", "print the latest signed checkpoint");
+  checkpoint->add_option("--data", dir, "data directory")->required();
+
+  auto* verify_note = ledger->add_subcommand("verify-note", "verify a C2SP signed note");
+  verify_note->add_option("--vkey", vkeys, "verifier key")->required();
+  verify_note->add_option("file", file, "the note")->required();
+
+  auto* prove = ledger->add_subcommand("prove", "inclusion proof of one event");
+  prove->add_option("--data", dir, "data directory")->required();
+  prove->add_option("--index", index, "the event's position")->required();
+  prove->add_option("--size", size, "tree size (default: the latest checkpoint's)");
+
+  auto* consistency =
+      ledger->add_subcommand("consistency", "prove that today's log extends an old checkpoint");
+  consistency->add_option("--data", dir, "data directory")->required();
+  consistency->add_option("old_checkpoint", file, "a checkpoint saved earlier")->required();
 
   CLI11_PARSE(app, argc, argv);
   if (init->parsed()) return RunInit(dir, origin);
   if (status->parsed()) return RunStatus(dir);
-  if (verify->parsed()) return RunVerify(dir, threads);
+  if (verify->parsed()) {
+    if (!file.empty()) return RunVerifyExport(file, vkeys, threads);
+    if (dir.empty()) {
+      std::fputs("vaxledger: ledger verify needs --data DIR or --export FILE\n", stderr);
+      return 2;
+    }
+    return RunVerify(dir, threads);
+  }
+  if (exp->parsed()) return RunExport(dir, out);
+  if (checkpoint->parsed()) return RunCheckpoint(dir);
+  if (verify_note->parsed()) return RunVerifyNote(vkeys, file);
+  if (prove->parsed()) return RunProve(dir, index, size);
+  if (consistency->parsed()) return RunConsistency(dir, file);
   return 2;
 }
