@@ -15,6 +15,11 @@ Result<Bytes> HexDecode(std::string_view text, std::string_view what) {
   if (text.size() % 2 != 0) {
     return InvalidArgument(std::string(what) + ": hex text has an odd number of digits");
   }
+  for (char c : text) {
+    if (c >= 'A' && c <= 'F') {
+      return InvalidArgument(std::string(what) + ": hex digits must be lower-case");
+    }
+  }
   Bytes out(text.size() / 2, 0);
   size_t len = 0;
   const char* end = nullptr;

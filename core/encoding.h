@@ -23,7 +23,8 @@ inline std::string_view AsChars(ByteView b) {
   return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
 }
 
-// Lower-case hex.
+// Lower-case hex. The decoder accepts only lower-case digits, so every byte string has exactly
+// one encoding (the base64 decoder likewise refuses non-zero padding bits).
 std::string HexEncode(ByteView bytes);
 Result<Bytes> HexDecode(std::string_view text, std::string_view what = "hex");
 

@@ -27,6 +27,7 @@ Result<EventId> EventId::Parse(std::string_view text) {
   } else {
     return InvalidArgument("id: expected a UUID (8-4-4-4-12 hex digits)");
   }
+  for (char& c : digits) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   VX_ASSIGN_OR_RETURN(Bytes raw, HexDecode(digits, "id"));
   EventId id;
   std::copy(raw.begin(), raw.end(), id.bytes.begin());

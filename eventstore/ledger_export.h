@@ -8,7 +8,10 @@
 //   "checkpoint " decimal LF note                   ; the latest checkpoint (note: its length)
 //   ( "leaf " index SP hex8(key_id) SP base64(signature) SP base64(leaf) LF
 //     [ "checkpoint " decimal LF note ] )*          ; the checkpoint of size index+1, if any
-//   "end " hex(SHA-256 of every byte before this line) LF
+//   "end " decimal(leaf lines) SP decimal(checkpoints after the header) LF
+//
+// Every value has exactly one spelling (decimals without leading zeros, lower-case hex, strict
+// base64), so any changed byte either breaks the grammar or changes a signed value.
 //
 // Thread-safety: an ExportReader is used by one thread at a time.
 #pragma once
@@ -49,8 +52,8 @@ class ExportReader : public LedgerSource {
   Result<std::vector<std::pair<uint64_t, std::string>>> CheckpointsBetween(uint64_t from,
                                                                            uint64_t to) override;
 
-  // After every record was scanned: reads the end line and checks the digest of the whole file.
-  // DataLoss when the file has more lines, no end line, or a digest that does not match.
+  // After every record was scanned: reads the end line and checks its counts. DataLoss when the
+  // file has more lines, no end line, or counts that do not match what was read.
   Status Finish();
 
  private:
@@ -60,8 +63,8 @@ class ExportReader : public LedgerSource {
 
   std::FILE* file_ = nullptr;
   uint64_t line_no_ = 0;
-  struct Digest;
-  std::unique_ptr<Digest> digest_;
+  uint64_t leaves_read_ = 0;
+  uint64_t checkpoints_read_ = 0;  // after the header
   Position size_ = 0;
   std::vector<NoteVerifierKey> keys_;
   std::string latest_;

@@ -1,6 +1,7 @@
 #include "eventstore/log_verifier.h"
 
 #include <algorithm>
+#include <future>
 #include <map>
 
 #include "core/merkle.h"
@@ -33,6 +34,13 @@ struct PendingCheckpoint {
   uint64_t size = 0;
   std::string note;
   Result<Checkpoint> opened = Internal("not opened");
+};
+
+// What is read and verified at once: a few chunks per thread, and the checkpoints among them.
+struct Round {
+  std::vector<LogStorage::RawScan> scans;
+  std::vector<ChunkResult> results;
+  std::vector<PendingCheckpoint> checkpoints;
 };
 
 void Fail(ChunkResult& r, Position p, std::string reason) {
@@ -157,33 +165,45 @@ Result<VerifyReport> VerifyLedger(LedgerSource& storage, const std::vector<NoteV
   Hash prev_hash{};  // leaf hash before the next chunk; zero before position 0
   int64_t prev_time = 0;
   merkle::CompactRange range;
+  // Reads the next round of chunks and the checkpoints that fall in it.
   Position next = 0;
-  while (next < report.size) {
-    // Read a round of chunks and the checkpoints that fall in it, then verify them in parallel.
+  auto read_round = [&]() -> Result<Round> {
+    Round round;
     const Position round_start = next;
-    std::vector<LogStorage::RawScan> scans;
-    std::vector<ChunkResult> results;
     for (size_t c = 0; c < chunks_per_round && next < report.size; ++c) {
       size_t n = std::min<Position>(chunk, report.size - next);
       VX_ASSIGN_OR_RETURN(auto scan, storage.ScanRecords(next, n));
-      scans.push_back(std::move(scan));
+      round.scans.push_back(std::move(scan));
       ChunkResult r;
       r.first = next;
       r.end = next + n;
-      results.push_back(r);
+      round.results.push_back(r);
       next += n;
     }
-    std::vector<PendingCheckpoint> checkpoints;
-    VX_ASSIGN_OR_RETURN(auto notes, storage.CheckpointsBetween(round_start + 1, next));
-    for (auto& [size, note] : notes) checkpoints.push_back({size, std::move(note)});
-    pool.ParallelFor(scans.size() + checkpoints.size(), [&](size_t i) {
-      if (i < scans.size()) {
-        VerifyChunk(scans[i], key_map, results[i]);
-      } else {
-        PendingCheckpoint& c = checkpoints[i - scans.size()];
-        c.opened = OpenCheckpoint(c.note, keys);
-      }
+    if (next > round_start) {
+      VX_ASSIGN_OR_RETURN(auto notes, storage.CheckpointsBetween(round_start + 1, next));
+      for (auto& [size, note] : notes) round.checkpoints.push_back({size, std::move(note)});
+    }
+    return round;
+  };
+  VX_ASSIGN_OR_RETURN(Round round, read_round());
+  while (!round.results.empty()) {
+    // Verify this round on the pool while this thread reads the next one.
+    auto verified = std::async(std::launch::async, [&] {
+      pool.ParallelFor(round.scans.size() + round.checkpoints.size(), [&](size_t i) {
+        if (i < round.scans.size()) {
+          VerifyChunk(round.scans[i], key_map, round.results[i]);
+        } else {
+          PendingCheckpoint& c = round.checkpoints[i - round.scans.size()];
+          c.opened = OpenCheckpoint(c.note, keys);
+        }
+      });
     });
+    Result<Round> next_round = read_round();
+    verified.get();
+    VX_RETURN_IF_ERROR(next_round.status());
+    std::vector<ChunkResult>& results = round.results;
+    std::vector<PendingCheckpoint>& checkpoints = round.checkpoints;
     size_t cp = 0;
     for (auto& r : results) {
       // The chunk's own failure and its link to the chunk before: whichever position is first.
@@ -230,6 +250,7 @@ Result<VerifyReport> VerifyLedger(LedgerSource& storage, const std::vector<NoteV
       report.verified = r.end;
     }
     if (options.progress) options.progress(report.verified, report.size);
+    round = std::move(next_round).value();
   }
   report.root = range.Root();
   if (report.checkpoint_problem.empty() && report.size > 0) {

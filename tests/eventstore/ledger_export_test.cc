@@ -84,7 +84,7 @@ TEST_CASE("changing a byte anywhere in an export makes offline verification fail
   const std::string original = Slurp(f.path);
   REQUIRE(VerifyFile(f.path, {Signer().verifier()}).empty());
   size_t failures = 0, tried = 0;
-  for (size_t offset = 0; offset < original.size(); offset += 3) {
+  for (size_t offset = 0; offset < original.size(); ++offset) {
     std::string changed = original;
     changed[offset] = static_cast<char>(changed[offset] ^ 0x04);
     Spit(f.path, changed);
@@ -139,8 +139,8 @@ TEST_CASE("tampering with an export names where") {
     CHECK_THAT(VerifyFile(f.path, {Signer().verifier()}), Catch::Contains("position 5"));
   }
   SECTION("the end line") {
-    change("\nend ", 3, text[text.find("\nend ") + 8] == 'a' ? 'b' : 'a');
-    CHECK_THAT(VerifyFile(f.path, {Signer().verifier()}), Catch::Contains("digest"));
+    change("\nend ", 0, '7');
+    CHECK_THAT(VerifyFile(f.path, {Signer().verifier()}), Catch::Contains("the end line says"));
   }
 }
 
