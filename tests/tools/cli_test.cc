@@ -1,0 +1,160 @@
+// The `vaxledger` command end to end: init, status, verify, export and offline verify,
+// checkpoint, verify-note, prove and consistency, run as a child process on a real data directory.
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/merkle.h"
+#include "eventstore/event_log.h"
+#include "eventstore/registry_key.h"
+#include "eventstore/rocksdb_storage.h"
+#include "tests/eventstore/test_util.h"
+
+namespace vaxledger {
+namespace {
+
+using eventstore::testing::TempDir;
+
+struct Run {
+  int code = -1;
+  std::string out;  // stdout and stderr
+};
+
+Run Vaxledger(const std::string& args) {
+  std::string cmd = std::string(VX_BINARY) + " " + args + " 2>&1";
+  Run r;
+  std::FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int status = ::pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Appends `n` events to the log in `dir` through the library, as the server will.
+void AppendEvents(const std::string& dir, int n) {
+  auto signer = eventstore::LoadRegistryKey(dir + "/registry.key");
+  REQUIRE(signer.ok());
+  auto storage = eventstore::OpenRocksDbStorage(dir + "/log");
+  REQUIRE(storage.ok());
+  auto log = eventstore::EventLog::Open(std::move(storage).value(), *signer);
+  REQUIRE(log.ok());
+  for (int i = 0; i < n; ++i) {
+    REQUIRE((*log)->Append(eventstore::testing::OneEvent("s" + std::to_string(i % 3))).ok());
+  }
+}
+
+TEST_CASE("vaxledger: init, verify, prove, export, consistency from a user's point of view") {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/data";
+  Run init = Vaxledger("init --data " + dir + " --origin test.example/registry");
+  REQUIRE(init.code == 0);
+  struct stat st;
+  REQUIRE(::stat((dir + "/registry.key").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  Run again = Vaxledger("init --data " + dir);
+  CHECK(again.code == 2);
+  CHECK_THAT(again.out, Catch::Contains("already"));
+
+  Run status = Vaxledger("ledger status --data " + dir);
+  REQUIRE(status.code == 0);
+  std::string vkey;
+  std::istringstream lines(status.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with("vkey")) vkey = line.substr(line.find_last_of(' ') + 1);
+  }
+  REQUIRE(vkey.starts_with("test.example/registry+"));
+
+  AppendEvents(dir, 40);
+  Run old_cp = Vaxledger("ledger checkpoint --data " + dir);
+  REQUIRE(old_cp.code == 0);
+  CHECK_THAT(old_cp.out, Catch::StartsWith("test.example/registry\n41\n"));
+  std::ofstream(tmp.path() + "/old.cp") << old_cp.out;
+  AppendEvents(dir, 30);
+
+  Run verify = Vaxledger("ledger verify --data " + dir);
+  CHECK(verify.code == 0);
+  CHECK_THAT(verify.out, Catch::StartsWith("OK 71 events and 71 checkpoints verified"));
+
+  Run note = Vaxledger("ledger verify-note --vkey " + vkey + " " + tmp.path() + "/old.cp");
+  CHECK(note.code == 0);
+  NoteSigner stranger("test.example/registry", Ed25519Key::Generate());
+  Run bad_note = Vaxledger("ledger verify-note --vkey " + stranger.verifier().ToText() + " " +
+                           tmp.path() + "/old.cp");
+  CHECK(bad_note.code == 1);
+
+  Run consistency = Vaxledger("ledger consistency --data " + dir + " " + tmp.path() + "/old.cp");
+  CHECK(consistency.code == 0);
+  const std::string& c = consistency.out;
+  CHECK_THAT(c,
+             Catch::Contains("OK today's log (71 events) extends the old checkpoint (41 events)"));
+  auto proof = nlohmann::json::parse(c.substr(c.find('{'), c.rfind('}') + 1 - c.find('{')));
+  CHECK(proof["from"] == 41);
+  CHECK(proof["to"] == 71);
+  CHECK_FALSE(proof["proof"].empty());
+
+  Run prove = Vaxledger("ledger prove --data " + dir + " --index 17");
+  REQUIRE(prove.code == 0);
+  auto inclusion = nlohmann::json::parse(prove.out);
+  std::vector<Hash> path;
+  for (const auto& h : inclusion["proof"]) {
+    auto raw = Base64Decode(h.get<std::string>());
+    REQUIRE(raw.ok());
+    Hash hash;
+    std::copy(raw->begin(), raw->end(), hash.begin());
+    path.push_back(hash);
+  }
+  auto decode = [](const nlohmann::json& j) {
+    auto raw = Base64Decode(j.get<std::string>());
+    REQUIRE(raw.ok());
+    Hash h;
+    std::copy(raw->begin(), raw->end(), h.begin());
+    return h;
+  };
+  CHECK(merkle::VerifyInclusion(17, 71, decode(inclusion["leaf_hash"]), path,
+                                decode(inclusion["root"]))
+            .ok());
+  CHECK(Vaxledger("ledger prove --data " + dir + " --index 71").code == 2);
+
+  const std::string file = tmp.path() + "/ledger.export";
+  REQUIRE(Vaxledger("ledger export --data " + dir + " --out " + file).code == 0);
+  Run offline = Vaxledger("ledger verify --export " + file + " --vkey " + vkey);
+  CHECK(offline.code == 0);
+  CHECK_THAT(offline.out, Catch::StartsWith("OK 71 events and 71 checkpoints verified"));
+  Run wrong_key =
+      Vaxledger("ledger verify --export " + file + " --vkey " + stranger.verifier().ToText());
+  CHECK(wrong_key.code == 1);
+  CHECK_THAT(wrong_key.out, Catch::Contains("FAIL at position 0"));
+
+  std::string text = Slurp(file);
+  size_t at = text.find("\nleaf 33 ");
+  REQUIRE(at != std::string::npos);
+  text[text.find('\n', at + 1) - 10] ^= 0x01;  // inside the base64 of leaf 33
+  std::ofstream(file, std::ios::trunc | std::ios::binary) << text;
+  Run tampered = Vaxledger("ledger verify --export " + file + " --vkey " + vkey);
+  CHECK(tampered.code == 1);
+  CHECK_THAT(tampered.out, Catch::Contains("FAIL at position 33"));
+
+  REQUIRE(::chmod((dir + "/registry.key").c_str(), 0644) == 0);
+  Run too_open = Vaxledger("ledger verify --data " + dir);
+  CHECK(too_open.code == 2);
+  CHECK_THAT(too_open.out, Catch::Contains("chmod 600"));
+  CHECK(Vaxledger("ledger status --data " + tmp.path() + "/nothing").code == 2);
+}
+
+}  // namespace
+}  // namespace vaxledger
