@@ -114,6 +114,13 @@ struct AppendResult {
   bool already_stored = false;        // true when every event id was already in the log
 };
 
+// Key rotation is itself an event of the log: type kKeyRotatedType in stream kKeysStream, whose
+// payload is the new key's verifier-key text. It is signed by the old key; the checkpoint of its
+// commit and every later event are signed by the new one. Verifiers follow this chain from the
+// first key (log_verifier.h). Only EventLog::RotateKey appends to this stream.
+inline constexpr std::string_view kKeyRotatedType = "ledger.key_rotated";
+inline constexpr std::string_view kKeysStream = "ledger.keys";
+
 // InvalidArgument naming the field when `stream` is not a valid stream name.
 Status ValidateStreamName(std::string_view stream, std::string_view field = "stream");
 

@@ -27,6 +27,7 @@ int64_t SystemClockMicros() {
 struct Pending {
   const AppendBatch* batch = nullptr;
   std::vector<Bytes> leaves;
+  std::optional<NoteSigner> rotate_to;  // set for a key rotation: the key that signs after it
   std::promise<Result<AppendResult>> done;
 };
 
@@ -54,7 +55,7 @@ struct EventLog::State {
   }
 
   std::unique_ptr<LogStorage> storage;
-  const NoteSigner signer;
+  NoteSigner signer;  // the key in force; changed only by the writer thread, at a rotation
   EventLogOptions options;
   internal::WorkerPool pool;  // used by the writer thread only
 
@@ -100,6 +101,7 @@ struct EventLog::State {
   Result<std::optional<uint64_t>> CurrentVersion(const std::string& stream);
   void ForgetCommittedIds();
   Result<std::vector<RecordedEvent>> Load(const std::vector<StoredRecord>& records);
+  Result<AppendResult> Enqueue(const AppendBatch& batch, std::optional<NoteSigner> rotate_to);
 };
 
 EventLog::EventLog(std::unique_ptr<State> state) : state_(std::move(state)) {
@@ -152,12 +154,57 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(std::unique_ptr<LogStorage> sto
                       "): refusing to sign anything that could contradict it");
     }
     state->head.checkpoint = std::move(*note);
+    // The signer must be the key in force: the one the last rotation named, or the first key.
+    VX_ASSIGN_OR_RETURN(auto rotations, state->storage->ReadStreamPositions(kKeysStream, UINT64_MAX,
+                                                                            1, /*forward=*/false));
+    std::optional<std::string> in_force;
+    if (!rotations.empty()) {
+      VX_ASSIGN_OR_RETURN(auto recs, state->storage->ReadRecords(rotations[0], 1, true));
+      if (recs.size() != 1) return DataLoss("the last key rotation record is missing");
+      VX_ASSIGN_OR_RETURN(RecordedEvent rotation, DecodeLeaf(recs[0].leaf));
+      in_force = rotation.event.payload;
+    } else {
+      VX_ASSIGN_OR_RETURN(in_force, state->storage->ReadFirstKey());
+    }
+    const std::string mine = state->signer.verifier().ToText();
+    if (in_force && *in_force != mine) {
+      return FailedPrecondition("the registry key " + mine + " is not the key in force, " +
+                                *in_force +
+                                (rotations.empty() ? "" : " (named by the last rotation)"));
+    }
   }
+  state->head.key = state->signer.verifier();
   return std::unique_ptr<EventLog>(new EventLog(std::move(state)));
 }
 
 Result<AppendResult> EventLog::Append(const AppendBatch& batch) {
-  const auto& opt = state_->options;
+  return state_->Enqueue(batch, std::nullopt);
+}
+
+Result<Position> EventLog::RotateKey(NoteSigner next) {
+  NoteVerifierKey current = Head().key;
+  if (next.name() != current.name) {
+    return InvalidArgument("key: the new key must be named " + current.name + " (the origin)",
+                           "key");
+  }
+  if (next.key_id() == current.key_id) {
+    return InvalidArgument("key: the new key is the key in force", "key");
+  }
+  AppendBatch batch;
+  NewEvent e;
+  e.event_id = EventId::Random();
+  e.stream = std::string(kKeysStream);
+  e.type = std::string(kKeyRotatedType);
+  e.actor = {"registry", "system"};
+  e.payload = next.verifier().ToText();
+  batch.events.push_back(std::move(e));
+  VX_ASSIGN_OR_RETURN(AppendResult r, state_->Enqueue(batch, std::move(next)));
+  return r.events[0].position;
+}
+
+Result<AppendResult> EventLog::State::Enqueue(const AppendBatch& batch,
+                                              std::optional<NoteSigner> rotate_to) {
+  const auto& opt = options;
   if (batch.events.empty()) {
     return InvalidArgument("events: a batch needs at least one event", "events");
   }
@@ -168,6 +215,7 @@ Result<AppendResult> EventLog::Append(const AppendBatch& batch) {
   }
   Pending pending;
   pending.batch = &batch;
+  pending.rotate_to = std::move(rotate_to);
   pending.leaves.reserve(batch.events.size());
   std::set<EventId> ids;
   for (size_t i = 0; i < batch.events.size(); ++i) {
@@ -179,6 +227,12 @@ Result<AppendResult> EventLog::Append(const AppendBatch& batch) {
     }
     if (!ids.insert(batch.events[i].event_id).second) {
       return InvalidArgument(where + ".event_id: appears twice in the batch", where + ".event_id");
+    }
+    if (!pending.rotate_to &&
+        (batch.events[i].stream == kKeysStream || batch.events[i].type == kKeyRotatedType)) {
+      return InvalidArgument(where + ".stream: " + std::string(kKeysStream) + " and type " +
+                                 std::string(kKeyRotatedType) + " are reserved for key rotation",
+                             where + ".stream");
     }
     pending.leaves.push_back(std::move(leaf).value());
   }
@@ -193,16 +247,16 @@ Result<AppendResult> EventLog::Append(const AppendBatch& batch) {
 
   auto future = pending.done.get_future();
   {
-    std::lock_guard lock(state_->queue_mu);
-    if (state_->stopping) return Unavailable("event log: shutting down");
-    if (state_->queued_events + batch.events.size() > opt.max_queued_events) {
-      return ResourceExhausted("event log: " + std::to_string(state_->queued_events) +
+    std::lock_guard lock(queue_mu);
+    if (stopping) return Unavailable("event log: shutting down");
+    if (queued_events + batch.events.size() > opt.max_queued_events) {
+      return ResourceExhausted("event log: " + std::to_string(queued_events) +
                                " events already queued for commit");
     }
-    state_->queued_events += batch.events.size();
-    state_->queue.push_back(&pending);
+    queued_events += batch.events.size();
+    queue.push_back(&pending);
   }
-  state_->queue_cv.notify_one();
+  queue_cv.notify_one();
   return future.get();
 }
 
@@ -226,6 +280,7 @@ void EventLog::State::WriterLoop() {
         events += n;
         group.push_back(queue.front());
         queue.pop_front();
+        if (group.back()->rotate_to) break;  // the next group is signed by the new key
       }
       queued_events -= events;
     }
@@ -333,6 +388,16 @@ std::unique_ptr<CommitJob> EventLog::State::Decide(std::vector<Pending*> group) 
     pool.ParallelFor(job->commit.records.size(), [&](size_t i) {
       job->commit.records[i].signature = signer.key().Sign(EventSignedMessage(hashes[i]));
     });
+    if (job->commit.records.front().position == 0) {
+      job->commit.first_key = signer.verifier().ToText();
+    }
+    // A rotation is always last in its group: its event is signed by the old key (above), the
+    // checkpoint that covers it and everything after by the new one.
+    Pending* last = job->group.back();
+    if (last->rotate_to && job->results.back().ok() && !job->results.back()->already_stored) {
+      signer = *last->rotate_to;
+    }
+    tip.key = signer.verifier();
     tip.root = range.Root();
     auto checkpoint = SignCheckpoint({signer.name(), tip.size, tip.root}, signer);
     // The origin is the signer's own name, so signing cannot fail.
@@ -524,7 +589,6 @@ std::unique_ptr<Subscription> EventLog::Subscribe(Position from) {
   return std::unique_ptr<Subscription>(new Subscription(this, from));
 }
 
-const NoteSigner& EventLog::signer() const { return state_->signer; }
 LogStorage& EventLog::storage() { return *state_->storage; }
 
 Subscription::~Subscription() = default;

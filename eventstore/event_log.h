@@ -54,6 +54,7 @@ struct LogHead {
   int64_t last_recorded_at_us = 0;
   Hash root{};             // Merkle tree root of the first `size` leaves
   std::string checkpoint;  // the signed checkpoint of (size, root); empty when size == 0
+  NoteVerifierKey key;     // the key in force: it signs the next event and signed `checkpoint`
 };
 
 class Subscription;
@@ -63,7 +64,9 @@ class EventLog {
   // Takes ownership of `storage`; reads its head, the edge of its Merkle tree and its last
   // checkpoint. Refuses (DataLoss) a log whose checkpoint is missing, not signed by `signer`, or
   // not the root of the stored tree at the log's size: the registry never signs a checkpoint
-  // inconsistent with one it signed before. Storage errors are returned as they are.
+  // inconsistent with one it signed before. Refuses (FailedPrecondition) a `signer` that is not
+  // the key in force (the first key, or the one the last rotation named). Storage errors are
+  // returned as they are.
   static Result<std::unique_ptr<EventLog>> Open(std::unique_ptr<LogStorage> storage,
                                                 NoteSigner signer, EventLogOptions options = {});
   // Finishes every queued append, then stops the writer.
@@ -83,6 +86,11 @@ class EventLog {
   Result<AppendResult> Append(const AppendBatch& batch);
 
   LogHead Head() const;
+
+  // Appends a key rotation event naming `next` (signed by the current key) and signs everything
+  // after it with `next`. InvalidArgument when `next` has another name (the origin) or is the
+  // current key; otherwise as Append. Returns the rotation event's position.
+  Result<Position> RotateKey(NoteSigner next);
 
   // Up to `max` committed events from `from` upwards, or from min(from, size-1) downwards.
   Result<std::vector<RecordedEvent>> Read(Position from, size_t max, bool forward = true);
@@ -105,7 +113,6 @@ class EventLog {
   // A subscription whose first event is at `from`.
   std::unique_ptr<Subscription> Subscribe(Position from);
 
-  const NoteSigner& signer() const;
   LogStorage& storage();
 
  private:

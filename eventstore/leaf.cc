@@ -137,6 +137,14 @@ Result<LeafHeader> ReadLeafHeader(ByteView leaf) {
   return HeaderOf(e);
 }
 
+Result<std::optional<std::string>> ReadKeyRotation(ByteView leaf) {
+  VX_ASSIGN_OR_RETURN(const fb::Event* e, VerifiedEvent(leaf));
+  if (e->type() == nullptr || e->type()->string_view() != kKeyRotatedType) {
+    return std::optional<std::string>();
+  }
+  return std::optional<std::string>(BytesToString(e->payload()));
+}
+
 Result<RecordedEvent> DecodeLeaf(Bytes leaf) {
   VX_ASSIGN_OR_RETURN(const fb::Event* e, VerifiedEvent(leaf));
   RecordedEvent r;

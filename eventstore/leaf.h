@@ -34,6 +34,10 @@ struct LeafHeader {
 // `leaf` must be 8-byte aligned (a copy in a Bytes is).
 Result<LeafHeader> ReadLeafHeader(ByteView leaf);
 
+// The payload of a key rotation leaf (the new verifier key's text), or nullopt for any other
+// leaf. DataLoss as ReadLeafHeader.
+Result<std::optional<std::string>> ReadKeyRotation(ByteView leaf);
+
 // Decodes every field. DataLoss as ReadLeafHeader. Fills all of RecordedEvent except key_id and
 // signature.
 Result<RecordedEvent> DecodeLeaf(Bytes leaf);

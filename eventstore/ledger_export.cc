@@ -51,20 +51,23 @@ void WriteCheckpoint(Writer& w, uint64_t size, const std::string& note) {
 
 }  // namespace
 
-Status WriteExport(LogStorage& storage, const std::vector<NoteVerifierKey>& keys,
-                   const std::string& path,
+Status WriteExport(LogStorage& storage, const std::string& path,
                    const std::function<void(Position, Position)>& progress) {
-  if (keys.empty()) return InvalidArgument("keys: an export needs at least one key", "keys");
+  VX_ASSIGN_OR_RETURN(auto schedule, ReadKeySchedule(storage));
   VX_ASSIGN_OR_RETURN(auto latest, storage.ReadCheckpoint());
-  if (!latest) return FailedPrecondition("the log has no checkpoint: nothing to export");
-  VX_ASSIGN_OR_RETURN(Checkpoint head, OpenCheckpoint(*latest, keys));
+  if (!latest || schedule.empty()) {
+    return FailedPrecondition("the log has no checkpoint: nothing to export");
+  }
+  VX_ASSIGN_OR_RETURN(Checkpoint head, OpenCheckpoint(*latest, {schedule.back().second}));
   const std::string tmp = path + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr) return FailedPrecondition("cannot create " + tmp + ": " + std::strerror(errno));
   Writer w(f);
   w.Write(std::string(kMagic) + "\n");
   w.Write("size " + std::to_string(head.size) + "\n");
-  for (const auto& k : keys) w.Write("key 0 " + k.ToText() + "\n");
+  for (const auto& [from, key] : schedule) {
+    w.Write("key " + std::to_string(from) + " " + key.ToText() + "\n");
+  }
   WriteCheckpoint(w, head.size, *latest);
 
   std::vector<std::pair<uint64_t, std::string>> checkpoints;
@@ -189,12 +192,13 @@ Result<std::unique_ptr<ExportReader>> ExportReader::Open(const std::string& path
     auto parts = SplitSpaces(line);
     uint64_t from = 0;
     if (parts.size() != 3 || !ParseU64(parts[1], &from)) return bad("expected \"key INDEX VKEY\"");
-    // Keys take over from one another at increasing indexes, the first at 0. (Until key rotation
-    // exists, every key line says 0 and any of the keys may have signed any leaf.)
-    if (from != 0) return bad("key lines must start at index 0");
+    // Keys take over from one another at increasing indexes, the first at 0.
+    if (r->keys_.empty() ? from != 0 : from <= r->keys_.back().first) {
+      return bad("key lines must start at index 0 and go up");
+    }
     auto key = NoteVerifierKey::Parse(parts[2]);
     if (!key.ok()) return bad(key.status().message());
-    r->keys_.push_back(*key);
+    r->keys_.emplace_back(from, *key);
   }
   if (r->keys_.empty()) return bad("no key lines");
   if (!line.starts_with("checkpoint ")) return bad("expected the latest checkpoint");

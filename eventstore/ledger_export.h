@@ -4,7 +4,8 @@
 //
 //   "vaxledger-export/v1" LF
 //   "size " decimal LF                              ; number of leaves
-//   ("key " decimal SP vkey LF)+                    ; C2SP verifier keys, valid from that index
+//   ("key " decimal SP vkey LF)+                    ; the key schedule: first key from 0, then
+//                                                   ; each rotation's key from the index after it
 //   "checkpoint " decimal LF note                   ; the latest checkpoint (note: its length)
 //   ( "leaf " index SP hex8(key_id) SP base64(signature) SP base64(leaf) LF
 //     [ "checkpoint " decimal LF note ] )*          ; the checkpoint of size index+1, if any
@@ -29,10 +30,9 @@
 
 namespace vaxledger::eventstore {
 
-// Writes the export of `storage` (all records up to its latest checkpoint) to `path`, with
-// `keys` as the key lines (from index 0). `progress(done, total)` may be empty.
-Status WriteExport(LogStorage& storage, const std::vector<NoteVerifierKey>& keys,
-                   const std::string& path,
+// Writes the export of `storage` (all records up to its latest checkpoint) to `path`; the key
+// lines are the log's key schedule (ReadKeySchedule). `progress(done, total)` may be empty.
+Status WriteExport(LogStorage& storage, const std::string& path,
                    const std::function<void(Position, Position)>& progress = {});
 
 // Reads an export file as a LedgerSource for VerifyLedger. A malformed leaf line comes back as a
@@ -43,8 +43,8 @@ class ExportReader : public LedgerSource {
   static Result<std::unique_ptr<ExportReader>> Open(const std::string& path);
   ~ExportReader() override;
 
-  // The verifier keys the file names.
-  const std::vector<NoteVerifierKey>& keys() const { return keys_; }
+  // The key lines: the first key (from 0), then each rotation's, by the index it signs from.
+  const std::vector<std::pair<Position, NoteVerifierKey>>& keys() const { return keys_; }
 
   Result<std::optional<std::string>> LatestCheckpoint() override;
   Result<Position> RecordCount() override;
@@ -66,7 +66,7 @@ class ExportReader : public LedgerSource {
   uint64_t leaves_read_ = 0;
   uint64_t checkpoints_read_ = 0;  // after the header
   Position size_ = 0;
-  std::vector<NoteVerifierKey> keys_;
+  std::vector<std::pair<Position, NoteVerifierKey>> keys_;
   std::string latest_;
   std::vector<std::pair<uint64_t, std::string>> checkpoints_;  // read, not yet handed out
   std::string pending_line_;                                   // a line read ahead

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "eventstore/leaf.h"
+
 namespace vaxledger::eventstore {
 
 merkle::NodeReader TreeNodeReader(LogStorage& storage) {
@@ -11,6 +13,27 @@ merkle::NodeReader TreeNodeReader(LogStorage& storage) {
     if (records.size() != 1) return DataLoss("tree: leaf " + std::to_string(index) + " is missing");
     return LeafHash(records[0].leaf);
   };
+}
+
+Result<std::vector<std::pair<Position, NoteVerifierKey>>> ReadKeySchedule(LogStorage& storage) {
+  std::vector<std::pair<Position, NoteVerifierKey>> out;
+  VX_ASSIGN_OR_RETURN(auto first, storage.ReadFirstKey());
+  if (!first) return out;
+  auto key = NoteVerifierKey::Parse(*first);
+  if (!key.ok()) return DataLoss("first key: " + key.status().message());
+  out.emplace_back(0, *key);
+  VX_ASSIGN_OR_RETURN(auto positions, storage.ReadStreamPositions(kKeysStream, 0, SIZE_MAX, true));
+  for (Position p : positions) {
+    VX_ASSIGN_OR_RETURN(auto records, storage.ReadRecords(p, 1, true));
+    if (records.size() != 1) return DataLoss("key rotation " + std::to_string(p) + " is missing");
+    VX_ASSIGN_OR_RETURN(auto text, ReadKeyRotation(records[0].leaf));
+    if (!text) return DataLoss("position " + std::to_string(p) + " is not a key rotation");
+    key = NoteVerifierKey::Parse(*text);
+    if (!key.ok())
+      return DataLoss("key rotation " + std::to_string(p) + ": " + key.status().message());
+    out.emplace_back(p + 1, *key);
+  }
+  return out;
 }
 
 Bytes EncodeRecordValue(const StoredRecord& record) {

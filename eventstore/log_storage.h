@@ -56,6 +56,8 @@ struct CommitBatch {
   // history under its tree size.
   std::string checkpoint;
   uint64_t checkpoint_size = 0;
+  // Set on the commit of position 0 only: the verifier-key text of the log's first key.
+  std::string first_key;
 };
 
 class LogStorage {
@@ -96,6 +98,9 @@ class LogStorage {
   // The checkpoint of the last commit, or nullopt when nothing was ever committed.
   virtual Result<std::optional<std::string>> ReadCheckpoint() = 0;
 
+  // The verifier-key text of the key that signed position 0, or nullopt for an empty log.
+  virtual Result<std::optional<std::string>> ReadFirstKey() = 0;
+
   // Every checkpoint signed, by tree size: up to `max` from size `from` upwards.
   virtual Result<std::vector<std::pair<uint64_t, std::string>>> ReadCheckpoints(uint64_t from,
                                                                                 size_t max) = 0;
@@ -109,6 +114,10 @@ class LogStorage {
 // Reads the tree's perfect nodes from `storage`: level 0 hashes the stored leaf, higher levels
 // are read from the stored tree nodes. `storage` must outlive the reader.
 merkle::NodeReader TreeNodeReader(LogStorage& storage);
+
+// The log's keys: the first key from position 0, then each key a rotation names, from the
+// position after the rotation. Empty for an empty log. DataLoss when a stored key does not parse.
+Result<std::vector<std::pair<Position, NoteVerifierKey>>> ReadKeySchedule(LogStorage& storage);
 
 // Record value (docs/storage.md):  format:u8 (=1) || key_id[4] || signature[64] || leaf
 inline constexpr uint8_t kRecordFormat = 1;

@@ -36,8 +36,21 @@ struct PendingCheckpoint {
   Result<Checkpoint> opened = Internal("not opened");
 };
 
+// Which key is in force from which position: the first key from 0, then each key a rotation
+// event names from the position after it. Built by the reading thread for one round; read by the
+// workers.
+struct KeySchedule {
+  std::vector<std::pair<Position, std::optional<NoteVerifierKey>>> from;  // sorted by position
+  const std::optional<NoteVerifierKey>& At(Position p) const {
+    auto it = std::upper_bound(from.begin(), from.end(), p,
+                               [](Position q, const auto& e) { return q < e.first; });
+    return std::prev(it)->second;
+  }
+};
+
 // What is read and verified at once: a few chunks per thread, and the checkpoints among them.
 struct Round {
+  KeySchedule keys;
   std::vector<LogStorage::RawScan> scans;
   std::vector<ChunkResult> results;
   std::vector<PendingCheckpoint> checkpoints;
@@ -47,8 +60,7 @@ void Fail(ChunkResult& r, Position p, std::string reason) {
   if (!r.failure || p < r.failure->position) r.failure = Failure{p, std::move(reason)};
 }
 
-void VerifyChunk(const LogStorage::RawScan& scan, const std::map<KeyId, PublicKey>& keys,
-                 ChunkResult& r) {
+void VerifyChunk(const LogStorage::RawScan& scan, const KeySchedule& keys, ChunkResult& r) {
   Position expected = r.first;
   Hash prev{};
   int64_t prev_time = 0;
@@ -88,12 +100,17 @@ void VerifyChunk(const LogStorage::RawScan& scan, const std::map<KeyId, PublicKe
         return;
       }
     }
-    auto key = keys.find(rec.key_id);
-    if (key == keys.end()) {
-      Fail(r, p, "signed by unknown key id " + HexEncode(ByteView(rec.key_id.data(), 4)));
+    const std::optional<NoteVerifierKey>& key = keys.At(p);
+    const std::string id = HexEncode(ByteView(rec.key_id.data(), 4));
+    if (!key) {
+      Fail(r, p, "signed by key id " + id + ", which is not a trusted first key");
       return;
     }
-    if (!Ed25519Verify(key->second, EventSignedMessage(h), rec.signature)) {
+    if (key->key_id != rec.key_id) {
+      Fail(r, p, "signed by key id " + id + " while the key in force is " + key->ToText());
+      return;
+    }
+    if (!Ed25519Verify(key->public_key, EventSignedMessage(h), rec.signature)) {
       Fail(r, p, "signature does not verify");
       return;
     }
@@ -150,9 +167,6 @@ Result<VerifyReport> VerifyLog(LogStorage& storage, const std::vector<NoteVerifi
 
 Result<VerifyReport> VerifyLedger(LedgerSource& storage, const std::vector<NoteVerifierKey>& keys,
                                   const VerifyOptions& options) {
-  std::map<KeyId, PublicKey> key_map;
-  for (const auto& k : keys) key_map[k.key_id] = k.public_key;
-
   VerifyReport report;
   // The latest checkpoint before the count: a writer commits both at once, so the count read
   // after it is at least the checkpoint's size.
@@ -167,12 +181,33 @@ Result<VerifyReport> VerifyLedger(LedgerSource& storage, const std::vector<NoteV
   merkle::CompactRange range;
   // Reads the next round of chunks and the checkpoints that fall in it.
   Position next = 0;
+  // The key in force at `next`. Position 0 chooses among the trusted keys by its key id; a
+  // rotation event that fails its own checks is caught by the workers before anything after it
+  // counts.
+  std::optional<NoteVerifierKey> in_force;
   auto read_round = [&]() -> Result<Round> {
     Round round;
     const Position round_start = next;
+    round.keys.from.emplace_back(round_start, in_force);
     for (size_t c = 0; c < chunks_per_round && next < report.size; ++c) {
       size_t n = std::min<Position>(chunk, report.size - next);
       VX_ASSIGN_OR_RETURN(auto scan, storage.ScanRecords(next, n));
+      for (const StoredRecord& rec : scan.records) {
+        if (rec.position == 0) {
+          in_force.reset();
+          for (const auto& k : keys) {
+            if (k.key_id == rec.key_id) in_force = k;
+          }
+          round.keys.from.back().second = in_force;
+        }
+        auto rotation = ReadKeyRotation(rec.leaf);
+        if (rotation.ok() && *rotation) {
+          auto next_key = NoteVerifierKey::Parse(**rotation);
+          // A rotation to an unreadable key leaves no key in force: what follows fails.
+          in_force = next_key.ok() ? std::optional<NoteVerifierKey>(*next_key) : std::nullopt;
+          round.keys.from.emplace_back(rec.position + 1, in_force);
+        }
+      }
       round.scans.push_back(std::move(scan));
       ChunkResult r;
       r.first = next;
@@ -192,10 +227,13 @@ Result<VerifyReport> VerifyLedger(LedgerSource& storage, const std::vector<NoteV
     auto verified = std::async(std::launch::async, [&] {
       pool.ParallelFor(round.scans.size() + round.checkpoints.size(), [&](size_t i) {
         if (i < round.scans.size()) {
-          VerifyChunk(round.scans[i], key_map, round.results[i]);
+          VerifyChunk(round.scans[i], round.keys, round.results[i]);
         } else {
           PendingCheckpoint& c = round.checkpoints[i - round.scans.size()];
-          c.opened = OpenCheckpoint(c.note, keys);
+          // A checkpoint of size S is signed by the key in force after leaf S-1.
+          const auto& key = round.keys.At(c.size);
+          c.opened = key ? OpenCheckpoint(c.note, {*key})
+                         : Result<Checkpoint>(InvalidArgument("no trusted key is in force"));
         }
       });
     });
@@ -253,11 +291,13 @@ Result<VerifyReport> VerifyLedger(LedgerSource& storage, const std::vector<NoteV
     round = std::move(next_round).value();
   }
   report.root = range.Root();
+  report.final_key = in_force;
   if (report.checkpoint_problem.empty() && report.size > 0) {
     if (!latest) {
       report.checkpoint_problem = "the log has no checkpoint";
     } else {
-      auto opened = OpenCheckpoint(*latest, keys);
+      auto opened = in_force ? OpenCheckpoint(*latest, {*in_force})
+                             : Result<Checkpoint>(InvalidArgument("no trusted key is in force"));
       if (!opened.ok()) {
         report.checkpoint_problem = "latest checkpoint: " + opened.status().message();
       } else if (opened->size != report.size || opened->root != report.root) {

@@ -33,13 +33,14 @@ struct VerifyOptions {
 };
 
 struct VerifyReport {
-  Position verified = 0;                  // records that verified, from 0
-  Position size = 0;                      // records in the log when verification started
-  std::optional<Position> first_failure;  // the first position that does not verify
-  std::string reason;                     // why it does not
-  uint64_t checkpoints_verified = 0;      // checkpoints whose signature and root verified
-  std::string checkpoint_problem;         // the first checkpoint that does not verify, and why
-  Hash root{};                            // the Merkle root of the verified records
+  Position verified = 0;                     // records that verified, from 0
+  Position size = 0;                         // records in the log when verification started
+  std::optional<Position> first_failure;     // the first position that does not verify
+  std::string reason;                        // why it does not
+  uint64_t checkpoints_verified = 0;         // checkpoints whose signature and root verified
+  std::string checkpoint_problem;            // the first checkpoint that does not verify, and why
+  Hash root{};                               // the Merkle root of the verified records
+  std::optional<NoteVerifierKey> final_key;  // the key in force after the last record
   bool ok() const { return !first_failure.has_value() && checkpoint_problem.empty(); }
 };
 
@@ -61,6 +62,9 @@ class LedgerSource {
                                                                                    uint64_t to) = 0;
 };
 
+// `keys` are the trusted first keys: position 0 must be signed by one of them. From there the
+// verifier follows the log's key rotations (event.h): each position must be signed by the key in
+// force, and each checkpoint of size S by the key in force after leaf S-1.
 // Returns a report; a Status error only when the source itself cannot be read.
 Result<VerifyReport> VerifyLedger(LedgerSource& source, const std::vector<NoteVerifierKey>& keys,
                                   const VerifyOptions& options = {});

@@ -31,6 +31,7 @@ struct MemoryStorage::State {
   std::map<std::pair<uint8_t, uint64_t>, Hash> tree;
   std::optional<std::string> checkpoint;
   std::map<uint64_t, std::string> checkpoints;
+  std::optional<std::string> first_key;
   int fail_commits = 0;
 };
 
@@ -61,6 +62,7 @@ Status MemoryStorage::Commit(const CommitBatch& batch) {
   for (const auto& [id, pos] : batch.event_ids) state_->event_ids.emplace(id, pos);
   for (const auto& r : batch.records) state_->records.push_back(r);
   for (const auto& n : batch.tree_nodes) state_->tree[{n.level, n.index}] = n.hash;
+  if (!batch.first_key.empty()) state_->first_key = batch.first_key;
   if (!batch.checkpoint.empty()) {
     state_->checkpoint = batch.checkpoint;
     state_->checkpoints[batch.checkpoint_size] = batch.checkpoint;
@@ -110,6 +112,11 @@ Result<Hash> MemoryStorage::ReadTreeNode(uint8_t level, uint64_t index) {
 Result<std::optional<std::string>> MemoryStorage::ReadCheckpoint() {
   std::lock_guard lock(state_->mu);
   return state_->checkpoint;
+}
+
+Result<std::optional<std::string>> MemoryStorage::ReadFirstKey() {
+  std::lock_guard lock(state_->mu);
+  return state_->first_key;
 }
 
 Result<std::vector<std::pair<uint64_t, std::string>>> MemoryStorage::ReadCheckpoints(uint64_t from,

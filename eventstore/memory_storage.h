@@ -25,6 +25,7 @@ class MemoryStorage : public LogStorage {
   Result<std::optional<uint64_t>> StreamHeadVersion(std::string_view stream) override;
   Result<Hash> ReadTreeNode(uint8_t level, uint64_t index) override;
   Result<std::optional<std::string>> ReadCheckpoint() override;
+  Result<std::optional<std::string>> ReadFirstKey() override;
   Result<std::vector<std::pair<uint64_t, std::string>>> ReadCheckpoints(uint64_t from,
                                                                         size_t max) override;
   Result<std::vector<Position>> ReadStreamPositions(std::string_view stream, uint64_t from_version,

@@ -23,6 +23,7 @@ constexpr const char* kCheckpointsCf = "checkpoints";
 constexpr std::string_view kFormatKey = "format";
 constexpr std::string_view kFormatValue = "vaxledger-log-2";
 constexpr std::string_view kCheckpointKey = "checkpoint";
+constexpr std::string_view kFirstKeyKey = "first_key";
 
 // The one place RocksDB errors become our Status.
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
@@ -134,6 +135,9 @@ class RocksDbStorage : public LogStorage {
                  rocksdb::Slice(reinterpret_cast<const char*>(n.hash.data()), n.hash.size())),
           "batch"));
     }
+    if (!batch.first_key.empty()) {
+      VX_RETURN_IF_ERROR(FromRocks(wb.Put(meta(), kFirstKeyKey, batch.first_key), "batch"));
+    }
     if (!batch.checkpoint.empty()) {
       VX_RETURN_IF_ERROR(FromRocks(wb.Put(meta(), kCheckpointKey, batch.checkpoint), "batch"));
       VX_RETURN_IF_ERROR(FromRocks(
@@ -242,11 +246,15 @@ class RocksDbStorage : public LogStorage {
     return h;
   }
 
-  Result<std::optional<std::string>> ReadCheckpoint() override {
+  Result<std::optional<std::string>> ReadCheckpoint() override { return ReadMeta(kCheckpointKey); }
+
+  Result<std::optional<std::string>> ReadFirstKey() override { return ReadMeta(kFirstKeyKey); }
+
+  Result<std::optional<std::string>> ReadMeta(std::string_view key) {
     std::string value;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta(), kCheckpointKey, &value);
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta(), key, &value);
     if (s.IsNotFound()) return std::optional<std::string>();
-    VX_RETURN_IF_ERROR(FromRocks(s, "read checkpoint"));
+    VX_RETURN_IF_ERROR(FromRocks(s, "read " + std::string(key)));
     return std::optional<std::string>(std::move(value));
   }
 

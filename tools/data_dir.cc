@@ -1,5 +1,11 @@
 #include "tools/data_dir.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -41,11 +47,57 @@ Result<std::unique_ptr<EventLog>> InitDataDir(const std::string& dir, const std:
   return log;
 }
 
+namespace {
+
+std::string NextKeyPath(const std::string& dir) { return KeyPath(dir) + ".next"; }
+
+Status SyncDir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Unavailable("cannot open " + dir + ": " + std::strerror(errno));
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return Unavailable("cannot sync " + dir + ": " + std::strerror(errno));
+  return Status::Ok();
+}
+
+Status InstallNextKey(const std::string& dir) {
+  if (std::rename(NextKeyPath(dir).c_str(), KeyPath(dir).c_str()) != 0) {
+    return Unavailable("cannot rename " + NextKeyPath(dir) + ": " + std::strerror(errno));
+  }
+  return SyncDir(dir);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<EventLog>> OpenDataDir(const std::string& dir,
                                               eventstore::EventLogOptions options) {
   VX_ASSIGN_OR_RETURN(NoteSigner signer, eventstore::LoadRegistryKey(KeyPath(dir)));
   VX_ASSIGN_OR_RETURN(auto storage, eventstore::OpenRocksDbStorage(LogPath(dir)));
+  if (std::filesystem::exists(NextKeyPath(dir))) {
+    // An interrupted rotation: the log says which key is in force.
+    VX_ASSIGN_OR_RETURN(NoteSigner next, eventstore::LoadRegistryKey(NextKeyPath(dir)));
+    VX_ASSIGN_OR_RETURN(auto schedule, eventstore::ReadKeySchedule(*storage));
+    if (!schedule.empty() && schedule.back().second.ToText() == next.verifier().ToText()) {
+      VX_RETURN_IF_ERROR(InstallNextKey(dir));
+      signer = std::move(next);
+    } else if (std::remove(NextKeyPath(dir).c_str()) != 0) {
+      return Unavailable("cannot remove " + NextKeyPath(dir) + ": " + std::strerror(errno));
+    }
+  }
   return EventLog::Open(std::move(storage), std::move(signer), std::move(options));
+}
+
+Result<Rotation> RotateRegistryKey(const std::string& dir) {
+  VX_ASSIGN_OR_RETURN(auto log, OpenDataDir(dir));
+  const NoteVerifierKey current = log->Head().key;
+  VX_ASSIGN_OR_RETURN(NoteSigner next,
+                      eventstore::CreateRegistryKey(NextKeyPath(dir), current.name));
+  VX_RETURN_IF_ERROR(SyncDir(dir));
+  const NoteVerifierKey next_key = next.verifier();
+  VX_ASSIGN_OR_RETURN(eventstore::Position position, log->RotateKey(std::move(next)));
+  log.reset();  // flush and close before the key file changes
+  VX_RETURN_IF_ERROR(InstallNextKey(dir));
+  return Rotation{position, next_key};
 }
 
 }  // namespace vaxledger::tools

@@ -23,8 +23,20 @@ std::string LogPath(const std::string& dir);
 Result<std::unique_ptr<eventstore::EventLog>> InitDataDir(const std::string& dir,
                                                           const std::string& origin);
 
-// Loads the key (refusing a missing or too-open one) and opens the log for appending.
+// Loads the key (refusing a missing or too-open one) and opens the log for appending. Finishes a
+// key rotation that a crash interrupted (see RotateRegistryKey).
 Result<std::unique_ptr<eventstore::EventLog>> OpenDataDir(const std::string& dir,
                                                           eventstore::EventLogOptions options = {});
+
+struct Rotation {
+  eventstore::Position position = 0;  // of the rotation event
+  NoteVerifierKey key;                // the new key in force
+};
+
+// Replaces the registry key: writes the new key to DIR/registry.key.next (0600), appends the
+// rotation event (signed by the old key), then renames the new key over DIR/registry.key. A crash
+// in between is finished by the next OpenDataDir: the .next file becomes the key if the log
+// committed the rotation, and is removed if it did not. Needs the log unopened elsewhere.
+Result<Rotation> RotateRegistryKey(const std::string& dir);
 
 }  // namespace vaxledger::tools

@@ -2,12 +2,13 @@
 //
 //   vaxledger init --data DIR [--origin NAME]
 //   vaxledger ledger status --data DIR
-//   vaxledger ledger verify (--data DIR | --export FILE [--vkey VKEY]...)
+//   vaxledger ledger verify (--data DIR | --export FILE) [--vkey FIRST_VKEY]...
 //   vaxledger ledger export --data DIR --out FILE
 //   vaxledger ledger checkpoint --data DIR
 //   vaxledger ledger verify-note --vkey VKEY [--vkey VKEY]... FILE
 //   vaxledger ledger prove --data DIR --index I [--size N]
 //   vaxledger ledger consistency --data DIR OLD_CHECKPOINT_FILE
+//   vaxledger keys rotate --data DIR
 //
 // Exit codes: 0 success; 1 the thing checked does not verify; 2 the command could not run (bad
 // arguments, missing or too-open key, no database, unreadable file).
@@ -67,7 +68,8 @@ Result<std::string> ReadFile(const std::string& path) {
 // verifier key. The key file is checked as at start-up.
 struct ReadOnlyDir {
   std::unique_ptr<eventstore::LogStorage> storage;
-  NoteVerifierKey vkey;
+  NoteVerifierKey vkey;               // the registry key's public half: the key in force
+  std::vector<NoteVerifierKey> keys;  // every key the log has had, the first one first
 };
 
 Result<ReadOnlyDir> OpenReadOnly(const std::string& dir) {
@@ -75,7 +77,11 @@ Result<ReadOnlyDir> OpenReadOnly(const std::string& dir) {
   eventstore::RocksDbStorageOptions options;
   options.read_only = true;
   VX_ASSIGN_OR_RETURN(auto storage, eventstore::OpenRocksDbStorage(LogPath(dir), options));
-  return ReadOnlyDir{std::move(storage), signer.verifier()};
+  VX_ASSIGN_OR_RETURN(auto schedule, eventstore::ReadKeySchedule(*storage));
+  ReadOnlyDir ro{std::move(storage), signer.verifier(), {}};
+  for (auto& [from, key] : schedule) ro.keys.push_back(std::move(key));
+  if (ro.keys.empty()) ro.keys.push_back(ro.vkey);
+  return ro;
 }
 
 Result<std::vector<NoteVerifierKey>> ParseKeys(const std::vector<std::string>& texts) {
@@ -91,7 +97,7 @@ int RunInit(const std::string& dir, const std::string& origin) {
   auto log = InitDataDir(dir, origin);
   if (!log.ok()) return Fail(log.status());
   fmt::print("initialised {}\n  key     {}\n  vkey    {}\n  events  {}\n", dir, KeyPath(dir),
-             (*log)->signer().verifier().ToText(), (*log)->Head().size);
+             (*log)->Head().key.ToText(), (*log)->Head().size);
   return 0;
 }
 
@@ -100,7 +106,7 @@ int RunStatus(const std::string& dir) {
   if (!log.ok()) return Fail(log.status());
   auto head = (*log)->Head();
   fmt::print("data        {}\nvkey        {}\nevents      {}\nlast leaf   {}\nroot        {}\n",
-             dir, (*log)->signer().verifier().ToText(), head.size,
+             dir, head.key.ToText(), head.size,
              head.size ? HexEncode(AsBytes(head.last_leaf_hash)) : std::string("-"),
              B64(head.root));
   return 0;
@@ -127,14 +133,23 @@ double Since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-int RunVerify(const std::string& dir, size_t threads) {
+int RunVerify(const std::string& dir, const std::vector<std::string>& vkeys, size_t threads) {
+  auto trusted = ParseKeys(vkeys);
+  if (!trusted.ok()) return Fail(trusted.status());
   auto ro = OpenReadOnly(dir);
   if (!ro.ok()) return Fail(ro.status());
+  if (trusted->empty()) trusted->push_back(ro->keys.front());  // the first key the log recorded
   eventstore::VerifyOptions options;
   options.threads = threads;
   options.progress = Progress("verifying");
   auto start = std::chrono::steady_clock::now();
-  auto report = eventstore::VerifyLog(*ro->storage, {ro->vkey}, options);
+  auto report = eventstore::VerifyLog(*ro->storage, *trusted, options);
+  if (report.ok() && report->ok() && report->size > 0 &&
+      (!report->final_key || report->final_key->ToText() != ro->vkey.ToText())) {
+    fmt::print("FAIL: the key in force at the end of the log is not the registry key {}\n",
+               ro->vkey.ToText());
+    return 1;
+  }
   return Report(report, Since(start));
 }
 
@@ -149,7 +164,7 @@ int RunVerifyExport(const std::string& file, const std::vector<std::string>& vke
   }
   std::vector<NoteVerifierKey> keys = *trusted;
   if (keys.empty()) {
-    keys = (*reader)->keys();
+    keys = {(*reader)->keys().front().second};
     fmt::print(stderr,
                "vaxledger: no --vkey given: trusting the keys the file names; pass the registry's "
                "verifier key to check the file against a key you trust\n");
@@ -177,7 +192,7 @@ int RunExport(const std::string& dir, const std::string& out) {
   auto ro = OpenReadOnly(dir);
   if (!ro.ok()) return Fail(ro.status());
   auto start = std::chrono::steady_clock::now();
-  Status s = eventstore::WriteExport(*ro->storage, {ro->vkey}, out, Progress("exporting"));
+  Status s = eventstore::WriteExport(*ro->storage, out, Progress("exporting"));
   if (!s.ok()) return Fail(s);
   auto latest = ro->storage->ReadCheckpoint();
   fmt::print("exported to {} in {:.2f} s\n", out, Since(start));
@@ -192,6 +207,13 @@ int RunCheckpoint(const std::string& dir) {
   if (!latest.ok()) return Fail(latest.status());
   if (!*latest) return Fail(FailedPrecondition("the log has no checkpoint yet"));
   fmt::print("{}", **latest);
+  return 0;
+}
+
+int RunRotate(const std::string& dir) {
+  auto rotated = RotateRegistryKey(dir);
+  if (!rotated.ok()) return Fail(rotated.status());
+  fmt::print("rotated at position {}\n  new vkey  {}\n", rotated->position, rotated->key.ToText());
   return 0;
 }
 
@@ -255,7 +277,7 @@ int RunConsistency(const std::string& dir, const std::string& old_file) {
   if (!ro.ok()) return Fail(ro.status());
   auto old_note = ReadFile(old_file);
   if (!old_note.ok()) return Fail(old_note.status());
-  auto old = eventstore::OpenCheckpoint(*old_note, {ro->vkey});
+  auto old = eventstore::OpenCheckpoint(*old_note, ro->keys);
   if (!old.ok()) {
     fmt::print("FAIL: the old checkpoint does not verify: {}\n", old.status().message());
     return 1;
@@ -318,7 +340,7 @@ int main(int argc, char** argv) {
   auto* verify_data = verify->add_option("--data", dir, "data directory");
   auto* verify_export = verify->add_option("--export", file, "an export file (offline)");
   verify_data->excludes(verify_export);
-  verify->add_option("--vkey", vkeys, "trusted verifier key (with --export)")->needs(verify_export);
+  verify->add_option("--vkey", vkeys, "trusted first key (default: as the data directory says)");
   verify->add_option("--threads", threads, "threads (0 = one per core)")->capture_default_str();
 
   auto* exp = ledger->add_subcommand("export", "write the log to one self-contained file");
@@ -342,6 +364,12 @@ int main(int argc, char** argv) {
   consistency->add_option("--data", dir, "data directory")->required();
   consistency->add_option("old_checkpoint", file, "a checkpoint saved earlier")->required();
 
+  auto* keys = app.add_subcommand("keys", "manage the registry key");
+  keys->require_subcommand(1);
+  auto* rotate = keys->add_subcommand(
+      "rotate", "new registry key: a rotation event signed by the old key names the new one");
+  rotate->add_option("--data", dir, "data directory")->required();
+
   CLI11_PARSE(app, argc, argv);
   if (init->parsed()) return RunInit(dir, origin);
   if (status->parsed()) return RunStatus(dir);
@@ -351,12 +379,13 @@ int main(int argc, char** argv) {
       std::fputs("vaxledger: ledger verify needs --data DIR or --export FILE\n", stderr);
       return 2;
     }
-    return RunVerify(dir, threads);
+    return RunVerify(dir, vkeys, threads);
   }
   if (exp->parsed()) return RunExport(dir, out);
   if (checkpoint->parsed()) return RunCheckpoint(dir);
   if (verify_note->parsed()) return RunVerifyNote(vkeys, file);
   if (prove->parsed()) return RunProve(dir, index, size);
   if (consistency->parsed()) return RunConsistency(dir, file);
+  if (rotate->parsed()) return RunRotate(dir);
   return 2;
 }

@@ -8,6 +8,7 @@
 
 #include "core/merkle.h"
 #include "eventstore/checkpoint.h"
+#include "eventstore/log_verifier.h"
 #include "eventstore/memory_storage.h"
 #include "eventstore/rocksdb_storage.h"
 #include "tests/eventstore/test_util.h"
@@ -508,6 +509,53 @@ TEMPLATE_TEST_CASE("each commit extends the Merkle tree and signs a checkpoint o
   CHECK(log->InclusionProof(size, size).status().field() == "index");
   CHECK(log->ConsistencyProof(1, size + 1).status().field() == "to");
   CHECK(log->ConsistencyProof(size, size - 1).status().field() == "from");
+}
+
+TEMPLATE_TEST_CASE("a key rotation is signed by the old key; what follows by the new one",
+                   "[conformance]", LOG_BACKENDS) {
+  TestType backend;
+  auto log = OpenLog(backend);
+  for (int i = 0; i < 5; ++i) MustAppend(*log, OneEvent("s"));
+  NoteSigner next(TestSigner().name(), Ed25519Key::Generate());
+  auto position = log->RotateKey(next);
+  REQUIRE(position.ok());
+  CHECK(*position == 5);
+  CHECK(log->Head().key.ToText() == next.verifier().ToText());
+  for (int i = 0; i < 5; ++i) MustAppend(*log, OneEvent("s"));
+
+  auto events = log->Read(0, 100);
+  REQUIRE(events.ok());
+  REQUIRE(events->size() == 11);
+  CHECK((*events)[5].event.type == kKeyRotatedType);
+  CHECK((*events)[5].event.payload == next.verifier().ToText());
+  for (const auto& e : *events) {
+    CHECK(e.key_id == (e.position <= 5 ? TestSigner().key_id() : next.key_id()));
+  }
+  // The checkpoint is signed by the key in force.
+  CHECK(OpenCheckpoint(log->Head().checkpoint, {next.verifier()}).ok());
+  CHECK_FALSE(OpenCheckpoint(log->Head().checkpoint, {TestSigner().verifier()}).ok());
+
+  // Verifiers follow the chain from the first key; the new key alone is not a first key.
+  auto report = VerifyLog(log->storage(), {TestSigner().verifier()});
+  REQUIRE(report.ok());
+  CHECK(report->ok());
+  CHECK(report->checkpoints_verified == 11);
+  REQUIRE(report->final_key.has_value());
+  CHECK(report->final_key->ToText() == next.verifier().ToText());
+  auto wrong_anchor = VerifyLog(log->storage(), {next.verifier()});
+  REQUIRE(wrong_anchor.ok());
+  CHECK(wrong_anchor->first_failure == std::optional<Position>(0));
+  auto schedule = ReadKeySchedule(log->storage());
+  REQUIRE(schedule.ok());
+  REQUIRE(schedule->size() == 2);
+  CHECK((*schedule)[1].first == 6);
+
+  // Nobody appends to the keys stream by hand, and a rotation needs a new key of the same name.
+  AppendBatch forged;
+  forged.events = {MakeEvent(std::string(kKeysStream))};
+  CHECK(log->Append(forged).status().field() == "events[0].stream");
+  CHECK(log->RotateKey(next).status().code() == Code::kInvalidArgument);
+  CHECK(log->RotateKey(NoteSigner("other.name", Ed25519Key::Generate())).status().field() == "key");
 }
 
 }  // namespace

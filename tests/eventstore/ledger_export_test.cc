@@ -56,7 +56,7 @@ struct Fixture {
         b.events.push_back(testing::MakeEvent("s" + std::to_string(j)));
       REQUIRE(log->Append(b).ok());
     }
-    REQUIRE(WriteExport(log->storage(), {Signer().verifier()}, path).ok());
+    REQUIRE(WriteExport(log->storage(), path).ok());
   }
 };
 

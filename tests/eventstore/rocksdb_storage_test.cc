@@ -137,5 +137,26 @@ TEST_CASE("a log whose checkpoint or tree edge was altered refuses to open") {
   CHECK_THAT(s.message(), Catch::Contains(reason));
 }
 
+TEST_CASE("after a rotation the log opens with the new key only") {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/db";
+  NoteSigner next(Signer().name(), Ed25519Key::Generate());
+  {
+    auto log = OpenLog(path, true);
+    REQUIRE(log->Append(testing::OneEvent("s")).ok());
+    REQUIRE(log->RotateKey(next).ok());
+  }
+  auto open_with = [&](const NoteSigner& key) {
+    auto storage = OpenRocksDbStorage(path);
+    REQUIRE(storage.ok());
+    return EventLog::Open(std::move(storage).value(), key).status();
+  };
+  Status old_key = open_with(Signer());
+  CHECK(old_key.code() == Code::kDataLoss);  // the latest checkpoint is the new key's
+  CHECK(open_with(next).ok());
+  NoteSigner stranger(Signer().name(), Ed25519Key::Generate());
+  CHECK_FALSE(open_with(stranger).ok());
+}
+
 }  // namespace
 }  // namespace vaxledger::eventstore

@@ -149,6 +149,22 @@ TEST_CASE("vaxledger: init, verify, prove, export, consistency from a user's poi
   CHECK(tampered.code == 1);
   CHECK_THAT(tampered.out, Catch::Contains("FAIL at position 33"));
 
+  // Rotate the key: the log and its checkpoints go on under the new key, verifiers follow.
+  Run rotate = Vaxledger("keys rotate --data " + dir);
+  REQUIRE(rotate.code == 0);
+  CHECK_THAT(rotate.out, Catch::StartsWith("rotated at position 71"));
+  Run after = Vaxledger("ledger verify --data " + dir);
+  CHECK(after.code == 0);
+  CHECK_THAT(after.out, Catch::StartsWith("OK 72 events and 72 checkpoints verified"));
+  Run status2 = Vaxledger("ledger status --data " + dir);
+  CHECK_THAT(status2.out, !Catch::Contains(vkey));
+  Run still_consistent =
+      Vaxledger("ledger consistency --data " + dir + " " + tmp.path() + "/old.cp");
+  CHECK(still_consistent.code == 0);
+  REQUIRE(Vaxledger("ledger export --data " + dir + " --out " + file).code == 0);
+  CHECK(Slurp(file).find("\nkey 72 ") != std::string::npos);
+  CHECK(Vaxledger("ledger verify --export " + file + " --vkey " + vkey).code == 0);
+
   REQUIRE(::chmod((dir + "/registry.key").c_str(), 0644) == 0);
   Run too_open = Vaxledger("ledger verify --data " + dir);
   CHECK(too_open.code == 2);
