@@ -2,7 +2,7 @@
 // appenders of ~300-byte events, next to the single-core Ed25519 signing rate of this machine
 // measured in the same run.
 //
-//   build/bench/append_bench [--seconds S] [--dir DIR] [--appenders N]
+//   build/bench/append_bench [--seconds S] [--dir DIR] [--appenders N] [--signing-threads T]
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -29,6 +29,8 @@ struct Run {
   size_t leaf_bytes = 0;
 };
 
+size_t g_signing_threads = 0;
+
 Run RunAppenders(const std::string& dir, int appenders, double seconds, const NoteSigner& signer) {
   std::filesystem::remove_all(dir);
   RocksDbStorageOptions o;
@@ -38,7 +40,9 @@ Run RunAppenders(const std::string& dir, int appenders, double seconds, const No
     std::fprintf(stderr, "%s\n", storage.status().ToString().c_str());
     std::exit(1);
   }
-  auto log = EventLog::Open(std::move(storage).value(), signer);
+  EventLogOptions options;
+  options.signing_threads = g_signing_threads;
+  auto log = EventLog::Open(std::move(storage).value(), signer, options);
   if (!log.ok()) std::exit(1);
 
   std::atomic<bool> stop{false};
@@ -101,6 +105,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
     if (!std::strcmp(argv[i], "--dir")) dir = argv[i + 1];
     if (!std::strcmp(argv[i], "--appenders")) counts = {std::atoi(argv[i + 1])};
+    if (!std::strcmp(argv[i], "--signing-threads")) g_signing_threads = std::atoi(argv[i + 1]);
   }
   NoteSigner signer("bench.example/log", Ed25519Key::Generate());
   double sign_rate = SignRate(2.0);

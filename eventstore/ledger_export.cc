@@ -125,6 +125,7 @@ Status WriteExport(LogStorage& storage, const std::string& path,
 
 ExportReader::~ExportReader() {
   if (file_ != nullptr) std::fclose(file_);
+  std::free(buf_);  // getline's buffer
 }
 
 Result<bool> ExportReader::ReadLine(std::string& line) {
@@ -133,16 +134,12 @@ Result<bool> ExportReader::ReadLine(std::string& line) {
     line = std::move(pending_line_);
     return true;
   }
-  char* buf = nullptr;
-  size_t cap = 0;
-  ssize_t n = ::getline(&buf, &cap, file_);
+  ssize_t n = ::getline(&buf_, &cap_, file_);
   if (n < 0) {
-    std::free(buf);
     if (std::ferror(file_)) return Unavailable("read error in the export file");
     return false;
   }
-  line.assign(buf, static_cast<size_t>(n));
-  std::free(buf);
+  line.assign(buf_, static_cast<size_t>(n));
   ++line_no_;
   if (line.back() != '\n') {
     return DataLoss("export line " + std::to_string(line_no_) + ": no newline at the end");

@@ -62,6 +62,8 @@ class ExportReader : public LedgerSource {
   Result<std::string> ReadNote(const std::string& header_line);
 
   std::FILE* file_ = nullptr;
+  char* buf_ = nullptr;  // getline's buffer, reused from line to line
+  size_t cap_ = 0;
   uint64_t line_no_ = 0;
   uint64_t leaves_read_ = 0;
   uint64_t checkpoints_read_ = 0;  // after the header

@@ -221,27 +221,36 @@ Result<VerifyReport> VerifyLedger(LedgerSource& storage, const std::vector<NoteV
     }
     return round;
   };
-  VX_ASSIGN_OR_RETURN(Round round, read_round());
-  while (!round.results.empty()) {
-    // Verify this round on the pool while this thread reads the next one.
-    auto verified = std::async(std::launch::async, [&] {
-      pool.ParallelFor(round.scans.size() + round.checkpoints.size(), [&](size_t i) {
-        if (i < round.scans.size()) {
-          VerifyChunk(round.scans[i], round.keys, round.results[i]);
+  // Verifies a round on the pool, in the background.
+  auto verify_async = [&](Round& r) {
+    return std::async(std::launch::async, [&pool, &r] {
+      pool.ParallelFor(r.scans.size() + r.checkpoints.size(), [&](size_t i) {
+        if (i < r.scans.size()) {
+          VerifyChunk(r.scans[i], r.keys, r.results[i]);
         } else {
-          PendingCheckpoint& c = round.checkpoints[i - round.scans.size()];
+          PendingCheckpoint& c = r.checkpoints[i - r.scans.size()];
           // A checkpoint of size S is signed by the key in force after leaf S-1.
-          const auto& key = round.keys.At(c.size);
+          const auto& key = r.keys.At(c.size);
           c.opened = key ? OpenCheckpoint(c.note, {*key})
                          : Result<Checkpoint>(InvalidArgument("no trusted key is in force"));
         }
       });
     });
-    Result<Round> next_round = read_round();
+  };
+  // Three things overlap: the pool verifies round k+1 while this thread checks the links,
+  // tree and checkpoints of round k, then reads round k+2.
+  VX_ASSIGN_OR_RETURN(Round first, read_round());
+  auto round = std::make_unique<Round>(std::move(first));
+  std::future<void> verified = verify_async(*round);
+  while (!round->results.empty()) {
+    Result<Round> next_read = read_round();
     verified.get();
-    VX_RETURN_IF_ERROR(next_round.status());
-    std::vector<ChunkResult>& results = round.results;
-    std::vector<PendingCheckpoint>& checkpoints = round.checkpoints;
+    VX_RETURN_IF_ERROR(next_read.status());
+    auto next_round = std::make_unique<Round>(std::move(next_read).value());
+    // Declared after next_round: destroyed (waited for) first on every return below.
+    std::future<void> next_verified = verify_async(*next_round);
+    std::vector<ChunkResult>& results = round->results;
+    std::vector<PendingCheckpoint>& checkpoints = round->checkpoints;
     size_t cp = 0;
     for (auto& r : results) {
       // The chunk's own failure and its link to the chunk before: whichever position is first.
@@ -288,7 +297,8 @@ Result<VerifyReport> VerifyLedger(LedgerSource& storage, const std::vector<NoteV
       report.verified = r.end;
     }
     if (options.progress) options.progress(report.verified, report.size);
-    round = std::move(next_round).value();
+    round = std::move(next_round);
+    verified = std::move(next_verified);
   }
   report.root = range.Root();
   report.final_key = in_force;

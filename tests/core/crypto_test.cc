@@ -60,6 +60,21 @@ TEST_CASE("hex and base64 round-trip and refuse bad text") {
   CHECK(*Base64Decode("aGVsbG8=") == Bytes(AsBytes("hello")));
   CHECK(Base64Decode("aGVsbG8").status().code() == Code::kInvalidArgument);
   CHECK(Base64Decode("a*==").status().code() == Code::kInvalidArgument);
+  // One spelling per value: non-zero padding bits, a missing or misplaced pad are refused.
+  CHECK(Base64Decode("aGVsbG9=").status().code() == Code::kInvalidArgument);
+  CHECK(Base64Decode("aGVsbB==").status().code() == Code::kInvalidArgument);
+  CHECK(Base64Decode("aGVsbA=A").status().code() == Code::kInvalidArgument);
+  CHECK(Base64Decode("aGVs=G8=").status().code() == Code::kInvalidArgument);
+  CHECK(*Base64Decode("aGVsbA==") == Bytes(AsBytes("hell")));
+  CHECK(*Base64Decode("") == Bytes());
+  // Round trip of every length up to 64 against libsodium's encoder.
+  for (size_t n = 0; n <= 64; ++n) {
+    Bytes data(n, 0);
+    RandomBytes(data.data(), n);
+    auto back = Base64Decode(Base64Encode(data));
+    REQUIRE(back.ok());
+    CHECK(*back == data);
+  }
 }
 
 }  // namespace
