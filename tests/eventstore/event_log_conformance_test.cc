@@ -19,10 +19,7 @@ namespace {
 using testing::MakeEvent;
 using testing::OneEvent;
 
-const NoteSigner& TestSigner() {
-  static const NoteSigner signer("test.example/log", Ed25519Key::Generate());
-  return signer;
-}
+using testing::TestSigner;
 
 struct MemoryBackend {
   std::unique_ptr<LogStorage> Open() { return std::make_unique<MemoryStorage>(); }

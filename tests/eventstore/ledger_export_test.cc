@@ -11,10 +11,7 @@
 namespace vaxledger::eventstore {
 namespace {
 
-const NoteSigner& Signer() {
-  static const NoteSigner signer("export.example/log", Ed25519Key::Generate());
-  return signer;
-}
+using testing::TestSigner;
 
 std::string Slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -47,7 +44,7 @@ struct Fixture {
   std::string path = dir.path() + "/ledger.export";
   std::unique_ptr<EventLog> log;
   Fixture(int commits) {
-    auto opened = EventLog::Open(std::make_unique<MemoryStorage>(), Signer());
+    auto opened = EventLog::Open(std::make_unique<MemoryStorage>(), TestSigner());
     REQUIRE(opened.ok());
     log = std::move(opened).value();
     for (int i = 0; i < commits; ++i) {
@@ -67,7 +64,7 @@ TEST_CASE("an export verifies offline with the registry's key, every checkpoint 
   CHECK((*reader)->keys().size() == 1);
   VerifyOptions o;
   o.chunk_records = 4;
-  auto report = VerifyLedger(**reader, {Signer().verifier()}, o);
+  auto report = VerifyLedger(**reader, {TestSigner().verifier()}, o);
   REQUIRE(report.ok());
   CHECK(report->ok());
   CHECK(report->verified == f.log->Head().size);
@@ -75,21 +72,21 @@ TEST_CASE("an export verifies offline with the registry's key, every checkpoint 
   CHECK(report->root == f.log->Head().root);
   CHECK((*reader)->Finish().ok());
 
-  NoteSigner stranger(Signer().name(), Ed25519Key::Generate());
+  NoteSigner stranger(TestSigner().name(), Ed25519Key::Generate());
   CHECK_THAT(VerifyFile(f.path, {stranger.verifier()}), Catch::Contains("position 0"));
 }
 
 TEST_CASE("changing a byte anywhere in an export makes offline verification fail") {
   Fixture f(5);
   const std::string original = Slurp(f.path);
-  REQUIRE(VerifyFile(f.path, {Signer().verifier()}).empty());
+  REQUIRE(VerifyFile(f.path, {TestSigner().verifier()}).empty());
   size_t failures = 0, tried = 0;
   for (size_t offset = 0; offset < original.size(); ++offset) {
     std::string changed = original;
     changed[offset] = static_cast<char>(changed[offset] ^ 0x04);
     Spit(f.path, changed);
     ++tried;
-    if (!VerifyFile(f.path, {Signer().verifier()}).empty()) {
+    if (!VerifyFile(f.path, {TestSigner().verifier()}).empty()) {
       ++failures;
     } else {
       FAIL_CHECK("byte " << offset << " changed and the export still verifies");
@@ -115,7 +112,7 @@ TEST_CASE("tampering with an export names where") {
     std::string changed = text;
     changed[leaf_at + 40] = changed[leaf_at + 40] == 'A' ? 'B' : 'A';
     Spit(f.path, changed);
-    CHECK_THAT(VerifyFile(f.path, {Signer().verifier()}), Catch::StartsWith("position 3"));
+    CHECK_THAT(VerifyFile(f.path, {TestSigner().verifier()}), Catch::StartsWith("position 3"));
   }
   SECTION("a signature of position 4") {
     size_t at = text.find("\nleaf 4 ");
@@ -123,7 +120,7 @@ TEST_CASE("tampering with an export names where") {
     std::string changed = text;
     changed[sig_at + 5] = changed[sig_at + 5] == 'A' ? 'B' : 'A';
     Spit(f.path, changed);
-    CHECK(VerifyFile(f.path, {Signer().verifier()}) == "position 4: signature does not verify");
+    CHECK(VerifyFile(f.path, {TestSigner().verifier()}) == "position 4: signature does not verify");
   }
   SECTION("the root in the checkpoint of size 3") {
     size_t note = text.find('\n', text.find("\ncheckpoint 3 ") + 1) + 1;
@@ -131,16 +128,16 @@ TEST_CASE("tampering with an export names where") {
     std::string changed = text;
     changed[root] = changed[root] == 'A' ? 'B' : 'A';
     Spit(f.path, changed);
-    CHECK_THAT(VerifyFile(f.path, {Signer().verifier()}),
+    CHECK_THAT(VerifyFile(f.path, {TestSigner().verifier()}),
                Catch::StartsWith("checkpoint at size 3: note: the signature of known key"));
   }
   SECTION("the file cut short") {
     Spit(f.path, text.substr(0, text.find("\nleaf 5 ") + 1));
-    CHECK_THAT(VerifyFile(f.path, {Signer().verifier()}), Catch::Contains("position 5"));
+    CHECK_THAT(VerifyFile(f.path, {TestSigner().verifier()}), Catch::Contains("position 5"));
   }
   SECTION("the end line") {
     change("\nend ", 0, '7');
-    CHECK_THAT(VerifyFile(f.path, {Signer().verifier()}), Catch::Contains("the end line says"));
+    CHECK_THAT(VerifyFile(f.path, {TestSigner().verifier()}), Catch::Contains("the end line says"));
   }
 }
 

@@ -1,22 +1,19 @@
 #include "eventstore/log_verifier.h"
 
-#include <rocksdb/db.h>
-
 #include <catch2/catch.hpp>
 
 #include "eventstore/checkpoint.h"
 #include "eventstore/event_log.h"
 #include "eventstore/memory_storage.h"
 #include "eventstore/rocksdb_storage.h"
+#include "tests/eventstore/raw_rocksdb.h"
 #include "tests/eventstore/test_util.h"
 
 namespace vaxledger::eventstore {
 namespace {
 
-const NoteSigner& Signer() {
-  static const NoteSigner signer("test.example/log", Ed25519Key::Generate());
-  return signer;
-}
+using testing::RawRocksDb;
+using testing::TestSigner;
 
 // Passes everything through to `inner`, but a scan returns record `position` with one byte of
 // its leaf (offset < leaf size) or signature (offset >= leaf size) flipped.
@@ -79,7 +76,7 @@ void AppendEvents(EventLog& log, int n) {
 }
 
 TEST_CASE("an untouched log verifies, on one thread and on several, across chunk boundaries") {
-  auto log = EventLog::Open(std::make_unique<MemoryStorage>(), Signer());
+  auto log = EventLog::Open(std::make_unique<MemoryStorage>(), TestSigner());
   REQUIRE(log.ok());
   AppendEvents(**log, 1000);
   for (size_t threads : {1u, 2u, 4u}) {
@@ -92,7 +89,7 @@ TEST_CASE("an untouched log verifies, on one thread and on several, across chunk
       CHECK(total == 1000);
       last_progress = done;
     };
-    auto report = VerifyLog((*log)->storage(), {Signer().verifier()}, o);
+    auto report = VerifyLog((*log)->storage(), {TestSigner().verifier()}, o);
     REQUIRE(report.ok());
     CHECK(report->ok());
     CHECK(report->verified == 1000);
@@ -101,7 +98,7 @@ TEST_CASE("an untouched log verifies, on one thread and on several, across chunk
 }
 
 TEST_CASE("flipping any byte of one leaf or its signature fails verify at that position") {
-  auto log = EventLog::Open(std::make_unique<MemoryStorage>(), Signer());
+  auto log = EventLog::Open(std::make_unique<MemoryStorage>(), TestSigner());
   REQUIRE(log.ok());
   AppendEvents(**log, 6);
   auto records = (*log)->storage().ReadRecords(0, 10, true);
@@ -112,7 +109,7 @@ TEST_CASE("flipping any byte of one leaf or its signature fails verify at that p
       FlippingStorage flipped((*log)->storage(), target, offset);
       VerifyOptions o;
       o.chunk_records = 2;  // chunk boundaries fall between positions 1|2 and 3|4
-      auto report = VerifyLog(flipped, {Signer().verifier()}, o);
+      auto report = VerifyLog(flipped, {TestSigner().verifier()}, o);
       REQUIRE(report.ok());
       INFO("position " << target << " byte " << offset);
       REQUIRE(report->first_failure == std::optional<Position>(target));
@@ -122,7 +119,7 @@ TEST_CASE("flipping any byte of one leaf or its signature fails verify at that p
 }
 
 TEST_CASE("a log signed by another key does not verify") {
-  auto log = EventLog::Open(std::make_unique<MemoryStorage>(), Signer());
+  auto log = EventLog::Open(std::make_unique<MemoryStorage>(), TestSigner());
   REQUIRE(log.ok());
   AppendEvents(**log, 3);
   NoteSigner other("test.example/log", Ed25519Key::Generate());
@@ -132,101 +129,49 @@ TEST_CASE("a log signed by another key does not verify") {
   CHECK_THAT(report->reason, Catch::Contains("which is not a trusted first key"));
 }
 
-// Tampering with the RocksDB files' contents through RocksDB itself, as an attacker with write
-// access to the data directory could.
-class RawDb {
- public:
-  explicit RawDb(const std::string& path) {
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* n : {"default", "log", "streams", "event_ids", "tree", "checkpoints"})
-      cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    rocksdb::DB* raw = nullptr;
-    REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), path, cfs, &handles_, &raw).ok());
-    db_.reset(raw);
-  }
-  ~RawDb() {
-    for (auto* h : handles_) REQUIRE(db_->DestroyColumnFamilyHandle(h).ok());
-  }
-  static std::string Key(Position p) {
-    std::string k(8, '\0');
-    for (int i = 0; i < 8; ++i) k[i] = static_cast<char>(p >> (56 - 8 * i));
-    return k;
-  }
-  std::string Get(Position p) {
-    std::string v;
-    REQUIRE(db_->Get(rocksdb::ReadOptions(), handles_[1], Key(p), &v).ok());
-    return v;
-  }
-  void Put(Position p, const std::string& v) {
-    REQUIRE(db_->Put(rocksdb::WriteOptions(), handles_[1], Key(p), v).ok());
-  }
-  std::string GetCf(size_t cf, const std::string& key) {
-    std::string v;
-    REQUIRE(db_->Get(rocksdb::ReadOptions(), handles_[cf], key, &v).ok());
-    return v;
-  }
-  void PutCf(size_t cf, const std::string& key, const std::string& v) {
-    REQUIRE(db_->Put(rocksdb::WriteOptions(), handles_[cf], key, v).ok());
-  }
-  void Delete(Position p) {
-    REQUIRE(db_->Delete(rocksdb::WriteOptions(), handles_[1], Key(p)).ok());
-  }
-
- private:
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-  std::unique_ptr<rocksdb::DB> db_;
-};
-
 Result<VerifyReport> VerifyPath(const std::string& path) {
   RocksDbStorageOptions o;
   o.read_only = true;
   VX_ASSIGN_OR_RETURN(auto storage, OpenRocksDbStorage(path, o));
   VerifyOptions vo;
   vo.chunk_records = 16;
-  return VerifyLog(*storage, {Signer().verifier()}, vo);
+  return VerifyLog(*storage, {TestSigner().verifier()}, vo);
 }
 
 TEST_CASE("tampering with the stored RocksDB record names the position") {
   testing::TempDir dir;
   const std::string path = dir.path() + "/db";
-  {
-    RocksDbStorageOptions o;
-    o.create_if_missing = true;
-    auto storage = OpenRocksDbStorage(path, o);
-    REQUIRE(storage.ok());
-    auto log = EventLog::Open(std::move(storage).value(), Signer());
-    REQUIRE(log.ok());
-    AppendEvents(**log, 100);
-  }
+  AppendEvents(*testing::OpenRocksDbLog(path, true), 100);
   REQUIRE(VerifyPath(path)->ok());
 
   Position tampered = 0;
   std::string reason;
   SECTION("a byte of a leaf") {
-    RawDb db(path);
+    RawRocksDb db(path);
     tampered = 40;
-    std::string v = db.Get(tampered);
+    std::string v = db.Get("log", RawRocksDb::PositionKey(tampered));
     v[kRecordHeaderSize + 30] ^= 0x20;
-    db.Put(tampered, v);
+    db.Put("log", RawRocksDb::PositionKey(tampered), v);
   }
   SECTION("a byte of a signature, in the first record of a chunk") {
-    RawDb db(path);
+    RawRocksDb db(path);
     tampered = 16;
-    std::string v = db.Get(tampered);
+    std::string v = db.Get("log", RawRocksDb::PositionKey(tampered));
     v[1 + 4 + 10] ^= 0x01;
-    db.Put(tampered, v);
+    db.Put("log", RawRocksDb::PositionKey(tampered), v);
     reason = "signature does not verify";
   }
   SECTION("a record deleted") {
-    RawDb db(path);
+    RawRocksDb db(path);
     tampered = 77;
-    db.Delete(tampered);
+    db.Delete("log", RawRocksDb::PositionKey(tampered));
     reason = "record is missing";
   }
   SECTION("a record cut short") {
-    RawDb db(path);
+    RawRocksDb db(path);
     tampered = 5;
-    db.Put(tampered, db.Get(tampered).substr(0, 10));
+    db.Put("log", RawRocksDb::PositionKey(tampered),
+           db.Get("log", RawRocksDb::PositionKey(tampered)).substr(0, 10));
     reason = "malformed";
   }
   auto report = VerifyPath(path);
@@ -241,15 +186,10 @@ TEST_CASE("verify checks every checkpoint's signature and root against the leave
   const std::string path = dir.path() + "/db";
   std::string checkpoint_at_30;
   {
-    RocksDbStorageOptions o;
-    o.create_if_missing = true;
-    auto storage = OpenRocksDbStorage(path, o);
-    REQUIRE(storage.ok());
-    auto log = EventLog::Open(std::move(storage).value(), Signer());
-    REQUIRE(log.ok());
-    AppendEvents(**log, 30);  // three commits of ten
-    checkpoint_at_30 = (*log)->Head().checkpoint;
-    AppendEvents(**log, 30);
+    auto log = testing::OpenRocksDbLog(path, true);
+    AppendEvents(*log, 30);  // three commits of ten
+    checkpoint_at_30 = log->Head().checkpoint;
+    AppendEvents(*log, 30);
   }
   auto clean = VerifyPath(path);
   REQUIRE(clean.ok());
@@ -258,21 +198,22 @@ TEST_CASE("verify checks every checkpoint's signature and root against the leave
 
   std::string problem;
   SECTION("a checkpoint in the history whose root was swapped for another's") {
-    RawDb db(path);
-    db.PutCf(5, RawDb::Key(20), db.GetCf(5, RawDb::Key(30)));
+    RawRocksDb db(path);
+    db.Put("checkpoints", RawRocksDb::PositionKey(20),
+           db.Get("checkpoints", RawRocksDb::PositionKey(30)));
     problem = "checkpoint at size 20";
   }
   SECTION("an older checkpoint put back as the latest") {
-    RawDb db(path);
-    db.PutCf(0, "checkpoint", checkpoint_at_30);
+    RawRocksDb db(path);
+    db.Put("default", "checkpoint", checkpoint_at_30);
     problem = "latest checkpoint covers 30 events, the log holds 60";
   }
   SECTION("a checkpoint signed by another key") {
-    NoteSigner other(Signer().name(), Ed25519Key::Generate());
-    auto forged = SignCheckpoint({Signer().name(), 40, Hash{}}, other);
+    NoteSigner other(TestSigner().name(), Ed25519Key::Generate());
+    auto forged = SignCheckpoint({TestSigner().name(), 40, Hash{}}, other);
     REQUIRE(forged.ok());
-    RawDb db(path);
-    db.PutCf(5, RawDb::Key(40), *forged);
+    RawRocksDb db(path);
+    db.Put("checkpoints", RawRocksDb::PositionKey(40), *forged);
     problem = "checkpoint at size 40: note: no known key signed it";
   }
   auto report = VerifyPath(path);

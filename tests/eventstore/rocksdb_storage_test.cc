@@ -1,31 +1,18 @@
 // What only a persistent storage has to show: the log survives a reopen.
 #include "eventstore/rocksdb_storage.h"
 
-#include <rocksdb/db.h>
-
 #include <catch2/catch.hpp>
 
 #include "eventstore/checkpoint.h"
 #include "eventstore/event_log.h"
+#include "tests/eventstore/raw_rocksdb.h"
 #include "tests/eventstore/test_util.h"
 
 namespace vaxledger::eventstore {
 namespace {
 
-const NoteSigner& Signer() {
-  static const NoteSigner signer("test.example/log", Ed25519Key::Generate());
-  return signer;
-}
-
-std::unique_ptr<EventLog> OpenLog(const std::string& path, bool create) {
-  RocksDbStorageOptions o;
-  o.create_if_missing = create;
-  auto storage = OpenRocksDbStorage(path, o);
-  REQUIRE(storage.ok());
-  auto log = EventLog::Open(std::move(storage).value(), Signer());
-  REQUIRE(log.ok());
-  return std::move(log).value();
-}
+using testing::OpenRocksDbLog;
+using testing::TestSigner;
 
 TEST_CASE("the log, its chain and its indexes survive a reopen") {
   testing::TempDir dir;
@@ -33,12 +20,12 @@ TEST_CASE("the log, its chain and its indexes survive a reopen") {
   AppendBatch first = testing::OneEvent("s", ExpectedVersion::NoStream());
   LogHead head;
   {
-    auto log = OpenLog(path, true);
+    auto log = OpenRocksDbLog(path, true);
     REQUIRE(log->Append(first).ok());
     for (int i = 0; i < 9; ++i) REQUIRE(log->Append(testing::OneEvent("s")).ok());
     head = log->Head();
   }
-  auto log = OpenLog(path, false);
+  auto log = OpenRocksDbLog(path, false);
   CHECK(log->Head().size == head.size);
   CHECK(log->Head().last_leaf_hash == head.last_leaf_hash);
   CHECK(log->Head().last_recorded_at_us == head.last_recorded_at_us);
@@ -71,7 +58,7 @@ TEST_CASE("opening a directory without a database is refused unless asked to cre
 TEST_CASE("a read-only storage reads beside a writer and refuses commits") {
   testing::TempDir dir;
   const std::string path = dir.path() + "/db";
-  auto log = OpenLog(path, true);
+  auto log = OpenRocksDbLog(path, true);
   REQUIRE(log->Append(testing::OneEvent("s")).ok());
   RocksDbStorageOptions o;
   o.read_only = true;
@@ -81,22 +68,9 @@ TEST_CASE("a read-only storage reads beside a writer and refuses commits") {
   CHECK_FALSE((*reader)->Commit(CommitBatch{}).ok());
 }
 
-// Overwrites one value in the RocksDB database at `path`, as someone with access to the files
-// could.
-void PutRaw(const std::string& path, const std::string& cf_name, const std::string& key,
+void PutRaw(const std::string& path, const std::string& cf, const std::string& key,
             const std::string& value) {
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const char* n : {"default", "log", "streams", "event_ids", "tree", "checkpoints"}) {
-    cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  }
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), path, cfs, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  size_t i = 0;
-  while (cfs[i].name != cf_name) ++i;
-  REQUIRE(db->Put(rocksdb::WriteOptions(), handles[i], key, value).ok());
-  for (auto* h : handles) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
+  testing::RawRocksDb(path).Put(cf, key, value);
 }
 
 TEST_CASE("a log whose checkpoint or tree edge was altered refuses to open") {
@@ -104,7 +78,7 @@ TEST_CASE("a log whose checkpoint or tree edge was altered refuses to open") {
   const std::string path = dir.path() + "/db";
   std::string old_checkpoint;
   {
-    auto log = OpenLog(path, true);
+    auto log = OpenRocksDbLog(path, true);
     for (int i = 0; i < 5; ++i) REQUIRE(log->Append(testing::OneEvent("s")).ok());
     old_checkpoint = log->Head().checkpoint;
     for (int i = 0; i < 6; ++i) REQUIRE(log->Append(testing::OneEvent("s")).ok());
@@ -112,7 +86,7 @@ TEST_CASE("a log whose checkpoint or tree edge was altered refuses to open") {
   auto open = [&] {
     auto storage = OpenRocksDbStorage(path);
     REQUIRE(storage.ok());
-    return EventLog::Open(std::move(storage).value(), Signer()).status();
+    return EventLog::Open(std::move(storage).value(), TestSigner()).status();
   };
   REQUIRE(open().ok());
   std::string reason;
@@ -121,8 +95,8 @@ TEST_CASE("a log whose checkpoint or tree edge was altered refuses to open") {
     reason = "is not the tree of the stored log";
   }
   SECTION("a checkpoint signed by someone else") {
-    NoteSigner other(Signer().name(), Ed25519Key::Generate());
-    auto forged = SignCheckpoint({Signer().name(), 11, Hash{}}, other);
+    NoteSigner other(TestSigner().name(), Ed25519Key::Generate());
+    auto forged = SignCheckpoint({TestSigner().name(), 11, Hash{}}, other);
     REQUIRE(forged.ok());
     PutRaw(path, "default", "checkpoint", *forged);
     reason = "does not open";
@@ -140,9 +114,9 @@ TEST_CASE("a log whose checkpoint or tree edge was altered refuses to open") {
 TEST_CASE("after a rotation the log opens with the new key only") {
   testing::TempDir dir;
   const std::string path = dir.path() + "/db";
-  NoteSigner next(Signer().name(), Ed25519Key::Generate());
+  NoteSigner next(TestSigner().name(), Ed25519Key::Generate());
   {
-    auto log = OpenLog(path, true);
+    auto log = OpenRocksDbLog(path, true);
     REQUIRE(log->Append(testing::OneEvent("s")).ok());
     REQUIRE(log->RotateKey(next).ok());
   }
@@ -151,10 +125,10 @@ TEST_CASE("after a rotation the log opens with the new key only") {
     REQUIRE(storage.ok());
     return EventLog::Open(std::move(storage).value(), key).status();
   };
-  Status old_key = open_with(Signer());
+  Status old_key = open_with(TestSigner());
   CHECK(old_key.code() == Code::kDataLoss);  // the latest checkpoint is the new key's
   CHECK(open_with(next).ok());
-  NoteSigner stranger(Signer().name(), Ed25519Key::Generate());
+  NoteSigner stranger(TestSigner().name(), Ed25519Key::Generate());
   CHECK_FALSE(open_with(stranger).ok());
 }
 

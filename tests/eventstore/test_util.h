@@ -5,7 +5,12 @@
 #include <filesystem>
 #include <string>
 
+#include <catch2/catch.hpp>
+#include <memory>
+
 #include "eventstore/event.h"
+#include "eventstore/event_log.h"
+#include "eventstore/rocksdb_storage.h"
 
 namespace vaxledger::eventstore::testing {
 
@@ -42,6 +47,24 @@ inline AppendBatch OneEvent(const std::string& stream,
   b.events.push_back(MakeEvent(stream));
   b.expectations.push_back({stream, expected});
   return b;
+}
+
+// One signing key for a whole test executable.
+inline const NoteSigner& TestSigner() {
+  static const NoteSigner signer("test.example/log", Ed25519Key::Generate());
+  return signer;
+}
+
+// Opens (creating when `create`) the RocksDB log at `path`, signed by `signer`.
+inline std::unique_ptr<EventLog> OpenRocksDbLog(const std::string& path, bool create,
+                                                const NoteSigner& signer = TestSigner()) {
+  RocksDbStorageOptions o;
+  o.create_if_missing = create;
+  auto storage = OpenRocksDbStorage(path, o);
+  REQUIRE(storage.ok());
+  auto log = EventLog::Open(std::move(storage).value(), signer);
+  REQUIRE(log.ok());
+  return std::move(log).value();
 }
 
 }  // namespace vaxledger::eventstore::testing
