@@ -1,0 +1,142 @@
+#include "core/identifiers.h"
+
+#include <cstdint>
+#include <cstdio>
+
+namespace vaxledger {
+namespace {
+
+// Strips the allowed separators; InvalidArgument naming `field` for any other non-digit.
+Result<std::string> Digits(std::string_view text, const std::string& field) {
+  std::string digits;
+  for (char c : text) {
+    if (c >= '0' && c <= '9') {
+      digits.push_back(c);
+    } else if (c != '.' && c != '-' && c != ' ') {
+      return InvalidArgument(field + ": '" + std::string(1, c) +
+                                 "' is not a digit (only digits and . - and space are allowed)",
+                             field);
+    }
+  }
+  if (digits.empty()) return InvalidArgument(field + ": is empty", field);
+  return digits;
+}
+
+uint64_t Number(std::string_view digits) {
+  uint64_t n = 0;
+  for (char c : digits) n = n * 10 + static_cast<uint64_t>(c - '0');
+  return n;
+}
+
+bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int DaysIn(int year, int month) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return month == 2 && IsLeap(year) ? 29 : kDays[month - 1];
+}
+
+}  // namespace
+
+Result<Insz> ParseInsz(std::string_view text) {
+  VX_ASSIGN_OR_RETURN(std::string d, Digits(text, "insz"));
+  if (d.size() != 11) {
+    return InvalidArgument("insz: must have 11 digits, has " + std::to_string(d.size()), "insz");
+  }
+  const uint64_t first9 = Number(d.substr(0, 9));
+  const uint64_t check = Number(d.substr(9, 2));
+  Insz out;
+  out.digits = d;
+  int century;
+  if (97 - first9 % 97 == check) {
+    century = 1900;
+  } else if (97 - (2000000000 + first9) % 97 == check) {
+    century = 2000;
+  } else {
+    return InvalidArgument(
+        "insz: check digits " + d.substr(9, 2) + " do not match the first 9 digits", "insz");
+  }
+  int month = static_cast<int>(Number(d.substr(2, 2)));
+  bool sex_known = true;
+  if (month >= 40) {
+    out.bis = true;
+    month -= 40;
+  } else if (month >= 20) {
+    out.bis = true;
+    sex_known = false;
+    month -= 20;
+  }
+  if (month > 12) {
+    return InvalidArgument(
+        "insz: month " + d.substr(2, 2) + " is not a month (1-12; BIS numbers add 20 or 40)",
+        "insz");
+  }
+  const int year = century + static_cast<int>(Number(d.substr(0, 2)));
+  const int day = static_cast<int>(Number(d.substr(4, 2)));
+  if (month != 0 && day > DaysIn(year, month)) {
+    return InvalidArgument("insz: day " + d.substr(4, 2) + " does not exist in that month", "insz");
+  }
+  const int serial = static_cast<int>(Number(d.substr(6, 3)));
+  if (serial == 0 || serial == 999) {
+    return InvalidArgument("insz: serial " + d.substr(6, 3) + " is never issued", "insz");
+  }
+  out.birth_year = year;
+  if (month != 0 && day != 0) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", year, month, day);
+    out.birth_date = buf;
+  }
+  if (sex_known) out.sex = serial % 2 == 1 ? Insz::Sex::kMale : Insz::Sex::kFemale;
+  return out;
+}
+
+Result<Riziv> ParseRiziv(std::string_view text) {
+  VX_ASSIGN_OR_RETURN(std::string d, Digits(text, "riziv"));
+  if (d.size() != 11) {
+    return InvalidArgument(
+        "riziv: must have 11 digits (8 for the person, 3 for the qualification), "
+        "has " +
+            std::to_string(d.size()),
+        "riziv");
+  }
+  const uint64_t check = Number(d.substr(6, 2));
+  if (97 - Number(d.substr(0, 6)) % 97 != check) {
+    return InvalidArgument(
+        "riziv: check digits " + d.substr(6, 2) + " do not match the first 6 digits", "riziv");
+  }
+  if (d[0] != '1') {
+    return InvalidArgument(
+        "riziv: profession digit is " + d.substr(0, 1) + ", not 1: the number is not a physician's",
+        "riziv");
+  }
+  Riziv out;
+  out.digits = d;
+  out.person_key = d.substr(0, 8);
+  out.qualification = d.substr(8, 3);
+  out.role = out.qualification == "005" || out.qualification == "006"
+                 ? Riziv::Role::kPhysicianInTraining
+                 : Riziv::Role::kPhysician;
+  return out;
+}
+
+Result<std::string> ParseKbo(std::string_view text) {
+  std::string_view rest = text;
+  while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  if (rest.starts_with("BE") || rest.starts_with("be")) rest.remove_prefix(2);
+  VX_ASSIGN_OR_RETURN(std::string d, Digits(rest, "kbo"));
+  if (d.size() == 9) d = "0" + d;  // a legacy 9-digit number
+  if (d.size() != 10) {
+    return InvalidArgument("kbo: must have 10 digits (or 9), has " + std::to_string(d.size()),
+                           "kbo");
+  }
+  if (d[0] != '0' && d[0] != '1') {
+    return InvalidArgument("kbo: first digit must be 0 or 1, is " + d.substr(0, 1), "kbo");
+  }
+  if ((Number(d.substr(0, 8)) + Number(d.substr(8, 2))) % 97 != 0 ||
+      97 - Number(d.substr(0, 8)) % 97 != Number(d.substr(8, 2))) {
+    return InvalidArgument(
+        "kbo: check digits " + d.substr(8, 2) + " do not match the first 8 digits", "kbo");
+  }
+  return d;
+}
+
+}  // namespace vaxledger
