@@ -131,8 +131,7 @@ Result<std::string> ParseKbo(std::string_view text) {
   if (d[0] != '0' && d[0] != '1') {
     return InvalidArgument("kbo: first digit must be 0 or 1, is " + d.substr(0, 1), "kbo");
   }
-  if ((Number(d.substr(0, 8)) + Number(d.substr(8, 2))) % 97 != 0 ||
-      97 - Number(d.substr(0, 8)) % 97 != Number(d.substr(8, 2))) {
+  if (97 - Number(d.substr(0, 8)) % 97 != Number(d.substr(8, 2))) {
     return InvalidArgument(
         "kbo: check digits " + d.substr(8, 2) + " do not match the first 8 digits", "kbo");
   }
