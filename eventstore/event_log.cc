@@ -250,8 +250,10 @@ Result<AppendResult> EventLog::State::Enqueue(const AppendBatch& batch,
     std::lock_guard lock(queue_mu);
     if (stopping) return Unavailable("event log: shutting down");
     if (queued_events + batch.events.size() > opt.max_queued_events) {
-      return ResourceExhausted("event log: " + std::to_string(queued_events) +
-                               " events already queued for commit");
+      return ResourceExhausted(
+          "event log: " + std::to_string(queued_events) + " events already queued for commit; " +
+          std::to_string(batch.events.size()) + " more would pass the limit of " +
+          std::to_string(opt.max_queued_events));
     }
     queued_events += batch.events.size();
     queue.push_back(&pending);

@@ -1,5 +1,6 @@
 #include "eventstore/memory_storage.h"
 
+#include <condition_variable>
 #include <map>
 #include <mutex>
 
@@ -24,7 +25,10 @@ std::vector<Out> Slice(const std::vector<T>& v, uint64_t from, size_t max, bool 
 }  // namespace
 
 struct MemoryStorage::State {
-  std::mutex mu;
+  mutable std::mutex mu;
+  mutable std::condition_variable cv;  // hold and commits_entered changes
+  bool hold = false;
+  int commits_entered = 0;
   std::vector<StoredRecord> records;  // index = position
   std::map<EventId, Position> event_ids;
   std::map<std::string, std::vector<Position>, std::less<>> streams;  // index = version
@@ -43,8 +47,27 @@ void MemoryStorage::FailNextCommits(int count) {
   state_->fail_commits = count;
 }
 
-Status MemoryStorage::Commit(const CommitBatch& batch) {
+void MemoryStorage::HoldCommits(bool hold) {
   std::lock_guard lock(state_->mu);
+  state_->hold = hold;
+  state_->cv.notify_all();
+}
+
+int MemoryStorage::commits_entered() const {
+  std::lock_guard lock(state_->mu);
+  return state_->commits_entered;
+}
+
+void MemoryStorage::WaitForCommitsEntered(int n) const {
+  std::unique_lock lock(state_->mu);
+  state_->cv.wait(lock, [&] { return state_->commits_entered >= n; });
+}
+
+Status MemoryStorage::Commit(const CommitBatch& batch) {
+  std::unique_lock lock(state_->mu);
+  ++state_->commits_entered;
+  state_->cv.notify_all();
+  state_->cv.wait(lock, [&] { return !state_->hold; });
   if (state_->fail_commits > 0) {
     --state_->fail_commits;
     return Unavailable("memory storage: injected commit failure");

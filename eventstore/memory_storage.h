@@ -17,6 +17,12 @@ class MemoryStorage : public LogStorage {
   // The next `count` commits fail with Unavailable and change nothing.
   void FailNextCommits(int count);
 
+  // While held, Commit blocks (after counting itself in commits_entered) until released.
+  void HoldCommits(bool hold);
+  // How many Commit calls have begun; WaitForCommitsEntered blocks until at least `n` have.
+  int commits_entered() const;
+  void WaitForCommitsEntered(int n) const;
+
   Status Commit(const CommitBatch& batch) override;
   Result<Position> RecordCount() override;
   Result<std::vector<StoredRecord>> ReadRecords(Position from, size_t max, bool forward) override;

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -445,6 +446,38 @@ TEST_CASE("after a failed commit the log refuses appends and keeps serving reads
   auto read = (*log)->Read(0, 10);
   REQUIRE(read.ok());
   CHECK(read->size() == 1);
+}
+
+TEST_CASE("an append returns only after its commit has returned from storage") {
+  auto storage = std::make_unique<MemoryStorage>();
+  MemoryStorage* raw = storage.get();
+  auto log = EventLog::Open(std::move(storage), TestSigner());
+  REQUIRE(log.ok());
+  raw->HoldCommits(true);
+  auto pending = std::async(std::launch::async, [&] { return (*log)->Append(OneEvent("s")); });
+  raw->WaitForCommitsEntered(1);
+  // The commit is inside storage and held there: the append cannot have been acknowledged.
+  CHECK(pending.wait_for(std::chrono::seconds(0)) == std::future_status::timeout);
+  CHECK((*log)->Head().size == 0);
+  raw->HoldCommits(false);
+  auto result = pending.get();
+  REQUIRE(result.ok());
+  CHECK((*log)->Head().size == 1);
+}
+
+TEST_CASE("appends beyond the queue limit are refused with ResourceExhausted") {
+  EventLogOptions options;
+  options.max_queued_events = 4;
+  auto log = EventLog::Open(std::make_unique<MemoryStorage>(), TestSigner(), options);
+  REQUIRE(log.ok());
+  AppendBatch five;
+  for (int i = 0; i < 5; ++i) five.events.push_back(MakeEvent("s"));
+  auto refused = (*log)->Append(five);
+  CHECK(refused.status().code() == Code::kResourceExhausted);
+  CHECK_THAT(refused.status().message(), Catch::Contains("already queued"));
+  CHECK((*log)->Head().size == 0);
+  five.events.pop_back();
+  CHECK((*log)->Append(five).ok());
 }
 
 TEST_CASE("recorded times never go backwards, whatever the clock does") {
