@@ -9,13 +9,16 @@
 //   vaxledger ledger prove --data DIR --index I [--size N]
 //   vaxledger ledger consistency --data DIR OLD_CHECKPOINT_FILE
 //   vaxledger keys rotate --data DIR
+//   vaxledger serve --data DIR [--listen HOST:PORT]
 //
 // Exit codes: 0 success; 1 the thing checked does not verify; 2 the command could not run (bad
 // arguments, missing or too-open key, no database, unreadable file).
+#include <signal.h>
 #include <unistd.h>
 
 #include <fmt/core.h>
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -29,6 +32,8 @@
 #include "eventstore/log_verifier.h"
 #include "eventstore/registry_key.h"
 #include "eventstore/rocksdb_storage.h"
+#include "http/ledger_routes.h"
+#include "http/server.h"
 #include "tools/data_dir.h"
 
 namespace vaxledger::tools {
@@ -217,6 +222,53 @@ int RunRotate(const std::string& dir) {
   return 0;
 }
 
+// Parses "host:port".
+Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return InvalidArgument("listen: expected HOST:PORT", "listen");
+  unsigned port = 0;
+  const std::string digits = listen.substr(colon + 1);
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || port > 65535) {
+    return InvalidArgument("listen: the port must be a number from 0 to 65535", "listen");
+  }
+  return std::make_pair(listen.substr(0, colon), static_cast<uint16_t>(port));
+}
+
+int RunServe(const std::string& dir, const std::string& listen) {
+  auto where = ParseListen(listen);
+  if (!where.ok()) return Fail(where.status());
+  // SIGTERM and SIGINT are taken by sigwait below, in this thread only: block them before any
+  // other thread starts, so that every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto log = OpenDataDir(dir);
+  if (!log.ok()) return Fail(log.status());
+  http::Router router;
+  http::AddHealthRoutes(router, **log);
+  http::AddLedgerRoutes(router, **log);
+  http::ServerOptions options;
+  options.address = where->first;
+  options.port = where->second;
+  auto server = http::Server::Start(options, router);
+  if (!server.ok()) return Fail(server.status());
+  fmt::print("vaxledger: serving {} on http://{}:{} ({} events)\n", dir, options.address,
+             (*server)->port(), (*log)->Head().size);
+  std::fflush(stdout);
+  int sig = 0;
+  sigwait(&signals, &sig);
+  fmt::print("vaxledger: {} received: finishing requests in flight\n",
+             sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*server)->Stop();
+  log->reset();  // every acknowledged event is already durable; this flushes and closes
+  fmt::print("vaxledger: stopped\n");
+  return 0;
+}
+
 int RunVerifyNote(const std::vector<std::string>& vkeys, const std::string& file) {
   auto keys = ParseKeys(vkeys);
   if (!keys.ok()) return Fail(keys.status());
@@ -364,6 +416,11 @@ int main(int argc, char** argv) {
   consistency->add_option("--data", dir, "data directory")->required();
   consistency->add_option("old_checkpoint", file, "a checkpoint saved earlier")->required();
 
+  std::string listen = "127.0.0.1:8080";
+  auto* serve = app.add_subcommand("serve", "serve the HTTP API (today: health and ledger routes)");
+  serve->add_option("--data", dir, "data directory")->required();
+  serve->add_option("--listen", listen, "HOST:PORT")->capture_default_str();
+
   auto* keys = app.add_subcommand("keys", "manage the registry key");
   keys->require_subcommand(1);
   auto* rotate = keys->add_subcommand(
@@ -387,5 +444,6 @@ int main(int argc, char** argv) {
   if (prove->parsed()) return RunProve(dir, index, size);
   if (consistency->parsed()) return RunConsistency(dir, file);
   if (rotate->parsed()) return RunRotate(dir);
+  if (serve->parsed()) return RunServe(dir, listen);
   return 2;
 }

@@ -1,0 +1,164 @@
+#include "http/router.h"
+
+#include <nlohmann/json.hpp>
+
+namespace vaxledger::http {
+namespace {
+
+const char* Title(int status) {
+  switch (status) {
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Content Too Large";
+    case 422:
+      return "Unprocessable Content";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Internal Server Error";
+  }
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+Result<std::string> PercentDecode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%') {
+      if (i + 2 >= s.size()) {
+        return InvalidArgument("target: a % escape needs two hex digits", "target");
+      }
+      int hi = HexValue(s[i + 1]), lo = HexValue(s[i + 2]);
+      if (hi < 0 || lo < 0)
+        return InvalidArgument("target: a % escape needs two hex digits", "target");
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (plus_is_space && s[i] == '+') {
+      out.push_back(' ');
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+Response Problem(int http_status, const std::string& detail, const std::string& field) {
+  nlohmann::json body = {{"type", "about:blank"},
+                         {"title", Title(http_status)},
+                         {"status", http_status},
+                         {"detail", detail}};
+  if (!field.empty()) body["field"] = field;
+  Response r;
+  r.status = http_status;
+  r.content_type = "application/problem+json";
+  r.body = body.dump();
+  return r;
+}
+
+}  // namespace
+
+int HttpStatusFor(Code code) {
+  switch (code) {
+    case Code::kOk:
+      return 200;
+    case Code::kInvalidArgument:
+      return 400;
+    case Code::kUnauthenticated:
+      return 401;
+    case Code::kPermissionDenied:
+      return 403;
+    case Code::kNotFound:
+      return 404;
+    case Code::kAlreadyExists:
+    case Code::kAborted:
+      return 409;
+    case Code::kFailedPrecondition:
+      return 422;
+    case Code::kResourceExhausted:
+      return 429;
+    case Code::kUnavailable:
+      return 503;
+    case Code::kDataLoss:
+    case Code::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+Response ProblemResponse(const Status& status) {
+  return Problem(HttpStatusFor(status.code()), status.message(), status.field());
+}
+
+Response ProblemResponse(int http_status, const std::string& detail) {
+  return Problem(http_status, detail, "");
+}
+
+Status ParseTarget(std::string_view target, Request* request) {
+  size_t q = target.find('?');
+  VX_ASSIGN_OR_RETURN(request->path, PercentDecode(target.substr(0, q), false));
+  request->query.clear();
+  if (q == std::string_view::npos) return Status::Ok();
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    size_t amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    if (pair.empty()) continue;
+    size_t eq = pair.find('=');
+    VX_ASSIGN_OR_RETURN(std::string name, PercentDecode(pair.substr(0, eq), true));
+    std::string value;
+    if (eq != std::string_view::npos) {
+      VX_ASSIGN_OR_RETURN(value, PercentDecode(pair.substr(eq + 1), true));
+    }
+    request->query[name] = value;
+  }
+  return Status::Ok();
+}
+
+void Router::Add(const std::string& method, const std::string& path, Handler handler) {
+  routes_[path][method] = std::move(handler);
+}
+
+Response Router::Handle(const Request& request) const {
+  auto route = routes_.find(request.path);
+  if (route == routes_.end()) {
+    return ProblemResponse(404, "no route " + request.path);
+  }
+  auto handler = route->second.find(request.method);
+  if (handler == route->second.end()) {
+    std::string allow;
+    for (const auto& [method, h] : route->second) allow += (allow.empty() ? "" : ", ") + method;
+    Response r = ProblemResponse(405, request.method + " is not allowed on " + request.path);
+    r.headers.emplace_back("Allow", allow);
+    return r;
+  }
+  try {
+    return handler->second(request);
+  } catch (const std::exception& e) {
+    // Exceptions never cross a module; a handler that throws is a bug, answered as one.
+    return ProblemResponse(500, std::string("internal error: ") + e.what());
+  }
+}
+
+}  // namespace vaxledger::http

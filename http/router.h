@@ -1,0 +1,67 @@
+// The request handler, without sockets: a Request goes in, a Response comes out. The server
+// (server.h) only moves bytes; everything an HTTP route decides is here, so it is testable
+// without a network.
+//
+// Errors are RFC 9457 problem documents (application/problem+json) built from a Status by
+// ProblemResponse; HttpStatusFor is the one mapping from our codes to HTTP status codes.
+//
+// Thread-safety: a Router is immutable once its routes are added; Handle may run on any thread.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace vaxledger::http {
+
+struct Request {
+  std::string method;                          // "GET", "POST", ...
+  std::string path;                            // the target's path, percent-decoded
+  std::map<std::string, std::string> query;    // decoded; a repeated name keeps the last value
+  std::map<std::string, std::string> headers;  // names in lower case
+  std::string body;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+};
+
+// The HTTP status for a non-OK code: InvalidArgument 400, Unauthenticated 401,
+// PermissionDenied 403, NotFound 404, AlreadyExists and Aborted 409, FailedPrecondition 422,
+// ResourceExhausted 429, Unavailable 503, DataLoss and Internal 500.
+int HttpStatusFor(Code code);
+
+// A problem+json response for `status` (which must not be OK): type, title, status, detail, and
+// the field when the status names one.
+Response ProblemResponse(const Status& status);
+// A problem+json response with an explicit HTTP status (for errors that are not a Status: 404
+// for an unknown route, 405, 413, 431).
+Response ProblemResponse(int http_status, const std::string& detail);
+
+// Splits a request target ("/a/b?x=1&y=%20") into a decoded path and query. InvalidArgument
+// for a malformed percent escape.
+Status ParseTarget(std::string_view target, Request* request);
+
+class Router {
+ public:
+  using Handler = std::function<Response(const Request&)>;
+
+  // Routes are exact paths. Adding the same method and path twice replaces the handler.
+  void Add(const std::string& method, const std::string& path, Handler handler);
+
+  // 404 problem for an unknown path; 405 with an Allow header for a known path and another
+  // method. A handler that throws is answered 500 (and must not: handlers return problems).
+  Response Handle(const Request& request) const;
+
+ private:
+  std::map<std::string, std::map<std::string, Handler>> routes_;  // path -> method -> handler
+};
+
+}  // namespace vaxledger::http

@@ -1,0 +1,235 @@
+// Boost 1.74 Asio with GCC 12 in C++20 needs <utility> before Asio.
+#include <utility>
+
+#include "http/server.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+namespace vaxledger::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+class Session;
+
+struct Server::Impl {
+  ServerOptions options;
+  const Router& router;
+
+  // Declared before the io_context: sessions that outlive the grace period are destroyed with
+  // it, and remove themselves from here.
+  std::mutex mu;
+  std::condition_variable sessions_cv;
+  std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions;
+  bool stopping = false;
+  bool stopped = false;
+
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  std::vector<std::thread> threads;
+  uint16_t port = 0;
+
+  Impl(const ServerOptions& o, const Router& r) : options(o), router(r) {}
+  void Accept();
+  void Forget(const std::weak_ptr<Session>& s) {
+    std::lock_guard lock(mu);
+    sessions.erase(s);
+    sessions_cv.notify_all();
+  }
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Server::Impl& server)
+      : stream_(std::move(socket)),
+        server_(server),
+        buffer_(server.options.max_header_bytes + server.options.max_body_bytes) {}
+
+  ~Session() { server_.Forget(self_); }
+
+  void Run(std::weak_ptr<Session> self) {
+    self_ = std::move(self);
+    asio::dispatch(stream_.get_executor(), [s = shared_from_this()] { s->Read(); });
+  }
+
+  // From Stop: close now if waiting for a request, else after the response in flight.
+  void Shutdown() {
+    asio::dispatch(stream_.get_executor(), [s = shared_from_this()] {
+      s->closing_ = true;
+      if (s->reading_) s->Close();
+    });
+  }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(server_.options.max_body_bytes);
+    parser_->header_limit(static_cast<uint32_t>(server_.options.max_header_bytes));
+    stream_.expires_after(server_.options.request_timeout);
+    reading_ = true;
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [s = shared_from_this()](beast::error_code ec, size_t) { s->OnRead(ec); });
+  }
+
+  void OnRead(beast::error_code ec) {
+    reading_ = false;
+    if (ec == bhttp::error::body_limit) {
+      return Send(
+          ProblemResponse(413, "the body is larger than " +
+                                   std::to_string(server_.options.max_body_bytes) + " bytes"),
+          /*close=*/true);
+    }
+    if (ec == bhttp::error::header_limit) {
+      return Send(
+          ProblemResponse(431, "the request line and headers are larger than " +
+                                   std::to_string(server_.options.max_header_bytes) + " bytes"),
+          /*close=*/true);
+    }
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
+      return Close();
+    }
+    if (ec) {
+      // Anything else is a malformed request: say so, then close.
+      return Send(ProblemResponse(400, "malformed HTTP request: " + ec.message()), true);
+    }
+    auto& message = parser_->get();
+    Request request;
+    request.method = std::string(message.method_string());
+    const auto raw_target = message.target();
+    Status target = ParseTarget(std::string_view(raw_target.data(), raw_target.size()), &request);
+    if (!target.ok()) return Send(ProblemResponse(target), !message.keep_alive());
+    for (const auto& field : message) {
+      std::string name(field.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      request.headers[name] = std::string(field.value());
+    }
+    request.body = std::move(message.body());
+    ++requests_;
+    bool close = !message.keep_alive() || closing_ ||
+                 requests_ >= server_.options.max_requests_per_connection;
+    Send(server_.router.Handle(request), close);
+  }
+
+  void Send(Response response, bool close) {
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
+    res->version(11);
+    res->result(static_cast<unsigned>(response.status));
+    res->set(bhttp::field::server, "vaxledger");
+    res->set(bhttp::field::content_type, response.content_type);
+    for (const auto& [name, value] : response.headers) res->set(name, value);
+    res->body() = std::move(response.body);
+    res->keep_alive(!close);
+    res->prepare_payload();
+    stream_.expires_after(server_.options.write_timeout);
+    bhttp::async_write(stream_, *res,
+                       [s = shared_from_this(), res, close](beast::error_code ec, size_t) {
+                         if (ec || close || s->closing_) return s->Close();
+                         s->Read();
+                       });
+  }
+
+  void Close() {
+    beast::error_code ec;
+    // Errors on shutdown and close mean the peer is gone already; nothing is left to do.
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  Server::Impl& server_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::weak_ptr<Session> self_;
+  size_t requests_ = 0;
+  bool reading_ = false;
+  bool closing_ = false;
+};
+
+void Server::Impl::Accept() {
+  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) return;  // the acceptor was closed by Stop
+    std::shared_ptr<Session> session;
+    {
+      std::lock_guard lock(mu);
+      if (!stopping && sessions.size() < options.max_connections) {
+        session = std::make_shared<Session>(std::move(socket), *this);
+        sessions.insert(session);
+      }
+    }
+    if (session) {
+      session->Run(session);
+    } else {
+      beast::error_code ignored;  // refusing a connection over the limit: close it at once
+      socket.close(ignored);
+    }
+    Accept();
+  });
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() { Stop(); }
+
+uint16_t Server::port() const { return impl_->port; }
+
+Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options, const Router& router) {
+  auto impl = std::make_unique<Impl>(options, router);
+  beast::error_code ec;
+  auto address = asio::ip::make_address(options.address, ec);
+  if (ec) return InvalidArgument("listen: " + options.address + " is not an IP address", "listen");
+  tcp::endpoint endpoint(address, options.port);
+  impl->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(endpoint, ec);
+  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Unavailable("cannot listen on " + options.address + ":" + std::to_string(options.port) +
+                       ": " + ec.message());
+  }
+  impl->port = impl->acceptor.local_endpoint().port();
+  impl->Accept();
+  for (size_t i = 0; i < std::max<size_t>(1, options.threads); ++i) {
+    impl->threads.emplace_back([io = &impl->ioc] { io->run(); });
+  }
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+void Server::Stop() {
+  Impl& s = *impl_;
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard lock(s.mu);
+    if (s.stopped) return;
+    s.stopped = s.stopping = true;
+    for (const auto& w : s.sessions) {
+      if (auto p = w.lock()) live.push_back(std::move(p));
+    }
+  }
+  asio::post(s.ioc, [&s] {
+    beast::error_code ignored;  // closing a listening socket cannot fail in a way we could handle
+    s.acceptor.close(ignored);
+  });
+  for (auto& session : live) session->Shutdown();
+  live.clear();
+  {
+    std::unique_lock lock(s.mu);
+    s.sessions_cv.wait_for(lock, s.options.shutdown_grace, [&] { return s.sessions.empty(); });
+  }
+  s.ioc.stop();
+  for (auto& t : s.threads) t.join();
+}
+
+}  // namespace vaxledger::http

@@ -1,0 +1,66 @@
+// The HTTP/1.1 server on Boost.Beast: a listener that accepts connections and one session per
+// connection (on its own strand) that reads a request, hands it to the Router, and writes the
+// response; keep-alive, in order. It moves bytes and enforces limits; the Router decides.
+//
+// Every limit has a default here. Beyond a limit the client gets a problem response where one
+// can still be sent (413 body too large, 431 headers too large) and the connection is closed;
+// a client that is too slow is cut off at the time-out without holding up others.
+//
+// Thread-safety: Start and Stop from one thread; the server runs on its own threads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "http/router.h"
+
+namespace vaxledger::http {
+
+struct ServerOptions {
+  // Address and port to listen on. Port 0 picks a free port (see Server::port()).
+  std::string address = "127.0.0.1";
+  uint16_t port = 8080;
+  // Threads running the I/O and the handlers. Default 2.
+  size_t threads = 2;
+  // Largest request body; beyond it 413 and the connection closes. Default 1 MiB.
+  size_t max_body_bytes = 1 << 20;
+  // Largest request line plus headers; beyond it 431 and the connection closes. Default 16 KiB.
+  size_t max_header_bytes = 16 << 10;
+  // Time for the next request to arrive whole, counting keep-alive idle time. Default 15 s.
+  std::chrono::milliseconds request_timeout{15000};
+  // Time to write a response. Default 15 s.
+  std::chrono::milliseconds write_timeout{15000};
+  // Open connections; one more is accepted and closed at once. Default 1024.
+  size_t max_connections = 1024;
+  // Requests answered on one connection before it is closed. Default 10000. Pipelined requests
+  // are read one at a time; what a client sends ahead waits in a buffer of at most
+  // max_header_bytes + max_body_bytes.
+  size_t max_requests_per_connection = 10000;
+  // How long Stop waits for requests in flight. Default 10 s.
+  std::chrono::milliseconds shutdown_grace{10000};
+};
+
+class Server {
+ public:
+  // Binds, listens and starts the threads. Unavailable when the address cannot be bound.
+  static Result<std::unique_ptr<Server>> Start(const ServerOptions& options, const Router& router);
+  // Stops, if Stop was not called.
+  ~Server();
+
+  uint16_t port() const;
+
+  // Stops accepting, closes idle connections, lets responses in flight finish (at most
+  // shutdown_grace), then ends the threads. Idempotent.
+  void Stop();
+
+  struct Impl;
+
+ private:
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vaxledger::http
