@@ -13,6 +13,7 @@ PACKAGES=(
   cmake g++ make pkg-config
   librocksdb-dev libflatbuffers-dev flatbuffers-compiler libsodium-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev catch2
+  libboost-dev libboost-system-dev
 )
 BUILD_DIR=${BUILD_DIR:-build}
 
