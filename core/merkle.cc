@@ -90,21 +90,19 @@ Result<Hash> RootAt(uint64_t size, const NodeReader& read) {
 
 Result<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t size, const NodeReader& read) {
   if (index >= size) {
-    return InvalidArgument("index: " + std::to_string(index) + " is not below the tree size " +
-                               std::to_string(size),
-                           "index");
+    return InvalidArgument(
+        "index: " + std::to_string(index) + " is not below the tree size " + std::to_string(size),
+        "index");
   }
   std::vector<Hash> out;
   VX_RETURN_IF_ERROR(Path(index, 0, size, read, out));
   return out;
 }
 
-Result<std::vector<Hash>> ConsistencyProof(uint64_t size1, uint64_t size2,
-                                           const NodeReader& read) {
+Result<std::vector<Hash>> ConsistencyProof(uint64_t size1, uint64_t size2, const NodeReader& read) {
   if (size1 > size2) {
-    return InvalidArgument("from: " + std::to_string(size1) + " is larger than to " +
-                               std::to_string(size2),
-                           "from");
+    return InvalidArgument(
+        "from: " + std::to_string(size1) + " is larger than to " + std::to_string(size2), "from");
   }
   std::vector<Hash> out;
   if (size1 == 0 || size1 == size2) return out;

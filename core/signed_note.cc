@@ -8,7 +8,8 @@ namespace {
 constexpr std::string_view kDash = "\xe2\x80\x94 ";  // U+2014 and a space
 
 Status CheckText(std::string_view text) {
-  if (text.empty() || text.back() != '\n') return InvalidArgument("note: text must end with a newline");
+  if (text.empty() || text.back() != '\n')
+    return InvalidArgument("note: text must end with a newline");
   if (text.find("\n\n") != std::string_view::npos || text.front() == '\n') {
     return InvalidArgument("note: text must not contain a blank line");
   }
@@ -55,7 +56,8 @@ Result<OpenedNote> OpenNote(std::string_view note, const std::vector<NoteVerifie
     }
     line.remove_prefix(kDash.size());
     size_t space = line.find(' ');
-    if (space == std::string_view::npos) return InvalidArgument("note: signature line without a key name");
+    if (space == std::string_view::npos)
+      return InvalidArgument("note: signature line without a key name");
     std::string_view name = line.substr(0, space);
     auto raw = Base64Decode(line.substr(space + 1), "note signature");
     if (!raw.ok()) return raw.status();

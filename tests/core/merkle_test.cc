@@ -163,7 +163,8 @@ TEST_CASE("every inclusion and consistency proof up to size 300 matches a naive 
       auto proof = ConsistencyProof(m, n, list.reader());
       REQUIRE(proof.ok());
       REQUIRE(VerifyConsistency(m, n, roots[m], roots[n], *proof).ok());
-      if (m > 0 && m < n) REQUIRE_FALSE(VerifyConsistency(m, n, roots[m - 1], roots[n], *proof).ok());
+      if (m > 0 && m < n)
+        REQUIRE_FALSE(VerifyConsistency(m, n, roots[m - 1], roots[n], *proof).ok());
     }
   }
   // The nodes the compact range emitted are exactly the perfect nodes of the tree.
