@@ -312,6 +312,10 @@ Result<std::unique_ptr<LogStorage>> OpenRocksDbStorage(const std::string& path,
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   db_options.paranoid_checks = true;
   db_options.max_background_jobs = 2;
+  // Every commit writes to the small default and checkpoints families too, so the WAL could only
+  // be recycled once RocksDB's default cap (4 x all write buffers, ~3 GiB here) forced flushes:
+  // cap it at 256 MiB, which bounds both the disk it takes and the replay after a crash.
+  db_options.max_total_wal_size = 256 << 20;
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.write_buffer_size = 64 << 20;
   // Event ids are looked up at every append, and almost always missing: a Bloom filter answers
