@@ -1,7 +1,12 @@
 // The `vaxledger` command end to end: init, status, verify, export and offline verify,
 // checkpoint, verify-note, prove and consistency, run as a child process on a real data directory.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstdio>
@@ -170,6 +175,81 @@ TEST_CASE("vaxledger: init, verify, prove, export, consistency from a user's poi
   CHECK(too_open.code == 2);
   CHECK_THAT(too_open.out, Catch::Contains("chmod 600"));
   CHECK(Vaxledger("ledger status --data " + tmp.path() + "/nothing").code == 2);
+}
+
+// Sends one HTTP/1.1 request with Connection: close to 127.0.0.1:port and returns the response.
+std::string HttpGet(uint16_t port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  std::string req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  REQUIRE(::write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size()));
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+TEST_CASE("vaxledger serve answers on its port and exits 0 on SIGTERM") {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/data";
+  REQUIRE(Vaxledger("init --data " + dir).code == 0);
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::dup2(fds[1], STDOUT_FILENO);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    ::execl(VX_BINARY, VX_BINARY, "serve", "--data", dir.c_str(), "--listen", "127.0.0.1:0",
+            nullptr);
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  // If a REQUIRE below fails, the server must not outlive the test.
+  struct KillOnExit {
+    pid_t pid;
+    ~KillOnExit() {
+      if (pid > 0) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+      }
+    }
+  } guard{pid};
+  std::FILE* out = ::fdopen(fds[0], "r");
+  REQUIRE(out != nullptr);
+  char line[512];
+  REQUIRE(std::fgets(line, sizeof line, out) !=
+          nullptr);  // "vaxledger: serving ... on http://127.0.0.1:PORT (...)"
+  std::string first(line);
+  size_t colon = first.find("127.0.0.1:");
+  REQUIRE(colon != std::string::npos);
+  const uint16_t port = static_cast<uint16_t>(std::stoi(first.substr(colon + 10)));
+
+  std::string health = HttpGet(port, "/healthz");
+  CHECK_THAT(health, Catch::StartsWith("HTTP/1.1 200"));
+  std::string checkpoint = HttpGet(port, "/v1/ledger/checkpoint");
+  CHECK_THAT(checkpoint, Catch::Contains("vaxledger.local/registry\n1\n"));
+
+  REQUIRE(::kill(pid, SIGTERM) == 0);
+  std::string rest;
+  while (std::fgets(line, sizeof line, out) != nullptr) rest += line;
+  std::fclose(out);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  guard.pid = -1;
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK_THAT(rest, Catch::Contains("stopped"));
+  // The data directory is closed cleanly and still verifies.
+  CHECK(Vaxledger("ledger verify --data " + dir).code == 0);
 }
 
 }  // namespace
