@@ -485,7 +485,7 @@ Result<AppendResult> EventLog::State::DecideOne(Pending& p, CommitJob& job,
     tip.last_leaf_hash = LeafHash(leaf);
     tip.size = pos + 1;
     range.Append(tip.last_leaf_hash, [&](uint8_t level, uint64_t index, const Hash& h) {
-      if (level > 0) job.commit.tree_nodes.push_back({level, index, h});
+      if (level >= kMinStoredTreeLevel) job.commit.tree_nodes.push_back({level, index, h});
     });
     hashes.push_back(tip.last_leaf_hash);
     job.commit.stream_entries.push_back({events[i].stream, event_versions[i], pos});

@@ -8,10 +8,17 @@ namespace vaxledger::eventstore {
 
 merkle::NodeReader TreeNodeReader(LogStorage& storage) {
   return [&storage](uint8_t level, uint64_t index) -> Result<Hash> {
-    if (level > 0) return storage.ReadTreeNode(level, index);
-    VX_ASSIGN_OR_RETURN(auto records, storage.ReadRecords(index, 1, /*forward=*/true));
-    if (records.size() != 1) return DataLoss("tree: leaf " + std::to_string(index) + " is missing");
-    return LeafHash(records[0].leaf);
+    if (level >= kMinStoredTreeLevel) return storage.ReadTreeNode(level, index);
+    // Below the stored levels: hash the 2^level leaves the node covers, read in one range.
+    const uint64_t width = uint64_t{1} << level;
+    VX_ASSIGN_OR_RETURN(auto records, storage.ReadRecords(index * width, width, /*forward=*/true));
+    if (records.size() != width) {
+      return DataLoss("tree: leaf " + std::to_string(index * width + records.size()) +
+                      " is missing");
+    }
+    merkle::CompactRange range;
+    for (const auto& r : records) range.Append(LeafHash(r.leaf));
+    return range.Root();
   };
 }
 

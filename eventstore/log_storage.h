@@ -37,8 +37,12 @@ struct StreamEntry {
   Position position = 0;
 };
 
-// A perfect node of the Merkle tree (core/merkle.h) at level >= 1. Level 0, the leaf hashes,
-// is not stored: it is the hash of the stored leaf.
+// A perfect node of the Merkle tree (core/merkle.h) at level >= kMinStoredTreeLevel. Lower
+// levels are not stored: they are hashed from at most 2^kMinStoredTreeLevel - 1 stored leaves
+// when needed, which keeps the writes per event down (one node per 16 leaves instead of one per
+// leaf) for at most 15 more leaf reads per proof.
+inline constexpr uint8_t kMinStoredTreeLevel = 4;
+
 struct TreeNode {
   uint8_t level = 1;
   uint64_t index = 0;
@@ -92,7 +96,7 @@ class LogStorage {
   // The version of the stream's last event, or nullopt when the stream has none.
   virtual Result<std::optional<uint64_t>> StreamHeadVersion(std::string_view stream) = 0;
 
-  // The Merkle tree node (level >= 1, index). NotFound when it is not stored.
+  // The Merkle tree node (level >= kMinStoredTreeLevel, index). NotFound when it is not stored.
   virtual Result<Hash> ReadTreeNode(uint8_t level, uint64_t index) = 0;
 
   // The checkpoint of the last commit, or nullopt when nothing was ever committed.
@@ -111,8 +115,8 @@ class LogStorage {
                                                             bool forward) = 0;
 };
 
-// Reads the tree's perfect nodes from `storage`: level 0 hashes the stored leaf, higher levels
-// are read from the stored tree nodes. `storage` must outlive the reader.
+// Reads the tree's perfect nodes from `storage`: stored nodes from kMinStoredTreeLevel up; below,
+// hashed from the stored leaves. `storage` must outlive the reader.
 merkle::NodeReader TreeNodeReader(LogStorage& storage);
 
 // The log's keys: the first key from position 0, then each key a rotation names, from the

@@ -81,7 +81,7 @@ TEST_CASE("a log whose checkpoint or tree edge was altered refuses to open") {
     auto log = OpenRocksDbLog(path, true);
     for (int i = 0; i < 5; ++i) REQUIRE(log->Append(testing::OneEvent("s")).ok());
     old_checkpoint = log->Head().checkpoint;
-    for (int i = 0; i < 6; ++i) REQUIRE(log->Append(testing::OneEvent("s")).ok());
+    for (int i = 0; i < 16; ++i) REQUIRE(log->Append(testing::OneEvent("s")).ok());
   }
   auto open = [&] {
     auto storage = OpenRocksDbStorage(path);
@@ -96,14 +96,14 @@ TEST_CASE("a log whose checkpoint or tree edge was altered refuses to open") {
   }
   SECTION("a checkpoint signed by someone else") {
     NoteSigner other(TestSigner().name(), Ed25519Key::Generate());
-    auto forged = SignCheckpoint({TestSigner().name(), 11, Hash{}}, other);
+    auto forged = SignCheckpoint({TestSigner().name(), 21, Hash{}}, other);
     REQUIRE(forged.ok());
     PutRaw(path, "default", "checkpoint", *forged);
     reason = "does not open";
   }
   SECTION("a node on the tree's edge changed") {
-    // 11 leaves = 8 + 2 + 1: the edge holds node (3, 0).
-    PutRaw(path, "tree", std::string(1, '\x03') + std::string(8, '\0'), std::string(32, 'x'));
+    // 21 leaves = 16 + 4 + 1: the edge holds the stored node (4, 0).
+    PutRaw(path, "tree", std::string(1, '\x04') + std::string(8, '\0'), std::string(32, 'x'));
     reason = "is not the tree of the stored log";
   }
   Status s = open();
