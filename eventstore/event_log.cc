@@ -74,10 +74,11 @@ struct EventLog::State {
   uint64_t committed_seq = 0;  // every job up to this one has been committed (or failed)
   Status failed;               // set by the committer after a failed commit; refuses appends
 
-  // The committed head; subscriptions wait on head_cv.
+  // The committed head and the counters; subscriptions wait on head_cv.
   mutable std::mutex head_mu;
   std::condition_variable head_cv;
   LogHead head;
+  LogStats stats;
 
   // Writer-thread state: the decided tip (ahead of `head` by the jobs in flight), the last
   // version of recently used streams (exact: this writer is the only one), and the event ids of
@@ -321,6 +322,13 @@ void EventLog::State::CommitterLoop() {
       {
         std::lock_guard lock(head_mu);
         head = job->tip;
+        if (const size_t n = job->commit.records.size(); n > 0) {
+          ++stats.commits;
+          stats.events += n;
+          size_t bucket = 0;
+          while (bucket + 1 < LogStats::kBatchBuckets && (size_t{1} << bucket) < n) ++bucket;
+          ++stats.batch_size_buckets[bucket];
+        }
       }
       head_cv.notify_all();
     } else {
@@ -328,6 +336,10 @@ void EventLog::State::CommitterLoop() {
       // failed, since their outcome is as unknown as the original's.
       for (auto& r : job->results) {
         if (r.ok()) r = Result<AppendResult>(status);
+      }
+      if (!job->commit.records.empty()) {
+        std::lock_guard lock(head_mu);
+        ++stats.failed_commits;
       }
     }
     {
@@ -506,6 +518,11 @@ Result<AppendResult> EventLog::State::DecideOne(Pending& p, CommitJob& job,
 LogHead EventLog::Head() const {
   std::lock_guard lock(state_->head_mu);
   return state_->head;
+}
+
+LogStats EventLog::Stats() const {
+  std::lock_guard lock(state_->head_mu);
+  return state_->stats;
 }
 
 Result<std::vector<RecordedEvent>> EventLog::State::Load(const std::vector<StoredRecord>& records) {

@@ -57,6 +57,16 @@ struct LogHead {
   NoteVerifierKey key;     // the key in force: it signs the next event and signed `checkpoint`
 };
 
+// Counters of the writer, for monitoring. Commit batch sizes are counted in buckets of at most
+// 1, 2, 4, ..., 4096 events (the last bucket also holds anything larger).
+struct LogStats {
+  static constexpr size_t kBatchBuckets = 13;
+  uint64_t commits = 0;           // storage commits that succeeded
+  uint64_t events = 0;            // events they held
+  uint64_t failed_commits = 0;
+  uint64_t batch_size_buckets[kBatchBuckets] = {};  // commits by events per commit (not cumulative)
+};
+
 class Subscription;
 
 class EventLog {
@@ -86,6 +96,7 @@ class EventLog {
   Result<AppendResult> Append(const AppendBatch& batch);
 
   LogHead Head() const;
+  LogStats Stats() const;
 
   // Appends a key rotation event naming `next` (signed by the current key) and signs everything
   // after it with `next`. InvalidArgument when `next` has another name (the origin) or is the

@@ -1,6 +1,9 @@
 #include "http/router.h"
 
+#include <chrono>
 #include <nlohmann/json.hpp>
+
+#include "http/metrics.h"
 
 namespace vaxledger::http {
 namespace {
@@ -141,10 +144,24 @@ void Router::Add(const std::string& method, const std::string& path, Handler han
 }
 
 Response Router::Handle(const Request& request) const {
+  if (metrics_ == nullptr) {
+    std::string route;
+    return Dispatch(request, &route);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  std::string route = "unmatched";
+  Response response = Dispatch(request, &route);
+  metrics_->Record(route, request.method, response.status,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return response;
+}
+
+Response Router::Dispatch(const Request& request, std::string* route_label) const {
   auto route = routes_.find(request.path);
   if (route == routes_.end()) {
     return ProblemResponse(404, "no route " + request.path);
   }
+  *route_label = route->first;
   auto handler = route->second.find(request.method);
   if (handler == route->second.end()) {
     std::string allow;

@@ -49,8 +49,13 @@ Response ProblemResponse(int http_status, const std::string& detail);
 // for a malformed percent escape.
 Status ParseTarget(std::string_view target, Request* request);
 
+class Metrics;
+
 class Router {
  public:
+  // Counts every request handled from now on in `metrics` (which must outlive the router).
+  void set_metrics(Metrics* metrics) { metrics_ = metrics; }
+
   using Handler = std::function<Response(const Request&)>;
 
   // Routes are exact paths. Adding the same method and path twice replaces the handler.
@@ -61,7 +66,10 @@ class Router {
   Response Handle(const Request& request) const;
 
  private:
+  Response Dispatch(const Request& request, std::string* route) const;
+
   std::map<std::string, std::map<std::string, Handler>> routes_;  // path -> method -> handler
+  Metrics* metrics_ = nullptr;
 };
 
 }  // namespace vaxledger::http

@@ -33,6 +33,7 @@
 #include "eventstore/registry_key.h"
 #include "eventstore/rocksdb_storage.h"
 #include "http/ledger_routes.h"
+#include "http/metrics.h"
 #include "http/server.h"
 #include "tools/data_dir.h"
 
@@ -248,9 +249,12 @@ int RunServe(const std::string& dir, const std::string& listen) {
 
   auto log = OpenDataDir(dir);
   if (!log.ok()) return Fail(log.status());
+  http::Metrics metrics;
   http::Router router;
+  router.set_metrics(&metrics);
   http::AddHealthRoutes(router, **log);
   http::AddLedgerRoutes(router, **log);
+  http::AddMetricsRoute(router, metrics, **log);
   http::ServerOptions options;
   options.address = where->first;
   options.port = where->second;
