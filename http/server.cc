@@ -120,7 +120,22 @@ class Session : public std::enable_shared_from_this<Session> {
     ++requests_;
     bool close = !message.keep_alive() || closing_ ||
                  requests_ >= server_.options.max_requests_per_connection;
-    Send(server_.router.Handle(request), close);
+    const auto start = std::chrono::steady_clock::now();
+    Response response = server_.router.Handle(request);
+    if (server_.options.access_log) {
+      AccessRecord record;
+      beast::error_code ec;
+      auto peer = stream_.socket().remote_endpoint(ec);
+      record.remote = ec ? "?" : peer.address().to_string();
+      record.method = request.method;
+      record.target = std::string(raw_target.data(), raw_target.size());
+      record.status = response.status;
+      record.response_bytes = response.body.size();
+      record.seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      server_.options.access_log(record);
+    }
+    Send(std::move(response), close);
   }
 
   void Send(Response response, bool close) {

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -18,6 +19,16 @@
 #include "http/router.h"
 
 namespace vaxledger::http {
+
+// One answered request, for the access log.
+struct AccessRecord {
+  std::string remote;  // peer address
+  std::string method;
+  std::string target;  // as sent, query included
+  int status = 0;
+  size_t response_bytes = 0;
+  double seconds = 0;  // from the whole request read to the response handed to the socket
+};
 
 struct ServerOptions {
   // Address and port to listen on. Port 0 picks a free port (see Server::port()).
@@ -41,6 +52,8 @@ struct ServerOptions {
   size_t max_requests_per_connection = 10000;
   // How long Stop waits for requests in flight. Default 10 s.
   std::chrono::milliseconds shutdown_grace{10000};
+  // Called once per answered request, on a server thread; must be thread-safe. Default: none.
+  std::function<void(const AccessRecord&)> access_log;
 };
 
 class Server {

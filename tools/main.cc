@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include <fmt/core.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <charconv>
 #include <chrono>
@@ -258,6 +260,21 @@ int RunServe(const std::string& dir, const std::string& listen) {
   http::ServerOptions options;
   options.address = where->first;
   options.port = where->second;
+  // The access log: one JSON object per line on stderr.
+  auto access = spdlog::stderr_logger_mt("access");
+  access->set_pattern("%v");
+  options.access_log = [access](const http::AccessRecord& r) {
+    access->info(nlohmann::json{{"ts", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count()},
+                                {"remote", r.remote},
+                                {"method", r.method},
+                                {"target", r.target},
+                                {"status", r.status},
+                                {"bytes", r.response_bytes},
+                                {"ms", r.seconds * 1000}}
+                     .dump());
+  };
   auto server = http::Server::Start(options, router);
   if (!server.ok()) return Fail(server.status());
   fmt::print("vaxledger: serving {} on http://{}:{} ({} events)\n", dir, options.address,

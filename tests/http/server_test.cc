@@ -8,6 +8,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <catch2/catch.hpp>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "core/merkle.h"
@@ -235,6 +236,31 @@ TEST_CASE("connections over the limit are closed at once") {
   Client second(f.server->port());
   CHECK(second.Closed());
   CHECK(first.Get("/healthz").result_int() == 200);
+}
+
+TEST_CASE("every answered request reaches the access log") {
+  std::mutex mu;
+  std::vector<AccessRecord> records;
+  ServerOptions options;
+  options.access_log = [&](const AccessRecord& r) {
+    std::lock_guard lock(mu);
+    records.push_back(r);
+  };
+  Fixture f(options);
+  Client client(f.server->port());
+  CHECK(client.Get("/healthz").result_int() == 200);
+  CHECK(client.Get("/v1/ledger/proof/inclusion?index=99").result_int() == 400);
+  f.server->Stop();
+  std::lock_guard lock(mu);
+  REQUIRE(records.size() == 2);
+  CHECK(records[0].method == "GET");
+  CHECK(records[0].target == "/healthz");
+  CHECK(records[0].status == 200);
+  CHECK(records[0].remote == "127.0.0.1");
+  CHECK(records[1].target == "/v1/ledger/proof/inclusion?index=99");
+  CHECK(records[1].status == 400);
+  CHECK(records[1].response_bytes > 0);
+  CHECK(records[1].seconds >= 0);
 }
 
 }  // namespace
