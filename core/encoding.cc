@@ -86,4 +86,30 @@ Result<Bytes> Base64Decode(std::string_view text, std::string_view what) {
   return out;
 }
 
+std::string Base64UrlEncode(ByteView bytes) {
+  std::string out = Base64Encode(bytes);
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (char& c : out) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return out;
+}
+
+Result<Bytes> Base64UrlDecode(std::string_view text, std::string_view what) {
+  std::string standard(text);
+  for (char& c : standard) {
+    if (c == '+' || c == '/' || c == '=') {
+      return InvalidArgument(std::string(what) + ": not valid base64url");
+    }
+    if (c == '-') c = '+';
+    if (c == '_') c = '/';
+  }
+  if (standard.size() % 4 == 1) return InvalidArgument(std::string(what) + ": not valid base64url");
+  while (standard.size() % 4 != 0) standard.push_back('=');
+  auto out = Base64Decode(standard, what);
+  if (!out.ok()) return InvalidArgument(std::string(what) + ": not valid base64url");
+  return out;
+}
+
 }  // namespace vaxledger

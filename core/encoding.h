@@ -31,4 +31,9 @@ Result<Bytes> HexDecode(std::string_view text, std::string_view what = "hex");
 std::string Base64Encode(ByteView bytes);
 Result<Bytes> Base64Decode(std::string_view text, std::string_view what = "base64");
 
+// base64url without padding (RFC 4648 §5, as JOSE uses it). The decoder refuses padding and
+// non-zero trailing bits.
+std::string Base64UrlEncode(ByteView bytes);
+Result<Bytes> Base64UrlDecode(std::string_view text, std::string_view what = "base64url");
+
 }  // namespace vaxledger
