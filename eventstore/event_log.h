@@ -58,7 +58,7 @@ struct LogHead {
 };
 
 // Counters of the writer, for monitoring. Commit batch sizes are counted in buckets of at most
-// 1, 2, 4, ..., 4096 events (the last bucket also holds anything larger).
+// 1, 2, 4, ..., 2048 events, and a last bucket for anything larger.
 struct LogStats {
   static constexpr size_t kBatchBuckets = 13;
   uint64_t commits = 0;           // storage commits that succeeded
