@@ -18,6 +18,7 @@ using eventstore::EventLog;
 
 std::string KeyPath(const std::string& dir) { return dir + "/registry.key"; }
 std::string LogPath(const std::string& dir) { return dir + "/log"; }
+std::string DevIdpKeyPath(const std::string& dir) { return dir + "/idp-dev.key"; }
 
 Result<std::unique_ptr<EventLog>> InitDataDir(const std::string& dir, const std::string& origin) {
   std::error_code ec;

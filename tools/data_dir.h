@@ -2,6 +2,7 @@
 //
 //   DIR/registry.key   the registry's signing key (eventstore/registry_key.h), mode 0600
 //   DIR/log/           the RocksDB database of the event log (docs/storage.md)
+//   DIR/idp-dev.key    the development identity provider's key, when one was created
 //
 // Thread-safety: functions; the returned log is thread-safe.
 #pragma once
@@ -16,6 +17,8 @@ namespace vaxledger::tools {
 
 std::string KeyPath(const std::string& dir);
 std::string LogPath(const std::string& dir);
+// The development identity provider's signing key (only for demo and tests; off in production).
+std::string DevIdpKeyPath(const std::string& dir);
 
 // Creates DIR (if needed), the registry key named `origin`, and the log with its first event,
 // `registry.initialised`, which records the origin and the verifier key. AlreadyExists when DIR

@@ -10,6 +10,8 @@
 //   vaxledger ledger consistency --data DIR OLD_CHECKPOINT_FILE
 //   vaxledger keys rotate --data DIR
 //   vaxledger serve --data DIR [--listen HOST:PORT]
+//   vaxledger idp init --data DIR
+//   vaxledger idp issue --data DIR --insz INSZ [--name N] [--email E] [--aud A] [--ttl S]
 //
 // Exit codes: 0 success; 1 the thing checked does not verify; 2 the command could not run (bad
 // arguments, missing or too-open key, no database, unreadable file).
@@ -27,6 +29,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/identifiers.h"
+#include "core/jws.h"
 #include "core/merkle.h"
 #include "core/signed_note.h"
 #include "eventstore/checkpoint.h"
@@ -290,6 +294,42 @@ int RunServe(const std::string& dir, const std::string& listen) {
   return 0;
 }
 
+// The development identity provider (SPEC §4): a key in the data directory that signs
+// assertions for demo people. The server trusts it only when told to (demo mode).
+constexpr const char* kDevIdpName = "vaxledger-dev-idp";
+
+int RunIdpInit(const std::string& dir) {
+  auto key = eventstore::CreateRegistryKey(DevIdpKeyPath(dir), kDevIdpName);
+  if (!key.ok()) return Fail(key.status());
+  fmt::print("development identity provider key {}\n  vkey  {}\n", DevIdpKeyPath(dir),
+             key->verifier().ToText());
+  return 0;
+}
+
+int RunIdpIssue(const std::string& dir, const std::string& insz_text, const std::string& name,
+                const std::string& email, const std::string& audience, int64_t ttl_s) {
+  auto insz = ParseInsz(insz_text);
+  if (!insz.ok()) return Fail(insz.status());
+  if (ttl_s <= 0 || ttl_s > 24 * 3600) {
+    return Fail(InvalidArgument("ttl: must be 1..86400 seconds", "ttl"));
+  }
+  auto key = eventstore::LoadRegistryKey(DevIdpKeyPath(dir));
+  if (!key.ok()) return Fail(key.status());
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  nlohmann::json claims = {{"iss", kDevIdpName},
+                           {"sub", insz->digits},
+                           {"aud", audience},
+                           {"iat", now},
+                           {"exp", now + ttl_s}};
+  if (!name.empty()) claims["name"] = name;
+  if (!email.empty()) claims["email"] = email;
+  const KeyId& id = key->key_id();
+  fmt::print("{}\n", SignJws(claims.dump(), key->key(), HexEncode(ByteView(id.data(), id.size()))));
+  return 0;
+}
+
 int RunVerifyNote(const std::vector<std::string>& vkeys, const std::string& file) {
   auto keys = ParseKeys(vkeys);
   if (!keys.ok()) return Fail(keys.status());
@@ -442,6 +482,20 @@ int main(int argc, char** argv) {
   serve->add_option("--data", dir, "data directory")->required();
   serve->add_option("--listen", listen, "HOST:PORT")->capture_default_str();
 
+  auto* idp = app.add_subcommand("idp", "the development identity provider (demo and tests only)");
+  idp->require_subcommand(1);
+  auto* idp_init = idp->add_subcommand("init", "create the development provider's key");
+  idp_init->add_option("--data", dir, "data directory")->required();
+  auto* idp_issue = idp->add_subcommand("issue", "print a signed assertion (compact JWS, EdDSA)");
+  std::string insz, person_name, email, audience = "vaxledger";
+  int64_t ttl = 600;
+  idp_issue->add_option("--data", dir, "data directory")->required();
+  idp_issue->add_option("--insz", insz, "the person's INSZ")->required();
+  idp_issue->add_option("--name", person_name, "the person's name");
+  idp_issue->add_option("--email", email, "the person's email");
+  idp_issue->add_option("--aud", audience, "audience")->capture_default_str();
+  idp_issue->add_option("--ttl", ttl, "seconds until it expires")->capture_default_str();
+
   auto* keys = app.add_subcommand("keys", "manage the registry key");
   keys->require_subcommand(1);
   auto* rotate = keys->add_subcommand(
@@ -466,5 +520,7 @@ int main(int argc, char** argv) {
   if (consistency->parsed()) return RunConsistency(dir, file);
   if (rotate->parsed()) return RunRotate(dir);
   if (serve->parsed()) return RunServe(dir, listen);
+  if (idp_init->parsed()) return RunIdpInit(dir);
+  if (idp_issue->parsed()) return RunIdpIssue(dir, insz, person_name, email, audience, ttl);
   return 2;
 }

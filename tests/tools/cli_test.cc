@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/jws.h"
 #include "core/merkle.h"
 #include "eventstore/event_log.h"
 #include "eventstore/registry_key.h"
@@ -175,6 +176,33 @@ TEST_CASE("vaxledger: init, verify, prove, export, consistency from a user's poi
   CHECK(too_open.code == 2);
   CHECK_THAT(too_open.out, Catch::Contains("chmod 600"));
   CHECK(Vaxledger("ledger status --data " + tmp.path() + "/nothing").code == 2);
+}
+
+TEST_CASE("vaxledger idp issues assertions that verify with the provider's key") {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/data";
+  REQUIRE(Vaxledger("init --data " + dir).code == 0);
+  REQUIRE(Vaxledger("idp init --data " + dir).code == 0);
+  Run issued = Vaxledger("idp issue --data " + dir +
+                         " --insz 85.07.30-033.28 --name 'An Peeters' --ttl 300");
+  REQUIRE(issued.code == 0);
+  std::string token = issued.out.substr(0, issued.out.find('\n'));
+  auto key = eventstore::LoadRegistryKey(dir + "/idp-dev.key");
+  REQUIRE(key.ok());
+  const KeyId& id = key->key_id();
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  auto claims = VerifyAssertion(
+      token, {{HexEncode(ByteView(id.data(), 4)), key->key().public_key()}}, "vaxledger", now);
+  REQUIRE(claims.ok());
+  CHECK((*claims)["sub"] == "85073003328");
+  CHECK((*claims)["name"] == "An Peeters");
+  CHECK((*claims)["exp"].get<int64_t>() <= now + 301);
+
+  Run bad = Vaxledger("idp issue --data " + dir + " --insz 85.07.30-033.29");
+  CHECK(bad.code == 2);
+  CHECK_THAT(bad.out, Catch::Contains("insz: check digits"));
 }
 
 // Sends one HTTP/1.1 request with Connection: close to 127.0.0.1:port and returns the response.
