@@ -37,24 +37,6 @@ Hash Sha256(ByteView a, ByteView b) {
   return out;
 }
 
-static_assert(sizeof(crypto_hash_sha256_state) <= 128);
-
-Sha256Hasher::Sha256Hasher() {
-  EnsureCryptoInitialised();
-  crypto_hash_sha256_init(reinterpret_cast<crypto_hash_sha256_state*>(state_));
-}
-
-void Sha256Hasher::Update(ByteView data) {
-  crypto_hash_sha256_update(reinterpret_cast<crypto_hash_sha256_state*>(state_), data.data(),
-                            data.size());
-}
-
-Hash Sha256Hasher::Finish() {
-  Hash out;
-  crypto_hash_sha256_final(reinterpret_cast<crypto_hash_sha256_state*>(state_), out.data());
-  return out;
-}
-
 void RandomBytes(uint8_t* out, size_t size) {
   EnsureCryptoInitialised();
   randombytes_buf(out, size);

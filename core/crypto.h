@@ -26,17 +26,6 @@ Hash Sha256(ByteView data);
 // SHA-256 of the concatenation a || b.
 Hash Sha256(ByteView a, ByteView b);
 
-// Incremental SHA-256 for data that arrives in pieces.
-class Sha256Hasher {
- public:
-  Sha256Hasher();
-  void Update(ByteView data);
-  Hash Finish();  // the hasher must not be used afterwards
-
- private:
-  alignas(64) uint8_t state_[128];  // crypto_hash_sha256_state (104 bytes) fits
-};
-
 // Fills `out` with random bytes from the OS.
 void RandomBytes(uint8_t* out, size_t size);
 

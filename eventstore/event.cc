@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "core/merkle.h"
+
 namespace vaxledger::eventstore {
 
 EventId EventId::Random() {
@@ -100,9 +102,6 @@ Bytes EventSignedMessage(const Hash& leaf_hash) {
   return msg;
 }
 
-Hash LeafHash(ByteView leaf) {
-  static constexpr uint8_t kLeafPrefix[1] = {0x00};
-  return Sha256(ByteView(kLeafPrefix, 1), leaf);
-}
+Hash LeafHash(ByteView leaf) { return merkle::HashLeaf(leaf); }
 
 }  // namespace vaxledger::eventstore
