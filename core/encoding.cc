@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <array>
+#include <charconv>
 
 namespace vaxledger {
 
@@ -84,6 +85,17 @@ Result<Bytes> Base64Decode(std::string_view text, std::string_view what) {
     }
   }
   return out;
+}
+
+Result<uint64_t> ParseDecimal(std::string_view text, std::string_view what) {
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
+      (text.size() > 1 && text[0] == '0') || text[0] == '+' || text[0] == '-') {
+    return InvalidArgument(std::string(what) + ": must be a decimal number without leading zeros",
+                           std::string(what));
+  }
+  return value;
 }
 
 std::string Base64UrlEncode(ByteView bytes) {

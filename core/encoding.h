@@ -31,6 +31,10 @@ Result<Bytes> HexDecode(std::string_view text, std::string_view what = "hex");
 std::string Base64Encode(ByteView bytes);
 Result<Bytes> Base64Decode(std::string_view text, std::string_view what = "base64");
 
+// A decimal number in its one canonical spelling: ASCII digits, no sign, no leading zeros (but
+// "0"), no overflow. InvalidArgument naming `what` otherwise.
+Result<uint64_t> ParseDecimal(std::string_view text, std::string_view what = "number");
+
 // base64url without padding (RFC 4648 §5, as JOSE uses it). The decoder refuses padding and
 // non-zero trailing bits.
 std::string Base64UrlEncode(ByteView bytes);

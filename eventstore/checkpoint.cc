@@ -1,7 +1,5 @@
 #include "eventstore/checkpoint.h"
 
-#include <charconv>
-
 #include "core/signed_note.h"
 
 namespace vaxledger::eventstore {
@@ -30,12 +28,11 @@ Result<Checkpoint> OpenCheckpoint(std::string_view note, const std::vector<NoteV
   Checkpoint c;
   c.origin = std::string(lines[0]);
   if (c.origin.empty()) return InvalidArgument("checkpoint: empty origin");
-  const std::string_view size = lines[1];
-  auto [end, ec] = std::from_chars(size.data(), size.data() + size.size(), c.size);
-  if (ec != std::errc() || end != size.data() + size.size() || size.empty() ||
-      (size.size() > 1 && size[0] == '0')) {
+  auto size = ParseDecimal(lines[1]);
+  if (!size.ok()) {
     return InvalidArgument("checkpoint: size is not a decimal number without leading zeros");
   }
+  c.size = *size;
   VX_ASSIGN_OR_RETURN(Bytes root, Base64Decode(lines[2], "checkpoint root"));
   if (root.size() != 32) return InvalidArgument("checkpoint: root is not 32 bytes");
   std::copy(root.begin(), root.end(), c.root.begin());

@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <charconv>
 #include <cstdlib>
 #include <cstring>
 
@@ -14,9 +13,9 @@ namespace {
 constexpr std::string_view kMagic = "vaxledger-export/v1";
 
 bool ParseU64(std::string_view text, uint64_t* out) {
-  if (text.empty() || (text.size() > 1 && text[0] == '0')) return false;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
-  return ec == std::errc() && end == text.data() + text.size();
+  auto v = ParseDecimal(text);
+  if (v.ok()) *out = *v;
+  return v.ok();
 }
 
 std::vector<std::string_view> SplitSpaces(std::string_view line) {

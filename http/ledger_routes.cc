@@ -1,6 +1,5 @@
 #include "http/ledger_routes.h"
 
-#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "eventstore/checkpoint.h"
@@ -26,13 +25,9 @@ Result<uint64_t> U64Param(const Request& req, const std::string& name,
     if (fallback) return *fallback;
     return InvalidArgument(name + ": is required", name);
   }
-  uint64_t v = 0;
-  const std::string& s = it->second;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) {
-    return InvalidArgument(name + ": must be a non-negative decimal number", name);
-  }
-  return v;
+  auto v = ParseDecimal(it->second, name);
+  if (!v.ok()) return InvalidArgument(name + ": must be a non-negative decimal number", name);
+  return *v;
 }
 
 nlohmann::json Hashes(const std::vector<Hash>& proof) {

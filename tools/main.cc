@@ -22,7 +22,6 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -233,13 +232,11 @@ int RunRotate(const std::string& dir) {
 Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) {
   size_t colon = listen.rfind(':');
   if (colon == std::string::npos) return InvalidArgument("listen: expected HOST:PORT", "listen");
-  unsigned port = 0;
-  const std::string digits = listen.substr(colon + 1);
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
-  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || port > 65535) {
+  auto port = ParseDecimal(listen.substr(colon + 1), "listen");
+  if (!port.ok() || *port > 65535) {
     return InvalidArgument("listen: the port must be a number from 0 to 65535", "listen");
   }
-  return std::make_pair(listen.substr(0, colon), static_cast<uint16_t>(port));
+  return std::make_pair(listen.substr(0, colon), static_cast<uint16_t>(*port));
 }
 
 int RunServe(const std::string& dir, const std::string& listen) {

@@ -79,3 +79,18 @@ TEST_CASE("hex and base64 round-trip and refuse bad text") {
 
 }  // namespace
 }  // namespace vaxledger
+
+namespace vaxledger {
+namespace {
+
+TEST_CASE("decimals have one spelling") {
+  CHECK(*ParseDecimal("0") == 0);
+  CHECK(*ParseDecimal("18446744073709551615") == UINT64_MAX);
+  for (const char* bad : {"", "01", "+1", "-1", "1a", " 1", "18446744073709551616"}) {
+    INFO(bad);
+    CHECK(ParseDecimal(bad, "size").status().field() == "size");
+  }
+}
+
+}  // namespace
+}  // namespace vaxledger
