@@ -14,31 +14,11 @@
 #include "eventstore/log_verifier.h"
 #include "eventstore/registry_key.h"
 #include "eventstore/rocksdb_storage.h"
+#include "tests/common/child_process.h"
 #include "tests/eventstore/test_util.h"
 
 namespace vaxledger::eventstore {
 namespace {
-
-struct Child {
-  pid_t pid = -1;
-  int out = -1;  // read end of the child's stdout
-};
-
-Child StartChild(const std::string& key, const std::string& db) {
-  int fds[2];
-  REQUIRE(::pipe(fds) == 0);
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::dup2(fds[1], STDOUT_FILENO);
-    ::close(fds[0]);
-    ::close(fds[1]);
-    ::execl(VX_CRASH_CHILD, VX_CRASH_CHILD, key.c_str(), db.c_str(), "8", nullptr);
-    ::_exit(127);
-  }
-  ::close(fds[1]);
-  return Child{pid, fds[0]};
-}
 
 // Reads whole lines "<position> <event id>" into `acked` until `target` lines have come (then
 // returns true) or the pipe closes (false).
@@ -82,18 +62,16 @@ TEST_CASE("kill -9 at random moments loses no acknowledged event and leaves a lo
     // Round 0 and every fifth round kill before the first acknowledgement (during open or
     // recovery).
     const size_t target = round % 5 == 0 ? 0 : std::uniform_int_distribution<size_t>(1, 1500)(rng);
-    Child child = StartChild(key, db);
+    vaxledger::testing::ChildProcess child({VX_CRASH_CHILD, key, db, "8"});
     std::string buffer;
     size_t count = 0;
-    bool alive = ReadAcks(child.out, buffer, acked, target, count);
+    bool alive = ReadAcks(child.out(), buffer, acked, target, count);
     INFO("round " << round << ", kill after " << target << " acknowledgements");
     REQUIRE(alive);  // the child must not die on its own
-    ::kill(child.pid, SIGKILL);
+    REQUIRE(::kill(child.pid(), SIGKILL) == 0);
     // Lines already written before the kill were acknowledged too: drain them.
-    (void)ReadAcks(child.out, buffer, acked, SIZE_MAX, count);
-    ::close(child.out);
-    int wstatus = 0;
-    REQUIRE(::waitpid(child.pid, &wstatus, 0) == child.pid);
+    (void)ReadAcks(child.out(), buffer, acked, SIZE_MAX, count);
+    int wstatus = child.Wait();
     REQUIRE(WIFSIGNALED(wstatus));
     CHECK(WTERMSIG(wstatus) == SIGKILL);
 

@@ -19,6 +19,7 @@
 #include "eventstore/event_log.h"
 #include "eventstore/registry_key.h"
 #include "eventstore/rocksdb_storage.h"
+#include "tests/common/child_process.h"
 #include "tests/eventstore/test_util.h"
 
 namespace vaxledger {
@@ -228,30 +229,9 @@ TEST_CASE("vaxledger serve answers on its port and exits 0 on SIGTERM") {
   TempDir tmp;
   const std::string dir = tmp.path() + "/data";
   REQUIRE(Vaxledger("init --data " + dir).code == 0);
-  int fds[2];
-  REQUIRE(::pipe(fds) == 0);
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::dup2(fds[1], STDOUT_FILENO);
-    ::close(fds[0]);
-    ::close(fds[1]);
-    ::execl(VX_BINARY, VX_BINARY, "serve", "--data", dir.c_str(), "--listen", "127.0.0.1:0",
-            nullptr);
-    ::_exit(127);
-  }
-  ::close(fds[1]);
-  // If a REQUIRE below fails, the server must not outlive the test.
-  struct KillOnExit {
-    pid_t pid;
-    ~KillOnExit() {
-      if (pid > 0) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
-      }
-    }
-  } guard{pid};
-  std::FILE* out = ::fdopen(fds[0], "r");
+  vaxledger::testing::ChildProcess server(
+      {VX_BINARY, "serve", "--data", dir, "--listen", "127.0.0.1:0"});
+  std::FILE* out = ::fdopen(server.TakeOut(), "r");
   REQUIRE(out != nullptr);
   char line[512];
   REQUIRE(std::fgets(line, sizeof line, out) !=
@@ -266,13 +246,10 @@ TEST_CASE("vaxledger serve answers on its port and exits 0 on SIGTERM") {
   std::string checkpoint = HttpGet(port, "/v1/ledger/checkpoint");
   CHECK_THAT(checkpoint, Catch::Contains("vaxledger.local/registry\n1\n"));
 
-  REQUIRE(::kill(pid, SIGTERM) == 0);
+  const int status = server.SignalAndWait(SIGTERM);
   std::string rest;
   while (std::fgets(line, sizeof line, out) != nullptr) rest += line;
   std::fclose(out);
-  int status = 0;
-  REQUIRE(::waitpid(pid, &status, 0) == pid);
-  guard.pid = -1;
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   CHECK_THAT(rest, Catch::Contains("stopped"));
