@@ -61,8 +61,8 @@ struct LogHead {
 // 1, 2, 4, ..., 2048 events, and a last bucket for anything larger.
 struct LogStats {
   static constexpr size_t kBatchBuckets = 13;
-  uint64_t commits = 0;           // storage commits that succeeded
-  uint64_t events = 0;            // events they held
+  uint64_t commits = 0;  // storage commits that succeeded
+  uint64_t events = 0;   // events they held
   uint64_t failed_commits = 0;
   uint64_t batch_size_buckets[kBatchBuckets] = {};  // commits by events per commit (not cumulative)
 };
