@@ -143,6 +143,14 @@ void Router::Add(const std::string& method, const std::string& path, Handler han
   routes_[path][method] = std::move(handler);
 }
 
+std::vector<std::pair<std::string, std::string>> Router::Routes() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [path, methods] : routes_) {
+    for (const auto& [method, handler] : methods) out.emplace_back(method, path);
+  }
+  return out;
+}
+
 Response Router::Handle(const Request& request) const {
   if (metrics_ == nullptr) {
     std::string route;

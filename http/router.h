@@ -65,6 +65,9 @@ class Router {
   // method. A handler that throws is answered 500 (and must not: handlers return problems).
   Response Handle(const Request& request) const;
 
+  // Every (method, path) with a handler, sorted.
+  std::vector<std::pair<std::string, std::string>> Routes() const;
+
  private:
   Response Dispatch(const Request& request, std::string* route) const;
 

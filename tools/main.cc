@@ -37,8 +37,7 @@
 #include "eventstore/log_verifier.h"
 #include "eventstore/registry_key.h"
 #include "eventstore/rocksdb_storage.h"
-#include "http/ledger_routes.h"
-#include "http/metrics.h"
+#include "http/routes.h"
 #include "http/server.h"
 #include "tools/data_dir.h"
 
@@ -254,10 +253,7 @@ int RunServe(const std::string& dir, const std::string& listen) {
   if (!log.ok()) return Fail(log.status());
   http::Metrics metrics;
   http::Router router;
-  router.set_metrics(&metrics);
-  http::AddHealthRoutes(router, **log);
-  http::AddLedgerRoutes(router, **log);
-  http::AddMetricsRoute(router, metrics, **log);
+  http::AddAllRoutes(router, **log, metrics);
   http::ServerOptions options;
   options.address = where->first;
   options.port = where->second;
