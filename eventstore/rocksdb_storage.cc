@@ -335,6 +335,10 @@ Result<std::unique_ptr<LogStorage>> OpenRocksDbStorage(const std::string& path,
       options.read_only
           ? rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &handles, &raw)
           : rocksdb::DB::Open(db_options, path, descriptors, &handles, &raw);
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    return Unavailable("the event log at " + path +
+                       " is in use by another process (a running `vaxledger serve`?)");
+  }
   VX_RETURN_IF_ERROR(FromRocks(s, "open " + path));
   auto storage = std::make_unique<RocksDbStorage>(std::unique_ptr<rocksdb::DB>(raw),
                                                   std::move(handles), options);

@@ -112,13 +112,26 @@ int RunInit(const std::string& dir, const std::string& origin) {
 }
 
 int RunStatus(const std::string& dir) {
-  auto log = OpenDataDir(dir);
-  if (!log.ok()) return Fail(log.status());
-  auto head = (*log)->Head();
+  // Read-only, so that it works beside a running server.
+  auto ro = OpenReadOnly(dir);
+  if (!ro.ok()) return Fail(ro.status());
+  auto size = ro->storage->RecordCount();
+  if (!size.ok()) return Fail(size.status());
+  std::string last_leaf = "-", root = B64(merkle::EmptyRoot());
+  if (*size > 0) {
+    auto last = ro->storage->ReadRecords(*size - 1, 1, /*forward=*/true);
+    if (!last.ok()) return Fail(last.status());
+    if (last->empty()) return Fail(DataLoss("the last record is missing"));
+    last_leaf = HexEncode(AsBytes(eventstore::LeafHash(last->front().leaf)));
+    auto latest = ro->storage->ReadCheckpoint();
+    if (!latest.ok()) return Fail(latest.status());
+    if (*latest) {
+      auto cp = eventstore::OpenCheckpoint(**latest, {ro->vkey});
+      root = cp.ok() ? B64(cp->root) : "(checkpoint does not open: " + cp.status().message() + ")";
+    }
+  }
   fmt::print("data        {}\nvkey        {}\nevents      {}\nlast leaf   {}\nroot        {}\n",
-             dir, head.key.ToText(), head.size,
-             head.size ? HexEncode(AsBytes(head.last_leaf_hash)) : std::string("-"),
-             B64(head.root));
+             dir, ro->vkey.ToText(), *size, last_leaf, root);
   return 0;
 }
 
