@@ -132,5 +132,17 @@ TEST_CASE("after a rotation the log opens with the new key only") {
   CHECK_FALSE(open_with(stranger).ok());
 }
 
+TEST_CASE("a log open for appending refuses a second writer with a clear reason") {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/db";
+  auto log = OpenRocksDbLog(path, true);
+  auto second = OpenRocksDbStorage(path);
+  CHECK(second.status().code() == Code::kUnavailable);
+  CHECK_THAT(second.status().message(), Catch::Contains("in use by another process"));
+  RocksDbStorageOptions read_only;
+  read_only.read_only = true;
+  CHECK(OpenRocksDbStorage(path, read_only).ok());
+}
+
 }  // namespace
 }  // namespace vaxledger::eventstore
