@@ -4,6 +4,7 @@
 
 #include "eventstore/memory_storage.h"
 #include "http/ledger_routes.h"
+#include "tests/eventstore/test_util.h"
 
 namespace vaxledger::http {
 namespace {
@@ -20,14 +21,7 @@ TEST_CASE("requests are counted by route, method and status; unknown paths share
                                         NoteSigner("metrics.test/log", Ed25519Key::Generate()));
   REQUIRE(log.ok());
   for (int i = 0; i < 5; ++i) {
-    eventstore::AppendBatch b;
-    eventstore::NewEvent e;
-    e.event_id = eventstore::EventId::Random();
-    e.stream = "s";
-    e.type = "test.happened";
-    e.actor = {"p", "physician"};
-    b.events.push_back(e);
-    REQUIRE((*log)->Append(b).ok());
+    REQUIRE((*log)->Append(eventstore::testing::OneEvent("s")).ok());
   }
   Metrics metrics;
   Router router;

@@ -16,6 +16,7 @@
 #include "eventstore/event_log.h"
 #include "eventstore/memory_storage.h"
 #include "http/ledger_routes.h"
+#include "tests/eventstore/test_util.h"
 
 namespace vaxledger::http {
 namespace {
@@ -41,14 +42,7 @@ struct Fixture {
     REQUIRE(opened.ok());
     log = std::move(opened).value();
     for (int i = 0; i < 20; ++i) {
-      eventstore::AppendBatch b;
-      eventstore::NewEvent e;
-      e.event_id = eventstore::EventId::Random();
-      e.stream = "s";
-      e.type = "test.happened";
-      e.actor = {"p", "physician"};
-      b.events.push_back(e);
-      REQUIRE(log->Append(b).ok());
+      REQUIRE(log->Append(eventstore::testing::OneEvent("s")).ok());
     }
     AddHealthRoutes(router, *log);
     AddLedgerRoutes(router, *log);
