@@ -1,0 +1,461 @@
+#include "core/registry_state.h"
+
+#include <algorithm>
+
+namespace vaxledger {
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Member, person, role, name, riziv, trainer,
+                                                linked_to, since_us, since_position)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Entity, id, kind, name, kbo, region, version,
+                                                members, pending)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Person, id, name, email, riziv, roles, entities,
+                                                pending_access, version, has_stream)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Request, id, kind, status, entity, person,
+                                                requested_by, role, name, email, riziv,
+                                                terms_version, new_entity, members, trainer,
+                                                decided_by, reason, requested_at_us,
+                                                decided_at_us, position)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Vaccination, id, product, lot, dose, date, entity,
+                                                performer, recorder, consent, consent_date,
+                                                consent_by, status, reason, corrections,
+                                                recorded_at_us, position)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Patient, id, insz, name, birth_date, version,
+                                                vaccinations)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StockLot, product, lot, expiry, received,
+                                                adjusted, used)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EntityStock, entity, version, has_stream, lots)
+
+namespace {
+
+constexpr std::string_view kEntityPrefix = "entity:";
+constexpr std::string_view kPersonPrefix = "person:";
+constexpr std::string_view kPatientPrefix = "patient:";
+constexpr std::string_view kStockPrefix = "stock:";
+
+// The id after `prefix` in `stream`, or empty when the stream is of another kind.
+std::string StreamId(const std::string& stream, std::string_view prefix) {
+  if (stream.size() <= prefix.size() || stream.compare(0, prefix.size(), prefix) != 0) return {};
+  return stream.substr(prefix.size());
+}
+
+std::string Str(const nlohmann::json& j, const char* key) {
+  if (!j.is_object()) return {};
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+int64_t Int(const nlohmann::json& j, const char* key) {
+  if (!j.is_object()) return 0;
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
+}
+
+std::vector<std::string> Strings(const nlohmann::json& j, const char* key) {
+  std::vector<std::string> out;
+  if (!j.is_object()) return out;
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_array()) return out;
+  for (const auto& v : *it) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+bool Is(const DomainEvent& e, const char* type) { return e.type == type; }
+
+template <typename T>
+Status Decode(const std::string& value, T& out) {
+  auto j = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return DataLoss("a stored record is not a JSON object");
+  try {
+    out = j.get<T>();
+  } catch (const nlohmann::json::exception& ex) {
+    return DataLoss(std::string("a stored record does not decode: ") + ex.what());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string EntityStream(const std::string& id) { return std::string(kEntityPrefix) + id; }
+std::string PersonStream(const std::string& id) { return std::string(kPersonPrefix) + id; }
+std::string PatientStream(const std::string& id) { return std::string(kPatientPrefix) + id; }
+std::string StockStream(const std::string& id) { return std::string(kStockPrefix) + id; }
+
+size_t Entity::Physicians() const {
+  return std::count_if(members.begin(), members.end(),
+                       [](const auto& m) { return m.second.role == "physician"; });
+}
+
+// ---- Membership ----------------------------------------------------------------------------
+
+Entity& MembershipView::EntityFor(const DomainEvent& e) {
+  const std::string id = StreamId(e.stream, kEntityPrefix);
+  dirty_.insert("e/" + id);
+  Entity& entity = entities_[id];
+  entity.id = id;
+  entity.version = e.stream_version;
+  return entity;
+}
+
+Person& MembershipView::PersonFor(const std::string& id) {
+  dirty_.insert("p/" + id);
+  Person& p = people_[id];
+  p.id = id;
+  return p;
+}
+
+void MembershipView::Apply(const DomainEvent& e) {
+  const nlohmann::json& pl = e.payload;
+  if (std::string person_id = StreamId(e.stream, kPersonPrefix); !person_id.empty()) {
+    Person& p = PersonFor(person_id);
+    p.version = e.stream_version;
+    p.has_stream = true;
+    if (Is(e, event_type::kAccessRequested)) {
+      p.pending_access = Str(pl, "request_id");
+      if (e.personal.is_object()) {
+        p.name = Str(e.personal, "name");
+        p.email = Str(e.personal, "email");
+      }
+    } else if (Is(e, event_type::kAccessApproved) || Is(e, event_type::kAccessRejected)) {
+      p.pending_access.clear();
+    } else if (Is(e, event_type::kQualificationChanged)) {
+      p.riziv = Str(pl, "riziv");
+    } else if (Is(e, event_type::kRoleGranted)) {
+      if (p.roles.insert(Str(pl, "role")).second && Str(pl, "role") == "administrator") {
+        ++administrators_;
+      }
+    } else if (Is(e, event_type::kRoleRevoked)) {
+      if (p.roles.erase(Str(pl, "role")) && Str(pl, "role") == "administrator") {
+        --administrators_;
+      }
+    }
+    return;
+  }
+  if (StreamId(e.stream, kEntityPrefix).empty()) return;
+  Entity& entity = EntityFor(e);
+  if (Is(e, event_type::kEntityCreated)) {
+    entity.kind = Str(pl, "kind");
+    entity.name = Str(pl, "name");
+    entity.kbo = Str(pl, "kbo");
+    entity.region = Str(pl, "region");
+  } else if (Is(e, event_type::kMemberLinked)) {
+    Member m;
+    m.person = Str(pl, "person");
+    m.role = Str(pl, "role");
+    m.riziv = Str(pl, "riziv");
+    m.trainer = Str(pl, "trainer");
+    m.linked_to = Strings(pl, "linked_to");
+    m.name = Str(e.personal, "name");
+    m.since_us = e.recorded_at_us;
+    m.since_position = e.position;
+    Person& p = PersonFor(m.person);
+    p.entities.insert(entity.id);
+    if (!m.riziv.empty()) p.riziv = m.riziv;
+    if (p.name.empty()) p.name = m.name;
+    entity.members[m.person] = std::move(m);
+  } else if (Is(e, event_type::kMemberUnlinked)) {
+    const std::string person = Str(pl, "person");
+    entity.members.erase(person);
+    for (auto& [id, m] : entity.members) {
+      std::erase(m.linked_to, person);
+    }
+    PersonFor(person).entities.erase(entity.id);
+  } else if (Is(e, event_type::kLinkRequested) || Is(e, event_type::kUnlinkRequested)) {
+    entity.pending.insert(Str(pl, "request_id"));
+  } else if (Is(e, event_type::kLinkApproved) || Is(e, event_type::kLinkRejected) ||
+             Is(e, event_type::kUnlinkApproved) || Is(e, event_type::kUnlinkRejected)) {
+    entity.pending.erase(Str(pl, "request_id"));
+  } else if (Is(e, event_type::kQualificationChanged)) {
+    auto it = entity.members.find(Str(pl, "person"));
+    if (it != entity.members.end()) {
+      it->second.riziv = Str(pl, "riziv");
+      it->second.role = Str(pl, "role");
+    }
+  }
+}
+
+const Entity* MembershipView::FindEntity(const std::string& id) const {
+  auto it = entities_.find(id);
+  return it == entities_.end() ? nullptr : &it->second;
+}
+
+const Person* MembershipView::FindPerson(const std::string& id) const {
+  auto it = people_.find(id);
+  return it == people_.end() ? nullptr : &it->second;
+}
+
+std::optional<std::string> MembershipView::EncodeRecord(const std::string& key) const {
+  if (key.starts_with("e/")) {
+    if (const Entity* e = FindEntity(key.substr(2))) return nlohmann::json(*e).dump();
+  } else if (key.starts_with("p/")) {
+    if (const Person* p = FindPerson(key.substr(2))) return nlohmann::json(*p).dump();
+  }
+  return std::nullopt;
+}
+
+Status MembershipView::LoadRecord(const std::string& key, const std::string& value) {
+  if (key.starts_with("e/")) {
+    Entity e;
+    VX_RETURN_IF_ERROR(Decode(value, e));
+    entities_[e.id] = std::move(e);
+  } else if (key.starts_with("p/")) {
+    Person p;
+    VX_RETURN_IF_ERROR(Decode(value, p));
+    if (p.roles.contains("administrator")) ++administrators_;
+    people_[p.id] = std::move(p);
+  } else {
+    return DataLoss("membership: unknown record key " + key);
+  }
+  return Status::Ok();
+}
+
+bool MembershipView::operator==(const MembershipView& o) const {
+  return entities_ == o.entities_ && people_ == o.people_ && administrators_ == o.administrators_;
+}
+
+// ---- Requests --------------------------------------------------------------------------------
+
+void RequestsView::Apply(const DomainEvent& e) {
+  const nlohmann::json& pl = e.payload;
+  const std::string id = Str(pl, "request_id");
+  if (id.empty()) return;
+  auto decide = [&](const char* status) {
+    auto it = requests_.find(id);
+    if (it == requests_.end()) return;
+    it->second.status = status;
+    it->second.decided_by = e.actor;
+    it->second.reason = Str(pl, "reason");
+    it->second.decided_at_us = e.recorded_at_us;
+    if (Is(e, event_type::kAccessApproved)) it->second.entity = Str(pl, "entity");
+    dirty_.insert("r/" + id);
+  };
+  auto open = [&](const char* kind) -> Request& {
+    dirty_.insert("r/" + id);
+    Request& r = requests_[id];
+    r.id = id;
+    r.kind = kind;
+    r.status = "pending";
+    r.requested_by = e.actor;
+    r.requested_at_us = e.recorded_at_us;
+    r.position = e.position;
+    r.name = Str(e.personal, "name");
+    r.email = Str(e.personal, "email");
+    return r;
+  };
+  if (Is(e, event_type::kAccessRequested)) {
+    Request& r = open("access");
+    r.person = e.actor;
+    r.role = Str(pl, "role");
+    r.riziv = Str(pl, "riziv");
+    r.terms_version = Str(pl, "terms_version");
+    r.entity = Str(pl, "entity");
+    r.new_entity = pl.contains("new_entity") ? pl["new_entity"] : nlohmann::json();
+  } else if (Is(e, event_type::kLinkRequested)) {
+    Request& r = open("link");
+    r.entity = StreamId(e.stream, kEntityPrefix);
+    r.person = Str(pl, "person");
+    r.role = Str(pl, "role");
+    r.riziv = Str(pl, "riziv");
+    r.trainer = Str(pl, "trainer");
+  } else if (Is(e, event_type::kUnlinkRequested)) {
+    Request& r = open("unlink");
+    r.entity = StreamId(e.stream, kEntityPrefix);
+    r.members = Strings(pl, "members");
+  } else if (Is(e, event_type::kAccessApproved) || Is(e, event_type::kLinkApproved) ||
+             Is(e, event_type::kUnlinkApproved)) {
+    decide("approved");
+  } else if (Is(e, event_type::kAccessRejected) || Is(e, event_type::kLinkRejected) ||
+             Is(e, event_type::kUnlinkRejected)) {
+    decide("rejected");
+  }
+}
+
+const Request* RequestsView::Find(const std::string& id) const {
+  auto it = requests_.find(id);
+  return it == requests_.end() ? nullptr : &it->second;
+}
+
+std::vector<const Request*> RequestsView::Pending() const {
+  std::vector<const Request*> out;
+  for (const auto& [id, r] : requests_) {
+    if (r.status == "pending") out.push_back(&r);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const Request* a, const Request* b) { return a->position < b->position; });
+  return out;
+}
+
+std::optional<std::string> RequestsView::EncodeRecord(const std::string& key) const {
+  if (const Request* r = Find(key.substr(2))) return nlohmann::json(*r).dump();
+  return std::nullopt;
+}
+
+Status RequestsView::LoadRecord(const std::string& key, const std::string& value) {
+  if (!key.starts_with("r/")) return DataLoss("requests: unknown record key " + key);
+  Request r;
+  VX_RETURN_IF_ERROR(Decode(value, r));
+  requests_[r.id] = std::move(r);
+  return Status::Ok();
+}
+
+// ---- Vaccinations ----------------------------------------------------------------------------
+
+const Vaccination* Patient::Find(const std::string& vaccination_id) const {
+  for (const Vaccination& v : vaccinations) {
+    if (v.id == vaccination_id) return &v;
+  }
+  return nullptr;
+}
+
+Vaccination* VaccinationsView::FindMutable(Patient& p, const std::string& vaccination_id) {
+  for (Vaccination& v : p.vaccinations) {
+    if (v.id == vaccination_id) return &v;
+  }
+  return nullptr;
+}
+
+void VaccinationsView::Apply(const DomainEvent& e) {
+  const std::string id = StreamId(e.stream, kPatientPrefix);
+  if (id.empty()) return;
+  const nlohmann::json& pl = e.payload;
+  dirty_.insert("v/" + id);
+  Patient& p = patients_[id];
+  p.id = id;
+  p.version = e.stream_version;
+  if (Is(e, event_type::kVaccinationRegistered)) {
+    if (e.personal.is_object()) {
+      if (auto s = Str(e.personal, "insz"); !s.empty()) p.insz = s;
+      if (auto s = Str(e.personal, "name"); !s.empty()) p.name = s;
+      if (auto s = Str(e.personal, "birth_date"); !s.empty()) p.birth_date = s;
+    }
+    Vaccination v;
+    v.id = Str(pl, "vaccination_id");
+    v.product = Str(pl, "product");
+    v.lot = Str(pl, "lot");
+    v.dose = static_cast<int>(Int(pl, "dose"));
+    v.date = Str(pl, "date");
+    v.entity = e.entity;
+    v.performer = Str(pl, "performer");
+    v.recorder = e.actor;
+    if (pl.contains("consent")) {
+      v.consent = Str(pl["consent"], "decision");
+      v.consent_date = Str(pl["consent"], "date");
+      v.consent_by = Str(pl["consent"], "by");
+    }
+    v.recorded_at_us = e.recorded_at_us;
+    v.position = e.position;
+    by_entity_[v.entity].emplace_back(id, v.id);
+    p.vaccinations.push_back(std::move(v));
+    return;
+  }
+  Vaccination* v = FindMutable(p, Str(pl, "vaccination_id"));
+  if (v == nullptr) return;
+  if (Is(e, event_type::kVaccinationCorrected)) {
+    const nlohmann::json& now = pl.contains("now") ? pl["now"] : pl;
+    v->product = Str(now, "product");
+    v->lot = Str(now, "lot");
+    v->dose = static_cast<int>(Int(now, "dose"));
+    v->date = Str(now, "date");
+    v->reason = Str(pl, "reason");
+    ++v->corrections;
+  } else if (Is(e, event_type::kVaccinationEnteredInError)) {
+    v->status = "entered_in_error";
+    v->reason = Str(pl, "reason");
+  } else if (Is(e, event_type::kConsentRecorded)) {
+    v->consent = Str(pl, "decision");
+    v->consent_date = Str(pl, "date");
+    v->consent_by = Str(pl, "by");
+  }
+}
+
+const Patient* VaccinationsView::FindPatient(const std::string& id) const {
+  auto it = patients_.find(id);
+  return it == patients_.end() ? nullptr : &it->second;
+}
+
+const std::vector<std::pair<std::string, std::string>>* VaccinationsView::ByEntity(
+    const std::string& entity) const {
+  auto it = by_entity_.find(entity);
+  return it == by_entity_.end() ? nullptr : &it->second;
+}
+
+std::optional<std::string> VaccinationsView::EncodeRecord(const std::string& key) const {
+  if (const Patient* p = FindPatient(key.substr(2))) return nlohmann::json(*p).dump();
+  return std::nullopt;
+}
+
+Status VaccinationsView::LoadRecord(const std::string& key, const std::string& value) {
+  if (!key.starts_with("v/")) return DataLoss("vaccinations: unknown record key " + key);
+  Patient p;
+  VX_RETURN_IF_ERROR(Decode(value, p));
+  for (const Vaccination& v : p.vaccinations) by_entity_[v.entity].emplace_back(p.id, v.id);
+  patients_[p.id] = std::move(p);
+  return Status::Ok();
+}
+
+// ---- Stock -----------------------------------------------------------------------------------
+
+StockLot& StockView::LotFor(const std::string& entity, const std::string& product,
+                            const std::string& lot) {
+  dirty_.insert("s/" + entity);
+  EntityStock& s = stock_[entity];
+  s.entity = entity;
+  StockLot& l = s.lots[product + "|" + lot];
+  l.product = product;
+  l.lot = lot;
+  return l;
+}
+
+void StockView::Apply(const DomainEvent& e) {
+  const nlohmann::json& pl = e.payload;
+  if (std::string entity = StreamId(e.stream, kStockPrefix); !entity.empty()) {
+    dirty_.insert("s/" + entity);
+    EntityStock& s = stock_[entity];
+    s.entity = entity;
+    s.version = e.stream_version;
+    s.has_stream = true;
+    if (Is(e, event_type::kStockReceived)) {
+      StockLot& l = LotFor(entity, Str(pl, "product"), Str(pl, "lot"));
+      l.received += Int(pl, "quantity");
+      l.expiry = Str(pl, "expiry");
+    } else if (Is(e, event_type::kStockAdjusted)) {
+      LotFor(entity, Str(pl, "product"), Str(pl, "lot")).adjusted += Int(pl, "delta");
+    }
+    return;
+  }
+  if (StreamId(e.stream, kPatientPrefix).empty() || e.entity.empty()) return;
+  if (Is(e, event_type::kVaccinationRegistered)) {
+    ++LotFor(e.entity, Str(pl, "product"), Str(pl, "lot")).used;
+  } else if (Is(e, event_type::kVaccinationEnteredInError)) {
+    --LotFor(e.entity, Str(pl, "product"), Str(pl, "lot")).used;
+  } else if (Is(e, event_type::kVaccinationCorrected) && pl.contains("was") &&
+             pl.contains("now")) {
+    const nlohmann::json& was = pl["was"];
+    const nlohmann::json& now = pl["now"];
+    if (Str(was, "product") != Str(now, "product") || Str(was, "lot") != Str(now, "lot")) {
+      --LotFor(e.entity, Str(was, "product"), Str(was, "lot")).used;
+      ++LotFor(e.entity, Str(now, "product"), Str(now, "lot")).used;
+    }
+  }
+}
+
+const EntityStock* StockView::Find(const std::string& entity) const {
+  auto it = stock_.find(entity);
+  return it == stock_.end() ? nullptr : &it->second;
+}
+
+std::optional<std::string> StockView::EncodeRecord(const std::string& key) const {
+  if (const EntityStock* s = Find(key.substr(2))) return nlohmann::json(*s).dump();
+  return std::nullopt;
+}
+
+Status StockView::LoadRecord(const std::string& key, const std::string& value) {
+  if (!key.starts_with("s/")) return DataLoss("stock: unknown record key " + key);
+  EntityStock s;
+  VX_RETURN_IF_ERROR(Decode(value, s));
+  stock_[s.entity] = std::move(s);
+  return Status::Ok();
+}
+
+}  // namespace vaxledger
