@@ -19,4 +19,8 @@ Result<NoteSigner> CreateRegistryKey(const std::string& path, const std::string&
 // readable or writable by group or others, or not a valid private key.
 Result<NoteSigner> LoadRegistryKey(const std::string& path);
 
+// The same for any one-line secret (the pseudonym key): `what` names it in messages.
+Status CreateSecretFile(const std::string& path, const std::string& what, const std::string& text);
+Result<std::string> ReadSecretFile(const std::string& path, const std::string& what);
+
 }  // namespace vaxledger::eventstore

@@ -1,4 +1,5 @@
 #include "eventstore/rocksdb_storage.h"
+#include "eventstore/rocksdb_status.h"
 
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -24,17 +25,6 @@ constexpr std::string_view kFormatKey = "format";
 constexpr std::string_view kFormatValue = "vaxledger-log-2";
 constexpr std::string_view kCheckpointKey = "checkpoint";
 constexpr std::string_view kFirstKeyKey = "first_key";
-
-// The one place RocksDB errors become our Status.
-Status FromRocks(const rocksdb::Status& s, std::string_view what) {
-  if (s.ok()) return Status::Ok();
-  std::string msg = std::string(what) + ": " + s.ToString();
-  if (s.IsCorruption()) return DataLoss(msg);
-  if (s.IsNotFound()) return NotFound(msg);
-  if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain() || s.IsIOError()) return Unavailable(msg);
-  if (s.IsNotSupported() || s.IsInvalidArgument()) return FailedPrecondition(msg);
-  return Internal(msg);
-}
 
 void PutBigEndian64(std::string* out, uint64_t v) {
   for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));

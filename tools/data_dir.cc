@@ -7,8 +7,12 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <nlohmann/json.hpp>
 
+#include "core/encoding.h"
+#include "core/identifiers.h"
+#include "core/registry_commands.h"
 #include "eventstore/registry_key.h"
 #include "eventstore/rocksdb_storage.h"
 
@@ -19,8 +23,28 @@ using eventstore::EventLog;
 std::string KeyPath(const std::string& dir) { return dir + "/registry.key"; }
 std::string LogPath(const std::string& dir) { return dir + "/log"; }
 std::string DevIdpKeyPath(const std::string& dir) { return dir + "/idp-dev.key"; }
+std::string PseudonymKeyPath(const std::string& dir) { return dir + "/pseudonym.key"; }
+std::string ViewsPath(const std::string& dir) { return dir + "/views"; }
 
-Result<std::unique_ptr<EventLog>> InitDataDir(const std::string& dir, const std::string& origin) {
+Result<PseudonymKey> LoadPseudonymKey(const std::string& dir) {
+  VX_ASSIGN_OR_RETURN(std::string text,
+                      eventstore::ReadSecretFile(PseudonymKeyPath(dir), "pseudonym key"));
+  auto bytes = HexDecode(text);
+  PseudonymKey key{};
+  if (!bytes.ok() || bytes->size() != key.size()) {
+    return FailedPrecondition("pseudonym key " + PseudonymKeyPath(dir) +
+                              " is not 64 lower-case hex digits");
+  }
+  std::copy(bytes->begin(), bytes->end(), key.begin());
+  return key;
+}
+
+Result<std::unique_ptr<EventLog>> InitDataDir(const std::string& dir, const std::string& origin,
+                                              const std::string& first_administrator) {
+  std::optional<Insz> admin;
+  if (!first_administrator.empty()) {
+    VX_ASSIGN_OR_RETURN(admin, ParseInsz(first_administrator));
+  }
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return FailedPrecondition("cannot create " + dir + ": " + ec.message());
@@ -28,6 +52,9 @@ Result<std::unique_ptr<EventLog>> InitDataDir(const std::string& dir, const std:
     return Status(Code::kAlreadyExists, dir + " already holds an event log");
   }
   VX_ASSIGN_OR_RETURN(NoteSigner signer, eventstore::CreateRegistryKey(KeyPath(dir), origin));
+  const PseudonymKey pseudonym_key = Pseudonymizer::GenerateKey();
+  VX_RETURN_IF_ERROR(eventstore::CreateSecretFile(PseudonymKeyPath(dir), "pseudonym key",
+                                                  HexEncode(ByteView(pseudonym_key.data(), pseudonym_key.size()))));
   eventstore::RocksDbStorageOptions storage_options;
   storage_options.create_if_missing = true;
   VX_ASSIGN_OR_RETURN(auto storage, eventstore::OpenRocksDbStorage(LogPath(dir), storage_options));
@@ -43,6 +70,18 @@ Result<std::unique_ptr<EventLog>> InitDataDir(const std::string& dir, const std:
   eventstore::AppendBatch batch;
   batch.events.push_back(std::move(genesis));
   batch.expectations.push_back({"registry", eventstore::ExpectedVersion::NoStream()});
+  if (admin) {
+    const std::string person = PersonId(Pseudonymizer(pseudonym_key), admin->digits);
+    eventstore::NewEvent grant;
+    grant.event_id = eventstore::EventId::Random();
+    grant.stream = PersonStream(person);
+    grant.type = event_type::kRoleGranted;
+    grant.actor = {"system", "system"};
+    grant.payload = nlohmann::json{{"person", person}, {"role", "administrator"}}.dump();
+    grant.personal_data = nlohmann::json{{"insz", admin->digits}}.dump();
+    grant.data_subject = person;
+    batch.events.push_back(std::move(grant));
+  }
   VX_ASSIGN_OR_RETURN(auto appended, log->Append(batch));
   (void)appended;
   return log;

@@ -1,6 +1,10 @@
 // vaxledger: the registry's command-line program.
 //
-//   vaxledger init --data DIR [--origin NAME]
+//   vaxledger init --data DIR [--origin NAME] [--admin INSZ]
+//   vaxledger projections rebuild --data DIR [VIEW]...
+//   vaxledger projections status --data DIR
+//   vaxledger projections dump (--data DIR | --views DIR) [VIEW]...
+//   vaxledger replay --data DIR --until POSITION|TIME --out DIR2
 //   vaxledger ledger status --data DIR
 //   vaxledger ledger verify (--data DIR | --export FILE) [--vkey FIRST_VKEY]...
 //   vaxledger ledger export --data DIR --out FILE
@@ -23,6 +27,8 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <ctime>
+#include <filesystem>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -38,6 +44,10 @@
 #include "eventstore/registry_key.h"
 #include "eventstore/rocksdb_storage.h"
 #include "http/routes.h"
+#include "projections/rebuild.h"
+#include "projections/registry.h"
+#include "projections/view_store.h"
+#include "projections/views.h"
 #include "http/server.h"
 #include "tools/data_dir.h"
 
@@ -101,14 +111,6 @@ Result<std::vector<NoteVerifierKey>> ParseKeys(const std::vector<std::string>& t
     keys.push_back(std::move(k));
   }
   return keys;
-}
-
-int RunInit(const std::string& dir, const std::string& origin) {
-  auto log = InitDataDir(dir, origin);
-  if (!log.ok()) return Fail(log.status());
-  fmt::print("initialised {}\n  key     {}\n  vkey    {}\n  events  {}\n", dir, KeyPath(dir),
-             (*log)->Head().key.ToText(), (*log)->Head().size);
-  return 0;
 }
 
 int RunStatus(const std::string& dir) {
@@ -264,6 +266,14 @@ int RunServe(const std::string& dir, const std::string& listen) {
 
   auto log = OpenDataDir(dir);
   if (!log.ok()) return Fail(log.status());
+  auto pseudonym_key = LoadPseudonymKey(dir);
+  if (!pseudonym_key.ok()) return Fail(pseudonym_key.status());
+  projections::RegistryOptions registry_options;
+  registry_options.views_dir = ViewsPath(dir);
+  registry_options.pseudonym_key = *pseudonym_key;
+  registry_options.progress = Progress("views");
+  auto registry = projections::Registry::Open(**log, registry_options);
+  if (!registry.ok()) return Fail(registry.status());
   http::Metrics metrics;
   http::Router router;
   http::AddAllRoutes(router, **log, metrics);
@@ -295,6 +305,7 @@ int RunServe(const std::string& dir, const std::string& listen) {
   fmt::print("vaxledger: {} received: finishing requests in flight\n",
              sig == SIGTERM ? "SIGTERM" : "SIGINT");
   (*server)->Stop();
+  registry->reset();  // stops following the log; views are written as events are applied
   log->reset();  // every acknowledged event is already durable; this flushes and closes
   fmt::print("vaxledger: stopped\n");
   return 0;
@@ -432,6 +443,128 @@ int RunConsistency(const std::string& dir, const std::string& old_file) {
   return 0;
 }
 
+int RunInitWithAdmin(const std::string& dir, const std::string& origin, const std::string& admin) {
+  auto log = InitDataDir(dir, origin, admin);
+  if (!log.ok()) return Fail(log.status());
+  fmt::print("initialised {}\n  key     {}\n  vkey    {}\n  events  {}\n", dir, KeyPath(dir),
+             (*log)->Head().key.ToText(), (*log)->Head().size);
+  if (admin.empty()) {
+    fmt::print("  no administrator: pass --admin INSZ to name the first one\n");
+  }
+  return 0;
+}
+
+// Parses a replay bound: a position (digits) or a UTC time YYYY-MM-DDTHH:MM:SSZ.
+Result<projections::LogBound> ParseBound(const std::string& text) {
+  projections::LogBound bound;
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
+    VX_ASSIGN_OR_RETURN(uint64_t p, ParseDecimal(text, "until"));
+    bound.before = p + 1;  // "until POSITION" includes that position
+    return bound;
+  }
+  std::tm tm{};
+  const char* end = ::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (end == nullptr || *end != '\0') {
+    return InvalidArgument("until must be a position or a UTC time YYYY-MM-DDTHH:MM:SSZ",
+                           "until");
+  }
+  bound.time_us = static_cast<int64_t>(::timegm(&tm)) * 1000000 + 999999;
+  return bound;
+}
+
+int RunRebuild(const std::string& dir, const std::vector<std::string>& views) {
+  auto ro = OpenReadOnly(dir);
+  if (!ro.ok()) return Fail(ro.status());
+  projections::RebuildOptions options;
+  options.views = views;
+  options.progress = Progress("rebuild");
+  const auto start = std::chrono::steady_clock::now();
+  auto report = projections::RebuildViews(*ro->storage, ViewsPath(dir), options);
+  if (!report.ok()) return Fail(report.status());
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (const auto& [name, generation] : report->generations) {
+    fmt::print("rebuilt {} at position {} (generation {})\n", name, report->events, generation);
+    auto removed = projections::ViewStore::RemoveStale(ViewsPath(dir), name);
+    if (!removed.ok()) return Fail(removed);
+  }
+  fmt::print("{} events in {:.2f} s ({:.0f} events/s); a running server switches to the rebuilt "
+             "views at its next start\n",
+             report->events, seconds, seconds > 0 ? report->events / seconds : 0.0);
+  return 0;
+}
+
+int RunViewStatus(const std::string& dir) {
+  auto ro = OpenReadOnly(dir);
+  if (!ro.ok()) return Fail(ro.status());
+  auto head = ro->storage->RecordCount();
+  if (!head.ok()) return Fail(head.status());
+  auto views = projections::ReadViewStatus(ViewsPath(dir));
+  if (!views.ok()) return Fail(views.status());
+  fmt::print("log           {} events\n", *head);
+  for (const auto& v : *views) {
+    if (v.generation == 0) {
+      fmt::print("{:<14}never built\n", v.name);
+      continue;
+    }
+    const uint64_t position = v.position.value_or(0);
+    const bool stale = v.schema != v.expected_schema;
+    fmt::print("{:<14}position {} (behind by {}), generation {}, schema {}{}\n", v.name,
+               position, *head > position ? *head - position : 0, v.generation,
+               v.schema.value_or(0),
+               stale ? fmt::format(" (rebuilt at next start: code has {})", v.expected_schema)
+                     : "");
+  }
+  return 0;
+}
+
+int RunReplay(const std::string& dir, const std::string& until, const std::string& out) {
+  auto bound = ParseBound(until);
+  if (!bound.ok()) return Fail(bound.status());
+  std::error_code ec;
+  if (std::filesystem::exists(out, ec) && !std::filesystem::is_empty(out, ec)) {
+    return Fail(FailedPrecondition(out + " exists and is not empty"));
+  }
+  auto ro = OpenReadOnly(dir);
+  if (!ro.ok()) return Fail(ro.status());
+  projections::RebuildOptions options;
+  options.until = *bound;
+  options.progress = Progress("replay");
+  auto report = projections::RebuildViews(*ro->storage, out + "/views", options);
+  if (!report.ok()) return Fail(report.status());
+  std::ofstream note(out + "/REPLAY");
+  note << "views of " << dir << " as they were after " << report->events
+       << " events (until " << until << "); read them with `vaxledger projections dump --views "
+       << out << "/views`\n";
+  std::filesystem::permissions(out + "/views", std::filesystem::perms::owner_read |
+                                                   std::filesystem::perms::owner_exec |
+                                                   std::filesystem::perms::group_read |
+                                                   std::filesystem::perms::group_exec,
+                               ec);
+  fmt::print("replayed {} events into {}/views\n", report->events, out);
+  return 0;
+}
+
+int RunDump(const std::string& views_dir, const std::vector<std::string>& names) {
+  std::vector<std::string> selected = names;
+  if (selected.empty()) {
+    for (auto n : projections::kViewNames) selected.emplace_back(n);
+  }
+  for (const std::string& name : selected) {
+    if (!projections::ViewIndex(name)) {
+      return Fail(InvalidArgument("view " + name + " is unknown", "view"));
+    }
+    auto store = projections::ViewStore::Open(views_dir, name, /*read_only=*/true);
+    if (!store.ok()) return Fail(store.status());
+    Status s = (*store)->ForEachRecord([&](const std::string& key, const std::string& value) {
+      fmt::print("{}\t{}\t{}\n", name, key, value);
+      return Status::Ok();
+    });
+    if (!s.ok()) return Fail(s);
+  }
+  return 0;
+}
+
 }  // namespace
 }  // namespace vaxledger::tools
 
@@ -448,6 +581,8 @@ int main(int argc, char** argv) {
   auto* init = app.add_subcommand("init", "create a data directory: registry key and event log");
   init->add_option("--data", dir, "data directory")->required();
   init->add_option("--origin", origin, "log origin, also the key name")->capture_default_str();
+  std::string admin;
+  init->add_option("--admin", admin, "INSZ of the first administrator");
 
   auto* ledger = app.add_subcommand("ledger", "inspect, prove and verify the event log");
   ledger->require_subcommand(1);
@@ -502,6 +637,30 @@ int main(int argc, char** argv) {
   idp_issue->add_option("--aud", audience, "audience")->capture_default_str();
   idp_issue->add_option("--ttl", ttl, "seconds until it expires")->capture_default_str();
 
+  auto* views = app.add_subcommand("projections", "the views built from the log");
+  views->require_subcommand(1);
+  std::vector<std::string> view_names;
+  auto* rebuild = views->add_subcommand(
+      "rebuild", "replay the log into fresh views; switch to them only when complete");
+  rebuild->add_option("--data", dir, "data directory")->required();
+  rebuild->add_option("view", view_names, "membership, requests, vaccinations, stock (default all)");
+  auto* view_status = views->add_subcommand("status", "each view's position and schema");
+  view_status->add_option("--data", dir, "data directory")->required();
+  auto* dump = views->add_subcommand("dump", "print every record of views as key and JSON");
+  std::string views_dir;
+  auto* dump_data = dump->add_option("--data", dir, "data directory");
+  dump->add_option("--views", views_dir, "a views directory (e.g. from replay)")
+      ->excludes(dump_data);
+  dump->add_option("view", view_names, "view names (default all)");
+
+  std::string until;
+  auto* replay = app.add_subcommand(
+      "replay", "rebuild every view as it was at a position or time, into another directory");
+  replay->add_option("--data", dir, "data directory")->required();
+  replay->add_option("--until", until, "POSITION (included) or UTC time YYYY-MM-DDTHH:MM:SSZ")
+      ->required();
+  replay->add_option("--out", out, "new directory for the views")->required();
+
   auto* keys = app.add_subcommand("keys", "manage the registry key");
   keys->require_subcommand(1);
   auto* rotate = keys->add_subcommand(
@@ -509,7 +668,17 @@ int main(int argc, char** argv) {
   rotate->add_option("--data", dir, "data directory")->required();
 
   CLI11_PARSE(app, argc, argv);
-  if (init->parsed()) return RunInit(dir, origin);
+  if (init->parsed()) return RunInitWithAdmin(dir, origin, admin);
+  if (rebuild->parsed()) return RunRebuild(dir, view_names);
+  if (view_status->parsed()) return RunViewStatus(dir);
+  if (dump->parsed()) {
+    if (views_dir.empty() && dir.empty()) {
+      std::fputs("vaxledger: projections dump needs --data DIR or --views DIR\n", stderr);
+      return 2;
+    }
+    return RunDump(views_dir.empty() ? ViewsPath(dir) : views_dir, view_names);
+  }
+  if (replay->parsed()) return RunReplay(dir, until, out);
   if (status->parsed()) return RunStatus(dir);
   if (verify->parsed()) {
     if (!file.empty()) return RunVerifyExport(file, vkeys, threads);

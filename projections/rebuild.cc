@@ -1,0 +1,152 @@
+#include "projections/rebuild.h"
+
+#include <algorithm>
+
+#include "eventstore/leaf.h"
+#include "projections/view_store.h"
+#include "projections/views.h"
+
+namespace vaxledger::projections {
+
+using eventstore::Position;
+
+namespace {
+
+constexpr size_t kReadChunk = 4096;
+constexpr size_t kWriteChunk = 8192;
+
+bool PastBound(const eventstore::RecordedEvent& e, const LogBound& bound) {
+  if (bound.before && e.position >= *bound.before) return true;
+  if (bound.time_us && e.recorded_at_us > *bound.time_us) return true;
+  return false;
+}
+
+// Applies the events of `stream` up to `bound` to a fresh view with `apply`; returns how many.
+template <typename Apply>
+Result<size_t> ReplayStream(eventstore::LogStorage& log, const std::string& stream,
+                            const LogBound& bound, Apply apply) {
+  size_t applied = 0;
+  uint64_t version = 0;
+  while (true) {
+    VX_ASSIGN_OR_RETURN(auto positions, log.ReadStreamPositions(stream, version, 1024, true));
+    if (positions.empty()) return applied;
+    for (Position p : positions) {
+      VX_ASSIGN_OR_RETURN(auto records, log.ReadRecords(p, 1, true));
+      if (records.empty()) return DataLoss("the log has no event at position " + std::to_string(p));
+      VX_ASSIGN_OR_RETURN(eventstore::RecordedEvent recorded,
+                          eventstore::DecodeLeaf(records[0].leaf));
+      if (PastBound(recorded, bound)) return applied;
+      VX_ASSIGN_OR_RETURN(DomainEvent e, ToDomainEvent(recorded));
+      apply(e);
+      ++applied;
+    }
+    version += positions.size();
+  }
+}
+
+}  // namespace
+
+Result<RebuildReport> RebuildViews(eventstore::LogStorage& log, const std::string& views_dir,
+                                   const RebuildOptions& options) {
+  std::vector<size_t> selected;
+  for (const std::string& name : options.views) {
+    auto index = ViewIndex(name);
+    if (!index) {
+      return InvalidArgument("view " + name +
+                                 " is unknown (membership, requests, vaccinations, stock)",
+                             "view");
+    }
+    if (std::find(selected.begin(), selected.end(), *index) == selected.end()) {
+      selected.push_back(*index);
+    }
+  }
+  if (selected.empty()) {
+    for (size_t i = 0; i < kViewCount; ++i) selected.push_back(i);
+  }
+  VX_ASSIGN_OR_RETURN(Position total, log.RecordCount());
+  if (options.until.before) total = std::min(total, *options.until.before);
+
+  RegistryState state;
+  Position next = 0;
+  bool stop = false;
+  while (next < total && !stop) {
+    VX_ASSIGN_OR_RETURN(auto records,
+                        log.ReadRecords(next, std::min<size_t>(kReadChunk, total - next), true));
+    if (records.empty()) {
+      return DataLoss("the log has no event at position " + std::to_string(next));
+    }
+    for (const auto& record : records) {
+      VX_ASSIGN_OR_RETURN(eventstore::RecordedEvent recorded,
+                          eventstore::DecodeLeaf(record.leaf));
+      if (PastBound(recorded, options.until)) {
+        stop = true;
+        break;
+      }
+      VX_ASSIGN_OR_RETURN(DomainEvent e, ToDomainEvent(recorded));
+      for (size_t v : selected) ApplyTo(state, v, e);
+      ++next;
+    }
+    if (options.progress) options.progress(next, total);
+  }
+
+  RebuildReport report;
+  report.events = next;
+  for (size_t v : selected) {
+    VX_ASSIGN_OR_RETURN(auto store, ViewStore::CreateNext(views_dir, std::string(kViewNames[v])));
+    std::vector<std::pair<std::string, std::optional<std::string>>> chunk;
+    for (const std::string& key : TakeDirty(state, v)) {
+      chunk.emplace_back(key, EncodeRecord(state, v, key));
+      if (chunk.size() == kWriteChunk) {
+        VX_RETURN_IF_ERROR(store->Write(chunk, std::nullopt, 0));
+        chunk.clear();
+      }
+    }
+    VX_RETURN_IF_ERROR(store->Write(chunk, next, SchemaVersion(v)));
+    VX_RETURN_IF_ERROR(store->Publish());
+    report.generations.emplace_back(std::string(kViewNames[v]), store->generation());
+  }
+  return report;
+}
+
+Result<std::vector<ViewStatus>> ReadViewStatus(const std::string& views_dir) {
+  std::vector<ViewStatus> out;
+  for (size_t v = 0; v < kViewCount; ++v) {
+    ViewStatus s;
+    s.name = std::string(kViewNames[v]);
+    s.expected_schema = SchemaVersion(v);
+    VX_ASSIGN_OR_RETURN(s.generation, ViewStore::CurrentGeneration(views_dir, s.name));
+    if (s.generation != 0) {
+      VX_ASSIGN_OR_RETURN(auto store, ViewStore::Open(views_dir, s.name, /*read_only=*/true));
+      s.position = store->position();
+      s.schema = store->schema();
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Result<Entity> EntityAsOf(eventstore::LogStorage& log, const std::string& entity_id,
+                          const LogBound& bound) {
+  MembershipView view;
+  VX_ASSIGN_OR_RETURN(size_t n, ReplayStream(log, EntityStream(entity_id), bound,
+                                             [&](const DomainEvent& e) { view.Apply(e); }));
+  const Entity* entity = view.FindEntity(entity_id);
+  if (n == 0 || entity == nullptr) {
+    return Status(Code::kNotFound, "entity " + entity_id + " did not exist then", "entity");
+  }
+  return *entity;
+}
+
+Result<Patient> PatientAsOf(eventstore::LogStorage& log, const std::string& patient_id,
+                            const LogBound& bound) {
+  VaccinationsView view;
+  VX_ASSIGN_OR_RETURN(size_t n, ReplayStream(log, PatientStream(patient_id), bound,
+                                             [&](const DomainEvent& e) { view.Apply(e); }));
+  const Patient* patient = view.FindPatient(patient_id);
+  if (n == 0 || patient == nullptr) {
+    return Status(Code::kNotFound, "the patient had no registrations then", "patient");
+  }
+  return *patient;
+}
+
+}  // namespace vaxledger::projections

@@ -1,0 +1,285 @@
+#include "projections/registry.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "core/crypto.h"
+#include "projections/rebuild.h"
+#include "projections/view_store.h"
+
+namespace vaxledger::projections {
+
+using eventstore::EventId;
+using eventstore::Position;
+using eventstore::RecordedEvent;
+
+struct Registry::Follower {
+  std::array<std::unique_ptr<ViewStore>, kViewCount> stores;
+  std::array<Position, kViewCount> positions{};  // guarded by mutex
+  mutable std::mutex mutex;
+  std::condition_variable applied_cv;
+  Status failed;  // guarded by mutex: a view write failed; the views stop following
+  std::unique_ptr<eventstore::Subscription> subscription;
+  std::thread thread;
+  std::atomic<bool> stopping{false};
+
+  Position Applied() const {
+    return *std::min_element(positions.begin(), positions.end());
+  }
+};
+
+namespace {
+
+int64_t SystemClockUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Event ids of an idempotent command: SHA-256 of the caller, the key and the index, cut to 16
+// bytes. The same caller retrying with the same key gets the same ids.
+EventId IdempotentId(const std::string& person, std::string_view key, size_t index) {
+  std::string material = "vaxledger/idempotency\n" + person + "\n" + std::string(key) + "\n" +
+                         std::to_string(index);
+  Hash h = Sha256(ByteView(reinterpret_cast<const uint8_t*>(material.data()), material.size()));
+  EventId id;
+  std::copy_n(h.begin(), id.bytes.size(), id.bytes.begin());
+  return id;
+}
+
+// The resource an event is about, for the outcome of an idempotent retry.
+std::string SubjectOf(const DomainEvent& e) {
+  for (const char* key : {"request_id", "vaccination_id", "person"}) {
+    if (e.payload.is_object() && e.payload.contains(key) && e.payload[key].is_string()) {
+      return e.payload[key].get<std::string>();
+    }
+  }
+  return e.entity;
+}
+
+}  // namespace
+
+Registry::Registry(eventstore::EventLog& log, RegistryOptions options)
+    : log_(log),
+      options_(std::move(options)),
+      pseudonyms_(options_.pseudonym_key),
+      follower_(std::make_unique<Follower>()) {
+  if (!options_.clock_us) options_.clock_us = SystemClockUs;
+}
+
+Result<std::unique_ptr<Registry>> Registry::Open(eventstore::EventLog& log,
+                                                 RegistryOptions options) {
+  if (options.views_dir.empty()) return InvalidArgument("views_dir is required", "views_dir");
+  std::unique_ptr<Registry> registry(new Registry(log, std::move(options)));
+  VX_RETURN_IF_ERROR(registry->Load());
+  Follower& f = *registry->follower_;
+  f.subscription = log.Subscribe(f.Applied());
+  VX_RETURN_IF_ERROR(registry->CatchUp());
+  f.thread = std::thread([r = registry.get()] { r->Follow(); });
+  return registry;
+}
+
+Registry::~Registry() {
+  follower_->stopping = true;
+  if (follower_->subscription) follower_->subscription->Cancel();
+  if (follower_->thread.joinable()) follower_->thread.join();
+}
+
+Status Registry::Load() {
+  const std::string& dir = options_.views_dir;
+  std::vector<std::string> stale;
+  for (size_t v = 0; v < kViewCount; ++v) {
+    const std::string name(kViewNames[v]);
+    VX_RETURN_IF_ERROR(ViewStore::RemoveStale(dir, name));
+    VX_ASSIGN_OR_RETURN(auto store, ViewStore::Open(dir, name));
+    if (store->schema() != SchemaVersion(v) || !store->position()) stale.push_back(name);
+  }
+  if (!stale.empty()) {
+    RebuildOptions rebuild;
+    rebuild.views = stale;
+    rebuild.progress = options_.progress;
+    VX_ASSIGN_OR_RETURN(auto report, RebuildViews(log_.storage(), dir, rebuild));
+    (void)report;
+    for (const std::string& name : stale) VX_RETURN_IF_ERROR(ViewStore::RemoveStale(dir, name));
+  }
+  Follower& f = *follower_;
+  for (size_t v = 0; v < kViewCount; ++v) {
+    VX_ASSIGN_OR_RETURN(f.stores[v], ViewStore::Open(dir, std::string(kViewNames[v])));
+    f.positions[v] = f.stores[v]->position().value_or(0);
+    VX_RETURN_IF_ERROR(f.stores[v]->ForEachRecord(
+        [&](const std::string& key, const std::string& value) {
+          return LoadRecord(state_, v, key, value);
+        }));
+    TakeDirty(state_, v);  // loaded records are already stored
+  }
+  return Status::Ok();
+}
+
+Status Registry::ApplyBatch(const std::vector<RecordedEvent>& events) {
+  if (events.empty()) return Status::Ok();
+  std::vector<DomainEvent> decoded;
+  decoded.reserve(events.size());
+  for (const RecordedEvent& r : events) {
+    VX_ASSIGN_OR_RETURN(DomainEvent e, ToDomainEvent(r));
+    decoded.push_back(std::move(e));
+  }
+  Follower& f = *follower_;
+  const Position end = decoded.back().position + 1;
+  std::array<std::vector<std::pair<std::string, std::optional<std::string>>>, kViewCount> writes;
+  {
+    std::unique_lock lock(state_mutex_);
+    std::array<Position, kViewCount> from;
+    {
+      std::lock_guard g(f.mutex);
+      from = f.positions;
+    }
+    for (const DomainEvent& e : decoded) {
+      for (size_t v = 0; v < kViewCount; ++v) {
+        if (e.position >= from[v]) ApplyTo(state_, v, e);
+      }
+    }
+    for (size_t v = 0; v < kViewCount; ++v) {
+      for (const std::string& key : TakeDirty(state_, v)) {
+        writes[v].emplace_back(key, EncodeRecord(state_, v, key));
+      }
+    }
+  }
+  for (size_t v = 0; v < kViewCount; ++v) {
+    Status s = f.stores[v]->Write(writes[v], end, SchemaVersion(v));
+    if (!s.ok()) {
+      std::lock_guard g(f.mutex);
+      f.failed = s;
+      f.applied_cv.notify_all();
+      return s;
+    }
+  }
+  {
+    std::lock_guard g(f.mutex);
+    for (Position& p : f.positions) p = std::max(p, end);
+  }
+  f.applied_cv.notify_all();
+  return Status::Ok();
+}
+
+Status Registry::CatchUp() {
+  const Position head = log_.Head().size;
+  if (applied() >= head) return Status::Ok();
+  if (follower_->thread.joinable()) return WaitApplied(head, options_.catch_up_timeout);
+  // Before the follower runs (at Open): read and apply here.
+  while (follower_->subscription->cursor() < head) {
+    VX_ASSIGN_OR_RETURN(auto events,
+                        follower_->subscription->Next(options_.apply_batch,
+                                                      std::chrono::milliseconds(0)));
+    if (events.empty()) break;
+    VX_RETURN_IF_ERROR(ApplyBatch(events));
+    if (options_.progress) options_.progress(applied(), head);
+  }
+  return Status::Ok();
+}
+
+void Registry::Follow() {
+  Follower& f = *follower_;
+  while (!f.stopping.load()) {
+    auto events = f.subscription->Next(options_.apply_batch, std::chrono::milliseconds(500));
+    if (!events.ok()) {
+      std::lock_guard g(f.mutex);
+      f.failed = events.status();
+      f.applied_cv.notify_all();
+      return;
+    }
+    // An empty answer is a time-out or Cancel (then `stopping` is set).
+    Status applied = ApplyBatch(*events);
+    if (!applied.ok()) {
+      std::lock_guard g(f.mutex);
+      f.failed = applied;
+      f.applied_cv.notify_all();
+      return;
+    }
+  }
+}
+
+Status Registry::WaitApplied(Position position, std::chrono::milliseconds timeout) {
+  Follower& f = *follower_;
+  std::unique_lock lock(f.mutex);
+  const bool done = f.applied_cv.wait_for(lock, timeout, [&] {
+    return f.Applied() >= position || !f.failed.ok();
+  });
+  if (!f.failed.ok()) {
+    return Unavailable("the views stopped following the log: " + f.failed.ToString());
+  }
+  if (!done) return Unavailable("the views did not catch up with the log in time; try again");
+  return Status::Ok();
+}
+
+Position Registry::applied() const {
+  std::lock_guard g(follower_->mutex);
+  return follower_->Applied();
+}
+
+std::array<Position, kViewCount> Registry::view_positions() const {
+  std::lock_guard g(follower_->mutex);
+  return follower_->positions;
+}
+
+Result<Outcome> Registry::Execute(Caller caller, const Command& command,
+                                  std::string_view idempotency_key) {
+  if (caller.now_us == 0) caller.now_us = options_.clock_us();
+  if (!idempotency_key.empty()) {
+    VX_ASSIGN_OR_RETURN(auto stored,
+                        log_.storage().FindEventId(IdempotentId(caller.person, idempotency_key, 0)));
+    if (stored) {
+      VX_ASSIGN_OR_RETURN(auto events, log_.Read(*stored, 1));
+      if (events.empty()) return Unavailable("the stored command is not committed yet; retry");
+      VX_ASSIGN_OR_RETURN(DomainEvent first, ToDomainEvent(events[0]));
+      Outcome outcome;
+      outcome.id = SubjectOf(first);
+      outcome.already_stored = true;
+      outcome.waits_for_approval = first.type.ends_with(".requested");
+      outcome.positions.push_back(*stored);
+      return outcome;
+    }
+  }
+  const EventId correlation = EventId::Random();
+  Status last;
+  for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
+    VX_RETURN_IF_ERROR(CatchUp());
+    Result<Decision> decision = [&]() -> Result<Decision> {
+      std::shared_lock lock(state_mutex_);
+      return Decide(state_, pseudonyms_, caller, command);
+    }();
+    if (!decision.ok()) return decision.status();
+    eventstore::AppendBatch batch;
+    for (size_t i = 0; i < decision->events.size(); ++i) {
+      const EventId id = idempotency_key.empty()
+                             ? EventId::Random()
+                             : IdempotentId(caller.person, idempotency_key, i);
+      batch.events.push_back(ToNewEvent(decision->events[i], id, correlation));
+    }
+    for (const StreamExpectation& e : decision->expectations) {
+      batch.expectations.push_back(
+          {e.stream, e.version ? eventstore::ExpectedVersion::Exactly(*e.version)
+                               : eventstore::ExpectedVersion::NoStream()});
+    }
+    Result<eventstore::AppendResult> appended = log_.Append(batch);
+    if (!appended.ok() && appended.status().code() == Code::kAborted) {
+      last = appended.status();
+      continue;  // another append changed a stream the decision read: decide again
+    }
+    if (!appended.ok()) return appended.status();
+    Outcome outcome;
+    outcome.id = decision->id;
+    outcome.waits_for_approval = decision->waits_for_approval;
+    outcome.already_stored = appended->already_stored;
+    for (const auto& e : appended->events) outcome.positions.push_back(e.position);
+    VX_RETURN_IF_ERROR(WaitApplied(outcome.positions.back() + 1, options_.catch_up_timeout));
+    return outcome;
+  }
+  return Aborted("the command conflicted with other changes " +
+                 std::to_string(options_.max_attempts) + " times; try again (" +
+                 last.message() + ")");
+}
+
+}  // namespace vaxledger::projections

@@ -1,0 +1,119 @@
+#include "projections/views.h"
+
+namespace vaxledger::projections {
+
+namespace {
+
+// The event types that views read; other events are passed on with a null payload.
+bool IsRegistryEvent(std::string_view type) {
+  for (std::string_view prefix : {"access.", "entity.", "link.", "unlink.", "member.",
+                                  "qualification.", "vaccination.", "consent.", "stock.",
+                                  "role."}) {
+    if (type.starts_with(prefix)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+int SchemaVersion(size_t view) {
+  // One entry per view, in kViewNames order.
+  constexpr std::array<int, kViewCount> kVersions = {1, 1, 1, 1};
+  return kVersions[view];
+}
+
+std::optional<size_t> ViewIndex(std::string_view name) {
+  for (size_t i = 0; i < kViewCount; ++i) {
+    if (kViewNames[i] == name) return i;
+  }
+  return std::nullopt;
+}
+
+void ApplyTo(RegistryState& state, size_t view, const DomainEvent& event) {
+  switch (view) {
+    case 0: state.membership.Apply(event); break;
+    case 1: state.requests.Apply(event); break;
+    case 2: state.vaccinations.Apply(event); break;
+    default: state.stock.Apply(event); break;
+  }
+}
+
+std::set<std::string> TakeDirty(RegistryState& state, size_t view) {
+  switch (view) {
+    case 0: return state.membership.TakeDirty();
+    case 1: return state.requests.TakeDirty();
+    case 2: return state.vaccinations.TakeDirty();
+    default: return state.stock.TakeDirty();
+  }
+}
+
+std::optional<std::string> EncodeRecord(const RegistryState& state, size_t view,
+                                        const std::string& key) {
+  switch (view) {
+    case 0: return state.membership.EncodeRecord(key);
+    case 1: return state.requests.EncodeRecord(key);
+    case 2: return state.vaccinations.EncodeRecord(key);
+    default: return state.stock.EncodeRecord(key);
+  }
+}
+
+Status LoadRecord(RegistryState& state, size_t view, const std::string& key,
+                  const std::string& value) {
+  switch (view) {
+    case 0: return state.membership.LoadRecord(key, value);
+    case 1: return state.requests.LoadRecord(key, value);
+    case 2: return state.vaccinations.LoadRecord(key, value);
+    default: return state.stock.LoadRecord(key, value);
+  }
+}
+
+Result<DomainEvent> ToDomainEvent(const eventstore::RecordedEvent& r) {
+  DomainEvent e;
+  e.stream = r.event.stream;
+  e.type = r.event.type;
+  e.actor = r.event.actor.person;
+  e.actor_role = r.event.actor.role;
+  e.on_behalf_of = r.event.on_behalf_of.person;
+  e.entity = r.event.entity;
+  e.data_subject = r.event.data_subject;
+  e.position = r.position;
+  e.stream_version = r.stream_version;
+  e.recorded_at_us = r.recorded_at_us;
+  if (!IsRegistryEvent(e.type)) {
+    e.payload = nullptr;
+    return e;
+  }
+  e.payload = nlohmann::json::parse(r.event.payload, nullptr, /*allow_exceptions=*/false);
+  if (e.payload.is_discarded() || !e.payload.is_object()) {
+    return DataLoss("event at position " + std::to_string(r.position) +
+                    ": payload is not a JSON object");
+  }
+  if (!r.event.personal_data.empty()) {
+    e.personal = nlohmann::json::parse(r.event.personal_data, nullptr, false);
+    if (e.personal.is_discarded() || !e.personal.is_object()) {
+      return DataLoss("event at position " + std::to_string(r.position) +
+                      ": personal data is not a JSON object");
+    }
+  }
+  return e;
+}
+
+eventstore::NewEvent ToNewEvent(const DomainEvent& e, const eventstore::EventId& id,
+                                const eventstore::EventId& correlation) {
+  eventstore::NewEvent n;
+  n.event_id = id;
+  n.stream = e.stream;
+  n.type = e.type;
+  n.actor = {e.actor, e.actor_role};
+  if (!e.on_behalf_of.empty()) n.on_behalf_of = {e.on_behalf_of, "physician"};
+  n.entity = e.entity;
+  n.correlation_id = correlation;
+  n.payload = e.payload.dump();
+  if (e.personal.is_object()) {
+    n.personal_data = e.personal.dump();
+    n.data_subject = e.data_subject;
+  }
+  return n;
+}
+
+}  // namespace vaxledger::projections

@@ -1,0 +1,47 @@
+// The registry's four views (core/registry_state.h) as the stores, the live registry and a
+// rebuild see them: by name, with a schema version, and the conversion between the log's events
+// and the domain's.
+//
+// Thread-safety: pure functions over the state they are given.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "core/registry_state.h"
+#include "core/status.h"
+#include "eventstore/event.h"
+
+namespace vaxledger::projections {
+
+inline constexpr std::array<std::string_view, 4> kViewNames = {"membership", "requests",
+                                                               "vaccinations", "stock"};
+inline constexpr size_t kViewCount = kViewNames.size();
+
+// The schema version of each view's records. Changing how a view is built or stored means
+// raising its version: the registry then rebuilds that view from the log when it opens.
+int SchemaVersion(size_t view);
+
+// The index of the view called `name`, or nullopt.
+std::optional<size_t> ViewIndex(std::string_view name);
+
+void ApplyTo(RegistryState& state, size_t view, const DomainEvent& event);
+std::set<std::string> TakeDirty(RegistryState& state, size_t view);
+std::optional<std::string> EncodeRecord(const RegistryState& state, size_t view,
+                                        const std::string& key);
+Status LoadRecord(RegistryState& state, size_t view, const std::string& key,
+                  const std::string& value);
+
+// The domain's view of a stored event. Payloads and personal data of registry events are JSON;
+// other events (the genesis, key rotations) get a null payload. DataLoss when a registry event's
+// payload is not a JSON object.
+Result<DomainEvent> ToDomainEvent(const eventstore::RecordedEvent& recorded);
+
+// The event to append for `event`, with the given ids.
+eventstore::NewEvent ToNewEvent(const DomainEvent& event, const eventstore::EventId& id,
+                                const eventstore::EventId& correlation);
+
+}  // namespace vaxledger::projections
