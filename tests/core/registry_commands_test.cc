@@ -1,0 +1,514 @@
+#include "core/registry_commands.h"
+
+#include <catch2/catch.hpp>
+
+#include "core/vaccines.h"
+#include "tests/core/registry_world.h"
+
+namespace vaxledger::testing {
+namespace {
+
+using Catch::Matchers::Contains;
+
+#define REQUIRE_REFUSED(result, code_, field_, text)          \
+  do {                                                        \
+    auto r_ = (result);                                       \
+    REQUIRE_FALSE(r_.ok());                                   \
+    CHECK(r_.status().code() == (code_));                     \
+    CHECK(r_.status().field() == (field_));                   \
+    CHECK_THAT(r_.status().message(), Contains(text));        \
+  } while (0)
+
+// Admin; physicians P1 (group practice "g1"), P2 (joins g1), P3 (practice "pr1");
+// organisation "org1" with physician P4.
+struct Registry {
+  World w;
+  const std::string admin = MakeInsz(1);
+  const std::string p1 = MakeInsz(2), p2 = MakeInsz(3), p3 = MakeInsz(6), p4 = MakeInsz(7);
+  const std::string staff = MakeInsz(4), haio = MakeInsz(5), outsider = MakeInsz(8);
+  int next_id = 0;
+
+  Registry() {
+    w.Bootstrap(admin);
+    Join(p1, MakeRiziv(10001, "004"), "", NewEntity{"group_practice", "Groep Noord", "", "flanders"},
+         "g1");
+    Join(p2, MakeRiziv(10002, "004"), "g1", std::nullopt, "");
+    Join(p3, MakeRiziv(10003, "004"), "", NewEntity{"practice", "Dokter Drie", "", "brussels"},
+         "pr1");
+    Join(p4, MakeRiziv(10004, "004"), "", NewEntity{"organisation", "Ziekenhuis", "0403.019.261",
+                                                    "wallonia"},
+         "org1");
+  }
+
+  std::string Id() { return "id-" + std::to_string(++next_id); }
+  Caller Admin() const { return w.Person(admin); }
+  std::string PersonOf(const std::string& insz) const { return PersonId(w.pseudonyms(), insz); }
+
+  RequestAccess Access(const std::string& riziv, const std::string& join,
+                       std::optional<NewEntity> create) {
+    return RequestAccess{Id(), "Dr. Test", "dr@example.be", riziv, "terms-2026-01", join, create};
+  }
+
+  void Join(const std::string& insz, const std::string& riziv, const std::string& join,
+            std::optional<NewEntity> create, const std::string& new_id) {
+    auto req = w.Do(w.Person(insz), Access(riziv, join, create));
+    REQUIRE(req.ok());
+    auto ok = w.Do(Admin(), DecideRequest{req->id, true, "", new_id});
+    REQUIRE(ok.ok());
+  }
+
+  // P1 links a collaborator to g1 and the admin approves.
+  void Link(const std::string& insz, bool is_physician, const std::string& riziv,
+            const std::string& entity = "g1", const std::string& by = {}) {
+    auto req = w.Do(w.Person(by.empty() ? p1 : by, entity),
+                    RequestLink{Id(), insz, "Collaborator", "c@example.be", is_physician, riziv});
+    REQUIRE(req.ok());
+    REQUIRE(w.Do(Admin(), DecideRequest{req->id, true, "", ""}).ok());
+  }
+
+  RegisterVaccination Vaccination(const std::string& patient_insz,
+                                  const std::string& product = "EU/1/20/1528",
+                                  const std::string& date = "2026-11-20") {
+    RegisterVaccination v;
+    v.vaccination_id = Id();
+    v.patient.insz = patient_insz;
+    v.product = product;
+    v.lot = "FK1234";
+    v.dose = 1;
+    v.date = date;
+    v.consent = {"given", "2026-11-20"};
+    return v;
+  }
+};
+
+TEST_CASE("Access: a physician's request waits for an administrator, who approves it") {
+  Registry r;
+  const std::string insz = MakeInsz(20);
+  auto req = r.w.Do(r.w.Person(insz), r.Access(MakeRiziv(10020, "004"), "g1", std::nullopt));
+  REQUIRE(req.ok());
+  CHECK(req->waits_for_approval);
+  const Entity* g1 = r.w.state().membership.FindEntity("g1");
+  CHECK_FALSE(g1->members.contains(r.PersonOf(insz)));  // nothing changes before approval
+  CHECK(r.w.state().requests.Pending().size() == 1);
+  REQUIRE(r.w.Do(r.Admin(), DecideRequest{req->id, true, "", ""}).ok());
+  CHECK(r.w.state().membership.FindEntity("g1")->members.at(r.PersonOf(insz)).role == "physician");
+  CHECK(r.w.state().requests.Find(req->id)->status == "approved");
+  CHECK(r.w.state().requests.Pending().empty());
+}
+
+TEST_CASE("Access: refusals name the field and the rule") {
+  Registry r;
+  const Caller c = r.w.Person(MakeInsz(21));
+  SECTION("bad RIZIV check digits") {
+    std::string riziv = MakeRiziv(10021, "004");
+    riziv[6] = riziv[6] == '9' ? '0' : riziv[6] + 1;
+    REQUIRE_REFUSED(r.w.Do(c, r.Access(riziv, "g1", std::nullopt)), Code::kInvalidArgument,
+                    "riziv", "check");
+  }
+  SECTION("a HAIO number is linked by the trainer") {
+    REQUIRE_REFUSED(r.w.Do(c, r.Access(MakeRiziv(10021, "005"), "g1", std::nullopt)),
+                    Code::kInvalidArgument, "riziv", "Mijn medewerkers");
+  }
+  SECTION("a second request while one is pending") {
+    REQUIRE(r.w.Do(c, r.Access(MakeRiziv(10021, "004"), "g1", std::nullopt)).ok());
+    REQUIRE_REFUSED(r.w.Do(c, r.Access(MakeRiziv(10021, "004"), "org1", std::nullopt)),
+                    Code::kAlreadyExists, "request", "pending access request");
+  }
+  SECTION("a practice has one physician") {
+    REQUIRE_REFUSED(r.w.Do(c, r.Access(MakeRiziv(10021, "004"), "pr1", std::nullopt)),
+                    Code::kFailedPrecondition, "entity", "already has its physician");
+  }
+  SECTION("an unknown entity") {
+    REQUIRE_REFUSED(r.w.Do(c, r.Access(MakeRiziv(10021, "004"), "nope", std::nullopt)),
+                    Code::kNotFound, "entity", "does not exist");
+  }
+  SECTION("a bad e-mail address") {
+    auto a = r.Access(MakeRiziv(10021, "004"), "g1", std::nullopt);
+    a.email = "not-an-address";
+    REQUIRE_REFUSED(r.w.Do(c, a), Code::kInvalidArgument, "email", "e-mail");
+  }
+  SECTION("a new entity of an unknown kind") {
+    REQUIRE_REFUSED(r.w.Do(c, r.Access(MakeRiziv(10021, "004"), "",
+                                       NewEntity{"hospital", "X", "", "flanders"})),
+                    Code::kInvalidArgument, "new_entity.kind", "practice, group_practice");
+  }
+  SECTION("the terms of use must be accepted") {
+    auto a = r.Access(MakeRiziv(10021, "004"), "g1", std::nullopt);
+    a.terms_version.clear();
+    REQUIRE_REFUSED(r.w.Do(c, a), Code::kInvalidArgument, "terms_version", "required");
+  }
+}
+
+TEST_CASE("Access: only administrators decide, once, and a rejection has a reason") {
+  Registry r;
+  const Caller c = r.w.Person(MakeInsz(22));
+  auto req = r.w.Do(c, r.Access(MakeRiziv(10022, "004"), "g1", std::nullopt));
+  REQUIRE(req.ok());
+  REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p1, "g1"), DecideRequest{req->id, true, "", ""}),
+                  Code::kPermissionDenied, "", "administrator");
+  REQUIRE_REFUSED(r.w.Do(r.Admin(), DecideRequest{req->id, false, "", ""}),
+                  Code::kInvalidArgument, "reason", "required");
+  REQUIRE(r.w.Do(r.Admin(), DecideRequest{req->id, false, "not a physician here", ""}).ok());
+  REQUIRE_REFUSED(r.w.Do(r.Admin(), DecideRequest{req->id, true, "", ""}),
+                  Code::kFailedPrecondition, "request_id", "already rejected");
+  // Rejected: a new request may be made.
+  CHECK(r.w.Do(c, r.Access(MakeRiziv(10022, "004"), "g1", std::nullopt)).ok());
+}
+
+TEST_CASE("Access: joining is checked again at approval") {
+  Registry r;
+  const Caller a = r.w.Person(MakeInsz(23));
+  auto first = r.w.Do(a, r.Access(MakeRiziv(10023, "004"), "", NewEntity{"practice", "P", "",
+                                                                          "flanders"}));
+  REQUIRE(first.ok());
+  REQUIRE(r.w.Do(r.Admin(), DecideRequest{first->id, true, "", "pr2"}).ok());
+  // Two requests to join the practice pr2... the first approval fills it.
+  REQUIRE_REFUSED(r.w.Do(r.w.Person(MakeInsz(24)),
+                         r.Access(MakeRiziv(10024, "004"), "pr2", std::nullopt)),
+                  Code::kFailedPrecondition, "entity", "already has its physician");
+}
+
+TEST_CASE("Link: a HAIO is linked to the requesting physician, who becomes the trainer") {
+  Registry r;
+  r.Link(r.haio, true, MakeRiziv(10005, "005"));
+  const Member& m = r.w.state().membership.FindEntity("g1")->members.at(r.PersonOf(r.haio));
+  CHECK(m.role == "haio");
+  CHECK(m.trainer == r.PersonOf(r.p1));
+}
+
+TEST_CASE("Link: staff of a group practice are linked to all its physicians") {
+  Registry r;
+  r.Link(r.staff, false, "");
+  const Member& m = r.w.state().membership.FindEntity("g1")->members.at(r.PersonOf(r.staff));
+  CHECK(m.role == "staff");
+  CHECK(m.linked_to.size() == 2);
+}
+
+TEST_CASE("Link: staff of a practice are linked to its physician") {
+  Registry r;
+  r.Link(r.staff, false, "", "pr1", r.p3);
+  const Member& m = r.w.state().membership.FindEntity("pr1")->members.at(r.PersonOf(r.staff));
+  CHECK(m.linked_to == std::vector<std::string>{r.PersonOf(r.p3)});
+}
+
+TEST_CASE("Link: the request waits; until approved the membership is unchanged") {
+  Registry r;
+  auto req = r.w.Do(r.w.Person(r.p1, "g1"),
+                    RequestLink{"l1", r.staff, "Staff", "s@example.be", false, ""});
+  REQUIRE(req.ok());
+  CHECK(req->waits_for_approval);
+  const Entity* g1 = r.w.state().membership.FindEntity("g1");
+  CHECK_FALSE(g1->members.contains(r.PersonOf(r.staff)));
+  CHECK(g1->pending.contains("l1"));
+  REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p2, "g1"),
+                         RequestLink{"l2", r.staff, "Staff", "s@example.be", false, ""}),
+                  Code::kAlreadyExists, "insz", "already pending");
+}
+
+TEST_CASE("Link: refusals") {
+  Registry r;
+  SECTION("a HAIO needs qualification 005 or 006") {
+    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p1, "g1"),
+                           RequestLink{"l", r.haio, "H", "h@example.be", true,
+                                       MakeRiziv(10005, "004")}),
+                    Code::kInvalidArgument, "riziv", "005 or 006");
+  }
+  SECTION("a HAIO needs a RIZIV number") {
+    REQUIRE_REFUSED(
+        r.w.Do(r.w.Person(r.p1, "g1"), RequestLink{"l", r.haio, "H", "h@example.be", true, ""}),
+        Code::kInvalidArgument, "riziv", "required");
+  }
+  SECTION("staff have no RIZIV number") {
+    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p1, "g1"),
+                           RequestLink{"l", r.staff, "S", "s@example.be", false,
+                                       MakeRiziv(10005, "004")}),
+                    Code::kInvalidArgument, "riziv", "staff");
+  }
+  SECTION("only a physician of the entity asks") {
+    r.Link(r.staff, false, "");
+    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.staff, "g1", r.PersonOf(r.p1)),
+                           RequestLink{"l", r.haio, "H", "h@example.be", false, ""}),
+                    Code::kPermissionDenied, "", "only a physician");
+    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p3, "g1"),
+                           RequestLink{"l", r.haio, "H", "h@example.be", false, ""}),
+                    Code::kPermissionDenied, "entity", "not linked");
+  }
+  SECTION("an invalid INSZ") {
+    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p1, "g1"),
+                           RequestLink{"l", "85073003329", "H", "h@example.be", false, ""}),
+                    Code::kInvalidArgument, "insz", "check");
+  }
+  SECTION("someone already linked") {
+    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p1, "g1"),
+                           RequestLink{"l", r.p2, "P2", "p2@example.be", false, ""}),
+                    Code::kAlreadyExists, "insz", "already linked");
+  }
+}
+
+TEST_CASE("Unlink: an entity keeps at least one linked person, checked at request and approval") {
+  Registry r;
+  const std::string p1 = r.PersonOf(r.p1), p2 = r.PersonOf(r.p2);
+  SECTION("at request") {
+    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p1, "g1"), RequestUnlink{"u", {p1, p2}}),
+                    Code::kFailedPrecondition, "members", "link someone new first");
+    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p3, "pr1"), RequestUnlink{"u", {r.PersonOf(r.p3)}}),
+                    Code::kFailedPrecondition, "members", "at least one linked person");
+  }
+  SECTION("at approval, after the state changed") {
+    auto a = r.w.Do(r.w.Person(r.p1, "g1"), RequestUnlink{"u1", {p1}});
+    auto b = r.w.Do(r.w.Person(r.p2, "g1"), RequestUnlink{"u2", {p2}});
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    CHECK(a->waits_for_approval);
+    CHECK(r.w.state().membership.FindEntity("g1")->members.size() == 2);  // unchanged
+    REQUIRE(r.w.Do(r.Admin(), DecideRequest{"u1", true, "", ""}).ok());
+    CHECK_FALSE(r.w.state().membership.FindEntity("g1")->members.contains(p1));
+    REQUIRE_REFUSED(r.w.Do(r.Admin(), DecideRequest{"u2", true, "", ""}),
+                    Code::kFailedPrecondition, "request_id", "link someone new first");
+    CHECK(r.w.state().membership.FindEntity("g1")->members.contains(p2));
+  }
+  SECTION("an organisation keeps a responsible physician") {
+    r.Link(r.staff, false, "", "org1", r.p4);
+    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p4, "org1"), RequestUnlink{"u", {r.PersonOf(r.p4)}}),
+                    Code::kFailedPrecondition, "members", "responsible physician");
+  }
+  SECTION("unlinking staff is allowed and removes them") {
+    r.Link(r.staff, false, "");
+    REQUIRE(r.w.Do(r.w.Person(r.p1, "g1"), RequestUnlink{"u", {r.PersonOf(r.staff)}}).ok());
+    REQUIRE(r.w.Do(r.Admin(), DecideRequest{"u", true, "", ""}).ok());
+    CHECK_FALSE(r.w.state().membership.FindEntity("g1")->members.contains(r.PersonOf(r.staff)));
+  }
+  SECTION("members must be linked") {
+    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p1, "g1"), RequestUnlink{"u", {"someone"}}),
+                    Code::kNotFound, "members", "not linked");
+    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p1, "g1"), RequestUnlink{"u", {}}),
+                    Code::kInvalidArgument, "members", "at least one");
+  }
+}
+
+TEST_CASE("Vaccination: who may register, for whom") {
+  Registry r;
+  r.Link(r.staff, false, "");
+  r.Link(r.haio, true, MakeRiziv(10005, "005"));
+  const std::string patient = MakeInsz(100);
+  SECTION("a physician, for themselves") {
+    auto d = r.w.Do(r.w.Person(r.p1, "g1"), r.Vaccination(patient));
+    REQUIRE(d.ok());
+    CHECK(d->events[0].actor_role == "physician");
+    CHECK(d->events[0].on_behalf_of.empty());
+  }
+  SECTION("a HAIO, under their trainer") {
+    auto d = r.w.Do(r.w.Person(r.haio, "g1"), r.Vaccination(patient));
+    REQUIRE(d.ok());
+    CHECK(d->events[0].actor_role == "haio");
+    CHECK(d->events[0].on_behalf_of == r.PersonOf(r.p1));
+    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.haio, "g1", r.PersonOf(r.p2)), r.Vaccination(patient)),
+                    Code::kPermissionDenied, "on_behalf_of", "trainer");
+  }
+  SECTION("staff, on behalf of a physician they are linked to") {
+    auto d = r.w.Do(r.w.Person(r.staff, "g1", r.PersonOf(r.p2)), r.Vaccination(patient));
+    REQUIRE(d.ok());
+    CHECK(d->events[0].on_behalf_of == r.PersonOf(r.p2));
+    CHECK(d->events[0].payload["performer"] == r.PersonOf(r.p2));
+    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.staff, "g1"), r.Vaccination(patient)),
+                    Code::kPermissionDenied, "on_behalf_of", "behalf");
+    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.staff, "g1", r.PersonOf(r.p3)), r.Vaccination(patient)),
+                    Code::kPermissionDenied, "on_behalf_of", "not linked");
+  }
+  SECTION("not someone of another entity") {
+    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p3, "g1"), r.Vaccination(patient)),
+                    Code::kPermissionDenied, "entity", "not linked");
+    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.outsider), r.Vaccination(patient)),
+                    Code::kPermissionDenied, "entity", "choose");
+  }
+}
+
+TEST_CASE("Vaccination: the fields' rules") {
+  Registry r;
+  const Caller c = r.w.Person(r.p1, "g1");
+  const std::string patient = MakeInsz(101);
+  SECTION("a duplicate: same product, same patient, same day") {
+    REQUIRE(r.w.Do(c, r.Vaccination(patient)).ok());
+    REQUIRE_REFUSED(r.w.Do(c, r.Vaccination(patient)), Code::kAlreadyExists, "product",
+                    "duplicate");
+    CHECK(r.w.Do(c, r.Vaccination(patient, "EU/1/20/1528", "2026-11-21")).ok());
+    CHECK(r.w.Do(c, r.Vaccination(patient, "EU/1/18/1326")).ok());
+  }
+  SECTION("a lot number for COVID-19, not for others") {
+    auto v = r.Vaccination(patient);
+    v.lot.clear();
+    REQUIRE_REFUSED(r.w.Do(c, v), Code::kInvalidArgument, "lot", "COVID-19");
+    v.product = "EU/1/06/337";
+    CHECK(r.w.Do(c, v).ok());
+  }
+  SECTION("no date in the future") {
+    REQUIRE_REFUSED(r.w.Do(c, r.Vaccination(patient, "EU/1/20/1528", "2026-11-25")),
+                    Code::kInvalidArgument, "date", "in the future");
+    CHECK(r.w.Do(c, r.Vaccination(patient, "EU/1/20/1528", "2026-11-24")).ok());
+  }
+  SECTION("a real calendar date") {
+    REQUIRE_REFUSED(r.w.Do(c, r.Vaccination(patient, "EU/1/20/1528", "2026-02-30")),
+                    Code::kInvalidArgument, "date", "calendar");
+    REQUIRE_REFUSED(r.w.Do(c, r.Vaccination(patient, "EU/1/20/1528", "20-11-2026")),
+                    Code::kInvalidArgument, "date", "YYYY-MM-DD");
+  }
+  SECTION("a product of the reference list") {
+    REQUIRE_REFUSED(r.w.Do(c, r.Vaccination(patient, "EU/1/99/0000")), Code::kInvalidArgument,
+                    "product", "reference list");
+  }
+  SECTION("a valid patient INSZ") {
+    REQUIRE_REFUSED(r.w.Do(c, r.Vaccination("85073003329")), Code::kInvalidArgument,
+                    "patient.insz", "check");
+  }
+  SECTION("a patient without INSZ: name and birth date") {
+    auto v = r.Vaccination("");
+    v.patient.name = "Jan Zonder";
+    REQUIRE_REFUSED(r.w.Do(c, v), Code::kInvalidArgument, "patient.birth_date", "required");
+    v.patient.birth_date = "2020-01-01";
+    REQUIRE(r.w.Do(c, v).ok());
+    const Patient* p = r.w.state().vaccinations.FindPatient(PatientId(r.w.pseudonyms(), v.patient));
+    REQUIRE(p != nullptr);
+    CHECK(p->name == "Jan Zonder");
+  }
+  SECTION("a dose between 1 and 10, a consent decision") {
+    auto v = r.Vaccination(patient);
+    v.dose = 0;
+    REQUIRE_REFUSED(r.w.Do(c, v), Code::kInvalidArgument, "dose", "between 1 and 10");
+    v.dose = 2;
+    v.consent.decision = "maybe";
+    REQUIRE_REFUSED(r.w.Do(c, v), Code::kInvalidArgument, "consent.decision", "given or refused");
+  }
+  SECTION("the patient's identity is personal data, the stream a pseudonym") {
+    auto d = r.w.Do(c, r.Vaccination(patient));
+    REQUIRE(d.ok());
+    const DomainEvent& e = d->events[0];
+    CHECK(e.stream.find(patient) == std::string::npos);
+    CHECK(e.payload.dump().find(patient) == std::string::npos);
+    CHECK(e.personal["insz"] == patient);
+  }
+}
+
+TEST_CASE("Vaccination: corrections and retractions by the registering entity, with a reason") {
+  Registry r;
+  const Caller c = r.w.Person(r.p1, "g1");
+  const std::string patient = MakeInsz(102);
+  auto reg = r.w.Do(c, r.Vaccination(patient));
+  REQUIRE(reg.ok());
+  const std::string pid = PatientId(r.w.pseudonyms(), PatientRef{patient, "", ""});
+  CorrectVaccination fix{pid, reg->id, std::nullopt, std::string("FK9999"), std::nullopt,
+                         std::nullopt, ""};
+  REQUIRE_REFUSED(r.w.Do(c, fix), Code::kInvalidArgument, "reason", "required");
+  fix.reason = "wrong lot typed";
+  REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p3, "pr1"), fix), Code::kNotFound, "vaccination_id",
+                  "does not exist");
+  REQUIRE(r.w.Do(c, fix).ok());
+  CHECK(r.w.state().vaccinations.FindPatient(pid)->Find(reg->id)->lot == "FK9999");
+  // The stock moved the dose from one lot to the other.
+  const EntityStock* stock = r.w.state().stock.Find("g1");
+  CHECK(stock->lots.at("EU/1/20/1528|FK1234").used == 0);
+  CHECK(stock->lots.at("EU/1/20/1528|FK9999").used == 1);
+
+  REQUIRE_REFUSED(r.w.Do(c, RetractVaccination{pid, reg->id, ""}), Code::kInvalidArgument,
+                  "reason", "required");
+  REQUIRE(r.w.Do(c, RetractVaccination{pid, reg->id, "wrong patient"}).ok());
+  const Vaccination* v = r.w.state().vaccinations.FindPatient(pid)->Find(reg->id);
+  CHECK(v->status == "entered_in_error");  // kept, never deleted
+  CHECK(r.w.state().stock.Find("g1")->lots.at("EU/1/20/1528|FK9999").used == 0);
+  REQUIRE_REFUSED(r.w.Do(c, RetractVaccination{pid, reg->id, "again"}),
+                  Code::kFailedPrecondition, "vaccination_id", "entered in error");
+  // Retracted, the same product that day may be registered again.
+  CHECK(r.w.Do(c, r.Vaccination(patient)).ok());
+}
+
+TEST_CASE("Stock: deliveries add, registrations take one dose, a shortfall is shown not refused") {
+  Registry r;
+  r.Link(r.staff, false, "");
+  const Caller p2 = r.w.Person(r.p2, "g1");
+  REQUIRE(r.w.Do(p2, ReceiveStock{"EU/1/20/1528", "FK1234", "2027-06-30", 1}).ok());
+  // Shared stock of the group practice: P1 uses the dose P2 received, and one more.
+  REQUIRE(r.w.Do(r.w.Person(r.p1, "g1"), r.Vaccination(MakeInsz(103))).ok());
+  REQUIRE(r.w.Do(r.w.Person(r.staff, "g1", r.PersonOf(r.p2)), r.Vaccination(MakeInsz(104))).ok());
+  const StockLot& lot = r.w.state().stock.Find("g1")->lots.at("EU/1/20/1528|FK1234");
+  CHECK(lot.received == 1);
+  CHECK(lot.used == 2);
+  CHECK(lot.OnHand() == -1);
+  CHECK(lot.Shortfall() == 1);
+  REQUIRE(r.w.Do(p2, AdjustStock{"EU/1/20/1528", "FK1234", -1, "broken vial"}).ok());
+  CHECK(r.w.state().stock.Find("g1")->lots.at("EU/1/20/1528|FK1234").Shortfall() == 2);
+  REQUIRE_REFUSED(r.w.Do(p2, ReceiveStock{"EU/1/20/1528", "FK1234", "2027-06-30", 0}),
+                  Code::kInvalidArgument, "quantity", "between 1");
+  REQUIRE_REFUSED(r.w.Do(p2, ReceiveStock{"EU/1/20/1528", "FK1234", "30/06/2027", 5}),
+                  Code::kInvalidArgument, "expiry", "YYYY-MM-DD");
+  REQUIRE_REFUSED(r.w.Do(p2, AdjustStock{"EU/1/20/1528", "FK1234", -1, ""}),
+                  Code::kInvalidArgument, "reason", "required");
+  REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p3, "g1"), ReceiveStock{"EU/1/20/1528", "X", "2027-06-30", 5}),
+                  Code::kPermissionDenied, "entity", "not linked");
+}
+
+TEST_CASE("Roles: administrators grant and revoke; the last administrator stays") {
+  Registry r;
+  const std::string auditor = MakeInsz(30);
+  REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p1, "g1"), ChangeRole{auditor, "auditor", true}),
+                  Code::kPermissionDenied, "", "administrator");
+  REQUIRE(r.w.Do(r.Admin(), ChangeRole{auditor, "auditor", true}).ok());
+  CHECK(r.w.state().membership.FindPerson(r.PersonOf(auditor))->roles.contains("auditor"));
+  REQUIRE_REFUSED(r.w.Do(r.Admin(), ChangeRole{auditor, "auditor", true}), Code::kAlreadyExists,
+                  "role", "already has");
+  REQUIRE_REFUSED(r.w.Do(r.Admin(), ChangeRole{r.admin, "administrator", false}),
+                  Code::kFailedPrecondition, "role", "at least one administrator");
+  REQUIRE(r.w.Do(r.Admin(), ChangeRole{auditor, "administrator", true}).ok());
+  CHECK(r.w.Do(r.Admin(), ChangeRole{r.admin, "administrator", false}).ok());
+}
+
+TEST_CASE("Qualification: a HAIO who qualifies becomes a physician in their entities") {
+  Registry r;
+  r.Link(r.haio, true, MakeRiziv(10005, "005"));
+  const std::string person = r.PersonOf(r.haio);
+  REQUIRE_REFUSED(r.w.Do(r.Admin(), ChangeQualification{person, MakeRiziv(10006, "004")}),
+                  Code::kInvalidArgument, "riziv", "for life");
+  REQUIRE(r.w.Do(r.Admin(), ChangeQualification{person, MakeRiziv(10005, "004")}).ok());
+  CHECK(r.w.state().membership.FindEntity("g1")->members.at(person).role == "physician");
+}
+
+TEST_CASE("Views: records survive encoding and loading unchanged") {
+  Registry r;
+  r.Link(r.staff, false, "");
+  REQUIRE(r.w.Do(r.w.Person(r.p1, "g1"), r.Vaccination(MakeInsz(105))).ok());
+  REQUIRE(r.w.Do(r.w.Person(r.p1, "g1"), ReceiveStock{"EU/1/20/1528", "FK1", "2027-01-01", 9})
+              .ok());
+  RegistryState copy;
+  RegistryState& live = const_cast<RegistryState&>(r.w.state());
+  for (const std::string& key : live.membership.TakeDirty()) {
+    REQUIRE(copy.membership.LoadRecord(key, *live.membership.EncodeRecord(key)).ok());
+  }
+  for (const std::string& key : live.requests.TakeDirty()) {
+    REQUIRE(copy.requests.LoadRecord(key, *live.requests.EncodeRecord(key)).ok());
+  }
+  for (const std::string& key : live.vaccinations.TakeDirty()) {
+    REQUIRE(copy.vaccinations.LoadRecord(key, *live.vaccinations.EncodeRecord(key)).ok());
+  }
+  for (const std::string& key : live.stock.TakeDirty()) {
+    REQUIRE(copy.stock.LoadRecord(key, *live.stock.EncodeRecord(key)).ok());
+  }
+  CHECK(copy.membership == live.membership);
+  CHECK(copy.requests == live.requests);
+  CHECK(copy.vaccinations == live.vaccinations);
+  CHECK(copy.stock == live.stock);
+  CHECK(copy.membership.LoadRecord("e/x", "not json").code() == Code::kDataLoss);
+}
+
+TEST_CASE("Vaccine reference list: the EU COVID-19 products with their holders") {
+  const VaccineProduct* c = FindVaccineProduct("EU/1/20/1528");
+  REQUIRE(c != nullptr);
+  CHECK(c->name == "Comirnaty");
+  CHECK(c->holder_code == "ORG-100030215");
+  CHECK(c->covid19);
+  CHECK(FindVaccineProduct("EU/1/20/1507")->holder_code == "ORG-100031184");
+  CHECK(FindVaccineProduct("EU/1/21/1529")->holder_code == "ORG-100001699");
+  CHECK(FindVaccineProduct("EU/1/20/1525")->holder_code == "ORG-100001417");
+  CHECK_FALSE(FindVaccineProduct("EU/1/18/1326")->covid19);
+  CHECK(FindVaccineProduct("nope") == nullptr);
+}
+
+}  // namespace
+}  // namespace vaxledger::testing

@@ -1,0 +1,112 @@
+// A registry in memory for tests of the domain: decides commands on a RegistryState and applies
+// the decisions' events as the log would (positions, stream versions, expectations checked).
+#pragma once
+
+#include <catch2/catch.hpp>
+#include <map>
+#include <string>
+
+#include "core/identifiers.h"
+#include "core/pseudonym.h"
+#include "core/registry_commands.h"
+#include "core/registry_state.h"
+
+namespace vaxledger::testing {
+
+// A valid INSZ born 1985-07-30 with serial `serial` (1..997), found by its check digits.
+inline std::string MakeInsz(int serial) {
+  char base[16];
+  std::snprintf(base, sizeof base, "850730%03d", serial);
+  for (int cc = 0; cc < 100; ++cc) {
+    char full[40];
+    std::snprintf(full, sizeof full, "%s%02d", base, cc);
+    if (ParseInsz(full).ok()) return full;
+  }
+  FAIL("no check digits for INSZ " << base);
+  return {};
+}
+
+// A valid RIZIV number 1-SSSSS-CC-QQQ.
+inline std::string MakeRiziv(int seed, const std::string& qualification) {
+  char base[16];
+  std::snprintf(base, sizeof base, "1%05d", seed);
+  for (int cc = 0; cc < 100; ++cc) {
+    char full[40];
+    std::snprintf(full, sizeof full, "%s%02d%s", base, cc, qualification.c_str());
+    if (ParseRiziv(full).ok()) return full;
+  }
+  FAIL("no check digits for RIZIV " << base);
+  return {};
+}
+
+class World {
+ public:
+  // 2026-11-24T12:00:00Z
+  static constexpr int64_t kNow = 1795521600LL * 1000000;
+
+  World() : pseudonyms_(PseudonymKey{7}) {}
+
+  const RegistryState& state() const { return state_; }
+  const Pseudonymizer& pseudonyms() const { return pseudonyms_; }
+  uint64_t size() const { return position_; }
+
+  Caller Person(const std::string& insz, const std::string& entity = {},
+                const std::string& on_behalf_of = {}) const {
+    Caller c;
+    c.insz = insz;
+    c.person = PersonId(pseudonyms_, insz);
+    c.entity = entity;
+    c.on_behalf_of = on_behalf_of;
+    c.now_us = kNow;
+    return c;
+  }
+
+  // Decides and, when accepted, applies.
+  Result<Decision> Do(const Caller& caller, const Command& command) {
+    auto d = Decide(state_, pseudonyms_, caller, command);
+    if (!d.ok()) return d;
+    for (const StreamExpectation& e : d->expectations) {
+      auto it = versions_.find(e.stream);
+      std::optional<uint64_t> current;
+      if (it != versions_.end()) current = it->second;
+      INFO("stream " << e.stream);
+      REQUIRE(current == e.version);
+    }
+    for (DomainEvent e : d->events) {
+      auto it = versions_.find(e.stream);
+      e.stream_version = it == versions_.end() ? 0 : it->second + 1;
+      versions_[e.stream] = e.stream_version;
+      e.position = position_++;
+      e.recorded_at_us = caller.now_us;
+      state_.Apply(e);
+      log_.push_back(e);
+    }
+    return d;
+  }
+
+  // Grants the administrator role to `insz` as the genesis would.
+  void Bootstrap(const std::string& admin_insz) {
+    DomainEvent e;
+    const std::string person = PersonId(pseudonyms_, admin_insz);
+    e.stream = PersonStream(person);
+    e.type = event_type::kRoleGranted;
+    e.actor = "system";
+    e.payload = {{"person", person}, {"role", "administrator"}};
+    e.stream_version = 0;
+    versions_[e.stream] = 0;
+    e.position = position_++;
+    state_.Apply(e);
+    log_.push_back(e);
+  }
+
+  const std::vector<DomainEvent>& log() const { return log_; }
+
+ private:
+  RegistryState state_;
+  Pseudonymizer pseudonyms_;
+  std::map<std::string, uint64_t> versions_;
+  std::vector<DomainEvent> log_;
+  uint64_t position_ = 0;
+};
+
+}  // namespace vaxledger::testing
