@@ -40,8 +40,8 @@ Status CheckEmail(const std::string& email, const std::string& field) {
   VX_RETURN_IF_ERROR(CheckText(email, field));
   const size_t at = email.find('@');
   if (at == std::string::npos || at == 0 || at + 1 >= email.size() ||
-      email.find('@', at + 1) != std::string::npos ||
-      email.find('.', at) == std::string::npos || email.find(' ') != std::string::npos) {
+      email.find('@', at + 1) != std::string::npos || email.find('.', at) == std::string::npos ||
+      email.find(' ') != std::string::npos) {
     return InvalidArgument(field + " is not an e-mail address (name@domain)", field);
   }
   return Status::Ok();
@@ -86,8 +86,8 @@ Status CheckNewEntity(const NewEntity& n) {
   static const std::set<std::string> kRegions = {"flanders", "brussels", "wallonia",
                                                  "german_speaking"};
   if (!kKinds.contains(n.kind)) {
-    return InvalidArgument(
-        "new_entity.kind must be one of practice, group_practice, organisation", "new_entity.kind");
+    return InvalidArgument("new_entity.kind must be one of practice, group_practice, organisation",
+                           "new_entity.kind");
   }
   VX_RETURN_IF_ERROR(CheckText(n.name, "new_entity.name"));
   if (!kRegions.contains(n.region)) {
@@ -148,8 +148,11 @@ Result<Decision> DecideRequestAccess(const RegistryState& state, const Pseudonym
                       "); wait for an administrator to decide it",
                   "request");
   }
-  json payload = {{"request_id", c.request_id}, {"terms_version", c.terms_version},
-                  {"riziv", riziv.digits}, {"role", "physician"}, {"entity", c.join_entity}};
+  json payload = {{"request_id", c.request_id},
+                  {"terms_version", c.terms_version},
+                  {"riziv", riziv.digits},
+                  {"role", "physician"},
+                  {"entity", c.join_entity}};
   if (c.new_entity) {
     payload["new_entity"] = {{"kind", c.new_entity->kind},
                              {"name", c.new_entity->name},
@@ -163,7 +166,8 @@ Result<Decision> DecideRequestAccess(const RegistryState& state, const Pseudonym
   e.data_subject = caller.person;
   Decision d;
   d.events.push_back(std::move(e));
-  d.expectations.push_back(Expect(stream, person && person->has_stream, person ? person->version : 0));
+  d.expectations.push_back(
+      Expect(stream, person && person->has_stream, person ? person->version : 0));
   d.id = c.request_id;
   d.waits_for_approval = true;
   return d;
@@ -174,8 +178,8 @@ StreamExpectation ExpectEntity(const Entity& entity) {
   return Expect(EntityStream(entity.id), true, entity.version);
 }
 
-Result<Decision> DecideAccess(const RegistryState& state, const Caller& caller,
-                              const Request& r, const DecideRequest& c, const std::string& role) {
+Result<Decision> DecideAccess(const RegistryState& state, const Caller& caller, const Request& r,
+                              const DecideRequest& c, const std::string& role) {
   const Person* person = state.membership.FindPerson(r.person);
   const std::string person_stream = PersonStream(r.person);
   Decision d;
@@ -321,8 +325,8 @@ Result<Decision> DecideRequestLink(const RegistryState& state, const Pseudonymiz
     payload["riziv"] = "";
     payload["trainer"] = "";
   }
-  DomainEvent e = Event(caller, "physician", EntityStream(entity.id), event_type::kLinkRequested,
-                        payload);
+  DomainEvent e =
+      Event(caller, "physician", EntityStream(entity.id), event_type::kLinkRequested, payload);
   e.personal = {{"insz", insz.digits}, {"name", c.name}, {"email", c.email}};
   e.data_subject = person;
   Decision d;
@@ -349,8 +353,7 @@ Result<Decision> DecideRequestUnlink(const RegistryState& state, const Caller& c
     }
   }
   VX_RETURN_IF_ERROR(CheckKeepsSomeone(entity, c.members, "members"));
-  DomainEvent e = Event(caller, "physician", EntityStream(entity.id),
-                        event_type::kUnlinkRequested,
+  DomainEvent e = Event(caller, "physician", EntityStream(entity.id), event_type::kUnlinkRequested,
                         {{"request_id", c.request_id}, {"members", c.members}});
   Decision d;
   d.events.push_back(std::move(e));
@@ -449,9 +452,9 @@ Result<Decision> DecideChangeQualification(const RegistryState& state, const Cal
   if (p == nullptr) return Refuse(Code::kNotFound, "person " + c.person + " is unknown", "person");
   VX_ASSIGN_OR_RETURN(Riziv riziv, ParseRiziv(c.riziv));
   if (!p->riziv.empty() && p->riziv.substr(0, 8) != riziv.person_key) {
-    return InvalidArgument("riziv: the first 8 digits name the person for life and must stay " +
-                               p->riziv.substr(0, 8),
-                           "riziv");
+    return InvalidArgument(
+        "riziv: the first 8 digits name the person for life and must stay " + p->riziv.substr(0, 8),
+        "riziv");
   }
   const std::string new_role =
       riziv.role == Riziv::Role::kPhysicianInTraining ? "haio" : "physician";
@@ -466,8 +469,8 @@ Result<Decision> DecideChangeQualification(const RegistryState& state, const Cal
     if (entity == nullptr) continue;
     auto it = entity->members.find(c.person);
     if (it == entity->members.end() || it->second.role == "staff") continue;
-    DomainEvent e = Event(caller, role, EntityStream(id), event_type::kQualificationChanged,
-                          payload);
+    DomainEvent e =
+        Event(caller, role, EntityStream(id), event_type::kQualificationChanged, payload);
     e.entity = id;
     d.events.push_back(std::move(e));
     d.expectations.push_back(ExpectEntity(*entity));
@@ -536,11 +539,10 @@ Status CheckDose(int dose) {
 bool IsDuplicate(const Patient* patient, const std::string& product, const std::string& date,
                  const std::string& except_id) {
   if (patient == nullptr) return false;
-  return std::any_of(patient->vaccinations.begin(), patient->vaccinations.end(),
-                     [&](const Vaccination& v) {
-                       return v.status == "active" && v.product == product && v.date == date &&
-                              v.id != except_id;
-                     });
+  return std::any_of(
+      patient->vaccinations.begin(), patient->vaccinations.end(), [&](const Vaccination& v) {
+        return v.status == "active" && v.product == product && v.date == date && v.id != except_id;
+      });
 }
 
 Result<Decision> DecideRegister(const RegistryState& state, const Pseudonymizer& pseudonyms,
@@ -590,18 +592,17 @@ Result<Decision> DecideRegister(const RegistryState& state, const Pseudonymizer&
                   "product");
   }
   const std::string stream = PatientStream(patient);
-  DomainEvent e = Event(caller, acting.role, stream, event_type::kVaccinationRegistered,
-                        {{"vaccination_id", c.vaccination_id},
-                         {"patient", patient},
-                         {"product", c.product},
-                         {"lot", c.lot},
-                         {"dose", c.dose},
-                         {"date", c.date},
-                         {"performer", performer},
-                         {"consent",
-                          {{"decision", c.consent.decision},
-                           {"date", c.consent.date},
-                           {"by", caller.person}}}});
+  DomainEvent e = Event(
+      caller, acting.role, stream, event_type::kVaccinationRegistered,
+      {{"vaccination_id", c.vaccination_id},
+       {"patient", patient},
+       {"product", c.product},
+       {"lot", c.lot},
+       {"dose", c.dose},
+       {"date", c.date},
+       {"performer", performer},
+       {"consent",
+        {{"decision", c.consent.decision}, {"date", c.consent.date}, {"by", caller.person}}}});
   if (acting.physician != caller.person) e.on_behalf_of = acting.physician;
   e.personal = std::move(personal);
   e.data_subject = patient;
@@ -659,19 +660,17 @@ Result<Decision> DecideCorrect(const RegistryState& state, const Caller& caller,
     return InvalidArgument("the correction changes nothing", "product");
   }
   if (IsDuplicate(patient, product, date, v->id)) {
-    return Refuse(Code::kAlreadyExists,
-                  "this patient already has a registration of " + product + " on " + date +
-                      " (duplicate)",
-                  "product");
+    return Refuse(
+        Code::kAlreadyExists,
+        "this patient already has a registration of " + product + " on " + date + " (duplicate)",
+        "product");
   }
   json was = {{"product", v->product}, {"lot", v->lot}, {"dose", v->dose}, {"date", v->date}};
   json now = {{"product", product}, {"lot", lot}, {"dose", dose}, {"date", date}};
   Decision d;
-  d.events.push_back(PatientEvent(caller, acting, *patient, event_type::kVaccinationCorrected,
-                                  {{"vaccination_id", v->id},
-                                   {"reason", c.reason},
-                                   {"was", was},
-                                   {"now", now}}));
+  d.events.push_back(
+      PatientEvent(caller, acting, *patient, event_type::kVaccinationCorrected,
+                   {{"vaccination_id", v->id}, {"reason", c.reason}, {"was", was}, {"now", now}}));
   d.expectations.push_back(Expect(PatientStream(patient->id), true, patient->version));
   d.id = v->id;
   return d;
@@ -684,11 +683,9 @@ Result<Decision> DecideRetract(const RegistryState& state, const Caller& caller,
   auto [acting, patient] = found;
   VX_RETURN_IF_ERROR(CheckText(c.reason, "reason"));
   Decision d;
-  d.events.push_back(PatientEvent(caller, acting, *patient, event_type::kVaccinationEnteredInError,
-                                  {{"vaccination_id", v->id},
-                                   {"reason", c.reason},
-                                   {"product", v->product},
-                                   {"lot", v->lot}}));
+  d.events.push_back(PatientEvent(
+      caller, acting, *patient, event_type::kVaccinationEnteredInError,
+      {{"vaccination_id", v->id}, {"reason", c.reason}, {"product", v->product}, {"lot", v->lot}}));
   d.expectations.push_back(Expect(PatientStream(patient->id), true, patient->version));
   d.id = v->id;
   return d;
@@ -722,8 +719,7 @@ Result<Decision> StockDecision(const RegistryState& state, const Caller& caller,
   DomainEvent e = Event(caller, acting.role, stream, type, std::move(payload));
   if (acting.physician != caller.person) e.on_behalf_of = acting.physician;
   d.events.push_back(std::move(e));
-  d.expectations.push_back(
-      Expect(stream, stock && stock->has_stream, stock ? stock->version : 0));
+  d.expectations.push_back(Expect(stream, stock && stock->has_stream, stock ? stock->version : 0));
   d.id = acting.entity->id;
   return d;
 }
@@ -739,11 +735,9 @@ Result<Decision> DecideReceive(const RegistryState& state, const Caller& caller,
   if (c.quantity < 1 || c.quantity > 1000000) {
     return InvalidArgument("quantity must be between 1 and 1000000", "quantity");
   }
-  return StockDecision(state, caller, event_type::kStockReceived,
-                       {{"product", c.product},
-                        {"lot", c.lot},
-                        {"expiry", c.expiry},
-                        {"quantity", c.quantity}});
+  return StockDecision(
+      state, caller, event_type::kStockReceived,
+      {{"product", c.product}, {"lot", c.lot}, {"expiry", c.expiry}, {"quantity", c.quantity}});
 }
 
 Result<Decision> DecideAdjust(const RegistryState& state, const Caller& caller,

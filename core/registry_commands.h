@@ -42,7 +42,7 @@ struct Caller {
 };
 
 struct NewEntity {
-  std::string kind;    // practice, group_practice, organisation
+  std::string kind;  // practice, group_practice, organisation
   std::string name;
   std::string kbo;     // optional
   std::string region;  // flanders, brussels, wallonia, german_speaking
@@ -97,7 +97,7 @@ struct ChangeRole {
 };
 
 struct PatientRef {
-  std::string insz;        // or, for a person without one, name + birth_date
+  std::string insz;  // or, for a person without one, name + birth_date
   std::string name;
   std::string birth_date;  // YYYY-MM-DD
 };
@@ -111,10 +111,10 @@ struct Consent {
 struct RegisterVaccination {
   std::string vaccination_id;
   PatientRef patient;
-  std::string product;  // a code of the reference list (core/vaccines.h)
-  std::string lot;      // required for COVID-19 vaccines
-  int dose = 0;         // 1..10
-  std::string date;     // YYYY-MM-DD, not in the future
+  std::string product;    // a code of the reference list (core/vaccines.h)
+  std::string lot;        // required for COVID-19 vaccines
+  int dose = 0;           // 1..10
+  std::string date;       // YYYY-MM-DD, not in the future
   std::string performer;  // person id of who gave it; empty = the physician acted for
   Consent consent;
 };

@@ -13,16 +13,16 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Person, id, name, email, riziv, 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Request, id, kind, status, entity, person,
                                                 requested_by, role, name, email, riziv,
                                                 terms_version, new_entity, members, trainer,
-                                                decided_by, reason, requested_at_us,
-                                                decided_at_us, position)
+                                                decided_by, reason, requested_at_us, decided_at_us,
+                                                position)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Vaccination, id, product, lot, dose, date, entity,
                                                 performer, recorder, consent, consent_date,
                                                 consent_by, status, reason, corrections,
                                                 recorded_at_us, position)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Patient, id, insz, name, birth_date, version,
                                                 vaccinations)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StockLot, product, lot, expiry, received,
-                                                adjusted, used)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StockLot, product, lot, expiry, received, adjusted,
+                                                used)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EntityStock, entity, version, has_stream, lots)
 
 namespace {
@@ -429,8 +429,7 @@ void StockView::Apply(const DomainEvent& e) {
     ++LotFor(e.entity, Str(pl, "product"), Str(pl, "lot")).used;
   } else if (Is(e, event_type::kVaccinationEnteredInError)) {
     --LotFor(e.entity, Str(pl, "product"), Str(pl, "lot")).used;
-  } else if (Is(e, event_type::kVaccinationCorrected) && pl.contains("was") &&
-             pl.contains("now")) {
+  } else if (Is(e, event_type::kVaccinationCorrected) && pl.contains("was") && pl.contains("now")) {
     const nlohmann::json& was = pl["was"];
     const nlohmann::json& now = pl["now"];
     if (Str(was, "product") != Str(now, "product") || Str(was, "lot") != Str(now, "lot")) {

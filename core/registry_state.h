@@ -94,9 +94,9 @@ struct Entity {
   std::string id;
   std::string kind;  // practice, group_practice, organisation
   std::string name;
-  std::string kbo;     // 10 digits or empty
-  std::string region;  // flanders, brussels, wallonia, german_speaking
-  uint64_t version = 0;                  // version of the entity stream last applied
+  std::string kbo;                        // 10 digits or empty
+  std::string region;                     // flanders, brussels, wallonia, german_speaking
+  uint64_t version = 0;                   // version of the entity stream last applied
   std::map<std::string, Member> members;  // by person id
   std::set<std::string> pending;          // ids of pending link and unlink requests
   size_t Physicians() const;

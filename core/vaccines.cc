@@ -12,8 +12,8 @@ constexpr std::array kProducts = {
                    kCovid19Disease, "COVID-19", true},
     VaccineProduct{"EU/1/20/1507", "Spikevax", "Moderna Biotech Spain S.L.", "ORG-100031184",
                    kCovid19Disease, "COVID-19", true},
-    VaccineProduct{"EU/1/21/1529", "Vaxzevria", "AstraZeneca AB", "ORG-100001699",
-                   kCovid19Disease, "COVID-19", true},
+    VaccineProduct{"EU/1/21/1529", "Vaxzevria", "AstraZeneca AB", "ORG-100001699", kCovid19Disease,
+                   "COVID-19", true},
     VaccineProduct{"EU/1/20/1525", "Jcovden", "Janssen-Cilag International", "ORG-100001417",
                    kCovid19Disease, "COVID-19", true},
     // Influenza.
@@ -22,8 +22,8 @@ constexpr std::array kProducts = {
     VaccineProduct{"EU/1/13/887", "Fluenz Tetra", "AstraZeneca AB", "", "6142004", "influenza",
                    false},
     // Childhood schedule.
-    VaccineProduct{"EU/1/00/152", "Infanrix hexa", "GlaxoSmithKline Biologicals", "",
-                   "397430003", "diphtheria, tetanus, pertussis, polio, Hib, hepatitis B", false},
+    VaccineProduct{"EU/1/00/152", "Infanrix hexa", "GlaxoSmithKline Biologicals", "", "397430003",
+                   "diphtheria, tetanus, pertussis, polio, Hib, hepatitis B", false},
     VaccineProduct{"EU/1/13/828", "Hexyon", "Sanofi Pasteur", "", "397430003",
                    "diphtheria, tetanus, pertussis, polio, Hib, hepatitis B", false},
     VaccineProduct{"EU/1/06/337", "M-M-RvaxPro", "Merck Sharp & Dohme B.V.", "", "14189004",

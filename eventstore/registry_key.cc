@@ -21,8 +21,7 @@ std::string OctalMode(mode_t mode) {
 
 }  // namespace
 
-Status CreateSecretFile(const std::string& path, const std::string& what,
-                        const std::string& text) {
+Status CreateSecretFile(const std::string& path, const std::string& what, const std::string& text) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     if (errno == EEXIST) return Status(Code::kAlreadyExists, what + " " + path + " already exists");

@@ -13,7 +13,6 @@ using eventstore::Position;
 namespace {
 
 constexpr size_t kReadChunk = 4096;
-constexpr size_t kWriteChunk = 8192;
 
 bool PastBound(const eventstore::RecordedEvent& e, const LogBound& bound) {
   if (bound.before && e.position >= *bound.before) return true;
@@ -52,9 +51,8 @@ Result<RebuildReport> RebuildViews(eventstore::LogStorage& log, const std::strin
   for (const std::string& name : options.views) {
     auto index = ViewIndex(name);
     if (!index) {
-      return InvalidArgument("view " + name +
-                                 " is unknown (membership, requests, vaccinations, stock)",
-                             "view");
+      return InvalidArgument(
+          "view " + name + " is unknown (membership, requests, vaccinations, stock)", "view");
     }
     if (std::find(selected.begin(), selected.end(), *index) == selected.end()) {
       selected.push_back(*index);
@@ -76,8 +74,7 @@ Result<RebuildReport> RebuildViews(eventstore::LogStorage& log, const std::strin
       return DataLoss("the log has no event at position " + std::to_string(next));
     }
     for (const auto& record : records) {
-      VX_ASSIGN_OR_RETURN(eventstore::RecordedEvent recorded,
-                          eventstore::DecodeLeaf(record.leaf));
+      VX_ASSIGN_OR_RETURN(eventstore::RecordedEvent recorded, eventstore::DecodeLeaf(record.leaf));
       if (PastBound(recorded, options.until)) {
         stop = true;
         break;
@@ -94,11 +91,14 @@ Result<RebuildReport> RebuildViews(eventstore::LogStorage& log, const std::strin
   for (size_t v : selected) {
     VX_ASSIGN_OR_RETURN(auto store, ViewStore::CreateNext(views_dir, std::string(kViewNames[v])));
     std::vector<std::pair<std::string, std::optional<std::string>>> chunk;
+    uint64_t written = 0;
     for (const std::string& key : TakeDirty(state, v)) {
       chunk.emplace_back(key, EncodeRecord(state, v, key));
-      if (chunk.size() == kWriteChunk) {
+      if (chunk.size() >= std::max<size_t>(1, options.write_chunk)) {
         VX_RETURN_IF_ERROR(store->Write(chunk, std::nullopt, 0));
+        written += chunk.size();
         chunk.clear();
+        if (options.on_write) options.on_write(kViewNames[v], written);
       }
     }
     VX_RETURN_IF_ERROR(store->Write(chunk, next, SchemaVersion(v)));

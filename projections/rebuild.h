@@ -12,6 +12,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/registry_state.h"
@@ -32,10 +33,14 @@ struct RebuildOptions {
   LogBound until;
   // Called every few thousand events with (events applied, events to apply).
   std::function<void(uint64_t, uint64_t)> progress;
+  // Records per store write in the write phase. Default 8192.
+  size_t write_chunk = 8192;
+  // Called after each store write of the write phase with (view, records written so far).
+  std::function<void(std::string_view, uint64_t)> on_write;
 };
 
 struct RebuildReport {
-  uint64_t events = 0;  // events applied: the views' position
+  uint64_t events = 0;                                        // events applied: the views' position
   std::vector<std::pair<std::string, uint64_t>> generations;  // view name -> new generation
 };
 

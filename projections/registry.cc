@@ -26,9 +26,7 @@ struct Registry::Follower {
   std::thread thread;
   std::atomic<bool> stopping{false};
 
-  Position Applied() const {
-    return *std::min_element(positions.begin(), positions.end());
-  }
+  Position Applied() const { return *std::min_element(positions.begin(), positions.end()); }
 };
 
 namespace {
@@ -42,8 +40,8 @@ int64_t SystemClockUs() {
 // Event ids of an idempotent command: SHA-256 of the caller, the key and the index, cut to 16
 // bytes. The same caller retrying with the same key gets the same ids.
 EventId IdempotentId(const std::string& person, std::string_view key, size_t index) {
-  std::string material = "vaxledger/idempotency\n" + person + "\n" + std::string(key) + "\n" +
-                         std::to_string(index);
+  std::string material =
+      "vaxledger/idempotency\n" + person + "\n" + std::string(key) + "\n" + std::to_string(index);
   Hash h = Sha256(ByteView(reinterpret_cast<const uint8_t*>(material.data()), material.size()));
   EventId id;
   std::copy_n(h.begin(), id.bytes.size(), id.bytes.begin());
@@ -94,6 +92,11 @@ Status Registry::Load() {
   for (size_t v = 0; v < kViewCount; ++v) {
     const std::string name(kViewNames[v]);
     VX_RETURN_IF_ERROR(ViewStore::RemoveStale(dir, name));
+    VX_ASSIGN_OR_RETURN(uint64_t generation, ViewStore::CurrentGeneration(dir, name));
+    if (generation == 0) {
+      stale.push_back(name);  // never built
+      continue;
+    }
     VX_ASSIGN_OR_RETURN(auto store, ViewStore::Open(dir, name));
     if (store->schema() != SchemaVersion(v) || !store->position()) stale.push_back(name);
   }
@@ -109,8 +112,8 @@ Status Registry::Load() {
   for (size_t v = 0; v < kViewCount; ++v) {
     VX_ASSIGN_OR_RETURN(f.stores[v], ViewStore::Open(dir, std::string(kViewNames[v])));
     f.positions[v] = f.stores[v]->position().value_or(0);
-    VX_RETURN_IF_ERROR(f.stores[v]->ForEachRecord(
-        [&](const std::string& key, const std::string& value) {
+    VX_RETURN_IF_ERROR(
+        f.stores[v]->ForEachRecord([&](const std::string& key, const std::string& value) {
           return LoadRecord(state_, v, key, value);
         }));
     TakeDirty(state_, v);  // loaded records are already stored
@@ -170,9 +173,8 @@ Status Registry::CatchUp() {
   if (follower_->thread.joinable()) return WaitApplied(head, options_.catch_up_timeout);
   // Before the follower runs (at Open): read and apply here.
   while (follower_->subscription->cursor() < head) {
-    VX_ASSIGN_OR_RETURN(auto events,
-                        follower_->subscription->Next(options_.apply_batch,
-                                                      std::chrono::milliseconds(0)));
+    VX_ASSIGN_OR_RETURN(auto events, follower_->subscription->Next(options_.apply_batch,
+                                                                   std::chrono::milliseconds(0)));
     if (events.empty()) break;
     VX_RETURN_IF_ERROR(ApplyBatch(events));
     if (options_.progress) options_.progress(applied(), head);
@@ -204,9 +206,8 @@ void Registry::Follow() {
 Status Registry::WaitApplied(Position position, std::chrono::milliseconds timeout) {
   Follower& f = *follower_;
   std::unique_lock lock(f.mutex);
-  const bool done = f.applied_cv.wait_for(lock, timeout, [&] {
-    return f.Applied() >= position || !f.failed.ok();
-  });
+  const bool done = f.applied_cv.wait_for(
+      lock, timeout, [&] { return f.Applied() >= position || !f.failed.ok(); });
   if (!f.failed.ok()) {
     return Unavailable("the views stopped following the log: " + f.failed.ToString());
   }
@@ -228,8 +229,8 @@ Result<Outcome> Registry::Execute(Caller caller, const Command& command,
                                   std::string_view idempotency_key) {
   if (caller.now_us == 0) caller.now_us = options_.clock_us();
   if (!idempotency_key.empty()) {
-    VX_ASSIGN_OR_RETURN(auto stored,
-                        log_.storage().FindEventId(IdempotentId(caller.person, idempotency_key, 0)));
+    VX_ASSIGN_OR_RETURN(
+        auto stored, log_.storage().FindEventId(IdempotentId(caller.person, idempotency_key, 0)));
     if (stored) {
       VX_ASSIGN_OR_RETURN(auto events, log_.Read(*stored, 1));
       if (events.empty()) return Unavailable("the stored command is not committed yet; retry");
@@ -253,15 +254,14 @@ Result<Outcome> Registry::Execute(Caller caller, const Command& command,
     if (!decision.ok()) return decision.status();
     eventstore::AppendBatch batch;
     for (size_t i = 0; i < decision->events.size(); ++i) {
-      const EventId id = idempotency_key.empty()
-                             ? EventId::Random()
-                             : IdempotentId(caller.person, idempotency_key, i);
+      const EventId id = idempotency_key.empty() ? EventId::Random()
+                                                 : IdempotentId(caller.person, idempotency_key, i);
       batch.events.push_back(ToNewEvent(decision->events[i], id, correlation));
     }
     for (const StreamExpectation& e : decision->expectations) {
-      batch.expectations.push_back(
-          {e.stream, e.version ? eventstore::ExpectedVersion::Exactly(*e.version)
-                               : eventstore::ExpectedVersion::NoStream()});
+      batch.expectations.push_back({e.stream, e.version
+                                                  ? eventstore::ExpectedVersion::Exactly(*e.version)
+                                                  : eventstore::ExpectedVersion::NoStream()});
     }
     Result<eventstore::AppendResult> appended = log_.Append(batch);
     if (!appended.ok() && appended.status().code() == Code::kAborted) {
@@ -278,8 +278,8 @@ Result<Outcome> Registry::Execute(Caller caller, const Command& command,
     return outcome;
   }
   return Aborted("the command conflicted with other changes " +
-                 std::to_string(options_.max_attempts) + " times; try again (" +
-                 last.message() + ")");
+                 std::to_string(options_.max_attempts) + " times; try again (" + last.message() +
+                 ")");
 }
 
 }  // namespace vaxledger::projections

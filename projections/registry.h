@@ -63,8 +63,7 @@ struct Outcome {
 
 class Registry {
  public:
-  static Result<std::unique_ptr<Registry>> Open(eventstore::EventLog& log,
-                                                RegistryOptions options);
+  static Result<std::unique_ptr<Registry>> Open(eventstore::EventLog& log, RegistryOptions options);
   ~Registry();
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;

@@ -78,8 +78,7 @@ Result<uint64_t> ViewStore::CurrentGeneration(const std::string& views_dir,
 
 namespace {
 
-Result<std::unique_ptr<rocksdb::DB>> OpenDb(const std::string& path, bool create,
-                                            bool read_only) {
+Result<std::unique_ptr<rocksdb::DB>> OpenDb(const std::string& path, bool create, bool read_only) {
   rocksdb::Options options;
   options.create_if_missing = create;
   options.error_if_exists = create;
@@ -102,18 +101,9 @@ Result<std::unique_ptr<ViewStore>> ViewStore::Open(const std::string& views_dir,
                                                    const std::string& name, bool read_only) {
   VX_ASSIGN_OR_RETURN(uint64_t generation, CurrentGeneration(views_dir, name));
   auto rep = std::make_unique<Rep>();
-  if (generation == 0) {
-    if (read_only) return NotFound("view " + name + " has never been built");
-    // A first open: an empty generation 1, published at once (an empty view at position 0 is
-    // complete).
-    VX_ASSIGN_OR_RETURN(auto fresh, CreateNext(views_dir, name));
-    VX_RETURN_IF_ERROR(fresh->Write({}, 0, 0));
-    VX_RETURN_IF_ERROR(fresh->Publish());
-    fresh.reset();
-    return Open(views_dir, name, read_only);
-  }
-  VX_ASSIGN_OR_RETURN(rep->db, OpenDb(GenerationPath(views_dir, name, generation), false,
-                                      read_only));
+  if (generation == 0) return NotFound("view " + name + " has never been built");
+  VX_ASSIGN_OR_RETURN(rep->db,
+                      OpenDb(GenerationPath(views_dir, name, generation), false, read_only));
   std::unique_ptr<ViewStore> store(new ViewStore(std::move(rep), views_dir, name, generation));
   for (auto [key, out] : {std::pair{kPositionKey, 0}, std::pair{kSchemaKey, 1}}) {
     std::string value;

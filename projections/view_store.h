@@ -39,8 +39,8 @@ class ViewStore {
   ViewStore(const ViewStore&) = delete;
   ViewStore& operator=(const ViewStore&) = delete;
 
-  // Opens the current generation of `name`; creates an empty generation 1 when there is none
-  // (unless read_only, which gives NotFound). A read-only open works beside a writer.
+  // Opens the current generation of `name`; NotFound when it has never been built (a rebuild
+  // creates it). A read-only open works beside a writer.
   static Result<std::unique_ptr<ViewStore>> Open(const std::string& views_dir,
                                                  const std::string& name, bool read_only = false);
   // Creates the next generation, empty and not current, for a rebuild. Its writes skip the WAL;
@@ -73,8 +73,7 @@ class ViewStore {
 
  private:
   struct Rep;
-  ViewStore(std::unique_ptr<Rep> rep, std::string views_dir, std::string name,
-            uint64_t generation);
+  ViewStore(std::unique_ptr<Rep> rep, std::string views_dir, std::string name, uint64_t generation);
   std::unique_ptr<Rep> rep_;
   std::string views_dir_;
   std::string name_;

@@ -6,9 +6,9 @@ namespace {
 
 // The event types that views read; other events are passed on with a null payload.
 bool IsRegistryEvent(std::string_view type) {
-  for (std::string_view prefix : {"access.", "entity.", "link.", "unlink.", "member.",
-                                  "qualification.", "vaccination.", "consent.", "stock.",
-                                  "role."}) {
+  for (std::string_view prefix :
+       {"access.", "entity.", "link.", "unlink.", "member.", "qualification.", "vaccination.",
+        "consent.", "stock.", "role."}) {
     if (type.starts_with(prefix)) return true;
   }
   return false;
@@ -31,39 +31,59 @@ std::optional<size_t> ViewIndex(std::string_view name) {
 
 void ApplyTo(RegistryState& state, size_t view, const DomainEvent& event) {
   switch (view) {
-    case 0: state.membership.Apply(event); break;
-    case 1: state.requests.Apply(event); break;
-    case 2: state.vaccinations.Apply(event); break;
-    default: state.stock.Apply(event); break;
+    case 0:
+      state.membership.Apply(event);
+      break;
+    case 1:
+      state.requests.Apply(event);
+      break;
+    case 2:
+      state.vaccinations.Apply(event);
+      break;
+    default:
+      state.stock.Apply(event);
+      break;
   }
 }
 
 std::set<std::string> TakeDirty(RegistryState& state, size_t view) {
   switch (view) {
-    case 0: return state.membership.TakeDirty();
-    case 1: return state.requests.TakeDirty();
-    case 2: return state.vaccinations.TakeDirty();
-    default: return state.stock.TakeDirty();
+    case 0:
+      return state.membership.TakeDirty();
+    case 1:
+      return state.requests.TakeDirty();
+    case 2:
+      return state.vaccinations.TakeDirty();
+    default:
+      return state.stock.TakeDirty();
   }
 }
 
 std::optional<std::string> EncodeRecord(const RegistryState& state, size_t view,
                                         const std::string& key) {
   switch (view) {
-    case 0: return state.membership.EncodeRecord(key);
-    case 1: return state.requests.EncodeRecord(key);
-    case 2: return state.vaccinations.EncodeRecord(key);
-    default: return state.stock.EncodeRecord(key);
+    case 0:
+      return state.membership.EncodeRecord(key);
+    case 1:
+      return state.requests.EncodeRecord(key);
+    case 2:
+      return state.vaccinations.EncodeRecord(key);
+    default:
+      return state.stock.EncodeRecord(key);
   }
 }
 
 Status LoadRecord(RegistryState& state, size_t view, const std::string& key,
                   const std::string& value) {
   switch (view) {
-    case 0: return state.membership.LoadRecord(key, value);
-    case 1: return state.requests.LoadRecord(key, value);
-    case 2: return state.vaccinations.LoadRecord(key, value);
-    default: return state.stock.LoadRecord(key, value);
+    case 0:
+      return state.membership.LoadRecord(key, value);
+    case 1:
+      return state.requests.LoadRecord(key, value);
+    case 2:
+      return state.vaccinations.LoadRecord(key, value);
+    default:
+      return state.stock.LoadRecord(key, value);
   }
 }
 

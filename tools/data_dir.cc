@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "core/encoding.h"
 #include "core/identifiers.h"
@@ -53,8 +53,9 @@ Result<std::unique_ptr<EventLog>> InitDataDir(const std::string& dir, const std:
   }
   VX_ASSIGN_OR_RETURN(NoteSigner signer, eventstore::CreateRegistryKey(KeyPath(dir), origin));
   const PseudonymKey pseudonym_key = Pseudonymizer::GenerateKey();
-  VX_RETURN_IF_ERROR(eventstore::CreateSecretFile(PseudonymKeyPath(dir), "pseudonym key",
-                                                  HexEncode(ByteView(pseudonym_key.data(), pseudonym_key.size()))));
+  VX_RETURN_IF_ERROR(eventstore::CreateSecretFile(
+      PseudonymKeyPath(dir), "pseudonym key",
+      HexEncode(ByteView(pseudonym_key.data(), pseudonym_key.size()))));
   eventstore::RocksDbStorageOptions storage_options;
   storage_options.create_if_missing = true;
   VX_ASSIGN_OR_RETURN(auto storage, eventstore::OpenRocksDbStorage(LogPath(dir), storage_options));

@@ -34,8 +34,7 @@ Result<PseudonymKey> LoadPseudonymKey(const std::string& dir);
 // `first_administrator` (an INSZ) the same batch grants that person the administrator role.
 // AlreadyExists when DIR already holds a key or a log; InvalidArgument for a bad INSZ.
 Result<std::unique_ptr<eventstore::EventLog>> InitDataDir(
-    const std::string& dir, const std::string& origin,
-    const std::string& first_administrator = {});
+    const std::string& dir, const std::string& origin, const std::string& first_administrator = {});
 
 // Loads the key (refusing a missing or too-open one) and opens the log for appending. Finishes a
 // key rotation that a crash interrupted (see RotateRegistryKey).

@@ -27,9 +27,9 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
-#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -44,11 +44,11 @@
 #include "eventstore/registry_key.h"
 #include "eventstore/rocksdb_storage.h"
 #include "http/routes.h"
+#include "http/server.h"
 #include "projections/rebuild.h"
 #include "projections/registry.h"
 #include "projections/view_store.h"
 #include "projections/views.h"
-#include "http/server.h"
 #include "tools/data_dir.h"
 
 namespace vaxledger::tools {
@@ -306,7 +306,7 @@ int RunServe(const std::string& dir, const std::string& listen) {
              sig == SIGTERM ? "SIGTERM" : "SIGINT");
   (*server)->Stop();
   registry->reset();  // stops following the log; views are written as events are applied
-  log->reset();  // every acknowledged event is already durable; this flushes and closes
+  log->reset();       // every acknowledged event is already durable; this flushes and closes
   fmt::print("vaxledger: stopped\n");
   return 0;
 }
@@ -465,8 +465,7 @@ Result<projections::LogBound> ParseBound(const std::string& text) {
   std::tm tm{};
   const char* end = ::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
   if (end == nullptr || *end != '\0') {
-    return InvalidArgument("until must be a position or a UTC time YYYY-MM-DDTHH:MM:SSZ",
-                           "until");
+    return InvalidArgument("until must be a position or a UTC time YYYY-MM-DDTHH:MM:SSZ", "until");
   }
   bound.time_us = static_cast<int64_t>(::timegm(&tm)) * 1000000 + 999999;
   return bound;
@@ -488,9 +487,10 @@ int RunRebuild(const std::string& dir, const std::vector<std::string>& views) {
     auto removed = projections::ViewStore::RemoveStale(ViewsPath(dir), name);
     if (!removed.ok()) return Fail(removed);
   }
-  fmt::print("{} events in {:.2f} s ({:.0f} events/s); a running server switches to the rebuilt "
-             "views at its next start\n",
-             report->events, seconds, seconds > 0 ? report->events / seconds : 0.0);
+  fmt::print(
+      "{} events in {:.2f} s ({:.0f} events/s); a running server switches to the rebuilt "
+      "views at its next start\n",
+      report->events, seconds, seconds > 0 ? report->events / seconds : 0.0);
   return 0;
 }
 
@@ -509,11 +509,10 @@ int RunViewStatus(const std::string& dir) {
     }
     const uint64_t position = v.position.value_or(0);
     const bool stale = v.schema != v.expected_schema;
-    fmt::print("{:<14}position {} (behind by {}), generation {}, schema {}{}\n", v.name,
-               position, *head > position ? *head - position : 0, v.generation,
-               v.schema.value_or(0),
-               stale ? fmt::format(" (rebuilt at next start: code has {})", v.expected_schema)
-                     : "");
+    fmt::print(
+        "{:<14}position {} (behind by {}), generation {}, schema {}{}\n", v.name, position,
+        *head > position ? *head - position : 0, v.generation, v.schema.value_or(0),
+        stale ? fmt::format(" (rebuilt at next start: code has {})", v.expected_schema) : "");
   }
   return 0;
 }
@@ -533,14 +532,13 @@ int RunReplay(const std::string& dir, const std::string& until, const std::strin
   auto report = projections::RebuildViews(*ro->storage, out + "/views", options);
   if (!report.ok()) return Fail(report.status());
   std::ofstream note(out + "/REPLAY");
-  note << "views of " << dir << " as they were after " << report->events
-       << " events (until " << until << "); read them with `vaxledger projections dump --views "
-       << out << "/views`\n";
-  std::filesystem::permissions(out + "/views", std::filesystem::perms::owner_read |
-                                                   std::filesystem::perms::owner_exec |
-                                                   std::filesystem::perms::group_read |
-                                                   std::filesystem::perms::group_exec,
-                               ec);
+  note << "views of " << dir << " as they were after " << report->events << " events (until "
+       << until << "); read them with `vaxledger projections dump --views " << out << "/views`\n";
+  std::filesystem::permissions(
+      out + "/views",
+      std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec |
+          std::filesystem::perms::group_read | std::filesystem::perms::group_exec,
+      ec);
   fmt::print("replayed {} events into {}/views\n", report->events, out);
   return 0;
 }
@@ -643,7 +641,8 @@ int main(int argc, char** argv) {
   auto* rebuild = views->add_subcommand(
       "rebuild", "replay the log into fresh views; switch to them only when complete");
   rebuild->add_option("--data", dir, "data directory")->required();
-  rebuild->add_option("view", view_names, "membership, requests, vaccinations, stock (default all)");
+  rebuild->add_option("view", view_names,
+                      "membership, requests, vaccinations, stock (default all)");
   auto* view_status = views->add_subcommand("status", "each view's position and schema");
   view_status->add_option("--data", dir, "data directory")->required();
   auto* dump = views->add_subcommand("dump", "print every record of views as key and JSON");

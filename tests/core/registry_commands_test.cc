@@ -10,13 +10,13 @@ namespace {
 
 using Catch::Matchers::Contains;
 
-#define REQUIRE_REFUSED(result, code_, field_, text)          \
-  do {                                                        \
-    auto r_ = (result);                                       \
-    REQUIRE_FALSE(r_.ok());                                   \
-    CHECK(r_.status().code() == (code_));                     \
-    CHECK(r_.status().field() == (field_));                   \
-    CHECK_THAT(r_.status().message(), Contains(text));        \
+#define REQUIRE_REFUSED(result, code_, field_, text)   \
+  do {                                                 \
+    auto r_ = (result);                                \
+    REQUIRE_FALSE(r_.ok());                            \
+    CHECK(r_.status().code() == (code_));              \
+    CHECK(r_.status().field() == (field_));            \
+    CHECK_THAT(r_.status().message(), Contains(text)); \
   } while (0)
 
 // Admin; physicians P1 (group practice "g1"), P2 (joins g1), P3 (practice "pr1");
@@ -30,14 +30,13 @@ struct Registry {
 
   Registry() {
     w.Bootstrap(admin);
-    Join(p1, MakeRiziv(10001, "004"), "", NewEntity{"group_practice", "Groep Noord", "", "flanders"},
-         "g1");
+    Join(p1, MakeRiziv(10001, "004"), "",
+         NewEntity{"group_practice", "Groep Noord", "", "flanders"}, "g1");
     Join(p2, MakeRiziv(10002, "004"), "g1", std::nullopt, "");
     Join(p3, MakeRiziv(10003, "004"), "", NewEntity{"practice", "Dokter Drie", "", "brussels"},
          "pr1");
-    Join(p4, MakeRiziv(10004, "004"), "", NewEntity{"organisation", "Ziekenhuis", "0403.019.261",
-                                                    "wallonia"},
-         "org1");
+    Join(p4, MakeRiziv(10004, "004"), "",
+         NewEntity{"organisation", "Ziekenhuis", "0403.019.261", "wallonia"}, "org1");
   }
 
   std::string Id() { return "id-" + std::to_string(++next_id); }
@@ -102,8 +101,8 @@ TEST_CASE("Access: refusals name the field and the rule") {
   SECTION("bad RIZIV check digits") {
     std::string riziv = MakeRiziv(10021, "004");
     riziv[6] = riziv[6] == '9' ? '0' : riziv[6] + 1;
-    REQUIRE_REFUSED(r.w.Do(c, r.Access(riziv, "g1", std::nullopt)), Code::kInvalidArgument,
-                    "riziv", "check");
+    REQUIRE_REFUSED(r.w.Do(c, r.Access(riziv, "g1", std::nullopt)), Code::kInvalidArgument, "riziv",
+                    "check");
   }
   SECTION("a HAIO number is linked by the trainer") {
     REQUIRE_REFUSED(r.w.Do(c, r.Access(MakeRiziv(10021, "005"), "g1", std::nullopt)),
@@ -146,8 +145,8 @@ TEST_CASE("Access: only administrators decide, once, and a rejection has a reaso
   REQUIRE(req.ok());
   REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p1, "g1"), DecideRequest{req->id, true, "", ""}),
                   Code::kPermissionDenied, "", "administrator");
-  REQUIRE_REFUSED(r.w.Do(r.Admin(), DecideRequest{req->id, false, "", ""}),
-                  Code::kInvalidArgument, "reason", "required");
+  REQUIRE_REFUSED(r.w.Do(r.Admin(), DecideRequest{req->id, false, "", ""}), Code::kInvalidArgument,
+                  "reason", "required");
   REQUIRE(r.w.Do(r.Admin(), DecideRequest{req->id, false, "not a physician here", ""}).ok());
   REQUIRE_REFUSED(r.w.Do(r.Admin(), DecideRequest{req->id, true, "", ""}),
                   Code::kFailedPrecondition, "request_id", "already rejected");
@@ -158,14 +157,14 @@ TEST_CASE("Access: only administrators decide, once, and a rejection has a reaso
 TEST_CASE("Access: joining is checked again at approval") {
   Registry r;
   const Caller a = r.w.Person(MakeInsz(23));
-  auto first = r.w.Do(a, r.Access(MakeRiziv(10023, "004"), "", NewEntity{"practice", "P", "",
-                                                                          "flanders"}));
+  auto first =
+      r.w.Do(a, r.Access(MakeRiziv(10023, "004"), "", NewEntity{"practice", "P", "", "flanders"}));
   REQUIRE(first.ok());
   REQUIRE(r.w.Do(r.Admin(), DecideRequest{first->id, true, "", "pr2"}).ok());
   // Two requests to join the practice pr2... the first approval fills it.
-  REQUIRE_REFUSED(r.w.Do(r.w.Person(MakeInsz(24)),
-                         r.Access(MakeRiziv(10024, "004"), "pr2", std::nullopt)),
-                  Code::kFailedPrecondition, "entity", "already has its physician");
+  REQUIRE_REFUSED(
+      r.w.Do(r.w.Person(MakeInsz(24)), r.Access(MakeRiziv(10024, "004"), "pr2", std::nullopt)),
+      Code::kFailedPrecondition, "entity", "already has its physician");
 }
 
 TEST_CASE("Link: a HAIO is linked to the requesting physician, who becomes the trainer") {
@@ -208,9 +207,8 @@ TEST_CASE("Link: the request waits; until approved the membership is unchanged")
 TEST_CASE("Link: refusals") {
   Registry r;
   SECTION("a HAIO needs qualification 005 or 006") {
-    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p1, "g1"),
-                           RequestLink{"l", r.haio, "H", "h@example.be", true,
-                                       MakeRiziv(10005, "004")}),
+    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p1, "g1"), RequestLink{"l", r.haio, "H", "h@example.be",
+                                                               true, MakeRiziv(10005, "004")}),
                     Code::kInvalidArgument, "riziv", "005 or 006");
   }
   SECTION("a HAIO needs a RIZIV number") {
@@ -219,9 +217,8 @@ TEST_CASE("Link: refusals") {
         Code::kInvalidArgument, "riziv", "required");
   }
   SECTION("staff have no RIZIV number") {
-    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p1, "g1"),
-                           RequestLink{"l", r.staff, "S", "s@example.be", false,
-                                       MakeRiziv(10005, "004")}),
+    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p1, "g1"), RequestLink{"l", r.staff, "S", "s@example.be",
+                                                               false, MakeRiziv(10005, "004")}),
                     Code::kInvalidArgument, "riziv", "staff");
   }
   SECTION("only a physician of the entity asks") {
@@ -229,9 +226,9 @@ TEST_CASE("Link: refusals") {
     REQUIRE_REFUSED(r.w.Do(r.w.Person(r.staff, "g1", r.PersonOf(r.p1)),
                            RequestLink{"l", r.haio, "H", "h@example.be", false, ""}),
                     Code::kPermissionDenied, "", "only a physician");
-    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p3, "g1"),
-                           RequestLink{"l", r.haio, "H", "h@example.be", false, ""}),
-                    Code::kPermissionDenied, "entity", "not linked");
+    REQUIRE_REFUSED(
+        r.w.Do(r.w.Person(r.p3, "g1"), RequestLink{"l", r.haio, "H", "h@example.be", false, ""}),
+        Code::kPermissionDenied, "entity", "not linked");
   }
   SECTION("an invalid INSZ") {
     REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p1, "g1"),
@@ -239,9 +236,9 @@ TEST_CASE("Link: refusals") {
                     Code::kInvalidArgument, "insz", "check");
   }
   SECTION("someone already linked") {
-    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p1, "g1"),
-                           RequestLink{"l", r.p2, "P2", "p2@example.be", false, ""}),
-                    Code::kAlreadyExists, "insz", "already linked");
+    REQUIRE_REFUSED(
+        r.w.Do(r.w.Person(r.p1, "g1"), RequestLink{"l", r.p2, "P2", "p2@example.be", false, ""}),
+        Code::kAlreadyExists, "insz", "already linked");
   }
 }
 
@@ -263,8 +260,8 @@ TEST_CASE("Unlink: an entity keeps at least one linked person, checked at reques
     CHECK(r.w.state().membership.FindEntity("g1")->members.size() == 2);  // unchanged
     REQUIRE(r.w.Do(r.Admin(), DecideRequest{"u1", true, "", ""}).ok());
     CHECK_FALSE(r.w.state().membership.FindEntity("g1")->members.contains(p1));
-    REQUIRE_REFUSED(r.w.Do(r.Admin(), DecideRequest{"u2", true, "", ""}),
-                    Code::kFailedPrecondition, "request_id", "link someone new first");
+    REQUIRE_REFUSED(r.w.Do(r.Admin(), DecideRequest{"u2", true, "", ""}), Code::kFailedPrecondition,
+                    "request_id", "link someone new first");
     CHECK(r.w.state().membership.FindEntity("g1")->members.contains(p2));
   }
   SECTION("an organisation keeps a responsible physician") {
@@ -281,8 +278,8 @@ TEST_CASE("Unlink: an entity keeps at least one linked person, checked at reques
   SECTION("members must be linked") {
     REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p1, "g1"), RequestUnlink{"u", {"someone"}}),
                     Code::kNotFound, "members", "not linked");
-    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p1, "g1"), RequestUnlink{"u", {}}),
-                    Code::kInvalidArgument, "members", "at least one");
+    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p1, "g1"), RequestUnlink{"u", {}}), Code::kInvalidArgument,
+                    "members", "at least one");
   }
 }
 
@@ -316,10 +313,10 @@ TEST_CASE("Vaccination: who may register, for whom") {
                     Code::kPermissionDenied, "on_behalf_of", "not linked");
   }
   SECTION("not someone of another entity") {
-    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p3, "g1"), r.Vaccination(patient)),
-                    Code::kPermissionDenied, "entity", "not linked");
-    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.outsider), r.Vaccination(patient)),
-                    Code::kPermissionDenied, "entity", "choose");
+    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p3, "g1"), r.Vaccination(patient)), Code::kPermissionDenied,
+                    "entity", "not linked");
+    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.outsider), r.Vaccination(patient)), Code::kPermissionDenied,
+                    "entity", "choose");
   }
 }
 
@@ -357,8 +354,8 @@ TEST_CASE("Vaccination: the fields' rules") {
                     "product", "reference list");
   }
   SECTION("a valid patient INSZ") {
-    REQUIRE_REFUSED(r.w.Do(c, r.Vaccination("85073003329")), Code::kInvalidArgument,
-                    "patient.insz", "check");
+    REQUIRE_REFUSED(r.w.Do(c, r.Vaccination("85073003329")), Code::kInvalidArgument, "patient.insz",
+                    "check");
   }
   SECTION("a patient without INSZ: name and birth date") {
     auto v = r.Vaccination("");
@@ -395,7 +392,7 @@ TEST_CASE("Vaccination: corrections and retractions by the registering entity, w
   auto reg = r.w.Do(c, r.Vaccination(patient));
   REQUIRE(reg.ok());
   const std::string pid = PatientId(r.w.pseudonyms(), PatientRef{patient, "", ""});
-  CorrectVaccination fix{pid, reg->id, std::nullopt, std::string("FK9999"), std::nullopt,
+  CorrectVaccination fix{pid,          reg->id, std::nullopt, std::string("FK9999"), std::nullopt,
                          std::nullopt, ""};
   REQUIRE_REFUSED(r.w.Do(c, fix), Code::kInvalidArgument, "reason", "required");
   fix.reason = "wrong lot typed";
@@ -408,14 +405,14 @@ TEST_CASE("Vaccination: corrections and retractions by the registering entity, w
   CHECK(stock->lots.at("EU/1/20/1528|FK1234").used == 0);
   CHECK(stock->lots.at("EU/1/20/1528|FK9999").used == 1);
 
-  REQUIRE_REFUSED(r.w.Do(c, RetractVaccination{pid, reg->id, ""}), Code::kInvalidArgument,
-                  "reason", "required");
+  REQUIRE_REFUSED(r.w.Do(c, RetractVaccination{pid, reg->id, ""}), Code::kInvalidArgument, "reason",
+                  "required");
   REQUIRE(r.w.Do(c, RetractVaccination{pid, reg->id, "wrong patient"}).ok());
   const Vaccination* v = r.w.state().vaccinations.FindPatient(pid)->Find(reg->id);
   CHECK(v->status == "entered_in_error");  // kept, never deleted
   CHECK(r.w.state().stock.Find("g1")->lots.at("EU/1/20/1528|FK9999").used == 0);
-  REQUIRE_REFUSED(r.w.Do(c, RetractVaccination{pid, reg->id, "again"}),
-                  Code::kFailedPrecondition, "vaccination_id", "entered in error");
+  REQUIRE_REFUSED(r.w.Do(c, RetractVaccination{pid, reg->id, "again"}), Code::kFailedPrecondition,
+                  "vaccination_id", "entered in error");
   // Retracted, the same product that day may be registered again.
   CHECK(r.w.Do(c, r.Vaccination(patient)).ok());
 }
@@ -439,10 +436,11 @@ TEST_CASE("Stock: deliveries add, registrations take one dose, a shortfall is sh
                   Code::kInvalidArgument, "quantity", "between 1");
   REQUIRE_REFUSED(r.w.Do(p2, ReceiveStock{"EU/1/20/1528", "FK1234", "30/06/2027", 5}),
                   Code::kInvalidArgument, "expiry", "YYYY-MM-DD");
-  REQUIRE_REFUSED(r.w.Do(p2, AdjustStock{"EU/1/20/1528", "FK1234", -1, ""}),
-                  Code::kInvalidArgument, "reason", "required");
-  REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p3, "g1"), ReceiveStock{"EU/1/20/1528", "X", "2027-06-30", 5}),
-                  Code::kPermissionDenied, "entity", "not linked");
+  REQUIRE_REFUSED(r.w.Do(p2, AdjustStock{"EU/1/20/1528", "FK1234", -1, ""}), Code::kInvalidArgument,
+                  "reason", "required");
+  REQUIRE_REFUSED(
+      r.w.Do(r.w.Person(r.p3, "g1"), ReceiveStock{"EU/1/20/1528", "X", "2027-06-30", 5}),
+      Code::kPermissionDenied, "entity", "not linked");
 }
 
 TEST_CASE("Roles: administrators grant and revoke; the last administrator stays") {
@@ -474,8 +472,8 @@ TEST_CASE("Views: records survive encoding and loading unchanged") {
   Registry r;
   r.Link(r.staff, false, "");
   REQUIRE(r.w.Do(r.w.Person(r.p1, "g1"), r.Vaccination(MakeInsz(105))).ok());
-  REQUIRE(r.w.Do(r.w.Person(r.p1, "g1"), ReceiveStock{"EU/1/20/1528", "FK1", "2027-01-01", 9})
-              .ok());
+  REQUIRE(
+      r.w.Do(r.w.Person(r.p1, "g1"), ReceiveStock{"EU/1/20/1528", "FK1", "2027-01-01", 9}).ok());
   RegistryState copy;
   RegistryState& live = const_cast<RegistryState&>(r.w.state());
   for (const std::string& key : live.membership.TakeDirty()) {

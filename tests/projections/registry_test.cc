@@ -1,0 +1,410 @@
+#include "projections/registry.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "projections/rebuild.h"
+#include "projections/view_store.h"
+#include "tests/common/child_process.h"
+#include "tests/core/registry_world.h"
+#include "tests/eventstore/test_util.h"
+
+namespace vaxledger::projections {
+namespace {
+
+using eventstore::testing::OpenRocksDbLog;
+using eventstore::testing::TempDir;
+using vaxledger::testing::MakeInsz;
+using vaxledger::testing::MakeRiziv;
+using vaxledger::testing::World;
+
+constexpr PseudonymKey kKey{1, 2, 3};
+
+RegistryOptions Options(const std::string& views_dir) {
+  RegistryOptions o;
+  o.views_dir = views_dir;
+  o.pseudonym_key = kKey;
+  o.clock_us = [] { return World::kNow; };
+  return o;
+}
+
+std::unique_ptr<Registry> OpenRegistry(eventstore::EventLog& log, const std::string& views_dir) {
+  auto r = Registry::Open(log, Options(views_dir));
+  REQUIRE(r.ok());
+  return std::move(r).value();
+}
+
+// Every record of every view in `views_dir`: view -> key -> JSON.
+std::map<std::string, std::map<std::string, std::string>> Dump(const std::string& views_dir) {
+  std::map<std::string, std::map<std::string, std::string>> out;
+  for (auto name : kViewNames) {
+    auto store = ViewStore::Open(views_dir, std::string(name), /*read_only=*/true);
+    REQUIRE(store.ok());
+    REQUIRE((*store)
+                ->ForEachRecord([&](const std::string& k, const std::string& v) {
+                  out[std::string(name)][k] = v;
+                  return Status::Ok();
+                })
+                .ok());
+  }
+  return out;
+}
+
+Caller As(const std::string& insz, const std::string& entity = {},
+          const std::string& on_behalf_of = {}) {
+  Caller c;
+  c.insz = insz;
+  c.person = PersonId(Pseudonymizer(kKey), insz);
+  c.entity = entity;
+  c.on_behalf_of = on_behalf_of;
+  return c;
+}
+
+// Grants the administrator role as `vaxledger init --admin` does.
+void Bootstrap(eventstore::EventLog& log, const std::string& admin_insz) {
+  const std::string person = PersonId(Pseudonymizer(kKey), admin_insz);
+  eventstore::NewEvent e;
+  e.event_id = eventstore::EventId::Random();
+  e.stream = PersonStream(person);
+  e.type = event_type::kRoleGranted;
+  e.actor = {"system", "system"};
+  e.payload = nlohmann::json{{"person", person}, {"role", "administrator"}}.dump();
+  eventstore::AppendBatch b;
+  b.events.push_back(e);
+  REQUIRE(log.Append(b).ok());
+}
+
+const std::string kAdmin = MakeInsz(1);
+
+// Creates entity `id` of `kind` with physicians `inszs`, approved by the administrator.
+void MakeEntity(Registry& r, const std::string& id, const std::string& kind,
+                const std::vector<std::string>& inszs, int seed) {
+  for (size_t i = 0; i < inszs.size(); ++i) {
+    RequestAccess a{"acc-" + id + "-" + std::to_string(i),
+                    "Dr " + std::to_string(i),
+                    "dr@example.be",
+                    MakeRiziv(seed + static_cast<int>(i), "004"),
+                    "terms-1",
+                    i == 0 ? "" : id,
+                    std::nullopt};
+    if (i == 0) a.new_entity = NewEntity{kind, "Entity " + id, "", "flanders"};
+    auto req = r.Execute(As(inszs[i]), a);
+    REQUIRE(req.ok());
+    auto ok = r.Execute(As(kAdmin), DecideRequest{req->id, true, "", id});
+    REQUIRE(ok.ok());
+  }
+}
+
+// A random mix of valid and invalid commands over a small world, from several threads.
+struct Workload {
+  std::vector<std::string> entities;
+  std::vector<std::string> physicians;  // INSZ, physician of entity i % entities
+  std::vector<std::string> patients;
+  uint64_t accepted = 0, refused = 0;
+
+  explicit Workload(Registry& r) {
+    for (int i = 0; i < 6; ++i) {
+      entities.push_back("ent" + std::to_string(i));
+      std::vector<std::string> docs = {MakeInsz(100 + 2 * i), MakeInsz(101 + 2 * i)};
+      MakeEntity(r, entities.back(), i % 2 ? "group_practice" : "organisation", docs,
+                 20000 + 10 * i);
+      physicians.insert(physicians.end(), docs.begin(), docs.end());
+    }
+    for (int i = 0; i < 300; ++i) patients.push_back(MakeInsz(400 + i));
+  }
+
+  Command Random(std::mt19937& rng, Registry& r, Caller& caller, int n) {
+    auto pick = [&](size_t size) {
+      return std::uniform_int_distribution<size_t>(0, size - 1)(rng);
+    };
+    const size_t e = pick(entities.size());
+    caller = As(physicians[2 * e + pick(2)], entities[e]);
+    const std::string id = "c" + std::to_string(n) + "-" + std::to_string(rng());
+    switch (pick(10)) {
+      case 0:
+      case 1:
+      case 2:
+      case 3: {
+        RegisterVaccination v;
+        v.vaccination_id = id;
+        v.patient.insz = patients[pick(patients.size())];
+        const char* products[] = {"EU/1/20/1528", "EU/1/20/1507", "EU/1/18/1326", "EU/1/06/337"};
+        v.product = products[pick(4)];
+        v.lot = pick(8) ? "LOT" + std::to_string(pick(3)) : "";
+        v.dose = 1 + static_cast<int>(pick(3));
+        v.date = "2026-11-" + std::to_string(10 + pick(15));  // sometimes in the future
+        v.consent = {pick(2) ? "given" : "refused", "2026-11-01"};
+        return v;
+      }
+      case 4: {
+        // Correct or retract one of this entity's registrations.
+        auto target = r.Read([&](const RegistryState& s) {
+          std::pair<std::string, std::string> t;
+          if (auto* list = s.vaccinations.ByEntity(entities[e]); list && !list->empty()) {
+            t = (*list)[pick(list->size())];
+          }
+          return t;
+        });
+        REQUIRE(target.ok());
+        if (pick(2)) return RetractVaccination{target->first, target->second, "mistake"};
+        return CorrectVaccination{target->first, target->second, std::nullopt, std::string("LOT9"),
+                                  std::nullopt,  std::nullopt,   "typo"};
+      }
+      case 5:
+        return ReceiveStock{"EU/1/20/1528", "LOT" + std::to_string(pick(3)), "2027-01-31",
+                            static_cast<int64_t>(1 + pick(50))};
+      case 6:
+        return RequestLink{
+            id, MakeInsz(800 + static_cast<int>(pick(100))), "Staff", "s@example.be", false, ""};
+      case 7: {
+        auto members = r.Read([&](const RegistryState& s) {
+          std::vector<std::string> m;
+          for (const auto& [person, member] : s.membership.FindEntity(entities[e])->members) {
+            if (pick(3) == 0) m.push_back(person);
+          }
+          return m;
+        });
+        REQUIRE(members.ok());
+        return RequestUnlink{id, *members};
+      }
+      default: {
+        caller = As(kAdmin);
+        auto pending = r.Read([&](const RegistryState& s) {
+          auto list = s.requests.Pending();
+          return list.empty() ? std::string() : list[pick(list.size())]->id;
+        });
+        REQUIRE(pending.ok());
+        return DecideRequest{*pending, pick(3) != 0, pick(3) ? "" : "no", ""};
+      }
+    }
+  }
+
+  void Run(Registry& r, int threads, int per_thread) {
+    std::vector<std::thread> workers;
+    std::mutex m;
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([&, t] {
+        std::mt19937 rng(1234 + t);
+        uint64_t ok = 0, no = 0;
+        for (int i = 0; i < per_thread; ++i) {
+          Caller caller;
+          Command c = Random(rng, r, caller, t * per_thread + i);
+          auto out = r.Execute(caller, c);
+          if (out.ok()) {
+            ++ok;
+          } else {
+            // Refusals are ordinary; a broken registry is not.
+            const Code code = out.status().code();
+            if (code == Code::kInternal || code == Code::kDataLoss || code == Code::kUnavailable) {
+              FAIL_CHECK("unexpected " << out.status().ToString());
+            }
+            ++no;
+          }
+        }
+        std::lock_guard g(m);
+        accepted += ok;
+        refused += no;
+      });
+    }
+    for (auto& w : workers) w.join();
+  }
+};
+
+TEST_CASE("Random commands from 4 threads, then a rebuild from scratch: the views are equal") {
+  TempDir dir;
+  auto log = OpenRocksDbLog(dir.path() + "/log", true);
+  Bootstrap(*log, kAdmin);
+  auto registry = OpenRegistry(*log, dir.path() + "/live");
+  auto follower = OpenRegistry(*log, dir.path() + "/restarted");
+  Workload work(*registry);
+  work.Run(*registry, 4, 400);
+  // The second registry stops half-way and catches up from its stored position at restart.
+  follower.reset();
+  work.Run(*registry, 4, 400);
+  INFO("accepted " << work.accepted << ", refused " << work.refused);
+  CHECK(work.accepted > 600);
+  CHECK(work.refused > 50);
+  const auto head = log->Head().size;
+  CHECK(registry->applied() == head);
+  follower = OpenRegistry(*log, dir.path() + "/restarted");
+  CHECK(follower->applied() == head);
+  registry.reset();
+  follower.reset();
+
+  auto rebuilt = RebuildViews(log->storage(), dir.path() + "/rebuilt", {});
+  REQUIRE(rebuilt.ok());
+  CHECK(rebuilt->events == head);
+  const auto live = Dump(dir.path() + "/live");
+  CHECK(live.at("vaccinations").size() > 100);
+  CHECK(live.at("membership").size() > 10);
+  CHECK(live == Dump(dir.path() + "/rebuilt"));
+  CHECK(live == Dump(dir.path() + "/restarted"));
+}
+
+TEST_CASE("A view whose schema version changed is rebuilt when the registry opens") {
+  TempDir dir;
+  auto log = OpenRocksDbLog(dir.path() + "/log", true);
+  Bootstrap(*log, kAdmin);
+  auto registry = OpenRegistry(*log, dir.path() + "/views");
+  MakeEntity(*registry, "e1", "group_practice", {MakeInsz(10), MakeInsz(11)}, 30000);
+  registry.reset();
+  const auto before = Dump(dir.path() + "/views");
+  {
+    auto store = ViewStore::Open(dir.path() + "/views", "membership");
+    REQUIRE(store.ok());
+    REQUIRE((*store)->Write({{"e/e1", std::string("{\"id\":\"e1\"}")}}, log->Head().size, 99).ok());
+  }
+  CHECK(*ViewStore::CurrentGeneration(dir.path() + "/views", "membership") == 1);
+  registry = OpenRegistry(*log, dir.path() + "/views");
+  registry.reset();
+  CHECK(*ViewStore::CurrentGeneration(dir.path() + "/views", "membership") == 2);
+  CHECK(Dump(dir.path() + "/views") == before);  // the damaged record was rebuilt from the log
+  CHECK_FALSE(std::filesystem::exists(dir.path() + "/views/membership.1"));
+}
+
+TEST_CASE("A rebuild killed half-way leaves the old views in use; a second rebuild succeeds") {
+  TempDir dir;
+  const std::string views = dir.path() + "/views";
+  {
+    auto log = OpenRocksDbLog(dir.path() + "/log", true);
+    Bootstrap(*log, kAdmin);
+    auto registry = OpenRegistry(*log, views);
+    Workload work(*registry);
+    work.Run(*registry, 2, 200);
+  }
+  const auto before = Dump(views);
+  // The child rebuilds with small writes and is killed (SIGKILL) during the vaccinations view's
+  // write phase: membership and requests are published, vaccinations is half written.
+  {
+    vaxledger::testing::ChildProcess child(
+        {VX_REBUILD_CHILD, dir.path() + "/log", views, "vaccinations", "32"});
+    const int status = child.Wait();
+    REQUIRE(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGKILL);
+  }
+  CHECK(*ViewStore::CurrentGeneration(views, "membership") == 2);
+  CHECK(*ViewStore::CurrentGeneration(views, "vaccinations") == 1);  // the old one serves
+  CHECK(std::filesystem::exists(views + "/vaccinations.2"));         // the unfinished one
+  CHECK(Dump(views) == before);
+
+  auto log = OpenRocksDbLog(dir.path() + "/log", false);
+  {
+    auto registry = OpenRegistry(*log, views);  // serves from the old vaccinations view
+    CHECK(registry->applied() == log->Head().size);
+  }
+  auto again = RebuildViews(log->storage(), views, {});
+  REQUIRE(again.ok());
+  for (auto name : kViewNames) REQUIRE(ViewStore::RemoveStale(views, std::string(name)).ok());
+  CHECK(*ViewStore::CurrentGeneration(views, "vaccinations") == 2);
+  CHECK(Dump(views) == before);
+  CHECK_FALSE(std::filesystem::exists(views + "/vaccinations.1"));
+}
+
+TEST_CASE("As of a position or a time: membership and vaccinations as they were") {
+  TempDir dir;
+  auto log = OpenRocksDbLog(dir.path() + "/log", true);
+  Bootstrap(*log, kAdmin);
+  auto registry = OpenRegistry(*log, dir.path() + "/views");
+  const std::string p1 = MakeInsz(10), p2 = MakeInsz(11), patient = MakeInsz(50);
+  MakeEntity(*registry, "e1", "group_practice", {p1, p2}, 30000);
+  const eventstore::Position two_members = log->Head().size;
+  const int64_t two_members_time = log->Head().last_recorded_at_us;
+  const std::string p2_id = As(p2).person;
+  REQUIRE(registry->Execute(As(p1, "e1"), RequestUnlink{"u1", {p2_id}}).ok());
+  REQUIRE(registry->Execute(As(kAdmin), DecideRequest{"u1", true, "", ""}).ok());
+
+  RegisterVaccination v;
+  v.vaccination_id = "v1";
+  v.patient.insz = patient;
+  v.product = "EU/1/20/1528";
+  v.lot = "A1";
+  v.dose = 1;
+  v.date = "2026-11-20";
+  v.consent = {"given", "2026-11-20"};
+  REQUIRE(registry->Execute(As(p1, "e1"), v).ok());
+  const eventstore::Position registered = log->Head().size;
+  const std::string pid = PatientId(registry->pseudonyms(), v.patient);
+  REQUIRE(registry->Execute(As(p1, "e1"), RetractVaccination{pid, "v1", "wrong patient"}).ok());
+
+  auto then = EntityAsOf(log->storage(), "e1", {two_members, std::nullopt});
+  REQUIRE(then.ok());
+  CHECK(then->members.size() == 2);
+  auto by_time = EntityAsOf(log->storage(), "e1", {std::nullopt, two_members_time});
+  REQUIRE(by_time.ok());
+  CHECK(by_time->members.size() == 2);
+  auto now = EntityAsOf(log->storage(), "e1", {});
+  REQUIRE(now.ok());
+  CHECK(now->members.size() == 1);
+  CHECK(*now ==
+        *registry->Read([](const RegistryState& s) { return *s.membership.FindEntity("e1"); }));
+  CHECK(EntityAsOf(log->storage(), "e1", {1, std::nullopt}).status().code() == Code::kNotFound);
+
+  auto active = PatientAsOf(log->storage(), pid, {registered, std::nullopt});
+  REQUIRE(active.ok());
+  CHECK(active->vaccinations.at(0).status == "active");
+  auto retracted = PatientAsOf(log->storage(), pid, {});
+  REQUIRE(retracted.ok());
+  CHECK(retracted->vaccinations.at(0).status == "entered_in_error");
+}
+
+TEST_CASE("Two concurrent unlink approvals for the last two members: at most one succeeds") {
+  TempDir dir;
+  auto log = OpenRocksDbLog(dir.path() + "/log", true);
+  Bootstrap(*log, kAdmin);
+  auto registry = OpenRegistry(*log, dir.path() + "/views");
+  for (int round = 0; round < 10; ++round) {
+    const std::string e = "race" + std::to_string(round);
+    const std::string a = MakeInsz(10 + 2 * round), b = MakeInsz(11 + 2 * round);
+    MakeEntity(*registry, e, "group_practice", {a, b}, 31000 + 10 * round);
+    REQUIRE(registry->Execute(As(a, e), RequestUnlink{e + "-ua", {As(a).person}}).ok());
+    REQUIRE(registry->Execute(As(b, e), RequestUnlink{e + "-ub", {As(b).person}}).ok());
+    Result<Outcome> first = Internal("not run"), second = Internal("not run");
+    std::thread t1([&] {
+      first = registry->Execute(As(kAdmin), DecideRequest{e + "-ua", true, "", ""});
+    });
+    std::thread t2([&] {
+      second = registry->Execute(As(kAdmin), DecideRequest{e + "-ub", true, "", ""});
+    });
+    t1.join();
+    t2.join();
+    CHECK(first.ok() + second.ok() == 1);
+    const Status& refused = first.ok() ? second.status() : first.status();
+    CHECK(refused.code() == Code::kFailedPrecondition);
+    auto members = registry->Read(
+        [&](const RegistryState& s) { return s.membership.FindEntity(e)->members.size(); });
+    CHECK(*members == 1);
+  }
+}
+
+TEST_CASE("An idempotent retry returns the first result and appends nothing") {
+  TempDir dir;
+  auto log = OpenRocksDbLog(dir.path() + "/log", true);
+  Bootstrap(*log, kAdmin);
+  auto registry = OpenRegistry(*log, dir.path() + "/views");
+  MakeEntity(*registry, "e1", "practice", {MakeInsz(10)}, 30000);
+  ReceiveStock c{"EU/1/20/1528", "L1", "2027-01-01", 10};
+  auto first = registry->Execute(As(MakeInsz(10), "e1"), c, "key-1");
+  REQUIRE(first.ok());
+  const auto size = log->Head().size;
+  auto retry = registry->Execute(As(MakeInsz(10), "e1"), c, "key-1");
+  REQUIRE(retry.ok());
+  CHECK(retry->already_stored);
+  CHECK(retry->positions.front() == first->positions.front());
+  CHECK(log->Head().size == size);
+  auto stock = registry->Read([](const RegistryState& s) {
+    return s.stock.Find("e1")->lots.at("EU/1/20/1528|L1").received;
+  });
+  CHECK(*stock == 10);
+  // Another key is another command.
+  REQUIRE(registry->Execute(As(MakeInsz(10), "e1"), c, "key-2").ok());
+  CHECK(log->Head().size == size + 1);
+}
+
+}  // namespace
+}  // namespace vaxledger::projections
