@@ -91,7 +91,7 @@ size_t Entity::Physicians() const {
 
 Entity& MembershipView::EntityFor(const DomainEvent& e) {
   const std::string id = StreamId(e.stream, kEntityPrefix);
-  dirty_.insert("e/" + id);
+  if (track_dirty_) dirty_.insert("e/" + id);
   Entity& entity = entities_[id];
   entity.id = id;
   entity.version = e.stream_version;
@@ -99,7 +99,7 @@ Entity& MembershipView::EntityFor(const DomainEvent& e) {
 }
 
 Person& MembershipView::PersonFor(const std::string& id) {
-  dirty_.insert("p/" + id);
+  if (track_dirty_) dirty_.insert("p/" + id);
   Person& p = people_[id];
   p.id = id;
   return p;
@@ -210,6 +210,13 @@ Status MembershipView::LoadRecord(const std::string& key, const std::string& val
   return Status::Ok();
 }
 
+std::vector<std::string> MembershipView::AllKeys() const {
+  std::vector<std::string> keys;
+  for (const auto& [id, e] : entities_) keys.push_back("e/" + id);
+  for (const auto& [id, p] : people_) keys.push_back("p/" + id);
+  return keys;
+}
+
 bool MembershipView::operator==(const MembershipView& o) const {
   return entities_ == o.entities_ && people_ == o.people_ && administrators_ == o.administrators_;
 }
@@ -228,10 +235,10 @@ void RequestsView::Apply(const DomainEvent& e) {
     it->second.reason = Str(pl, "reason");
     it->second.decided_at_us = e.recorded_at_us;
     if (Is(e, event_type::kAccessApproved)) it->second.entity = Str(pl, "entity");
-    dirty_.insert("r/" + id);
+    if (track_dirty_) dirty_.insert("r/" + id);
   };
   auto open = [&](const char* kind) -> Request& {
-    dirty_.insert("r/" + id);
+    if (track_dirty_) dirty_.insert("r/" + id);
     Request& r = requests_[id];
     r.id = id;
     r.kind = kind;
@@ -286,6 +293,12 @@ std::vector<const Request*> RequestsView::Pending() const {
   return out;
 }
 
+std::vector<std::string> RequestsView::AllKeys() const {
+  std::vector<std::string> keys;
+  for (const auto& [id, r] : requests_) keys.push_back("r/" + id);
+  return keys;
+}
+
 std::optional<std::string> RequestsView::EncodeRecord(const std::string& key) const {
   if (const Request* r = Find(key.substr(2))) return nlohmann::json(*r).dump();
   return std::nullopt;
@@ -319,7 +332,7 @@ void VaccinationsView::Apply(const DomainEvent& e) {
   const std::string id = StreamId(e.stream, kPatientPrefix);
   if (id.empty()) return;
   const nlohmann::json& pl = e.payload;
-  dirty_.insert("v/" + id);
+  if (track_dirty_) dirty_.insert("v/" + id);
   Patient& p = patients_[id];
   p.id = id;
   p.version = e.stream_version;
@@ -380,6 +393,12 @@ const std::vector<std::pair<std::string, std::string>>* VaccinationsView::ByEnti
   return it == by_entity_.end() ? nullptr : &it->second;
 }
 
+std::vector<std::string> VaccinationsView::AllKeys() const {
+  std::vector<std::string> keys;
+  for (const auto& [id, p] : patients_) keys.push_back("v/" + id);
+  return keys;
+}
+
 std::optional<std::string> VaccinationsView::EncodeRecord(const std::string& key) const {
   if (const Patient* p = FindPatient(key.substr(2))) return nlohmann::json(*p).dump();
   return std::nullopt;
@@ -398,10 +417,11 @@ Status VaccinationsView::LoadRecord(const std::string& key, const std::string& v
 
 StockLot& StockView::LotFor(const std::string& entity, const std::string& product,
                             const std::string& lot) {
-  dirty_.insert("s/" + entity);
+  const std::string lot_key = product + "|" + lot;
+  if (track_dirty_) dirty_.insert("l/" + entity + "/" + lot_key);
   EntityStock& s = stock_[entity];
   s.entity = entity;
-  StockLot& l = s.lots[product + "|" + lot];
+  StockLot& l = s.lots[lot_key];
   l.product = product;
   l.lot = lot;
   return l;
@@ -410,7 +430,7 @@ StockLot& StockView::LotFor(const std::string& entity, const std::string& produc
 void StockView::Apply(const DomainEvent& e) {
   const nlohmann::json& pl = e.payload;
   if (std::string entity = StreamId(e.stream, kStockPrefix); !entity.empty()) {
-    dirty_.insert("s/" + entity);
+    if (track_dirty_) dirty_.insert("s/" + entity);
     EntityStock& s = stock_[entity];
     s.entity = entity;
     s.version = e.stream_version;
@@ -444,16 +464,60 @@ const EntityStock* StockView::Find(const std::string& entity) const {
   return it == stock_.end() ? nullptr : &it->second;
 }
 
+std::vector<std::string> StockView::AllKeys() const {
+  std::vector<std::string> keys;
+  for (const auto& [id, s] : stock_) {
+    if (s.has_stream) keys.push_back("s/" + id);  // as Apply marks it: stock stream events only
+    for (const auto& [lot, l] : s.lots) keys.push_back("l/" + id + "/" + lot);
+  }
+  return keys;
+}
+
+namespace {
+
+// "l/<entity>/<product>|<lot>" -> (entity, "<product>|<lot>"). Entity ids hold no "/".
+std::pair<std::string, std::string> SplitLotKey(const std::string& key) {
+  const size_t slash = key.find('/', 2);
+  if (slash == std::string::npos) return {};
+  return {key.substr(2, slash - 2), key.substr(slash + 1)};
+}
+
+}  // namespace
+
 std::optional<std::string> StockView::EncodeRecord(const std::string& key) const {
-  if (const EntityStock* s = Find(key.substr(2))) return nlohmann::json(*s).dump();
-  return std::nullopt;
+  if (key.starts_with("s/")) {
+    const EntityStock* s = Find(key.substr(2));
+    if (s == nullptr) return std::nullopt;
+    return nlohmann::json{
+        {"entity", s->entity}, {"version", s->version}, {"has_stream", s->has_stream}}
+        .dump();
+  }
+  auto [entity, lot_key] = SplitLotKey(key);
+  const EntityStock* s = Find(entity);
+  if (s == nullptr) return std::nullopt;
+  auto it = s->lots.find(lot_key);
+  if (it == s->lots.end()) return std::nullopt;
+  return nlohmann::json(it->second).dump();
 }
 
 Status StockView::LoadRecord(const std::string& key, const std::string& value) {
-  if (!key.starts_with("s/")) return DataLoss("stock: unknown record key " + key);
-  EntityStock s;
-  VX_RETURN_IF_ERROR(Decode(value, s));
-  stock_[s.entity] = std::move(s);
+  if (key.starts_with("s/")) {
+    auto j = nlohmann::json::parse(value, nullptr, false);
+    if (!j.is_object()) return DataLoss("stock: record " + key + " is not a JSON object");
+    EntityStock& s = stock_[key.substr(2)];
+    s.entity = key.substr(2);
+    s.version = j.value("version", uint64_t{0});
+    s.has_stream = j.value("has_stream", false);
+    return Status::Ok();
+  }
+  if (!key.starts_with("l/")) return DataLoss("stock: unknown record key " + key);
+  auto [entity, lot_key] = SplitLotKey(key);
+  if (entity.empty()) return DataLoss("stock: malformed record key " + key);
+  StockLot lot;
+  VX_RETURN_IF_ERROR(Decode(value, lot));
+  EntityStock& s = stock_[entity];
+  s.entity = entity;
+  s.lots[lot_key] = std::move(lot);
   return Status::Ok();
 }
 

@@ -8,7 +8,8 @@
 // (names, INSZ, e-mail) arrives in DomainEvent::personal, never in the payload.
 //
 // Every view records the keys of the records an Apply changed (TakeDirty), so that its
-// persistence writes only those. Records are encoded as JSON (EncodeRecord / LoadRecord).
+// persistence writes only those; a rebuild, which writes everything once, turns that off
+// (set_track_dirty) and writes AllKeys. Records are encoded as JSON (EncodeRecord / LoadRecord).
 //
 // Thread-safety: plain values; callers serialise access.
 #pragma once
@@ -125,6 +126,8 @@ class MembershipView {
   size_t administrators() const { return administrators_; }
 
   std::set<std::string> TakeDirty() { return std::exchange(dirty_, {}); }
+  void set_track_dirty(bool on) { track_dirty_ = on; }
+  std::vector<std::string> AllKeys() const;
   // The record at `key` as JSON text, or nullopt when it no longer exists.
   std::optional<std::string> EncodeRecord(const std::string& key) const;
   Status LoadRecord(const std::string& key, const std::string& value);
@@ -137,6 +140,7 @@ class MembershipView {
   std::map<std::string, Person> people_;    // key "p/<id>"
   size_t administrators_ = 0;
   std::set<std::string> dirty_;
+  bool track_dirty_ = true;
 };
 
 // ---- Requests (the administrators' queue) ----------------------------------------------------
@@ -173,6 +177,8 @@ class RequestsView {
   const std::map<std::string, Request>& all() const { return requests_; }
 
   std::set<std::string> TakeDirty() { return std::exchange(dirty_, {}); }
+  void set_track_dirty(bool on) { track_dirty_ = on; }
+  std::vector<std::string> AllKeys() const;
   std::optional<std::string> EncodeRecord(const std::string& key) const;
   Status LoadRecord(const std::string& key, const std::string& value);
   bool operator==(const RequestsView& o) const { return requests_ == o.requests_; }
@@ -180,6 +186,7 @@ class RequestsView {
  private:
   std::map<std::string, Request> requests_;  // key "r/<id>"
   std::set<std::string> dirty_;
+  bool track_dirty_ = true;
 };
 
 // ---- Vaccinations ----------------------------------------------------------------------------
@@ -224,6 +231,8 @@ class VaccinationsView {
   size_t patients() const { return patients_.size(); }
 
   std::set<std::string> TakeDirty() { return std::exchange(dirty_, {}); }
+  void set_track_dirty(bool on) { track_dirty_ = on; }
+  std::vector<std::string> AllKeys() const;
   std::optional<std::string> EncodeRecord(const std::string& key) const;
   Status LoadRecord(const std::string& key, const std::string& value);
   bool operator==(const VaccinationsView& o) const { return patients_ == o.patients_; }
@@ -234,6 +243,7 @@ class VaccinationsView {
   // Derived from patients_ (not persisted on its own).
   std::unordered_map<std::string, std::vector<std::pair<std::string, std::string>>> by_entity_;
   std::set<std::string> dirty_;
+  bool track_dirty_ = true;
 };
 
 // ---- Stock -----------------------------------------------------------------------------------
@@ -265,14 +275,19 @@ class StockView {
   const EntityStock* Find(const std::string& entity) const;
 
   std::set<std::string> TakeDirty() { return std::exchange(dirty_, {}); }
+  void set_track_dirty(bool on) { track_dirty_ = on; }
+  std::vector<std::string> AllKeys() const;
   std::optional<std::string> EncodeRecord(const std::string& key) const;
   Status LoadRecord(const std::string& key, const std::string& value);
   bool operator==(const StockView& o) const { return stock_ == o.stock_; }
 
  private:
   StockLot& LotFor(const std::string& entity, const std::string& product, const std::string& lot);
-  std::map<std::string, EntityStock> stock_;  // key "s/<entity>"
+  // Keys "s/<entity>" (version) and "l/<entity>/<product>|<lot>" (one lot each), so that a
+  // registration rewrites one small record.
+  std::map<std::string, EntityStock> stock_;
   std::set<std::string> dirty_;
+  bool track_dirty_ = true;
 };
 
 // The four views together: what commands are decided on.
@@ -281,6 +296,12 @@ struct RegistryState {
   RequestsView requests;
   VaccinationsView vaccinations;
   StockView stock;
+  void set_track_dirty(bool on) {
+    membership.set_track_dirty(on);
+    requests.set_track_dirty(on);
+    vaccinations.set_track_dirty(on);
+    stock.set_track_dirty(on);
+  }
   void Apply(const DomainEvent& e) {
     membership.Apply(e);
     requests.Apply(e);

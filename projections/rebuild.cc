@@ -1,6 +1,10 @@
 #include "projections/rebuild.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 
 #include "eventstore/leaf.h"
 #include "projections/view_store.h"
@@ -18,6 +22,77 @@ bool PastBound(const eventstore::RecordedEvent& e, const LogBound& bound) {
   if (bound.before && e.position >= *bound.before) return true;
   if (bound.time_us && e.recorded_at_us > *bound.time_us) return true;
   return false;
+}
+
+// Chunks of decoded events from the reader thread to the applier: an empty chunk ends the
+// stream, a chunk with an error status stops it.
+struct Chunk {
+  std::vector<DomainEvent> events;
+  Status status;
+};
+
+class ChunkQueue {
+ public:
+  static constexpr size_t kCapacity = 4;
+  // False when the consumer closed the queue.
+  bool Push(Chunk chunk) {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [&] { return queue_.size() < kCapacity || closed_; });
+    if (closed_) return false;
+    queue_.push_back(std::move(chunk));
+    cv_.notify_all();
+    return true;
+  }
+  Chunk Pop() {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [&] { return !queue_.empty(); });
+    Chunk chunk = std::move(queue_.front());
+    queue_.pop_front();
+    cv_.notify_all();
+    return chunk;
+  }
+  void Close() {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<Chunk> queue_;
+  bool closed_ = false;
+};
+
+// Reads [0, total) up to `bound` in chunks, decoded, into `queue`; ends with an empty chunk or
+// an error.
+void ReadChunks(eventstore::LogStorage& log, Position total, const LogBound& bound,
+                ChunkQueue& queue) {
+  Position next = 0;
+  auto fail = [&](Status s) { queue.Push(Chunk{{}, std::move(s)}); };
+  while (next < total) {
+    auto records = log.ReadRecords(next, std::min<size_t>(kReadChunk, total - next), true);
+    if (!records.ok()) return fail(records.status());
+    if (records->empty()) {
+      return fail(DataLoss("the log has no event at position " + std::to_string(next)));
+    }
+    Chunk chunk;
+    chunk.events.reserve(records->size());
+    for (const auto& record : *records) {
+      auto recorded = eventstore::DecodeLeaf(record.leaf);
+      if (!recorded.ok()) return fail(recorded.status());
+      if (PastBound(*recorded, bound)) {
+        total = next;  // stop after this chunk
+        break;
+      }
+      auto e = ToDomainEvent(*recorded);
+      if (!e.ok()) return fail(e.status());
+      chunk.events.push_back(std::move(e).value());
+      ++next;
+    }
+    if (!chunk.events.empty() && !queue.Push(std::move(chunk))) return;
+  }
+  queue.Push(Chunk{});
 }
 
 // Applies the events of `stream` up to `bound` to a fresh view with `apply`; returns how many.
@@ -64,27 +139,31 @@ Result<RebuildReport> RebuildViews(eventstore::LogStorage& log, const std::strin
   VX_ASSIGN_OR_RETURN(Position total, log.RecordCount());
   if (options.until.before) total = std::min(total, *options.until.before);
 
+  // Two stages on two threads: a reader reads, decodes and parses chunks of events; this thread
+  // applies them in order. A rebuild writes every record once at the end, so the views do not
+  // track what changed.
   RegistryState state;
+  state.set_track_dirty(false);
+  ChunkQueue queue;
+  std::thread reader([&] { ReadChunks(log, total, options.until, queue); });
   Position next = 0;
-  bool stop = false;
-  while (next < total && !stop) {
-    VX_ASSIGN_OR_RETURN(auto records,
-                        log.ReadRecords(next, std::min<size_t>(kReadChunk, total - next), true));
-    if (records.empty()) {
-      return DataLoss("the log has no event at position " + std::to_string(next));
+  Status failed;
+  while (true) {
+    Chunk chunk = queue.Pop();
+    if (!chunk.status.ok()) {
+      failed = chunk.status;
+      break;
     }
-    for (const auto& record : records) {
-      VX_ASSIGN_OR_RETURN(eventstore::RecordedEvent recorded, eventstore::DecodeLeaf(record.leaf));
-      if (PastBound(recorded, options.until)) {
-        stop = true;
-        break;
-      }
-      VX_ASSIGN_OR_RETURN(DomainEvent e, ToDomainEvent(recorded));
+    if (chunk.events.empty()) break;  // the end
+    for (const DomainEvent& e : chunk.events) {
       for (size_t v : selected) ApplyTo(state, v, e);
-      ++next;
     }
+    next += chunk.events.size();
     if (options.progress) options.progress(next, total);
   }
+  queue.Close();
+  reader.join();
+  VX_RETURN_IF_ERROR(failed);
 
   RebuildReport report;
   report.events = next;
@@ -92,7 +171,7 @@ Result<RebuildReport> RebuildViews(eventstore::LogStorage& log, const std::strin
     VX_ASSIGN_OR_RETURN(auto store, ViewStore::CreateNext(views_dir, std::string(kViewNames[v])));
     std::vector<std::pair<std::string, std::optional<std::string>>> chunk;
     uint64_t written = 0;
-    for (const std::string& key : TakeDirty(state, v)) {
+    for (const std::string& key : AllKeys(state, v)) {
       chunk.emplace_back(key, EncodeRecord(state, v, key));
       if (chunk.size() >= std::max<size_t>(1, options.write_chunk)) {
         VX_RETURN_IF_ERROR(store->Write(chunk, std::nullopt, 0));

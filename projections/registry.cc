@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "core/crypto.h"
@@ -16,17 +17,32 @@ using eventstore::EventId;
 using eventstore::Position;
 using eventstore::RecordedEvent;
 
+// The follower applies committed events to the views in memory; the persister writes the
+// changed records with the position they reflect, in the background. A command waits only for
+// the in-memory views; a crash loses at most records the persister had not written, which the
+// views apply again from the log at the next Open (the stores' positions say from where).
 struct Registry::Follower {
   std::array<std::unique_ptr<ViewStore>, kViewCount> stores;
-  std::array<Position, kViewCount> positions{};  // guarded by mutex
   mutable std::mutex mutex;
-  std::condition_variable applied_cv;
-  Status failed;  // guarded by mutex: a view write failed; the views stop following
+  std::condition_variable applied_cv;          // in-memory position advanced, or a failure
+  std::condition_variable persist_cv;          // records to persist, or stopping
+  std::array<Position, kViewCount> applied{};  // guarded by mutex: in memory
+  std::array<Position, kViewCount> stored{};   // guarded by mutex: in the stores
+  bool unpersisted = false;                    // guarded by mutex
+  Status failed;  // guarded by mutex: reading the log or writing a store failed
+  // Keys changed since the last persist; guarded by the registry's state_mutex (unique).
+  std::array<std::set<std::string>, kViewCount> dirty;
   std::unique_ptr<eventstore::Subscription> subscription;
   std::thread thread;
+  std::thread persister;
   std::atomic<bool> stopping{false};
 
-  Position Applied() const { return *std::min_element(positions.begin(), positions.end()); }
+  Position Applied() const { return *std::min_element(applied.begin(), applied.end()); }
+  void Fail(const Status& s) {
+    std::lock_guard g(mutex);
+    if (failed.ok()) failed = s;
+    applied_cv.notify_all();
+  }
 };
 
 namespace {
@@ -76,14 +92,24 @@ Result<std::unique_ptr<Registry>> Registry::Open(eventstore::EventLog& log,
   Follower& f = *registry->follower_;
   f.subscription = log.Subscribe(f.Applied());
   VX_RETURN_IF_ERROR(registry->CatchUp());
+  VX_RETURN_IF_ERROR(registry->Persist());
   f.thread = std::thread([r = registry.get()] { r->Follow(); });
+  f.persister = std::thread([r = registry.get()] { r->PersistInBackground(); });
   return registry;
 }
 
 Registry::~Registry() {
-  follower_->stopping = true;
-  if (follower_->subscription) follower_->subscription->Cancel();
-  if (follower_->thread.joinable()) follower_->thread.join();
+  Follower& f = *follower_;
+  f.stopping = true;
+  if (f.subscription) f.subscription->Cancel();
+  if (f.thread.joinable()) f.thread.join();
+  {
+    std::lock_guard g(f.mutex);
+    f.persist_cv.notify_all();
+  }
+  if (f.persister.joinable()) f.persister.join();
+  // What the persister had not written yet; on failure the views apply it again at next Open.
+  IgnoreError(Persist());
 }
 
 Status Registry::Load() {
@@ -111,7 +137,7 @@ Status Registry::Load() {
   Follower& f = *follower_;
   for (size_t v = 0; v < kViewCount; ++v) {
     VX_ASSIGN_OR_RETURN(f.stores[v], ViewStore::Open(dir, std::string(kViewNames[v])));
-    f.positions[v] = f.stores[v]->position().value_or(0);
+    f.applied[v] = f.stored[v] = f.stores[v]->position().value_or(0);
     VX_RETURN_IF_ERROR(
         f.stores[v]->ForEachRecord([&](const std::string& key, const std::string& value) {
           return LoadRecord(state_, v, key, value);
@@ -131,40 +157,75 @@ Status Registry::ApplyBatch(const std::vector<RecordedEvent>& events) {
   }
   Follower& f = *follower_;
   const Position end = decoded.back().position + 1;
-  std::array<std::vector<std::pair<std::string, std::optional<std::string>>>, kViewCount> writes;
+  std::array<Position, kViewCount> from;
+  {
+    std::lock_guard g(f.mutex);
+    from = f.applied;
+  }
   {
     std::unique_lock lock(state_mutex_);
-    std::array<Position, kViewCount> from;
-    {
-      std::lock_guard g(f.mutex);
-      from = f.positions;
-    }
     for (const DomainEvent& e : decoded) {
       for (size_t v = 0; v < kViewCount; ++v) {
         if (e.position >= from[v]) ApplyTo(state_, v, e);
       }
     }
+    for (size_t v = 0; v < kViewCount; ++v) f.dirty[v].merge(TakeDirty(state_, v));
+  }
+  {
+    std::lock_guard g(f.mutex);
+    for (Position& p : f.applied) p = std::max(p, end);
+    f.unpersisted = true;
+    f.applied_cv.notify_all();
+    f.persist_cv.notify_all();
+  }
+  return Status::Ok();
+}
+
+Status Registry::Persist() {
+  Follower& f = *follower_;
+  std::array<std::vector<std::pair<std::string, std::optional<std::string>>>, kViewCount> writes;
+  std::array<Position, kViewCount> positions;
+  {
+    // Shared is enough: only the follower changes views and dirty sets, under the exclusive lock,
+    // so the records are encoded at one in-memory position.
+    std::shared_lock lock(state_mutex_);
+    {
+      std::lock_guard g(f.mutex);
+      positions = f.applied;
+      f.unpersisted = false;
+    }
     for (size_t v = 0; v < kViewCount; ++v) {
-      for (const std::string& key : TakeDirty(state_, v)) {
+      for (const std::string& key : std::exchange(f.dirty[v], {})) {
         writes[v].emplace_back(key, EncodeRecord(state_, v, key));
       }
     }
   }
   for (size_t v = 0; v < kViewCount; ++v) {
-    Status s = f.stores[v]->Write(writes[v], end, SchemaVersion(v));
-    if (!s.ok()) {
+    {
       std::lock_guard g(f.mutex);
-      f.failed = s;
-      f.applied_cv.notify_all();
+      if (positions[v] == f.stored[v] && writes[v].empty()) continue;
+    }
+    Status s = f.stores[v]->Write(writes[v], positions[v], SchemaVersion(v));
+    if (!s.ok()) {
+      f.Fail(s);
       return s;
     }
-  }
-  {
     std::lock_guard g(f.mutex);
-    for (Position& p : f.positions) p = std::max(p, end);
+    f.stored[v] = positions[v];
   }
-  f.applied_cv.notify_all();
   return Status::Ok();
+}
+
+void Registry::PersistInBackground() {
+  Follower& f = *follower_;
+  while (true) {
+    {
+      std::unique_lock lock(f.mutex);
+      f.persist_cv.wait(lock, [&] { return f.unpersisted || f.stopping.load(); });
+      if (f.stopping) return;  // the destructor persists the rest
+    }
+    if (!Persist().ok()) return;  // Persist recorded the failure
+  }
 }
 
 Status Registry::CatchUp() {
@@ -187,17 +248,13 @@ void Registry::Follow() {
   while (!f.stopping.load()) {
     auto events = f.subscription->Next(options_.apply_batch, std::chrono::milliseconds(500));
     if (!events.ok()) {
-      std::lock_guard g(f.mutex);
-      f.failed = events.status();
-      f.applied_cv.notify_all();
+      f.Fail(events.status());
       return;
     }
     // An empty answer is a time-out or Cancel (then `stopping` is set).
     Status applied = ApplyBatch(*events);
     if (!applied.ok()) {
-      std::lock_guard g(f.mutex);
-      f.failed = applied;
-      f.applied_cv.notify_all();
+      f.Fail(applied);
       return;
     }
   }
@@ -222,7 +279,7 @@ Position Registry::applied() const {
 
 std::array<Position, kViewCount> Registry::view_positions() const {
   std::lock_guard g(follower_->mutex);
-  return follower_->positions;
+  return follower_->stored;
 }
 
 Result<Outcome> Registry::Execute(Caller caller, const Command& command,

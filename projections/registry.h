@@ -2,8 +2,9 @@
 //
 // At Open the views are loaded from their stores (projections/view_store.h), a view whose schema
 // version changed is rebuilt from the log, and every view catches up with the log from its own
-// position. A follower thread then applies each committed event to the views and writes the
-// changed records together with the new position.
+// position. A follower thread then applies each committed event to the views in memory, and a
+// persister thread writes the changed records together with the position they reflect (so a
+// store is never half-applied; after a crash it catches up from its own position).
 //
 // Execute(caller, command) waits until the views include every event acknowledged before the
 // call, decides the command (core/registry_commands.h) on them, and appends the decision's events
@@ -33,6 +34,7 @@
 #include "core/registry_state.h"
 #include "core/status.h"
 #include "eventstore/event_log.h"
+#include "projections/internal/rw_lock.h"
 #include "projections/views.h"
 
 namespace vaxledger::projections {
@@ -87,7 +89,7 @@ class Registry {
   Status WaitApplied(eventstore::Position position, std::chrono::milliseconds timeout);
   // The position every view has applied up to (exclusive).
   eventstore::Position applied() const;
-  // Each view's position, in kViewNames order.
+  // Each view's position in its store (what survives a crash), in kViewNames order.
   std::array<eventstore::Position, kViewCount> view_positions() const;
   const Pseudonymizer& pseudonyms() const { return pseudonyms_; }
   eventstore::EventLog& log() { return log_; }
@@ -97,13 +99,15 @@ class Registry {
   Status Load();
   Status CatchUp();
   Status ApplyBatch(const std::vector<eventstore::RecordedEvent>& events);
+  Status Persist();
   void Follow();
+  void PersistInBackground();
 
   struct Follower;
   eventstore::EventLog& log_;
   RegistryOptions options_;
   Pseudonymizer pseudonyms_;
-  mutable std::shared_mutex state_mutex_;
+  mutable internal::RwLock state_mutex_;
   RegistryState state_;
   std::unique_ptr<Follower> follower_;
 };

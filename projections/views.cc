@@ -18,7 +18,7 @@ bool IsRegistryEvent(std::string_view type) {
 
 int SchemaVersion(size_t view) {
   // One entry per view, in kViewNames order.
-  constexpr std::array<int, kViewCount> kVersions = {1, 1, 1, 1};
+  constexpr std::array<int, kViewCount> kVersions = {1, 1, 1, 2};
   return kVersions[view];
 }
 
@@ -56,6 +56,19 @@ std::set<std::string> TakeDirty(RegistryState& state, size_t view) {
       return state.vaccinations.TakeDirty();
     default:
       return state.stock.TakeDirty();
+  }
+}
+
+std::vector<std::string> AllKeys(const RegistryState& state, size_t view) {
+  switch (view) {
+    case 0:
+      return state.membership.AllKeys();
+    case 1:
+      return state.requests.AllKeys();
+    case 2:
+      return state.vaccinations.AllKeys();
+    default:
+      return state.stock.AllKeys();
   }
 }
 

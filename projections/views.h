@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/registry_state.h"
 #include "core/status.h"
@@ -30,6 +31,7 @@ std::optional<size_t> ViewIndex(std::string_view name);
 
 void ApplyTo(RegistryState& state, size_t view, const DomainEvent& event);
 std::set<std::string> TakeDirty(RegistryState& state, size_t view);
+std::vector<std::string> AllKeys(const RegistryState& state, size_t view);
 std::optional<std::string> EncodeRecord(const RegistryState& state, size_t view,
                                         const std::string& key);
 Status LoadRecord(RegistryState& state, size_t view, const std::string& key,

@@ -1,0 +1,298 @@
+// Rebuild and command benchmark (issue 3).
+//
+//   rebuild_bench [--events N] [--entities E] [--patients P] [--callers C] [--seconds S]
+//
+// 1. Generates a log of N realistic events by deciding commands on an in-memory registry (core's
+//    Decide) and appending them (entities with physicians and staff, stock deliveries, and
+//    vaccinations of P patients, with corrections and retractions), unsynced.
+// 2. Rebuilds every view from the log into fresh stores and prints events/s (target >= 300k/s).
+// 3. Opens the live registry on the rebuilt views and has C callers register vaccinations through
+//    Registry::Execute (decide, append durably, apply) for S seconds; prints commands/s next to
+//    the single-core signing rate measured in the same run (target >= 0.6 x).
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "bench/bench_util.h"
+#include "core/identifiers.h"
+#include "core/registry_commands.h"
+#include "eventstore/event_log.h"
+#include "eventstore/rocksdb_storage.h"
+#include "projections/rebuild.h"
+#include "projections/registry.h"
+#include "projections/views.h"
+
+namespace vaxledger::bench {
+namespace {
+
+constexpr int64_t kNow = 1795521600LL * 1000000;  // 2026-11-24T12:00:00Z
+constexpr PseudonymKey kKey{9, 9, 9};
+
+std::string Insz(uint32_t n) {
+  // Born 1950-01-01 + n/997 days... kept simple: year 50..99, serial from n.
+  const int year = 50 + static_cast<int>((n / 997 / 28 / 12) % 50);
+  const int month = 1 + static_cast<int>((n / 997 / 28) % 12);
+  const int day = 1 + static_cast<int>((n / 997) % 28);
+  const int serial = 1 + static_cast<int>(n % 997);
+  char base[16];
+  std::snprintf(base, sizeof base, "%02d%02d%02d%03d", year, month, day, serial);
+  const uint64_t v = std::strtoull(base, nullptr, 10);
+  char full[40];
+  std::snprintf(full, sizeof full, "%s%02d", base, static_cast<int>(97 - v % 97));
+  return full;
+}
+
+std::string Riziv(uint32_t n) {
+  for (int cc = 0; cc < 100; ++cc) {
+    char full[40];
+    std::snprintf(full, sizeof full, "1%05u%02d004", n % 100000, cc);
+    if (ParseRiziv(full).ok()) return full;
+  }
+  std::abort();
+}
+
+int Arg(int argc, char** argv, const char* name, int def) {
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::string(argv[i]) == name) return std::atoi(argv[i + 1]);
+  }
+  return def;
+}
+
+void Check(const Status& s, const char* what) {
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
+    std::exit(1);
+  }
+}
+
+// Decides on `state` and appends to `log`, keeping the state in step.
+class Generator {
+ public:
+  Generator(eventstore::EventLog& log) : log_(log), pseudonyms_(kKey) {}
+
+  bool Do(const Caller& caller, const Command& command) {
+    auto d = Decide(state_, pseudonyms_, caller, command);
+    if (!d.ok()) return false;
+    for (DomainEvent& e : d->events) {
+      pending_.events.push_back(
+          projections::ToNewEvent(e, eventstore::EventId::Random(), eventstore::EventId()));
+      // The in-memory state needs positions and versions only for expectations, unused here.
+      e.position = next_++;
+      e.recorded_at_us = kNow;
+      state_.Apply(e);
+    }
+    if (pending_.events.size() >= 900) Flush();
+    return true;
+  }
+
+  void Flush() {
+    if (pending_.events.empty()) return;
+    Check(log_.Append(pending_).status(), "append");
+    pending_.events.clear();
+  }
+
+  Caller As(const std::string& insz, const std::string& entity = {},
+            const std::string& on_behalf_of = {}) const {
+    Caller c;
+    c.insz = insz;
+    c.person = PersonId(pseudonyms_, insz);
+    c.entity = entity;
+    c.on_behalf_of = on_behalf_of;
+    c.now_us = kNow;
+    return c;
+  }
+  uint64_t size() const { return next_; }
+  const RegistryState& state() const { return state_; }
+
+ private:
+  eventstore::EventLog& log_;
+  Pseudonymizer pseudonyms_;
+  RegistryState state_;
+  eventstore::AppendBatch pending_;
+  uint64_t next_ = 0;
+};
+
+int Main(int argc, char** argv) {
+  const int events = Arg(argc, argv, "--events", 1000000);
+  const int entities = Arg(argc, argv, "--entities", 3000);
+  const int patients = Arg(argc, argv, "--patients", 300000);
+  const int callers = Arg(argc, argv, "--callers", 64);
+  const int seconds = Arg(argc, argv, "--seconds", 5);
+  const std::string dir = (std::filesystem::temp_directory_path() /
+                           ("vaxledger-rebuild-bench-" + std::to_string(::getpid())))
+                              .string();
+  std::filesystem::create_directories(dir);
+
+  const NoteSigner signer("bench.example/log", Ed25519Key::Generate());
+  eventstore::RocksDbStorageOptions so;
+  so.create_if_missing = true;
+  so.sync = false;  // generation only; the command phase below reopens it durable
+  auto storage = eventstore::OpenRocksDbStorage(dir + "/log", so);
+  Check(storage.status(), "open");
+  auto log = eventstore::EventLog::Open(std::move(storage).value(), signer);
+  Check(log.status(), "open log");
+
+  // 1. Generate.
+  const auto gen_start = Clock::now();
+  Generator g(**log);
+  const std::string admin = Insz(0);
+  {
+    eventstore::NewEvent grant;
+    const std::string person = PersonId(Pseudonymizer(kKey), admin);
+    DomainEvent e;
+    e.stream = PersonStream(person);
+    e.type = event_type::kRoleGranted;
+    e.actor = "system";
+    e.actor_role = "system";
+    e.payload = {{"person", person}, {"role", "administrator"}};
+    eventstore::AppendBatch b;
+    b.events.push_back(projections::ToNewEvent(e, eventstore::EventId::Random(), {}));
+    Check((*log)->Append(b).status(), "bootstrap");
+    const_cast<RegistryState&>(g.state()).Apply(e);
+  }
+  std::mt19937 rng(42);
+  uint32_t people = 1;
+  const char* kinds[] = {"practice", "group_practice", "organisation"};
+  const char* regions[] = {"flanders", "brussels", "wallonia", "german_speaking"};
+  std::vector<std::pair<std::string, std::string>> actors;  // (insz, entity) of physicians
+  for (int e = 0; e < entities; ++e) {
+    const std::string id = "ent" + std::to_string(e);
+    const char* kind = kinds[e % 3];
+    const int physicians = e % 3 == 0 ? 1 : 2 + static_cast<int>(rng() % 3);
+    for (int p = 0; p < physicians; ++p) {
+      const std::string insz = Insz(people);
+      RequestAccess a{"acc" + std::to_string(people),
+                      "Dr " + std::to_string(people),
+                      "dr" + std::to_string(people) + "@example.be",
+                      Riziv(people),
+                      "terms-1",
+                      p == 0 ? "" : id,
+                      std::nullopt};
+      if (p == 0) a.new_entity = NewEntity{kind, "Entity " + id, "", regions[e % 4]};
+      ++people;
+      if (!g.Do(g.As(insz), a)) continue;
+      if (!g.Do(g.As(admin), DecideRequest{a.request_id, true, "", id})) continue;
+      actors.emplace_back(insz, id);
+    }
+    const std::string staff = Insz(people++);
+    const std::string trainer = actors.back().first;
+    if (g.Do(g.As(trainer, id),
+             RequestLink{"lnk" + std::to_string(e), staff, "Staff", "s@example.be", false, ""})) {
+      g.Do(g.As(admin), DecideRequest{"lnk" + std::to_string(e), true, "", ""});
+    }
+    g.Do(g.As(trainer, id),
+         ReceiveStock{"EU/1/20/1528", "LOT" + std::to_string(e % 50), "2027-06-30", 500});
+  }
+  const char* products[] = {"EU/1/20/1528", "EU/1/20/1507", "EU/1/18/1326", "EU/1/06/337",
+                            "EU/1/09/590"};
+  uint64_t n = 0;
+  while (g.size() < static_cast<uint64_t>(events)) {
+    const auto& [insz, entity] = actors[rng() % actors.size()];
+    const uint32_t patient = 1000000 + rng() % patients;
+    RegisterVaccination v;
+    v.vaccination_id = "v" + std::to_string(++n);
+    v.patient.insz = Insz(patient);
+    v.product = products[rng() % 5];
+    v.lot = "LOT" + std::to_string(rng() % 50);
+    v.dose = 1 + static_cast<int>(rng() % 3);
+    v.date = "2026-" + std::to_string(10 + rng() % 2) + "-" + std::to_string(10 + rng() % 14);
+    v.consent = {"given", "2026-10-01"};
+    if (!g.Do(g.As(insz, entity), v)) continue;
+    if (n % 50 == 0) {
+      const std::string pid = PatientId(Pseudonymizer(kKey), v.patient);
+      if (n % 100 == 0) {
+        g.Do(g.As(insz, entity), RetractVaccination{pid, v.vaccination_id, "wrong patient"});
+      } else {
+        g.Do(g.As(insz, entity),
+             CorrectVaccination{pid, v.vaccination_id, std::nullopt, std::string("LOTX"),
+                                std::nullopt, std::nullopt, "typo"});
+      }
+    }
+  }
+  g.Flush();
+  const uint64_t total = (*log)->Head().size;
+  std::printf("generated %llu events (%d entities, %zu physicians, %d patient numbers) in %.1f s\n",
+              static_cast<unsigned long long>(total), entities, actors.size(), patients,
+              Seconds(Clock::now() - gen_start));
+
+  // 2. Rebuild.
+  const auto rebuild_start = Clock::now();
+  auto report = projections::RebuildViews((*log)->storage(), dir + "/views", {});
+  Check(report.status(), "rebuild");
+  const double rebuild_s = Seconds(Clock::now() - rebuild_start);
+  std::printf("rebuild of all views: %llu events in %.2f s = %.0f events/s (target >= 300000)\n",
+              static_cast<unsigned long long>(report->events), rebuild_s,
+              report->events / rebuild_s);
+  log->reset();
+
+  // 3. Commands through the registry, durable.
+  auto durable = eventstore::OpenRocksDbStorage(dir + "/log");
+  Check(durable.status(), "reopen");
+  auto live_log = eventstore::EventLog::Open(std::move(durable).value(), signer);
+  Check(live_log.status(), "reopen log");
+  projections::RegistryOptions ro;
+  ro.views_dir = dir + "/views";
+  ro.pseudonym_key = kKey;
+  ro.clock_us = [] { return kNow; };
+  const auto open_start = Clock::now();
+  auto registry = projections::Registry::Open(**live_log, ro);
+  Check(registry.status(), "open registry");
+  std::printf("registry opened (views loaded) in %.2f s\n", Seconds(Clock::now() - open_start));
+
+  const double sign_rate = SignRate(1.0);
+  std::atomic<uint64_t> done{0}, refused{0};
+  std::vector<std::vector<double>> latencies(callers);
+  const auto cmd_start = Clock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < callers; ++t) {
+    threads.emplace_back([&, t] {
+      uint32_t i = 0;
+      while (Seconds(Clock::now() - cmd_start) < seconds) {
+        const auto& [insz, entity] = actors[(t * 7919 + i) % actors.size()];
+        RegisterVaccination v;
+        v.vaccination_id = "b" + std::to_string(t) + "-" + std::to_string(i);
+        v.patient.insz = Insz(2000000 + t * 100000 + i);
+        v.product = "EU/1/20/1528";
+        v.lot = "LOT1";
+        v.dose = 1;
+        v.date = "2026-11-20";
+        v.consent = {"given", "2026-11-20"};
+        Caller c;
+        c.insz = insz;
+        c.person = PersonId((*registry)->pseudonyms(), insz);
+        c.entity = entity;
+        const auto s = Clock::now();
+        auto out = (*registry)->Execute(c, v);
+        latencies[t].push_back(Seconds(Clock::now() - s) * 1000);
+        if (out.ok()) {
+          ++done;
+        } else {
+          ++refused;
+        }
+        ++i;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double cmd_s = Seconds(Clock::now() - cmd_start);
+  std::vector<double> all;
+  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  const double rate = done / cmd_s;
+  std::printf(
+      "commands (register vaccination, %d callers, durable): %.0f/s, refused %llu, p50 %.2f ms, "
+      "p99 %.2f ms\nsingle-core signing rate: %.0f/s\nratio: %.2f x (target >= 0.6)\n",
+      callers, rate, static_cast<unsigned long long>(refused.load()), Percentile(all, 50),
+      Percentile(all, 99), sign_rate, rate / sign_rate);
+  registry->reset();
+  live_log->reset();
+  std::filesystem::remove_all(dir);
+  return 0;
+}
+
+}  // namespace
+}  // namespace vaxledger::bench
+
+int main(int argc, char** argv) { return vaxledger::bench::Main(argc, argv); }
