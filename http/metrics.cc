@@ -76,11 +76,13 @@ std::string Metrics::Render(const eventstore::EventLog* log) const {
   return out;
 }
 
-void AddMetricsRoute(Router& router, const Metrics& metrics, const eventstore::EventLog& log) {
-  router.Add("GET", "/metrics", [&metrics, &log](const Request&) {
+void AddMetricsRoute(Router& router, const Metrics& metrics, const eventstore::EventLog& log,
+                     std::function<std::string()> extra) {
+  router.Add("GET", "/metrics", [&metrics, &log, extra](const Request&) {
     Response r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = metrics.Render(&log);
+    if (extra) r.body += extra();
     return r;
   });
 }

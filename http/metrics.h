@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -38,7 +39,9 @@ class Metrics {
   std::map<std::pair<std::string, std::string>, RouteStats> routes_;  // (route, method)
 };
 
-// GET /metrics, rendering `metrics` and `log`. Both must outlive the router.
-void AddMetricsRoute(Router& router, const Metrics& metrics, const eventstore::EventLog& log);
+// GET /metrics, rendering `metrics`, `log` and the exposition text `extra` returns (other
+// gauges, e.g. the views' positions). Both must outlive the router.
+void AddMetricsRoute(Router& router, const Metrics& metrics, const eventstore::EventLog& log,
+                     std::function<std::string()> extra = {});
 
 }  // namespace vaxledger::http

@@ -1,5 +1,8 @@
 #include "http/openapi.h"
 
+#include <string_view>
+#include <vector>
+
 namespace vaxledger::http {
 namespace {
 
@@ -22,6 +25,156 @@ json QueryParam(const std::string& name, bool required, const std::string& descr
 
 json Base64Hashes() {
   return {{"type", "array"}, {"items", {{"type", "string"}, {"format", "byte"}}}};
+}
+
+// A registry route: its summary, whether it takes a JSON body, and its answers.
+struct Operation {
+  const char* method;
+  const char* path;
+  const char* summary;
+  bool body;
+  std::vector<int> codes;  // besides the problem answers 400/401/403/404
+};
+
+const std::vector<Operation>& RegistryOperations() {
+  static const std::vector<Operation> ops = {
+      {"post",
+       "/v1/sessions",
+       "Log in: exchange the identity provider's assertion for a session",
+       true,
+       {201}},
+      {"get",
+       "/v1/session",
+       "The session: person, roles, entities, the entity acted for",
+       false,
+       {200}},
+      {"delete", "/v1/session", "Log out: the session token stops working", false, {204}},
+      {"put",
+       "/v1/session/entity",
+       "Choose the entity (and, for staff, the physician) to act for",
+       true,
+       {200}},
+      {"get", "/v1/vaccines", "The vaccine reference list", false, {200}},
+      {"post", "/v1/access-requests", "Ask for access as a physician (flow 1)", true, {202, 409}},
+      {"get", "/v1/requests", "Administrators: the queue of requests (cursor pages)", false, {200}},
+      {"get",
+       "/v1/requests/{request}",
+       "One request (administrators, the requester)",
+       false,
+       {200}},
+      {"post",
+       "/v1/requests/{request}/approve",
+       "Administrators: approve a request",
+       true,
+       {200, 409, 422}},
+      {"post",
+       "/v1/requests/{request}/reject",
+       "Administrators: reject a request with a reason",
+       true,
+       {200, 422}},
+      {"get",
+       "/v1/entities/{entity}",
+       "An entity's members and pending requests (ETag)",
+       false,
+       {200}},
+      {"post",
+       "/v1/entities/{entity}/link-requests",
+       "Mijn medewerkers, Aanvraag nieuw: link a HAIO or staff member (If-Match)",
+       true,
+       {202, 409, 412}},
+      {"post",
+       "/v1/entities/{entity}/unlink-requests",
+       "Aanvraag ontkoppelen: unlink members (If-Match)",
+       true,
+       {202, 412, 422}},
+      {"get",
+       "/v1/entities/{entity}/vaccinations",
+       "The entity's registrations (cursor pages)",
+       false,
+       {200}},
+      {"get",
+       "/v1/entities/{entity}/stock",
+       "The entity's stock by product and lot, shortfalls",
+       false,
+       {200}},
+      {"post", "/v1/entities/{entity}/stock/deliveries", "Record a delivery", true, {201}},
+      {"post",
+       "/v1/entities/{entity}/stock/adjustments",
+       "Adjust the stock with a reason",
+       true,
+       {201}},
+      {"post", "/v1/vaccinations", "Register a vaccination (flow 5)", true, {201, 409}},
+      {"post",
+       "/v1/vaccinations/batch",
+       "Register many; each row accepted or refused",
+       true,
+       {200}},
+      {"post",
+       "/v1/patients/search",
+       "A patient's history by INSZ (kept out of the URL)",
+       true,
+       {200}},
+      {"get", "/v1/patients/{patient}", "A patient's history by patient id (ETag)", false, {200}},
+      {"post",
+       "/v1/patients/{patient}/vaccinations/{vaccination}/corrections",
+       "Correct a registration with a reason (If-Match)",
+       true,
+       {200, 409, 412}},
+      {"post",
+       "/v1/patients/{patient}/vaccinations/{vaccination}/retraction",
+       "Mark a registration entered in error, with a reason (If-Match)",
+       true,
+       {200, 412, 422}},
+      {"post",
+       "/v1/patients/{patient}/vaccinations/{vaccination}/consent",
+       "Record the patient's consent decision",
+       true,
+       {200}},
+      {"post",
+       "/v1/roles",
+       "Administrators: grant or revoke administrator and auditor",
+       true,
+       {200, 409, 422}},
+      {"get",
+       "/v1/ledger/entries",
+       "Auditors: leaves, signatures and key ids (pages)",
+       false,
+       {200}},
+  };
+  return ops;
+}
+
+void AddRegistryOperations(json& paths) {
+  for (const Operation& op : RegistryOperations()) {
+    json o = {{"summary", op.summary}};
+    json parameters = json::array();
+    std::string_view path = op.path;
+    for (size_t open = path.find('{'); open != std::string_view::npos;
+         open = path.find('{', open + 1)) {
+      const size_t close = path.find('}', open);
+      parameters.push_back({{"name", std::string(path.substr(open + 1, close - open - 1))},
+                            {"in", "path"},
+                            {"required", true},
+                            {"schema", {{"type", "string"}}}});
+    }
+    if (!parameters.empty()) o["parameters"] = parameters;
+    if (op.body) {
+      o["requestBody"] = {{"required", true},
+                          {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}};
+    }
+    json responses;
+    for (int code : op.codes) {
+      responses[std::to_string(code)] = code == 204 ? json{{"description", "done"}}
+                                        : code < 300
+                                            ? JsonOk("see docs/api.md", {{"type", "object"}})
+                                            : Problem();
+    }
+    for (int code : {400, 401, 403, 404}) responses[std::to_string(code)] = Problem();
+    o["responses"] = responses;
+    o["security"] = json::array({{{"session", json::array()}}, {{"cookie", json::array()}}});
+    if (std::string_view(op.path) == "/v1/sessions") o.erase("security");
+    paths[op.path][op.method] = o;
+  }
 }
 
 }  // namespace
@@ -86,11 +239,15 @@ json OpenApiDocument() {
                                       {"properties",
                                        {{"vkey", {{"type", "string"}}},
                                         {"from_index", {{"type", "integer"}}}}}}}}}}}})}}}};
+  AddRegistryOperations(paths);
   return {{"openapi", "3.0.3"},
           {"info", {{"title", "vaxledger"}, {"version", "0.1.0"}}},
           {"paths", paths},
           {"components",
-           {{"responses",
+           {{"securitySchemes",
+             {{"session", {{"type", "http"}, {"scheme", "bearer"}}},
+              {"cookie", {{"type", "apiKey"}, {"in", "cookie"}, {"name", "vx_session"}}}}},
+            {"responses",
              {{"Problem",
                {{"description", "RFC 9457 problem details"},
                 {"content",

@@ -164,8 +164,48 @@ Response Router::Handle(const Request& request) const {
   return response;
 }
 
+namespace {
+
+// Whether `path` matches `pattern`, segment by segment; "{name}" matches one non-empty segment,
+// whose value goes to `params`.
+bool MatchPattern(std::string_view pattern, std::string_view path,
+                  std::map<std::string, std::string>* params) {
+  while (true) {
+    const size_t ps = pattern.find('/'), qs = path.find('/');
+    std::string_view p = pattern.substr(0, ps), q = path.substr(0, qs);
+    if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
+      if (q.empty()) return false;
+      (*params)[std::string(p.substr(1, p.size() - 2))] = std::string(q);
+    } else if (p != q) {
+      return false;
+    }
+    if (ps == std::string_view::npos || qs == std::string_view::npos) {
+      return ps == std::string_view::npos && qs == std::string_view::npos;
+    }
+    pattern.remove_prefix(ps + 1);
+    path.remove_prefix(qs + 1);
+  }
+}
+
+}  // namespace
+
 Response Router::Dispatch(const Request& request, std::string* route_label) const {
   auto route = routes_.find(request.path);
+  Request with_params;
+  const Request* req = &request;
+  if (route == routes_.end()) {
+    for (auto it = routes_.begin(); it != routes_.end(); ++it) {
+      if (it->first.find('{') == std::string::npos) continue;
+      std::map<std::string, std::string> params;
+      if (MatchPattern(it->first, request.path, &params)) {
+        route = it;
+        with_params = request;
+        with_params.params = std::move(params);
+        req = &with_params;
+        break;
+      }
+    }
+  }
   if (route == routes_.end()) {
     return ProblemResponse(404, "no route " + request.path);
   }
@@ -179,7 +219,7 @@ Response Router::Dispatch(const Request& request, std::string* route_label) cons
     return r;
   }
   try {
-    return handler->second(request);
+    return handler->second(*req);
   } catch (const std::exception& e) {
     // Exceptions never cross a module; a handler that throws is a bug, answered as one.
     return ProblemResponse(500, std::string("internal error: ") + e.what());

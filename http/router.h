@@ -24,6 +24,8 @@ struct Request {
   std::map<std::string, std::string> query;    // decoded; a repeated name keeps the last value
   std::map<std::string, std::string> headers;  // names in lower case
   std::string body;
+  std::map<std::string, std::string> params;  // path parameters of a "{name}" route
+  std::string remote;                         // the peer's address, for logs
 };
 
 struct Response {
@@ -58,7 +60,10 @@ class Router {
 
   using Handler = std::function<Response(const Request&)>;
 
-  // Routes are exact paths. Adding the same method and path twice replaces the handler.
+  // A path is exact ("/v1/session") or a pattern whose "{name}" segments match any one segment
+  // and are passed in Request::params ("/v1/entities/{entity}"). Exact paths win; patterns are
+  // tried in sorted order. Adding the same method and path twice replaces the handler. The
+  // metrics label a request by its pattern, never by the values in it.
   void Add(const std::string& method, const std::string& path, Handler handler);
 
   // 404 problem for an unknown path; 405 with an Allow header for a known path and another

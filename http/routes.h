@@ -1,15 +1,27 @@
-// Every route `vaxledger serve` has, on one router: health, metrics, the ledger and the OpenAPI
-// document. One function, so that the server and the tests that check the API description see
-// the same routes.
+// Every route `vaxledger serve` has, on one router: health, metrics, the ledger, the registry
+// and the OpenAPI document. One function, so that the server and the tests that check the API
+// description see the same routes.
 #pragma once
 
 #include "eventstore/event_log.h"
 #include "http/metrics.h"
+#include "http/registry_routes.h"
 #include "http/router.h"
+#include "http/sessions.h"
+#include "projections/read_recorder.h"
+#include "projections/registry.h"
 
 namespace vaxledger::http {
 
-// Counts requests in `metrics`. `log` and `metrics` must outlive the router.
-void AddAllRoutes(Router& router, eventstore::EventLog& log, Metrics& metrics);
+struct RegistryServices {
+  projections::Registry& registry;
+  SessionStore& sessions;
+  projections::ReadRecorder& reads;
+  RegistryRoutesOptions options;
+};
+
+// Counts requests in `metrics`. Everything must outlive the router.
+void AddAllRoutes(Router& router, eventstore::EventLog& log, Metrics& metrics,
+                  RegistryServices services);
 
 }  // namespace vaxledger::http

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's two commands, and CI's (.ci/run calls `tools/dev.sh test`).
 #
-#   tools/dev.sh demo   install what is missing, build (Release), create demo-data/ once and show it
+#   tools/dev.sh demo   install what is missing, build (Release), create demo-data/ once, and
+#                       serve it with demo people and data on http://127.0.0.1:8080 (LISTEN=...)
 #   tools/dev.sh test   install what is missing, build (Release), run every test with CTest
 #   tools/dev.sh deps   only install what is missing
 #
@@ -44,10 +45,9 @@ case "${1:-}" in
     build
     data=${DATA_DIR:-demo-data}
     if [ ! -d "$data/log" ]; then
-      "$BUILD_DIR/tools/vaxledger" init --data "$data" --origin vaxledger.demo/registry
+      "$BUILD_DIR/tools/vaxledger" init --data "$data" --origin vaxledger.demo/registry --demo
     fi
-    "$BUILD_DIR/tools/vaxledger" ledger status --data "$data"
-    "$BUILD_DIR/tools/vaxledger" ledger verify --data "$data"
+    exec "$BUILD_DIR/tools/vaxledger" serve --data "$data" --listen "${LISTEN:-127.0.0.1:8080}" --demo
     ;;
   test)
     deps

@@ -1,6 +1,6 @@
 // vaxledger: the registry's command-line program.
 //
-//   vaxledger init --data DIR [--origin NAME] [--admin INSZ]
+//   vaxledger init --data DIR [--origin NAME] [--admin INSZ | --demo]
 //   vaxledger projections rebuild --data DIR [VIEW]...
 //   vaxledger projections status --data DIR
 //   vaxledger projections dump (--data DIR | --views DIR) [VIEW]...
@@ -13,7 +13,7 @@
 //   vaxledger ledger prove --data DIR --index I [--size N]
 //   vaxledger ledger consistency --data DIR OLD_CHECKPOINT_FILE
 //   vaxledger keys rotate --data DIR
-//   vaxledger serve --data DIR [--listen HOST:PORT]
+//   vaxledger serve --data DIR [--listen HOST:PORT] [--demo] [--idp-vkey VKEY]...
 //   vaxledger idp init --data DIR
 //   vaxledger idp issue --data DIR --insz INSZ [--name N] [--email E] [--aud A] [--ttl S]
 //
@@ -45,11 +45,14 @@
 #include "eventstore/rocksdb_storage.h"
 #include "http/routes.h"
 #include "http/server.h"
+#include "http/sessions.h"
+#include "projections/read_recorder.h"
 #include "projections/rebuild.h"
 #include "projections/registry.h"
 #include "projections/view_store.h"
 #include "projections/views.h"
 #include "tools/data_dir.h"
+#include "tools/demo.h"
 
 namespace vaxledger::tools {
 namespace {
@@ -253,7 +256,11 @@ Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) 
   return std::make_pair(listen.substr(0, colon), static_cast<uint16_t>(*port));
 }
 
-int RunServe(const std::string& dir, const std::string& listen) {
+// The development identity provider: the key name of DIR/idp-dev.key.
+constexpr const char* kDevIdpName = "vaxledger-dev-idp";
+
+int RunServe(const std::string& dir, const std::string& listen, bool demo,
+             const std::vector<std::string>& idp_vkeys) {
   auto where = ParseListen(listen);
   if (!where.ok()) return Fail(where.status());
   // SIGTERM and SIGINT are taken by sigwait below, in this thread only: block them before any
@@ -274,9 +281,41 @@ int RunServe(const std::string& dir, const std::string& listen) {
   registry_options.progress = Progress("views");
   auto registry = projections::Registry::Open(**log, registry_options);
   if (!registry.ok()) return Fail(registry.status());
+
+  http::RegistryRoutesOptions routes_options;
+  for (const std::string& text : idp_vkeys) {
+    auto vkey = NoteVerifierKey::Parse(text);
+    if (!vkey.ok()) return Fail(vkey.status());
+    routes_options.providers.push_back(
+        {HexEncode(ByteView(vkey->key_id.data(), vkey->key_id.size())), vkey->public_key});
+  }
+  std::optional<NoteSigner> dev_idp;
+  if (demo) {
+    if (!std::filesystem::exists(DevIdpKeyPath(dir))) {
+      auto created = eventstore::CreateRegistryKey(DevIdpKeyPath(dir), kDevIdpName);
+      if (!created.ok()) return Fail(created.status());
+    }
+    auto key = eventstore::LoadRegistryKey(DevIdpKeyPath(dir));
+    if (!key.ok()) return Fail(key.status());
+    dev_idp = *key;
+    const KeyId& id = dev_idp->key_id();
+    routes_options.providers.push_back(
+        {HexEncode(ByteView(id.data(), id.size())), dev_idp->verifier().public_key});
+    Status seeded = SeedDemo(**registry);
+    if (!seeded.ok()) return Fail(seeded);
+  }
+  if (routes_options.providers.empty()) {
+    fmt::print(stderr,
+               "vaxledger: no identity provider configured (--idp-vkey): nobody can log in\n");
+  }
+  http::SessionStore sessions;
+  std::optional<projections::ReadRecorder> reads;
+  reads.emplace(**log);
   http::Metrics metrics;
   http::Router router;
-  http::AddAllRoutes(router, **log, metrics);
+  http::AddAllRoutes(router, **log, metrics,
+                     http::RegistryServices{**registry, sessions, *reads, routes_options});
+  if (demo) AddDemoRoutes(router, *dev_idp, routes_options.audience);
   http::ServerOptions options;
   options.address = where->first;
   options.port = where->second;
@@ -299,12 +338,21 @@ int RunServe(const std::string& dir, const std::string& listen) {
   if (!server.ok()) return Fail(server.status());
   fmt::print("vaxledger: serving {} on http://{}:{} ({} events)\n", dir, options.address,
              (*server)->port(), (*log)->Head().size);
+  if (demo) {
+    fmt::print(
+        "demo mode: log in as any of these (POST /v1/demo/assertion {{\"insz\": ...}}, "
+        "then POST /v1/sessions {{\"assertion\": ...}}):\n");
+    for (const DemoPerson& p : DemoPeople()) {
+      fmt::print("  {}  {:<18} {}\n", p.insz, p.name, p.what);
+    }
+  }
   std::fflush(stdout);
   int sig = 0;
   sigwait(&signals, &sig);
   fmt::print("vaxledger: {} received: finishing requests in flight\n",
              sig == SIGTERM ? "SIGTERM" : "SIGINT");
   (*server)->Stop();
+  reads.reset();      // appends the reads still queued
   registry->reset();  // stops following the log; views are written as events are applied
   log->reset();       // every acknowledged event is already durable; this flushes and closes
   fmt::print("vaxledger: stopped\n");
@@ -313,7 +361,6 @@ int RunServe(const std::string& dir, const std::string& listen) {
 
 // The development identity provider (SPEC §4): a key in the data directory that signs
 // assertions for demo people. The server trusts it only when told to (demo mode).
-constexpr const char* kDevIdpName = "vaxledger-dev-idp";
 
 int RunIdpInit(const std::string& dir) {
   auto key = eventstore::CreateRegistryKey(DevIdpKeyPath(dir), kDevIdpName);
@@ -581,6 +628,8 @@ int main(int argc, char** argv) {
   init->add_option("--origin", origin, "log origin, also the key name")->capture_default_str();
   std::string admin;
   init->add_option("--admin", admin, "INSZ of the first administrator");
+  bool init_demo = false;
+  init->add_flag("--demo", init_demo, "make the demo administrator the first administrator");
 
   auto* ledger = app.add_subcommand("ledger", "inspect, prove and verify the event log");
   ledger->require_subcommand(1);
@@ -617,9 +666,13 @@ int main(int argc, char** argv) {
   consistency->add_option("old_checkpoint", file, "a checkpoint saved earlier")->required();
 
   std::string listen = "127.0.0.1:8080";
-  auto* serve = app.add_subcommand("serve", "serve the HTTP API (today: health and ledger routes)");
+  auto* serve = app.add_subcommand("serve", "serve the HTTP API");
   serve->add_option("--data", dir, "data directory")->required();
   serve->add_option("--listen", listen, "HOST:PORT")->capture_default_str();
+  bool demo = false;
+  serve->add_flag("--demo", demo,
+                  "demo mode: seed demo data, turn on the development identity provider");
+  serve->add_option("--idp-vkey", vkeys, "an identity provider's verifier key (C2SP vkey text)");
 
   auto* idp = app.add_subcommand("idp", "the development identity provider (demo and tests only)");
   idp->require_subcommand(1);
@@ -667,7 +720,9 @@ int main(int argc, char** argv) {
   rotate->add_option("--data", dir, "data directory")->required();
 
   CLI11_PARSE(app, argc, argv);
-  if (init->parsed()) return RunInitWithAdmin(dir, origin, admin);
+  if (init->parsed()) {
+    return RunInitWithAdmin(dir, origin, init_demo ? DemoAdministratorInsz() : admin);
+  }
   if (rebuild->parsed()) return RunRebuild(dir, view_names);
   if (view_status->parsed()) return RunViewStatus(dir);
   if (dump->parsed()) {
@@ -693,7 +748,7 @@ int main(int argc, char** argv) {
   if (prove->parsed()) return RunProve(dir, index, size);
   if (consistency->parsed()) return RunConsistency(dir, file);
   if (rotate->parsed()) return RunRotate(dir);
-  if (serve->parsed()) return RunServe(dir, listen);
+  if (serve->parsed()) return RunServe(dir, listen, demo, vkeys);
   if (idp_init->parsed()) return RunIdpInit(dir);
   if (idp_issue->parsed()) return RunIdpIssue(dir, insz, person_name, email, audience, ttl);
   return 2;

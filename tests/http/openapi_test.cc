@@ -5,6 +5,7 @@
 
 #include "eventstore/memory_storage.h"
 #include "http/routes.h"
+#include "tests/eventstore/test_util.h"
 
 namespace vaxledger::http {
 namespace {
@@ -13,9 +14,17 @@ TEST_CASE("the OpenAPI document describes exactly the routes the server has") {
   auto log = eventstore::EventLog::Open(std::make_unique<eventstore::MemoryStorage>(),
                                         NoteSigner("openapi.test/log", Ed25519Key::Generate()));
   REQUIRE(log.ok());
+  eventstore::testing::TempDir dir;
+  projections::RegistryOptions options;
+  options.views_dir = dir.path() + "/views";
+  auto registry = projections::Registry::Open(**log, options);
+  REQUIRE(registry.ok());
+  SessionStore sessions;
+  projections::ReadRecorder reads(**log);
   Metrics metrics;
   Router router;
-  AddAllRoutes(router, **log, metrics);  // what `vaxledger serve` serves
+  AddAllRoutes(router, **log, metrics,
+               RegistryServices{**registry, sessions, reads, {}});  // what `vaxledger serve` serves
 
   const auto doc = OpenApiDocument();
   CHECK(doc["openapi"] == "3.0.3");

@@ -1,0 +1,95 @@
+#include "http/json_body.h"
+
+namespace vaxledger::http {
+
+Result<JsonObject> JsonObject::Parse(std::string_view text,
+                                     std::initializer_list<std::string_view> allowed) {
+  auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded()) return InvalidArgument("the body is not valid JSON", "body");
+  return From(json, "", allowed);
+}
+
+Result<JsonObject> JsonObject::From(const nlohmann::json& value, std::string path,
+                                    std::initializer_list<std::string_view> allowed) {
+  const std::string where = path.empty() ? "body" : path;
+  if (!value.is_object()) return InvalidArgument(where + " must be a JSON object", where);
+  for (const auto& [key, v] : value.items()) {
+    bool known = false;
+    for (std::string_view a : allowed) known = known || a == key;
+    if (!known) {
+      const std::string field = path.empty() ? key : path + "." + key;
+      return InvalidArgument(field + " is not a known field", field);
+    }
+  }
+  return JsonObject(value, path.empty() ? "" : path + ".");
+}
+
+std::string JsonObject::Field(std::string_view name) const { return path_ + std::string(name); }
+
+Result<std::string> JsonObject::String(std::string_view name) const {
+  auto it = json_.find(name);
+  if (it == json_.end() || it->is_null()) {
+    return InvalidArgument(Field(name) + " is required", Field(name));
+  }
+  if (!it->is_string()) return InvalidArgument(Field(name) + " must be a string", Field(name));
+  return it->get<std::string>();
+}
+
+Result<std::string> JsonObject::OptionalString(std::string_view name, std::string fallback) const {
+  if (!json_.contains(name) || json_.at(name).is_null()) return fallback;
+  return String(name);
+}
+
+Result<int64_t> JsonObject::Integer(std::string_view name) const {
+  auto it = json_.find(name);
+  if (it == json_.end() || it->is_null()) {
+    return InvalidArgument(Field(name) + " is required", Field(name));
+  }
+  if (!it->is_number_integer()) {
+    return InvalidArgument(Field(name) + " must be an integer", Field(name));
+  }
+  return it->get<int64_t>();
+}
+
+Result<std::optional<int64_t>> JsonObject::OptionalInteger(std::string_view name) const {
+  if (!json_.contains(name) || json_.at(name).is_null()) return std::optional<int64_t>();
+  VX_ASSIGN_OR_RETURN(int64_t v, Integer(name));
+  return std::optional<int64_t>(v);
+}
+
+Result<bool> JsonObject::Boolean(std::string_view name) const {
+  auto it = json_.find(name);
+  if (it == json_.end() || it->is_null()) {
+    return InvalidArgument(Field(name) + " is required", Field(name));
+  }
+  if (!it->is_boolean())
+    return InvalidArgument(Field(name) + " must be true or false", Field(name));
+  return it->get<bool>();
+}
+
+Result<std::vector<std::string>> JsonObject::Strings(std::string_view name) const {
+  auto it = json_.find(name);
+  if (it == json_.end() || it->is_null()) {
+    return InvalidArgument(Field(name) + " is required", Field(name));
+  }
+  if (!it->is_array()) return InvalidArgument(Field(name) + " must be an array", Field(name));
+  std::vector<std::string> out;
+  for (const auto& v : *it) {
+    if (!v.is_string()) {
+      return InvalidArgument(Field(name) + " must be an array of strings", Field(name));
+    }
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+Result<JsonObject> JsonObject::Object(std::string_view name,
+                                      std::initializer_list<std::string_view> allowed) const {
+  auto it = json_.find(name);
+  if (it == json_.end() || it->is_null()) {
+    return InvalidArgument(Field(name) + " is required", Field(name));
+  }
+  return From(*it, Field(name), allowed);
+}
+
+}  // namespace vaxledger::http

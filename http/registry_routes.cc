@@ -1,0 +1,972 @@
+#include "http/registry_routes.h"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "core/encoding.h"
+#include "core/identifiers.h"
+#include "core/registry_commands.h"
+#include "core/vaccines.h"
+#include "eventstore/event.h"
+#include "http/json_body.h"
+
+namespace vaxledger::http {
+
+namespace {
+
+using nlohmann::json;
+using projections::Registry;
+using DomainRequest = ::vaxledger::Request;  // an access, link or unlink request
+
+constexpr std::string_view kCookie = "vx_session";
+
+int64_t SystemClockUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Response Json(int status, const json& body) {
+  Response r;
+  r.status = status;
+  r.body = body.dump();
+  return r;
+}
+
+Response WithLocation(Response r, const std::string& location) {
+  r.headers.emplace_back("Location", location);
+  return r;
+}
+
+Response WithETag(Response r, uint64_t version) {
+  r.headers.emplace_back("ETag", "\"" + std::to_string(version) + "\"");
+  return r;
+}
+
+// The bearer token or the session cookie, or empty.
+std::string TokenOf(const Request& request) {
+  if (auto it = request.headers.find("authorization"); it != request.headers.end()) {
+    constexpr std::string_view kBearer = "Bearer ";
+    if (it->second.starts_with(kBearer)) return it->second.substr(kBearer.size());
+  }
+  if (auto it = request.headers.find("cookie"); it != request.headers.end()) {
+    std::string_view cookies = it->second;
+    while (!cookies.empty()) {
+      size_t end = cookies.find(';');
+      std::string_view c = cookies.substr(0, end);
+      while (c.starts_with(' ')) c.remove_prefix(1);
+      if (c.starts_with(kCookie) && c.size() > kCookie.size() && c[kCookie.size()] == '=') {
+        return std::string(c.substr(kCookie.size() + 1));
+      }
+      if (end == std::string_view::npos) break;
+      cookies.remove_prefix(end + 1);
+    }
+  }
+  return {};
+}
+
+// A random id for a resource, or one derived from the idempotency key so that a retry names the
+// same resource.
+std::string NewId(const Request& request, std::string_view kind) {
+  auto it = request.headers.find("idempotency-key");
+  std::string id(kind);
+  id += "-";
+  if (it != request.headers.end() && !it->second.empty()) {
+    const std::string material = "vaxledger/id\n" + it->second + "\n" + TokenOf(request);
+    Hash h = Sha256(AsBytes(material));
+    return id + HexEncode(ByteView(h.data(), 12));
+  }
+  return id + eventstore::EventId::Random().ToString().substr(0, 23);
+}
+
+std::string IdempotencyKey(const Request& request) {
+  auto it = request.headers.find("idempotency-key");
+  return it == request.headers.end() ? std::string() : it->second;
+}
+
+// "If-Match: \"N\"" against the stream version `current`. FailedPrecondition-like 412 is
+// answered by the caller; here: nullopt when absent or matching, else the problem.
+std::optional<Response> CheckIfMatch(const Request& request, uint64_t current) {
+  auto it = request.headers.find("if-match");
+  if (it == request.headers.end() || it->second == "*") return std::nullopt;
+  if (it->second == "\"" + std::to_string(current) + "\"") return std::nullopt;
+  Response r = ProblemResponse(412, "If-Match " + it->second +
+                                        " does not match the current "
+                                        "version \"" +
+                                        std::to_string(current) + "\": read it again, then retry");
+  r.headers.emplace_back("ETag", "\"" + std::to_string(current) + "\"");
+  return r;
+}
+
+json EntityJson(const Entity& e) {
+  json members = json::array();
+  for (const auto& [id, m] : e.members) {
+    members.push_back({{"person", m.person},
+                       {"name", m.name},
+                       {"role", m.role},
+                       {"riziv", m.riziv},
+                       {"trainer", m.trainer},
+                       {"linked_to", m.linked_to},
+                       {"since_position", m.since_position}});
+  }
+  return {{"id", e.id},         {"kind", e.kind},
+          {"name", e.name},     {"kbo", e.kbo},
+          {"region", e.region}, {"version", e.version},
+          {"members", members}, {"pending_requests", e.pending}};
+}
+
+json RequestJson(const DomainRequest& r) {
+  json j = {{"id", r.id},
+            {"kind", r.kind},
+            {"status", r.status},
+            {"entity", r.entity},
+            {"person", r.person},
+            {"requested_by", r.requested_by},
+            {"role", r.role},
+            {"name", r.name},
+            {"email", r.email},
+            {"riziv", r.riziv},
+            {"members", r.members},
+            {"trainer", r.trainer},
+            {"reason", r.reason},
+            {"decided_by", r.decided_by},
+            {"requested_at_us", r.requested_at_us},
+            {"position", r.position}};
+  if (!r.terms_version.empty()) j["terms_version"] = r.terms_version;
+  if (r.new_entity.is_object()) j["new_entity"] = r.new_entity;
+  return j;
+}
+
+json VaccinationJson(const Vaccination& v) {
+  const VaccineProduct* p = FindVaccineProduct(v.product);
+  return {{"id", v.id},
+          {"product", v.product},
+          {"product_name", p ? std::string(p->name) : std::string()},
+          {"disease", p ? std::string(p->disease) : std::string()},
+          {"lot", v.lot},
+          {"dose", v.dose},
+          {"date", v.date},
+          {"entity", v.entity},
+          {"performer", v.performer},
+          {"recorder", v.recorder},
+          {"consent", {{"decision", v.consent}, {"date", v.consent_date}, {"by", v.consent_by}}},
+          {"status", v.status},
+          {"reason", v.reason},
+          {"corrections", v.corrections},
+          {"recorded_at_us", v.recorded_at_us},
+          {"position", v.position}};
+}
+
+json PatientJson(const Patient& p) {
+  json list = json::array();
+  for (const Vaccination& v : p.vaccinations) list.push_back(VaccinationJson(v));
+  return {{"id", p.id},           {"insz", p.insz},
+          {"name", p.name},       {"birth_date", p.birth_date},
+          {"version", p.version}, {"vaccinations", list}};
+}
+
+class Routes : public std::enable_shared_from_this<Routes> {
+ public:
+  Routes(Registry& registry, SessionStore& sessions, projections::ReadRecorder& reads,
+         RegistryRoutesOptions options)
+      : registry_(registry), sessions_(sessions), reads_(reads), options_(std::move(options)) {
+    if (!options_.clock_us) options_.clock_us = SystemClockUs;
+  }
+
+  void Add(Router& router) {
+    // Each handler holds the Routes object alive: the router owns the handlers.
+    auto bind = [self = shared_from_this()](Response (Routes::*f)(const Request&)) {
+      return [self, f](const Request& r) { return ((*self).*f)(r); };
+    };
+    router.Add("POST", "/v1/sessions", bind(&Routes::Login));
+    router.Add("GET", "/v1/session", bind(&Routes::WhoAmI));
+    router.Add("DELETE", "/v1/session", bind(&Routes::Logout));
+    router.Add("PUT", "/v1/session/entity", bind(&Routes::ChooseEntity));
+    router.Add("GET", "/v1/vaccines", bind(&Routes::Vaccines));
+    router.Add("POST", "/v1/access-requests", bind(&Routes::RequestAccessRoute));
+    router.Add("GET", "/v1/requests", bind(&Routes::ListRequests));
+    router.Add("GET", "/v1/requests/{request}", bind(&Routes::GetRequest));
+    router.Add("POST", "/v1/requests/{request}/approve", bind(&Routes::Approve));
+    router.Add("POST", "/v1/requests/{request}/reject", bind(&Routes::Reject));
+    router.Add("GET", "/v1/entities/{entity}", bind(&Routes::GetEntity));
+    router.Add("POST", "/v1/entities/{entity}/link-requests", bind(&Routes::LinkRequest));
+    router.Add("POST", "/v1/entities/{entity}/unlink-requests", bind(&Routes::UnlinkRequest));
+    router.Add("GET", "/v1/entities/{entity}/vaccinations", bind(&Routes::EntityVaccinations));
+    router.Add("GET", "/v1/entities/{entity}/stock", bind(&Routes::GetStock));
+    router.Add("POST", "/v1/entities/{entity}/stock/deliveries", bind(&Routes::Deliver));
+    router.Add("POST", "/v1/entities/{entity}/stock/adjustments", bind(&Routes::Adjust));
+    router.Add("POST", "/v1/vaccinations", bind(&Routes::Register));
+    router.Add("POST", "/v1/vaccinations/batch", bind(&Routes::RegisterBatch));
+    router.Add("POST", "/v1/patients/search", bind(&Routes::SearchPatient));
+    router.Add("GET", "/v1/patients/{patient}", bind(&Routes::GetPatient));
+    router.Add("POST", "/v1/patients/{patient}/vaccinations/{vaccination}/corrections",
+               bind(&Routes::Correct));
+    router.Add("POST", "/v1/patients/{patient}/vaccinations/{vaccination}/retraction",
+               bind(&Routes::Retract));
+    router.Add("POST", "/v1/patients/{patient}/vaccinations/{vaccination}/consent",
+               bind(&Routes::ConsentRoute));
+    router.Add("POST", "/v1/roles", bind(&Routes::Roles));
+    router.Add("GET", "/v1/ledger/entries", bind(&Routes::Entries));
+  }
+
+ private:
+  struct Authed {
+    std::string token;
+    Session session;
+    Caller caller;
+  };
+
+  Result<Authed> Authenticate(const Request& request) const {
+    const std::string token = TokenOf(request);
+    if (token.empty()) {
+      return Status(Code::kUnauthenticated,
+                    "log in first: POST /v1/sessions with the identity provider's assertion");
+    }
+    VX_ASSIGN_OR_RETURN(Session s, sessions_.Find(token, options_.clock_us()));
+    Authed a{token, s, {}};
+    a.caller.person = s.person;
+    a.caller.insz = s.insz;
+    a.caller.entity = s.entity;
+    a.caller.on_behalf_of = s.on_behalf_of;
+    return a;
+  }
+
+  // The session's entity must be the one in the path; another entity is not found.
+  static Status SameEntity(const Authed& a, const Request& request) {
+    if (a.session.entity != request.params.at("entity")) {
+      return NotFound("entity " + request.params.at("entity") + " is not found");
+    }
+    return Status::Ok();
+  }
+
+  bool HasRole(const std::string& person, const char* role) const {
+    auto r = registry_.Read([&](const RegistryState& s) {
+      const Person* p = s.membership.FindPerson(person);
+      return p != nullptr && p->roles.contains(role);
+    });
+    return r.ok() && *r;
+  }
+
+  Response Outcome(const Result<projections::Outcome>& out, const std::string& location) {
+    if (!out.ok()) return ProblemResponse(out.status());
+    json body = {
+        {"id", out->id}, {"positions", out->positions}, {"already_stored", out->already_stored}};
+    if (out->waits_for_approval) {
+      body["status"] = "pending";
+      return WithLocation(Json(202, body), location);
+    }
+    return WithLocation(Json(location.empty() ? 200 : 201, body), location);
+  }
+
+  Result<json> SessionJson(const Session& s) {
+    return registry_.Read([&](const RegistryState& state) {
+      json entities = json::array();
+      json roles = json::array();
+      if (const Person* p = state.membership.FindPerson(s.person)) {
+        for (const std::string& r : p->roles) roles.push_back(r);
+        for (const std::string& id : p->entities) {
+          const Entity* e = state.membership.FindEntity(id);
+          if (e == nullptr) continue;
+          auto m = e->members.find(s.person);
+          json item = {{"id", e->id},
+                       {"name", e->name},
+                       {"kind", e->kind},
+                       {"role", m == e->members.end() ? "" : m->second.role}};
+          if (m != e->members.end() && m->second.role == "staff") {
+            item["physicians"] = m->second.linked_to;
+          }
+          entities.push_back(item);
+        }
+      }
+      const Person* p = state.membership.FindPerson(s.person);
+      return json{{"person", s.person},
+                  {"name", s.name},
+                  {"roles", roles},
+                  {"entities", entities},
+                  {"entity", s.entity},
+                  {"on_behalf_of", s.on_behalf_of},
+                  {"pending_access_request", p ? p->pending_access : ""},
+                  {"expires_at_us", s.expires_us}};
+    });
+  }
+
+  // POST /v1/sessions {"assertion": JWS, "entity": optional}
+  Response Login(const Request& request) {
+    auto body = JsonObject::Parse(request.body, {"assertion", "entity"});
+    if (!body.ok()) return ProblemResponse(body.status());
+    auto assertion = body->String("assertion");
+    if (!assertion.ok()) return ProblemResponse(assertion.status());
+    auto entity = body->OptionalString("entity");
+    if (!entity.ok()) return ProblemResponse(entity.status());
+    const int64_t now = options_.clock_us();
+    auto claims = VerifyAssertion(*assertion, options_.providers, options_.audience, now / 1000000);
+    if (!claims.ok()) return ProblemResponse(claims.status());
+    auto insz = ParseInsz((*claims)["sub"].get<std::string>());
+    if (!insz.ok()) {
+      return ProblemResponse(
+          Status(Code::kUnauthenticated,
+                 "the assertion's subject is not an INSZ: " + insz.status().message()));
+    }
+    Session s;
+    s.insz = insz->digits;
+    s.person = PersonId(registry_.pseudonyms(), insz->digits);
+    s.name = claims->value("name", "");
+    s.email = claims->value("email", "");
+    auto linked = registry_.Read([&](const RegistryState& state) {
+      const Person* p = state.membership.FindPerson(s.person);
+      return p ? p->entities : std::set<std::string>();
+    });
+    if (!linked.ok()) return ProblemResponse(linked.status());
+    if (!entity->empty()) {
+      if (!linked->contains(*entity)) {
+        return ProblemResponse(
+            Status(Code::kPermissionDenied, "you are not linked to entity " + *entity, "entity"));
+      }
+      s.entity = *entity;
+    } else if (linked->size() == 1) {
+      s.entity = *linked->begin();  // one entity: no choice to make
+    }
+    auto token = sessions_.Create(s, now);
+    if (!token.ok()) return ProblemResponse(token.status());
+    auto who = SessionJson(*sessions_.Find(*token, now));
+    if (!who.ok()) return ProblemResponse(who.status());
+    (*who)["token"] = *token;
+    if (linked->empty() && !HasRole(s.person, "administrator") && !HasRole(s.person, "auditor")) {
+      (*who)["notice"] =
+          "you have no approved access yet: request access (POST /v1/access-requests) or wait "
+          "for an administrator to approve your request";
+    }
+    Response r = WithLocation(Json(201, *who), "/v1/session");
+    r.headers.emplace_back("Set-Cookie", std::string(kCookie) + "=" + *token +
+                                             "; Path=/; HttpOnly; SameSite=Strict" +
+                                             (options_.secure_cookie ? "; Secure" : ""));
+    return r;
+  }
+
+  Response WhoAmI(const Request& request) {
+    auto a = Authenticate(request);
+    if (!a.ok()) return ProblemResponse(a.status());
+    auto who = SessionJson(a->session);
+    if (!who.ok()) return ProblemResponse(who.status());
+    return Json(200, *who);
+  }
+
+  Response Logout(const Request& request) {
+    auto a = Authenticate(request);
+    if (!a.ok()) return ProblemResponse(a.status());
+    sessions_.Revoke(a->token);
+    Response r;
+    r.status = 204;
+    r.content_type.clear();
+    r.headers.emplace_back(
+        "Set-Cookie", std::string(kCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    return r;
+  }
+
+  // PUT /v1/session/entity {"entity": id, "on_behalf_of": physician (staff)}
+  Response ChooseEntity(const Request& request) {
+    auto a = Authenticate(request);
+    if (!a.ok()) return ProblemResponse(a.status());
+    auto body = JsonObject::Parse(request.body, {"entity", "on_behalf_of"});
+    if (!body.ok()) return ProblemResponse(body.status());
+    auto entity = body->String("entity");
+    if (!entity.ok()) return ProblemResponse(entity.status());
+    auto behalf = body->OptionalString("on_behalf_of");
+    if (!behalf.ok()) return ProblemResponse(behalf.status());
+    Caller probe = a->caller;
+    probe.entity = *entity;
+    probe.on_behalf_of = *behalf;
+    // Staff may choose the entity first and the physician later; anything else must act.
+    auto refusal = registry_.Read([&](const RegistryState& s) -> std::optional<Status> {
+      auto r = ActingIn(s.membership, probe);
+      if (r.ok() || (r.status().field() == "on_behalf_of" && behalf->empty())) {
+        return std::nullopt;
+      }
+      return r.status();
+    });
+    if (!refusal.ok()) return ProblemResponse(refusal.status());
+    if (*refusal) return ProblemResponse(**refusal);
+    Status s = sessions_.Update(a->token, options_.clock_us(), [&](Session& session) {
+      session.entity = *entity;
+      session.on_behalf_of = *behalf;
+    });
+    if (!s.ok()) return ProblemResponse(s);
+    return WhoAmI(request);
+  }
+
+  Response Vaccines(const Request&) {
+    json list = json::array();
+    for (const VaccineProduct& p : VaccineProducts()) {
+      list.push_back({{"code", p.code},
+                      {"name", p.name},
+                      {"holder", p.holder},
+                      {"holder_code", p.holder_code},
+                      {"disease", p.disease},
+                      {"disease_name", p.disease_name},
+                      {"lot_required", p.covid19}});
+    }
+    return Json(200, {{"vaccines", list}});
+  }
+
+  // Flow 1.
+  Response RequestAccessRoute(const Request& request) {
+    auto a = Authenticate(request);
+    if (!a.ok()) return ProblemResponse(a.status());
+    auto body = JsonObject::Parse(
+        request.body, {"name", "email", "riziv", "terms_version", "entity", "new_entity"});
+    if (!body.ok()) return ProblemResponse(body.status());
+    RequestAccess c;
+    c.request_id = NewId(request, "acc");
+    for (auto [field, out] :
+         {std::pair{"name", &c.name}, std::pair{"email", &c.email}, std::pair{"riziv", &c.riziv},
+          std::pair{"terms_version", &c.terms_version}}) {
+      auto v = body->String(field);
+      if (!v.ok()) return ProblemResponse(v.status());
+      *out = *v;
+    }
+    auto join = body->OptionalString("entity");
+    if (!join.ok()) return ProblemResponse(join.status());
+    c.join_entity = *join;
+    if (body->Has("new_entity")) {
+      auto n = body->Object("new_entity", {"kind", "name", "kbo", "region"});
+      if (!n.ok()) return ProblemResponse(n.status());
+      NewEntity e;
+      for (auto [field, out] : {std::pair{"kind", &e.kind}, std::pair{"name", &e.name},
+                                std::pair{"region", &e.region}}) {
+        auto v = n->String(field);
+        if (!v.ok()) return ProblemResponse(v.status());
+        *out = *v;
+      }
+      auto kbo = n->OptionalString("kbo");
+      if (!kbo.ok()) return ProblemResponse(kbo.status());
+      e.kbo = *kbo;
+      c.new_entity = e;
+    }
+    Caller caller = a->caller;
+    caller.entity.clear();
+    return Outcome(registry_.Execute(caller, c, IdempotencyKey(request)),
+                   "/v1/requests/" + c.request_id);
+  }
+
+  Response ListRequests(const Request& request) {
+    auto a = Authenticate(request);
+    if (!a.ok()) return ProblemResponse(a.status());
+    if (!HasRole(a->session.person, "administrator")) {
+      return ProblemResponse(
+          Status(Code::kPermissionDenied, "only administrators see the request queue"));
+    }
+    const std::string status =
+        request.query.contains("status") ? request.query.at("status") : "pending";
+    uint64_t cursor = 0, limit = 50;
+    if (auto it = request.query.find("cursor"); it != request.query.end()) {
+      auto c = ParseDecimal(it->second, "cursor");
+      if (!c.ok()) return ProblemResponse(c.status());
+      cursor = *c;
+    }
+    if (auto it = request.query.find("limit"); it != request.query.end()) {
+      auto l = ParseDecimal(it->second, "limit");
+      if (!l.ok() || *l == 0 || *l > 500) {
+        return ProblemResponse(InvalidArgument("limit must be 1..500", "limit"));
+      }
+      limit = *l;
+    }
+    auto page = registry_.Read([&](const RegistryState& s) {
+      std::vector<const DomainRequest*> all;
+      for (const auto& [id, r] : s.requests.all()) {
+        if ((status == "all" || r.status == status) && r.position >= cursor) all.push_back(&r);
+      }
+      std::sort(all.begin(), all.end(), [](const DomainRequest* x, const DomainRequest* y) {
+        return x->position < y->position;
+      });
+      json list = json::array();
+      json next = nullptr;
+      for (const DomainRequest* r : all) {
+        if (list.size() == limit) {
+          next = r->position;
+          break;
+        }
+        list.push_back(RequestJson(*r));
+      }
+      return json{{"requests", list}, {"next", next}};
+    });
+    if (!page.ok()) return ProblemResponse(page.status());
+    return Json(200, *page);
+  }
+
+  Response GetRequest(const Request& request) {
+    auto a = Authenticate(request);
+    if (!a.ok()) return ProblemResponse(a.status());
+    const bool admin = HasRole(a->session.person, "administrator");
+    auto found = registry_.Read([&](const RegistryState& s) -> Result<json> {
+      const DomainRequest* r = s.requests.Find(request.params.at("request"));
+      // The requester, the person concerned and administrators see a request; others do not
+      // learn that it exists.
+      if (r == nullptr ||
+          (!admin && r->requested_by != a->session.person && r->person != a->session.person)) {
+        return NotFound("request " + request.params.at("request") + " is not found");
+      }
+      return RequestJson(*r);
+    });
+    if (!found.ok()) return ProblemResponse(found.status());
+    if (!found->ok()) return ProblemResponse(found->status());
+    return Json(200, **found);
+  }
+
+  Response Decide(const Request& request, bool approve) {
+    auto a = Authenticate(request);
+    if (!a.ok()) return ProblemResponse(a.status());
+    auto body = JsonObject::Parse(request.body.empty() ? "{}" : request.body, {"reason"});
+    if (!body.ok()) return ProblemResponse(body.status());
+    auto reason = body->OptionalString("reason");
+    if (!reason.ok()) return ProblemResponse(reason.status());
+    DecideRequest c{request.params.at("request"), approve, *reason,
+                    "ent-" + eventstore::EventId::Random().ToString().substr(0, 8)};
+    return Outcome(registry_.Execute(a->caller, c, IdempotencyKey(request)), "");
+  }
+  Response Approve(const Request& request) { return Decide(request, true); }
+  Response Reject(const Request& request) { return Decide(request, false); }
+
+  Response GetEntity(const Request& request) {
+    auto a = Authenticate(request);
+    if (!a.ok()) return ProblemResponse(a.status());
+    const bool admin = HasRole(a->session.person, "administrator");
+    auto found = registry_.Read([&](const RegistryState& s) -> Result<std::pair<json, uint64_t>> {
+      const Entity* e = s.membership.FindEntity(request.params.at("entity"));
+      if (e == nullptr || (!admin && !e->members.contains(a->session.person))) {
+        return NotFound("entity " + request.params.at("entity") + " is not found");
+      }
+      json j = EntityJson(*e);
+      json pending = json::array();
+      for (const std::string& id : e->pending) {
+        if (const DomainRequest* r = s.requests.Find(id)) pending.push_back(RequestJson(*r));
+      }
+      j["pending"] = pending;
+      return std::make_pair(j, e->version);
+    });
+    if (!found.ok()) return ProblemResponse(found.status());
+    if (!found->ok()) return ProblemResponse(found->status());
+    return WithETag(Json(200, (*found)->first), (*found)->second);
+  }
+
+  // The entity's current version for If-Match, or a problem.
+  std::optional<Response> EntityPrecondition(const Request& request) {
+    auto version = registry_.Read([&](const RegistryState& s) -> uint64_t {
+      const Entity* e = s.membership.FindEntity(request.params.at("entity"));
+      return e ? e->version : 0;
+    });
+    if (!version.ok()) return ProblemResponse(version.status());
+    return CheckIfMatch(request, *version);
+  }
+
+  Response LinkRequest(const Request& request) {
+    auto a = Authenticate(request);
+    if (!a.ok()) return ProblemResponse(a.status());
+    if (Status s = SameEntity(*a, request); !s.ok()) return ProblemResponse(s);
+    if (auto problem = EntityPrecondition(request)) return *problem;
+    auto body = JsonObject::Parse(request.body, {"insz", "name", "email", "is_physician", "riziv"});
+    if (!body.ok()) return ProblemResponse(body.status());
+    RequestLink c;
+    c.request_id = NewId(request, "lnk");
+    for (auto [field, out] :
+         {std::pair{"insz", &c.insz}, std::pair{"name", &c.name}, std::pair{"email", &c.email}}) {
+      auto v = body->String(field);
+      if (!v.ok()) return ProblemResponse(v.status());
+      *out = *v;
+    }
+    auto is_physician = body->Boolean("is_physician");
+    if (!is_physician.ok()) return ProblemResponse(is_physician.status());
+    c.is_physician = *is_physician;
+    auto riziv = body->OptionalString("riziv");
+    if (!riziv.ok()) return ProblemResponse(riziv.status());
+    c.riziv = *riziv;
+    return Outcome(registry_.Execute(a->caller, c, IdempotencyKey(request)),
+                   "/v1/requests/" + c.request_id);
+  }
+
+  Response UnlinkRequest(const Request& request) {
+    auto a = Authenticate(request);
+    if (!a.ok()) return ProblemResponse(a.status());
+    if (Status s = SameEntity(*a, request); !s.ok()) return ProblemResponse(s);
+    if (auto problem = EntityPrecondition(request)) return *problem;
+    auto body = JsonObject::Parse(request.body, {"members"});
+    if (!body.ok()) return ProblemResponse(body.status());
+    auto members = body->Strings("members");
+    if (!members.ok()) return ProblemResponse(members.status());
+    RequestUnlink c{NewId(request, "unl"), *members};
+    return Outcome(registry_.Execute(a->caller, c, IdempotencyKey(request)),
+                   "/v1/requests/" + c.request_id);
+  }
+
+  Response EntityVaccinations(const Request& request) {
+    auto a = Authenticate(request);
+    if (!a.ok()) return ProblemResponse(a.status());
+    if (Status s = SameEntity(*a, request); !s.ok()) return ProblemResponse(s);
+    uint64_t cursor = 0, limit = 100;
+    if (auto it = request.query.find("cursor"); it != request.query.end()) {
+      auto c = ParseDecimal(it->second, "cursor");
+      if (!c.ok()) return ProblemResponse(c.status());
+      cursor = *c;
+    }
+    if (auto it = request.query.find("limit"); it != request.query.end()) {
+      auto l = ParseDecimal(it->second, "limit");
+      if (!l.ok() || *l == 0 || *l > 1000) {
+        return ProblemResponse(InvalidArgument("limit must be 1..1000", "limit"));
+      }
+      limit = *l;
+    }
+    auto page = registry_.Read([&](const RegistryState& s) {
+      std::vector<std::pair<uint64_t, json>> rows;
+      if (auto* list = s.vaccinations.ByEntity(a->session.entity)) {
+        for (const auto& [patient, id] : *list) {
+          const Patient* p = s.vaccinations.FindPatient(patient);
+          const Vaccination* v = p ? p->Find(id) : nullptr;
+          if (v == nullptr || v->position < cursor) continue;
+          json j = VaccinationJson(*v);
+          j["patient"] = patient;
+          rows.emplace_back(v->position, std::move(j));
+        }
+      }
+      std::sort(rows.begin(), rows.end(),
+                [](const auto& x, const auto& y) { return x.first < y.first; });
+      json list = json::array();
+      json next = nullptr;
+      for (auto& [position, row] : rows) {
+        if (list.size() == limit) {
+          next = position;
+          break;
+        }
+        list.push_back(std::move(row));
+      }
+      return json{{"vaccinations", list}, {"next", next}};
+    });
+    if (!page.ok()) return ProblemResponse(page.status());
+    return Json(200, *page);
+  }
+
+  Response GetStock(const Request& request) {
+    auto a = Authenticate(request);
+    if (!a.ok()) return ProblemResponse(a.status());
+    if (Status s = SameEntity(*a, request); !s.ok()) return ProblemResponse(s);
+    auto stock = registry_.Read([&](const RegistryState& s) {
+      json lots = json::array();
+      int64_t shortfall = 0;
+      if (const EntityStock* st = s.stock.Find(a->session.entity)) {
+        for (const auto& [key, l] : st->lots) {
+          lots.push_back({{"product", l.product},
+                          {"lot", l.lot},
+                          {"expiry", l.expiry},
+                          {"received", l.received},
+                          {"adjusted", l.adjusted},
+                          {"used", l.used},
+                          {"on_hand", l.OnHand()},
+                          {"shortfall", l.Shortfall()}});
+          shortfall += l.Shortfall();
+        }
+      }
+      return json{{"entity", a->session.entity}, {"lots", lots}, {"shortfall", shortfall}};
+    });
+    if (!stock.ok()) return ProblemResponse(stock.status());
+    return Json(200, *stock);
+  }
+
+  Response Deliver(const Request& request) {
+    auto a = Authenticate(request);
+    if (!a.ok()) return ProblemResponse(a.status());
+    if (Status s = SameEntity(*a, request); !s.ok()) return ProblemResponse(s);
+    auto body = JsonObject::Parse(request.body, {"product", "lot", "expiry", "quantity"});
+    if (!body.ok()) return ProblemResponse(body.status());
+    ReceiveStock c;
+    for (auto [field, out] : {std::pair{"product", &c.product}, std::pair{"lot", &c.lot},
+                              std::pair{"expiry", &c.expiry}}) {
+      auto v = body->String(field);
+      if (!v.ok()) return ProblemResponse(v.status());
+      *out = *v;
+    }
+    auto q = body->Integer("quantity");
+    if (!q.ok()) return ProblemResponse(q.status());
+    c.quantity = *q;
+    return Outcome(registry_.Execute(a->caller, c, IdempotencyKey(request)),
+                   "/v1/entities/" + a->session.entity + "/stock");
+  }
+
+  Response Adjust(const Request& request) {
+    auto a = Authenticate(request);
+    if (!a.ok()) return ProblemResponse(a.status());
+    if (Status s = SameEntity(*a, request); !s.ok()) return ProblemResponse(s);
+    auto body = JsonObject::Parse(request.body, {"product", "lot", "delta", "reason"});
+    if (!body.ok()) return ProblemResponse(body.status());
+    AdjustStock c;
+    for (auto [field, out] : {std::pair{"product", &c.product}, std::pair{"lot", &c.lot},
+                              std::pair{"reason", &c.reason}}) {
+      auto v = body->String(field);
+      if (!v.ok()) return ProblemResponse(v.status());
+      *out = *v;
+    }
+    auto d = body->Integer("delta");
+    if (!d.ok()) return ProblemResponse(d.status());
+    c.delta = *d;
+    return Outcome(registry_.Execute(a->caller, c, IdempotencyKey(request)),
+                   "/v1/entities/" + a->session.entity + "/stock");
+  }
+
+  static Result<PatientRef> ParsePatient(const JsonObject& body, const std::string& name) {
+    VX_ASSIGN_OR_RETURN(JsonObject p, body.Object(name, {"insz", "name", "birth_date"}));
+    PatientRef ref;
+    VX_ASSIGN_OR_RETURN(ref.insz, p.OptionalString("insz"));
+    VX_ASSIGN_OR_RETURN(ref.name, p.OptionalString("name"));
+    VX_ASSIGN_OR_RETURN(ref.birth_date, p.OptionalString("birth_date"));
+    return ref;
+  }
+
+  static Result<RegisterVaccination> ParseRegistration(const JsonObject& body) {
+    RegisterVaccination c;
+    VX_ASSIGN_OR_RETURN(c.patient, ParsePatient(body, "patient"));
+    VX_ASSIGN_OR_RETURN(c.product, body.String("product"));
+    VX_ASSIGN_OR_RETURN(c.lot, body.OptionalString("lot"));
+    VX_ASSIGN_OR_RETURN(int64_t dose, body.Integer("dose"));
+    if (dose < 0 || dose > 1000) return InvalidArgument("dose must be between 1 and 10", "dose");
+    c.dose = static_cast<int>(dose);
+    VX_ASSIGN_OR_RETURN(c.date, body.String("date"));
+    VX_ASSIGN_OR_RETURN(c.performer, body.OptionalString("performer"));
+    VX_ASSIGN_OR_RETURN(JsonObject consent, body.Object("consent", {"decision", "date"}));
+    VX_ASSIGN_OR_RETURN(c.consent.decision, consent.String("decision"));
+    VX_ASSIGN_OR_RETURN(c.consent.date, consent.String("date"));
+    return c;
+  }
+
+  Response Register(const Request& request) {
+    auto a = Authenticate(request);
+    if (!a.ok()) return ProblemResponse(a.status());
+    auto body = JsonObject::Parse(
+        request.body, {"patient", "product", "lot", "dose", "date", "performer", "consent"});
+    if (!body.ok()) return ProblemResponse(body.status());
+    auto c = ParseRegistration(*body);
+    if (!c.ok()) return ProblemResponse(c.status());
+    c->vaccination_id = NewId(request, "vac");
+    const std::string patient = PatientId(registry_.pseudonyms(), c->patient);
+    return Outcome(registry_.Execute(a->caller, *c, IdempotencyKey(request)),
+                   "/v1/patients/" + patient + "/vaccinations/" + c->vaccination_id);
+  }
+
+  // A JSON array of registrations; each row accepted or refused on its own.
+  Response RegisterBatch(const Request& request) {
+    auto a = Authenticate(request);
+    if (!a.ok()) return ProblemResponse(a.status());
+    auto rows = json::parse(request.body, nullptr, false);
+    if (rows.is_discarded() || !rows.is_array()) {
+      return ProblemResponse(
+          InvalidArgument("the body must be a JSON array of registrations", "body"));
+    }
+    if (rows.size() > options_.max_batch_rows) {
+      return ProblemResponse(InvalidArgument(
+          "at most " + std::to_string(options_.max_batch_rows) + " rows per batch", "body"));
+    }
+    json results = json::array();
+    size_t accepted = 0;
+    const std::string key = IdempotencyKey(request);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      auto row = JsonObject::From(
+          rows[i], "", {"patient", "product", "lot", "dose", "date", "performer", "consent"});
+      Result<RegisterVaccination> c =
+          row.ok() ? ParseRegistration(*row) : Result<RegisterVaccination>(row.status());
+      Result<projections::Outcome> out = c.ok() ? Status() : c.status();
+      if (c.ok()) {
+        c->vaccination_id = NewId(request, "vac") + "-" + std::to_string(i);
+        if (key.empty()) c->vaccination_id = NewId(request, "vac");
+        out = registry_.Execute(a->caller, *c, key.empty() ? "" : key + "#" + std::to_string(i));
+      }
+      if (out.ok()) {
+        ++accepted;
+        results.push_back({{"row", i}, {"status", 201}, {"id", out->id}});
+      } else {
+        const Status& s = out.status();
+        results.push_back({{"row", i},
+                           {"status", HttpStatusFor(s.code())},
+                           {"field", s.field()},
+                           {"detail", s.message()}});
+      }
+    }
+    return Json(
+        200, {{"accepted", accepted}, {"refused", rows.size() - accepted}, {"results", results}});
+  }
+
+  // A patient's record, if the session's entity may see it: it registered a vaccination for
+  // them. Anyone else gets 404, whether or not the patient exists. The read is recorded.
+  Response PatientRecord(const Authed& a, const std::string& patient) {
+    auto found = registry_.Read([&](const RegistryState& s) -> Result<std::pair<json, uint64_t>> {
+      auto acting = ActingIn(s.membership, a.caller);
+      if (!acting.ok()) return acting.status();
+      const Patient* p = s.vaccinations.FindPatient(patient);
+      const bool related =
+          p != nullptr &&
+          std::any_of(p->vaccinations.begin(), p->vaccinations.end(),
+                      [&](const Vaccination& v) { return v.entity == a.caller.entity; });
+      if (!related) return NotFound("no patient record is found");
+      Status recorded = reads_.Record(a.caller, acting->role, acting->physician, patient);
+      if (!recorded.ok()) return recorded;
+      return std::make_pair(PatientJson(*p), p->version);
+    });
+    if (!found.ok()) return ProblemResponse(found.status());
+    if (!found->ok()) return ProblemResponse(found->status());
+    return WithETag(Json(200, (*found)->first), (*found)->second);
+  }
+
+  // POST /v1/patients/search {"insz"} or {"name", "birth_date"}: the INSZ stays out of URLs
+  // (and so out of access logs).
+  Response SearchPatient(const Request& request) {
+    auto a = Authenticate(request);
+    if (!a.ok()) return ProblemResponse(a.status());
+    auto body = JsonObject::Parse(request.body, {"insz", "name", "birth_date"});
+    if (!body.ok()) return ProblemResponse(body.status());
+    PatientRef ref;
+    for (auto [field, out] : {std::pair{"insz", &ref.insz}, std::pair{"name", &ref.name},
+                              std::pair{"birth_date", &ref.birth_date}}) {
+      auto v = body->OptionalString(field);
+      if (!v.ok()) return ProblemResponse(v.status());
+      *out = *v;
+    }
+    if (!ref.insz.empty()) {
+      auto insz = ParseInsz(ref.insz);
+      if (!insz.ok()) return ProblemResponse(insz.status());
+    } else if (ref.name.empty() || ref.birth_date.empty()) {
+      return ProblemResponse(InvalidArgument("give insz, or name and birth_date", "insz"));
+    }
+    return PatientRecord(*a, PatientId(registry_.pseudonyms(), ref));
+  }
+
+  Response GetPatient(const Request& request) {
+    auto a = Authenticate(request);
+    if (!a.ok()) return ProblemResponse(a.status());
+    return PatientRecord(*a, request.params.at("patient"));
+  }
+
+  std::optional<Response> PatientPrecondition(const Request& request) {
+    auto version = registry_.Read([&](const RegistryState& s) -> uint64_t {
+      const Patient* p = s.vaccinations.FindPatient(request.params.at("patient"));
+      return p ? p->version : 0;
+    });
+    if (!version.ok()) return ProblemResponse(version.status());
+    return CheckIfMatch(request, *version);
+  }
+
+  Response Correct(const Request& request) {
+    auto a = Authenticate(request);
+    if (!a.ok()) return ProblemResponse(a.status());
+    if (auto problem = PatientPrecondition(request)) return *problem;
+    auto body = JsonObject::Parse(request.body, {"product", "lot", "dose", "date", "reason"});
+    if (!body.ok()) return ProblemResponse(body.status());
+    CorrectVaccination c;
+    c.patient = request.params.at("patient");
+    c.vaccination_id = request.params.at("vaccination");
+    for (auto [field, out] :
+         {std::pair{"product", &c.product}, std::pair{"lot", &c.lot}, std::pair{"date", &c.date}}) {
+      if (!body->Has(field)) continue;
+      auto v = body->String(field);
+      if (!v.ok()) return ProblemResponse(v.status());
+      *out = *v;
+    }
+    auto dose = body->OptionalInteger("dose");
+    if (!dose.ok()) return ProblemResponse(dose.status());
+    if (*dose) c.dose = static_cast<int>(std::clamp<int64_t>(**dose, -1, 1000));
+    auto reason = body->String("reason");
+    if (!reason.ok()) return ProblemResponse(reason.status());
+    c.reason = *reason;
+    return Outcome(registry_.Execute(a->caller, c, IdempotencyKey(request)), "");
+  }
+
+  Response Retract(const Request& request) {
+    auto a = Authenticate(request);
+    if (!a.ok()) return ProblemResponse(a.status());
+    if (auto problem = PatientPrecondition(request)) return *problem;
+    auto body = JsonObject::Parse(request.body, {"reason"});
+    if (!body.ok()) return ProblemResponse(body.status());
+    auto reason = body->String("reason");
+    if (!reason.ok()) return ProblemResponse(reason.status());
+    RetractVaccination c{request.params.at("patient"), request.params.at("vaccination"), *reason};
+    return Outcome(registry_.Execute(a->caller, c, IdempotencyKey(request)), "");
+  }
+
+  Response ConsentRoute(const Request& request) {
+    auto a = Authenticate(request);
+    if (!a.ok()) return ProblemResponse(a.status());
+    auto body = JsonObject::Parse(request.body, {"decision", "date"});
+    if (!body.ok()) return ProblemResponse(body.status());
+    RecordConsent c;
+    c.patient = request.params.at("patient");
+    c.vaccination_id = request.params.at("vaccination");
+    auto decision = body->String("decision");
+    if (!decision.ok()) return ProblemResponse(decision.status());
+    auto date = body->String("date");
+    if (!date.ok()) return ProblemResponse(date.status());
+    c.consent = {*decision, *date};
+    return Outcome(registry_.Execute(a->caller, c, IdempotencyKey(request)), "");
+  }
+
+  Response Roles(const Request& request) {
+    auto a = Authenticate(request);
+    if (!a.ok()) return ProblemResponse(a.status());
+    auto body = JsonObject::Parse(request.body, {"insz", "role", "grant"});
+    if (!body.ok()) return ProblemResponse(body.status());
+    auto insz = body->String("insz");
+    if (!insz.ok()) return ProblemResponse(insz.status());
+    auto role = body->String("role");
+    if (!role.ok()) return ProblemResponse(role.status());
+    auto grant = body->Boolean("grant");
+    if (!grant.ok()) return ProblemResponse(grant.status());
+    return Outcome(
+        registry_.Execute(a->caller, ChangeRole{*insz, *role, *grant}, IdempotencyKey(request)),
+        "");
+  }
+
+  // GET /v1/ledger/entries?start=I&limit=K — auditors only: leaves hold personal data.
+  Response Entries(const Request& request) {
+    auto a = Authenticate(request);
+    if (!a.ok()) return ProblemResponse(a.status());
+    if (!HasRole(a->session.person, "auditor")) {
+      return ProblemResponse(Status(Code::kPermissionDenied, "only auditors read ledger entries"));
+    }
+    uint64_t start = 0, limit = 100;
+    if (auto it = request.query.find("start"); it != request.query.end()) {
+      auto v = ParseDecimal(it->second, "start");
+      if (!v.ok()) return ProblemResponse(v.status());
+      start = *v;
+    }
+    if (auto it = request.query.find("limit"); it != request.query.end()) {
+      auto v = ParseDecimal(it->second, "limit");
+      if (!v.ok() || *v == 0 || *v > 1000) {
+        return ProblemResponse(InvalidArgument("limit must be 1..1000", "limit"));
+      }
+      limit = *v;
+    }
+    eventstore::EventLog& log = registry_.log();
+    auto records = log.Read(start, limit);
+    if (!records.ok()) return ProblemResponse(records.status());
+    json entries = json::array();
+    for (const auto& r : *records) {
+      entries.push_back(
+          {{"index", r.position},
+           {"leaf", Base64Encode(ByteView(r.leaf.data(), r.leaf.size()))},
+           {"signature", Base64Encode(ByteView(r.signature.data(), r.signature.size()))},
+           {"key_id", HexEncode(ByteView(r.key_id.data(), r.key_id.size()))}});
+    }
+    json next = nullptr;
+    if (!records->empty()) next = start + records->size();
+    return Json(200, {{"entries", entries}, {"next", next}});
+  }
+
+  Registry& registry_;
+  SessionStore& sessions_;
+  projections::ReadRecorder& reads_;
+  RegistryRoutesOptions options_;
+};
+
+}  // namespace
+
+void AddRegistryRoutes(Router& router, Registry& registry, SessionStore& sessions,
+                       projections::ReadRecorder& reads, RegistryRoutesOptions options) {
+  std::make_shared<Routes>(registry, sessions, reads, std::move(options))->Add(router);
+}
+
+}  // namespace vaxledger::http

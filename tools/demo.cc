@@ -1,0 +1,190 @@
+#include "tools/demo.h"
+
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "core/encoding.h"
+#include "core/identifiers.h"
+#include "core/jws.h"
+
+namespace vaxledger::tools {
+
+namespace {
+
+// A valid INSZ born on `yymmdd` with serial `serial`, by its check digits (births before 2000).
+std::string MakeInsz(const char* yymmdd, int serial) {
+  char base[16];
+  std::snprintf(base, sizeof base, "%s%03d", yymmdd, serial);
+  const uint64_t n = std::stoull(base);
+  char full[40];
+  std::snprintf(full, sizeof full, "%s%02d", base, static_cast<int>(97 - n % 97));
+  return full;
+}
+
+// A valid RIZIV number with person key 1SSSSS?? and `qualification`.
+std::string MakeRiziv(int seed, const char* qualification) {
+  for (int cc = 0; cc < 100; ++cc) {
+    char full[40];
+    std::snprintf(full, sizeof full, "1%05d%02d%s", seed, cc, qualification);
+    if (ParseRiziv(full).ok()) return full;
+  }
+  return {};
+}
+
+struct Cast {
+  DemoPerson admin{MakeInsz("700101", 11), "An Beheerder", "an.beheerder@example.be",
+                   "administrator"};
+  DemoPerson auditor{MakeInsz("700101", 13), "Oscar Auditeur", "oscar.auditeur@example.be",
+                     "auditor"};
+  DemoPerson peeters{MakeInsz("750312", 21), "Dr. Els Peeters", "els.peeters@example.be",
+                     "physician, Groepspraktijk De Linde (trainer of Tom Wouters)"};
+  DemoPerson janssens{MakeInsz("680923", 33), "Dr. Jan Janssens", "jan.janssens@example.be",
+                      "physician, Groepspraktijk De Linde"};
+  DemoPerson maes{MakeInsz("820514", 45), "Dr. Sarah Maes", "sarah.maes@example.be",
+                  "physician, Praktijk Maes"};
+  DemoPerson claes{MakeInsz("790101", 57), "Dr. Pieter Claes", "pieter.claes@example.be",
+                   "physician, Vaccinatiecentrum Gent"};
+  DemoPerson wouters{MakeInsz("950707", 61), "Tom Wouters", "tom.wouters@example.be",
+                     "physician in training (HAIO), Groepspraktijk De Linde"};
+  DemoPerson staff{MakeInsz("880808", 72), "Lies Staf", "lies.staf@example.be",
+                   "staff, Groepspraktijk De Linde"};
+  DemoPerson newcomer{MakeInsz("900202", 84), "Dr. Nina Nieuw", "nina.nieuw@example.be",
+                      "no access yet: can request it"};
+};
+
+const Cast& TheCast() {
+  static const Cast cast;
+  return cast;
+}
+
+Caller As(const projections::Registry& registry, const DemoPerson& p,
+          const std::string& entity = {}, const std::string& on_behalf_of = {}) {
+  Caller c;
+  c.insz = p.insz;
+  c.person = PersonId(registry.pseudonyms(), p.insz);
+  c.entity = entity;
+  c.on_behalf_of = on_behalf_of;
+  return c;
+}
+
+}  // namespace
+
+std::string DemoAdministratorInsz() { return TheCast().admin.insz; }
+
+const std::vector<DemoPerson>& DemoPeople() {
+  static const std::vector<DemoPerson> people = [] {
+    const Cast& c = TheCast();
+    return std::vector<DemoPerson>{c.admin, c.auditor, c.peeters, c.janssens, c.maes,
+                                   c.claes, c.wouters, c.staff,   c.newcomer};
+  }();
+  return people;
+}
+
+Status SeedDemo(projections::Registry& registry) {
+  const Cast& c = TheCast();
+  const Caller admin = As(registry, c.admin);
+  auto is_admin = registry.Read([&](const RegistryState& s) {
+    const Person* p = s.membership.FindPerson(admin.person);
+    return p != nullptr && p->roles.contains("administrator");
+  });
+  VX_RETURN_IF_ERROR(is_admin.status());
+  if (!*is_admin) {
+    return FailedPrecondition("the demo administrator (INSZ " + c.admin.insz +
+                              ") is not an administrator of this registry: create the data "
+                              "directory with `vaxledger init --admin " +
+                              c.admin.insz + "`");
+  }
+  int step = 0;
+  // Every command has a fixed idempotency key: a second seeding appends nothing.
+  auto run = [&](const Caller& caller, const Command& command) -> Status {
+    auto out = registry.Execute(caller, command, "demo-seed-" + std::to_string(++step));
+    return out.status();
+  };
+  auto join = [&](const DemoPerson& p, int riziv_seed, const std::string& entity,
+                  std::optional<NewEntity> create) -> Status {
+    const std::string id = "demo-acc-" + std::to_string(riziv_seed);
+    VX_RETURN_IF_ERROR(
+        run(As(registry, p), RequestAccess{id, p.name, p.email, MakeRiziv(riziv_seed, "004"),
+                                           "vaccinnet-terms-2024", create ? "" : entity, create}));
+    return run(admin, DecideRequest{id, true, "", entity});
+  };
+  VX_RETURN_IF_ERROR(run(admin, ChangeRole{c.auditor.insz, "auditor", true}));
+  VX_RETURN_IF_ERROR(
+      join(c.peeters, 10001, "demo-linde",
+           NewEntity{"group_practice", "Groepspraktijk De Linde", "0403.019.261", "flanders"}));
+  VX_RETURN_IF_ERROR(join(c.janssens, 10002, "demo-linde", std::nullopt));
+  VX_RETURN_IF_ERROR(
+      join(c.maes, 10003, "demo-maes", NewEntity{"practice", "Praktijk Maes", "", "brussels"}));
+  VX_RETURN_IF_ERROR(join(c.claes, 10004, "demo-vcg",
+                          NewEntity{"organisation", "Vaccinatiecentrum Gent", "", "flanders"}));
+  const Caller peeters = As(registry, c.peeters, "demo-linde");
+  VX_RETURN_IF_ERROR(run(peeters, RequestLink{"demo-link-haio", c.wouters.insz, c.wouters.name,
+                                              c.wouters.email, true, MakeRiziv(10005, "005")}));
+  VX_RETURN_IF_ERROR(run(admin, DecideRequest{"demo-link-haio", true, "", ""}));
+  VX_RETURN_IF_ERROR(run(peeters, RequestLink{"demo-link-staff", c.staff.insz, c.staff.name,
+                                              c.staff.email, false, ""}));
+  VX_RETURN_IF_ERROR(run(admin, DecideRequest{"demo-link-staff", true, "", ""}));
+  VX_RETURN_IF_ERROR(run(peeters, ReceiveStock{"EU/1/20/1528", "FK5127", "2027-03-31", 60}));
+  VX_RETURN_IF_ERROR(run(peeters, ReceiveStock{"EU/1/18/1326", "FLU2026A", "2027-06-30", 20}));
+  const char* products[] = {"EU/1/20/1528", "EU/1/18/1326", "EU/1/20/1528"};
+  const char* lots[] = {"FK5127", "FLU2026A", "FK5127"};
+  for (int i = 0; i < 6; ++i) {
+    RegisterVaccination v;
+    v.vaccination_id = "demo-vac-" + std::to_string(i);
+    v.patient.insz = MakeInsz("600101", 100 + i % 4);
+    v.product = products[i % 3];
+    v.lot = lots[i % 3];
+    v.dose = 1 + i / 4;
+    v.date = "2026-10-" + std::to_string(10 + i);
+    v.consent = {"given", v.date};
+    const Caller who = i % 2 ? As(registry, c.staff, "demo-linde", peeters.person) : peeters;
+    VX_RETURN_IF_ERROR(run(who, v));
+  }
+  return Status::Ok();
+}
+
+void AddDemoRoutes(http::Router& router, const NoteSigner& dev_idp, std::string audience) {
+  router.Add("GET", "/v1/demo/people", [](const http::Request&) {
+    nlohmann::json people = nlohmann::json::array();
+    for (const DemoPerson& p : DemoPeople()) {
+      people.push_back({{"insz", p.insz}, {"name", p.name}, {"what", p.what}});
+    }
+    http::Response r;
+    r.body = nlohmann::json{{"people", people}}.dump();
+    return r;
+  });
+  router.Add("POST", "/v1/demo/assertion", [dev_idp, audience](const http::Request& request) {
+    auto body = nlohmann::json::parse(request.body, nullptr, false);
+    if (!body.is_object() || !body.contains("insz") || !body["insz"].is_string()) {
+      return http::ProblemResponse(InvalidArgument("insz is required", "insz"));
+    }
+    auto insz = ParseInsz(body["insz"].get<std::string>());
+    if (!insz.ok()) return http::ProblemResponse(insz.status());
+    std::string name, email;
+    for (const DemoPerson& p : DemoPeople()) {
+      if (p.insz == insz->digits) {
+        name = p.name;
+        email = p.email;
+      }
+    }
+    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    nlohmann::json claims = {{"iss", "vaxledger-dev-idp"},
+                             {"sub", insz->digits},
+                             {"aud", audience},
+                             {"iat", now},
+                             {"exp", now + 600}};
+    if (!name.empty()) claims["name"] = name;
+    if (!email.empty()) claims["email"] = email;
+    const KeyId& id = dev_idp.key_id();
+    http::Response r;
+    r.body = nlohmann::json{{"assertion", SignJws(claims.dump(), dev_idp.key(),
+                                                  HexEncode(ByteView(id.data(), id.size())))}}
+                 .dump();
+    return r;
+  });
+}
+
+}  // namespace vaxledger::tools
