@@ -1,0 +1,82 @@
+// A blocking HTTP/1.1 client on one keep-alive connection, for end-to-end tests.
+#pragma once
+
+#include <utility>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <catch2/catch.hpp>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace vaxledger::testing {
+
+struct HttpResult {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // names in lower case
+  nlohmann::json json() const {
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    return j.is_discarded() ? nlohmann::json() : j;
+  }
+};
+
+class HttpClient {
+ public:
+  explicit HttpClient(uint16_t port) : stream_(ioc_) {
+    stream_.connect(
+        boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+  }
+
+  // Sends one request; `headers` are added as they are.
+  HttpResult Send(const std::string& method, const std::string& target,
+                  const std::string& body = {},
+                  const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+    namespace http = boost::beast::http;
+    http::request<http::string_body> req{http::string_to_verb(method), target, 11};
+    req.set(http::field::host, "localhost");
+    if (!token_.empty()) req.set(http::field::authorization, "Bearer " + token_);
+    for (const auto& [k, v] : headers) req.set(k, v);
+    if (!body.empty()) req.set(http::field::content_type, "application/json");
+    req.body() = body;
+    req.prepare_payload();
+    // A server that refuses a request early (413, 431) may close before the whole request is
+    // written: its answer is still read.
+    boost::beast::error_code ec;
+    http::write(stream_, req, ec);
+    http::response<http::string_body> res;
+    http::read(stream_, buffer_, res, ec);
+    HttpResult out;
+    if (ec) {
+      out.body = "read failed: " + ec.message();
+      return out;
+    }
+    out.status = res.result_int();
+    out.body = res.body();
+    for (const auto& field : res) {
+      std::string name(field.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out.headers[name] = std::string(field.value());
+    }
+    return out;
+  }
+  HttpResult Get(const std::string& target) { return Send("GET", target); }
+  HttpResult Post(const std::string& target, const nlohmann::json& body,
+                  const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+    return Send("POST", target, body.dump(), headers);
+  }
+  void set_token(std::string token) { token_ = std::move(token); }
+  const std::string& token() const { return token_; }
+
+ private:
+  boost::asio::io_context ioc_;
+  boost::beast::tcp_stream stream_;
+  boost::beast::flat_buffer buffer_;
+  std::string token_;
+};
+
+}  // namespace vaxledger::testing

@@ -1,0 +1,412 @@
+// The HTTP API end to end: `vaxledger init --demo` and `vaxledger serve --demo` on a loopback
+// port, driven over HTTP as practice software or the web application would.
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "core/encoding.h"
+#include "tests/common/child_process.h"
+#include "tests/common/http_client.h"
+#include "tests/eventstore/test_util.h"
+
+namespace vaxledger::testing {
+namespace {
+
+using nlohmann::json;
+
+// A demo registry served by the real binary; stopped with SIGTERM.
+class Server {
+ public:
+  Server() {
+    {
+      ChildProcess init({VX_BINARY, "init", "--data", dir_.path() + "/d", "--demo"});
+      REQUIRE(init.Wait() == 0);
+    }
+    child_ = std::make_unique<ChildProcess>(std::vector<std::string>{
+        VX_BINARY, "serve", "--data", dir_.path() + "/d", "--listen", "127.0.0.1:0", "--demo"});
+    // The first line names the port: "vaxledger: serving DIR on http://127.0.0.1:PORT (...)".
+    std::string line;
+    char c;
+    while (::read(child_->out(), &c, 1) == 1 && c != '\n') line += c;
+    const size_t at = line.find("127.0.0.1:");
+    REQUIRE(at != std::string::npos);
+    port_ = static_cast<uint16_t>(std::stoi(line.substr(at + 10)));
+    HttpClient c0(port_);
+    const json people = c0.Get("/v1/demo/people").json();
+    for (const auto& p : people["people"]) {
+      people_[p["name"].get<std::string>()] = p["insz"].get<std::string>();
+    }
+    REQUIRE(people_.size() >= 9);
+  }
+  ~Server() {
+    if (child_) {
+      const int status = child_->SignalAndWait(SIGTERM);
+      CHECK(WIFEXITED(status));
+      CHECK(WEXITSTATUS(status) == 0);
+    }
+  }
+
+  uint16_t port() const { return port_; }
+  const std::string& Insz(const std::string& name) const { return people_.at(name); }
+
+  // A client logged in as the demo person `name` (optionally for `entity`).
+  std::unique_ptr<HttpClient> Login(const std::string& name, const std::string& entity = {}) {
+    auto c = std::make_unique<HttpClient>(port_);
+    auto a = c->Post("/v1/demo/assertion", {{"insz", Insz(name)}});
+    REQUIRE(a.status == 200);
+    json body = {{"assertion", a.json()["assertion"]}};
+    if (!entity.empty()) body["entity"] = entity;
+    auto s = c->Post("/v1/sessions", body);
+    INFO(s.body);
+    REQUIRE(s.status == 201);
+    CHECK(s.headers["set-cookie"].find("HttpOnly; SameSite=Strict") != std::string::npos);
+    c->set_token(s.json()["token"]);
+    return c;
+  }
+
+  // The number of events in the log.
+  uint64_t LogSize() {
+    HttpClient c(port_);
+    return c.Get("/readyz").json()["log_size"].get<uint64_t>();
+  }
+
+ private:
+  eventstore::testing::TempDir dir_;
+  std::unique_ptr<ChildProcess> child_;
+  uint16_t port_ = 0;
+  std::map<std::string, std::string> people_;
+};
+
+const char* kPeeters = "Dr. Els Peeters";
+const char* kJanssens = "Dr. Jan Janssens";
+const char* kMaes = "Dr. Sarah Maes";
+const char* kWouters = "Tom Wouters";
+const char* kStaf = "Lies Staf";
+const char* kAdmin = "An Beheerder";
+const char* kAuditor = "Oscar Auditeur";
+const char* kNina = "Dr. Nina Nieuw";
+
+json Vaccination(const std::string& insz, const std::string& date = "2026-11-20") {
+  return {{"patient", {{"insz", insz}}},
+          {"product", "EU/1/20/1528"},
+          {"lot", "FK5127"},
+          {"dose", 1},
+          {"date", date},
+          {"consent", {{"decision", "given"}, {"date", date}}}};
+}
+
+const std::string kPatient = "85073003328";
+
+TEST_CASE("Flows 1-6 over HTTP: access, approval, login, link, vaccination, history, stock") {
+  Server server;
+  auto admin = server.Login(kAdmin);
+  auto nina = server.Login(kNina);
+  CHECK(nina->Get("/v1/session").json()["entities"].empty());
+
+  // Flow 1: access request, waits for an administrator.
+  json request = {
+      {"name", "Dr. Nina Nieuw"},
+      {"email", "nina@example.be"},
+      {"riziv", "1-00004-03-004"},
+      {"terms_version", "vaccinnet-terms-2024"},
+      {"new_entity",
+       {{"kind", "group_practice"}, {"name", "Praktijk Nieuw"}, {"region", "flanders"}}}};
+  auto bad_riziv = request;
+  bad_riziv["riziv"] = "1-00004-04-004";
+  auto refused = nina->Post("/v1/access-requests", bad_riziv);
+  CHECK(refused.status == 400);
+  CHECK(refused.json()["field"] == "riziv");
+  CHECK(refused.headers["content-type"] == "application/problem+json");
+  auto asked = nina->Post("/v1/access-requests", request);
+  INFO(asked.body);
+  REQUIRE(asked.status == 202);
+  const std::string location = asked.headers["location"];
+  CHECK(location.starts_with("/v1/requests/"));
+  CHECK(nina->Post("/v1/access-requests", request).status == 409);  // one pending at a time
+  const json queue = admin->Get("/v1/requests").json()["requests"];
+  REQUIRE(queue.size() == 1);
+  CHECK(queue[0]["name"] == "Dr. Nina Nieuw");
+  CHECK(nina->Get("/v1/requests").status == 403);  // the queue is the administrators'
+  REQUIRE(admin->Post(location + "/approve", json::object()).status == 200);
+  CHECK(admin->Post(location + "/approve", json::object()).status == 422);  // decided once
+
+  // Flow 2: log in again; one entity, chosen at once.
+  nina = server.Login(kNina);
+  auto session = nina->Get("/v1/session").json();
+  REQUIRE(session["entities"].size() == 1);
+  const std::string entity = session["entity"];
+  CHECK(session["entities"][0]["role"] == "physician");
+
+  // Flow 3: link a staff member; pending until approved.
+  auto entity_before = nina->Get("/v1/entities/" + entity);
+  const std::string etag = entity_before.headers["etag"];
+  CHECK(nina->Post("/v1/entities/" + entity + "/link-requests",
+                   {{"insz", "68092303389"},
+                    {"name", "X"},
+                    {"email", "x@example.be"},
+                    {"is_physician", false}},
+                   {{"If-Match", "\"99\""}})
+            .status == 412);
+  auto link = nina->Post("/v1/entities/" + entity + "/link-requests",
+                         {{"insz", "88080807240"},
+                          {"name", "Lies Staf"},
+                          {"email", "lies@example.be"},
+                          {"is_physician", false}},
+                         {{"If-Match", etag}});
+  INFO(link.body);
+  REQUIRE(link.status == 202);
+  auto pending = nina->Get("/v1/entities/" + entity).json();
+  CHECK(pending["members"].size() == 1);
+  CHECK(pending["pending"].size() == 1);
+  REQUIRE(admin->Post(link.headers["location"] + "/approve", json::object()).status == 200);
+  CHECK(nina->Get("/v1/entities/" + entity).json()["members"].size() == 2);
+
+  // Flow 4: unlinking everyone is refused, with what to do.
+  auto members = nina->Get("/v1/entities/" + entity).json()["members"];
+  json all = json::array();
+  for (const auto& m : members) all.push_back(m["person"]);
+  auto unlink = nina->Post("/v1/entities/" + entity + "/unlink-requests", {{"members", all}});
+  CHECK(unlink.status == 422);
+  CHECK(unlink.json()["detail"].get<std::string>().find("link someone new first") !=
+        std::string::npos);
+
+  // Flow 5: register, idempotently; the duplicate is refused; the history shows it.
+  const uint64_t before = server.LogSize();
+  auto registered =
+      nina->Post("/v1/vaccinations", Vaccination(kPatient), {{"Idempotency-Key", "r1"}});
+  INFO(registered.body);
+  REQUIRE(registered.status == 201);
+  auto again = nina->Post("/v1/vaccinations", Vaccination(kPatient), {{"Idempotency-Key", "r1"}});
+  CHECK(again.status == 201);
+  CHECK(again.json()["already_stored"] == true);
+  CHECK(again.json()["id"] == registered.json()["id"]);
+  CHECK(server.LogSize() == before + 1);
+  CHECK(nina->Post("/v1/vaccinations", Vaccination(kPatient)).status == 409);  // duplicate
+  const std::string vaccination = registered.headers["location"];
+  const std::string patient = vaccination.substr(0, vaccination.find("/vaccinations/"));
+  auto history = nina->Post("/v1/patients/search", {{"insz", kPatient}});
+  REQUIRE(history.status == 200);
+  CHECK(history.json()["vaccinations"].size() == 1);
+  CHECK(nina->Get(patient).json()["vaccinations"][0]["lot"] == "FK5127");
+
+  // Corrections and retractions, with If-Match on the patient's version.
+  const std::string version = nina->Get(patient).headers["etag"];
+  CHECK(nina->Post(vaccination + "/corrections", {{"lot", "FK9999"}, {"reason", "typo"}},
+                   {{"If-Match", "\"41\""}})
+            .status == 412);
+  auto corrected = nina->Post(vaccination + "/corrections", {{"lot", "FK9999"}, {"reason", "typo"}},
+                              {{"If-Match", version}});
+  INFO(corrected.body);
+  REQUIRE(corrected.status == 200);
+  REQUIRE(nina->Post(vaccination + "/retraction", {{"reason", "wrong patient"}}).status == 200);
+  auto after = nina->Get(patient).json()["vaccinations"][0];
+  CHECK(after["status"] == "entered_in_error");
+  CHECK(after["lot"] == "FK9999");
+
+  // Flow 6: stock; the registration took a dose that was never delivered: a shortfall.
+  REQUIRE(nina->Post("/v1/entities/" + entity + "/stock/deliveries", {{"product", "EU/1/20/1528"},
+                                                                      {"lot", "FK1"},
+                                                                      {"expiry", "2027-01-31"},
+                                                                      {"quantity", 10}})
+              .status == 201);
+  REQUIRE(nina->Post("/v1/vaccinations", Vaccination("85073003328", "2026-11-21")).status == 201);
+  auto stock = nina->Get("/v1/entities/" + entity + "/stock").json();
+  CHECK(stock["shortfall"] == 1);
+
+  // Another entity does not see this patient, nor that it exists.
+  auto maes = server.Login(kMaes);
+  CHECK(maes->Get(patient).status == 404);
+  CHECK(maes->Post("/v1/patients/search", {{"insz", kPatient}}).status == 404);
+  CHECK(maes->Get("/v1/entities/" + entity).status == 404);
+
+  // The reads were recorded in the ledger, which auditors read.
+  auto auditor = server.Login(kAuditor);
+  auto entries = auditor->Get("/v1/ledger/entries?start=0&limit=1000").json()["entries"];
+  bool read_recorded = false;
+  for (const auto& e : entries) {
+    auto leaf = Base64Decode(e["leaf"].get<std::string>());
+    REQUIRE(leaf.ok());
+    read_recorded |=
+        std::string(leaf->begin(), leaf->end()).find("patient.read") != std::string::npos;
+  }
+  CHECK(read_recorded);
+  CHECK(nina->Get("/v1/ledger/entries").status == 403);
+
+  // Logout ends the session.
+  CHECK(nina->Send("DELETE", "/v1/session").status == 204);
+  CHECK(nina->Get("/v1/session").status == 401);
+}
+
+TEST_CASE("A HAIO acts under the trainer; staff on behalf of a linked physician") {
+  Server server;
+  auto haio = server.Login(kWouters);
+  auto as_haio = haio->Post("/v1/vaccinations", Vaccination(kPatient));
+  INFO(as_haio.body);
+  CHECK(as_haio.status == 201);
+  auto staff = server.Login(kStaf);
+  auto without = staff->Post("/v1/vaccinations", Vaccination("85073003328", "2026-11-19"));
+  CHECK(without.status == 403);
+  CHECK(without.json()["field"] == "on_behalf_of");
+  auto physicians = staff->Get("/v1/session").json()["entities"][0]["physicians"];
+  REQUIRE(physicians.size() >= 1);
+  REQUIRE(staff
+              ->Send("PUT", "/v1/session/entity",
+                     json{{"entity", "demo-linde"}, {"on_behalf_of", physicians[0]}}.dump())
+              .status == 200);
+  CHECK(staff->Post("/v1/vaccinations", Vaccination("85073003328", "2026-11-19")).status == 201);
+  CHECK(staff->Send("PUT", "/v1/session/entity", json{{"entity", "demo-maes"}}.dump()).status ==
+        403);
+}
+
+TEST_CASE("Roles by route: who may call what") {
+  Server server;
+  auto anonymous = std::make_unique<HttpClient>(server.port());
+  auto physician = server.Login(kPeeters);
+  auto staff = server.Login(kStaf);
+  auto admin = server.Login(kAdmin);
+  auto auditor = server.Login(kAuditor);
+  auto other = server.Login(kMaes);
+  struct Call {
+    const char* method;
+    std::string target;
+    json body;
+  };
+  const std::vector<Call> calls = {
+      {"GET", "/v1/session", nullptr},
+      {"GET", "/v1/requests", nullptr},
+      {"GET", "/v1/entities/demo-linde", nullptr},
+      {"GET", "/v1/entities/demo-linde/stock", nullptr},
+      {"POST",
+       "/v1/entities/demo-linde/stock/deliveries",
+       {{"product", "EU/1/20/1528"}, {"lot", "L"}, {"expiry", "2027-01-01"}, {"quantity", 1}}},
+      {"GET", "/v1/ledger/entries", nullptr},
+      {"POST", "/v1/roles", {{"insz", "85073003328"}, {"role", "auditor"}, {"grant", true}}},
+  };
+  // Expected status per caller, in the order anonymous, physician, staff (no physician chosen),
+  // administrator, auditor, physician of another entity.
+  const std::vector<std::vector<int>> expected = {
+      {401, 200, 200, 200, 200, 200}, {401, 403, 403, 200, 403, 403},
+      {401, 200, 200, 200, 404, 404}, {401, 200, 200, 404, 404, 404},
+      {401, 201, 403, 404, 404, 404}, {401, 403, 403, 403, 200, 403},
+      {401, 403, 403, 200, 403, 403},
+  };
+  HttpClient* callers[] = {anonymous.get(), physician.get(), staff.get(),
+                           admin.get(),     auditor.get(),   other.get()};
+  const char* names[] = {"anonymous", "physician", "staff", "administrator", "auditor", "other"};
+  for (size_t i = 0; i < calls.size(); ++i) {
+    for (size_t j = 0; j < 6; ++j) {
+      // Roles are granted once: the administrator's later grant of the same role is 409.
+      if (i == 6 && j > 3) continue;
+      auto r = calls[i].body.is_null()
+                   ? callers[j]->Send(calls[i].method, calls[i].target)
+                   : callers[j]->Send(calls[i].method, calls[i].target, calls[i].body.dump());
+      INFO(calls[i].method << " " << calls[i].target << " as " << names[j] << ": " << r.body);
+      CHECK(r.status == expected[i][j]);
+      if (r.status >= 400) CHECK(r.headers["content-type"] == "application/problem+json");
+    }
+  }
+}
+
+TEST_CASE("Bad input: a 4xx problem naming the field, nothing appended, the server still serves") {
+  Server server;
+  auto physician = server.Login(kPeeters);
+  const uint64_t size = server.LogSize();
+  json missing = Vaccination(kPatient);
+  missing.erase("date");
+  json wrong_type = Vaccination(kPatient);
+  wrong_type["dose"] = "one";
+  json unknown = Vaccination(kPatient);
+  unknown["colour"] = "blue";
+  json bad_insz = Vaccination("85073003329");
+  json future = Vaccination(kPatient, "2099-01-01");
+  json no_lot = Vaccination(kPatient);
+  no_lot.erase("lot");
+  struct Case {
+    std::string body;
+    int status;
+    const char* field;
+  };
+  const std::vector<Case> cases = {
+      {"{not json", 400, "body"},      {"[1,2]", 400, "body"},
+      {missing.dump(), 400, "date"},   {wrong_type.dump(), 400, "dose"},
+      {unknown.dump(), 400, "colour"}, {bad_insz.dump(), 400, "patient.insz"},
+      {future.dump(), 400, "date"},    {no_lot.dump(), 400, "lot"},
+  };
+  for (const Case& c : cases) {
+    auto r = physician->Send("POST", "/v1/vaccinations", c.body);
+    INFO(c.body << " -> " << r.body);
+    CHECK(r.status == c.status);
+    CHECK(r.headers["content-type"] == "application/problem+json");
+    CHECK(r.json()["field"] == c.field);
+  }
+  CHECK(physician->Get("/v1/nowhere").status == 404);
+  CHECK(physician->Send("DELETE", "/v1/vaccinations").status == 405);
+  {
+    HttpClient big(server.port());
+    big.set_token(physician->token());
+    auto r = big.Send("POST", "/v1/vaccinations", std::string(2 << 20, 'x'));
+    CHECK(r.status == 413);
+  }
+  {
+    HttpClient big(server.port());
+    auto r = big.Send("GET", "/v1/session", "", {{"X-Filler", std::string(32 << 10, 'y')}});
+    CHECK(r.status == 431);
+  }
+  CHECK(server.LogSize() == size);
+  CHECK(physician->Get("/v1/session").status == 200);
+}
+
+TEST_CASE("Two concurrent unlink approvals for the last two members: at most one succeeds") {
+  Server server;
+  auto admin = server.Login(kAdmin);
+  // Dr. Maes (who has access) and Dr. Janssens join a new group practice of their own.
+  auto maes = server.Login(kMaes);
+  auto created = maes->Post(
+      "/v1/access-requests",
+      {{"name", "Dr. Sarah Maes"},
+       {"email", "sarah@example.be"},
+       {"riziv", "1-00003-04-004"},
+       {"terms_version", "t"},
+       {"new_entity", {{"kind", "group_practice"}, {"name", "Duo"}, {"region", "brussels"}}}});
+  INFO(created.body);
+  REQUIRE(created.status == 202);
+  REQUIRE(admin->Post(created.headers["location"] + "/approve", json::object()).status == 200);
+  const std::string entity = admin->Get(created.headers["location"]).json()["entity"];
+  auto janssens = server.Login(kJanssens);
+  auto joined = janssens->Post("/v1/access-requests", {{"name", "Dr. Jan Janssens"},
+                                                       {"email", "jan@example.be"},
+                                                       {"riziv", "1-00002-05-004"},
+                                                       {"terms_version", "t"},
+                                                       {"entity", entity}});
+  INFO(joined.body);
+  REQUIRE(joined.status == 202);
+  REQUIRE(admin->Post(joined.headers["location"] + "/approve", json::object()).status == 200);
+  maes = server.Login(kMaes, entity);
+  janssens = server.Login(kJanssens, entity);
+  const std::string maes_id = maes->Get("/v1/session").json()["person"];
+  const std::string janssens_id = janssens->Get("/v1/session").json()["person"];
+  auto u1 = maes->Post("/v1/entities/" + entity + "/unlink-requests", {{"members", {maes_id}}});
+  auto u2 =
+      janssens->Post("/v1/entities/" + entity + "/unlink-requests", {{"members", {janssens_id}}});
+  REQUIRE(u1.status == 202);
+  REQUIRE(u2.status == 202);
+  auto admin2 = server.Login(kAdmin);
+  int s1 = 0, s2 = 0;
+  std::thread t1(
+      [&] { s1 = admin->Post(u1.headers["location"] + "/approve", json::object()).status; });
+  std::thread t2(
+      [&] { s2 = admin2->Post(u2.headers["location"] + "/approve", json::object()).status; });
+  t1.join();
+  t2.join();
+  CHECK((s1 == 200) + (s2 == 200) == 1);
+  CHECK((s1 == 422 || s2 == 422));
+  CHECK(admin->Get("/v1/entities/" + entity).json()["members"].size() == 1);
+}
+
+}  // namespace
+}  // namespace vaxledger::testing
