@@ -14,7 +14,7 @@ PACKAGES=(
   cmake g++ make pkg-config
   librocksdb-dev libflatbuffers-dev flatbuffers-compiler libsodium-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev catch2
-  libboost-dev libboost-system-dev
+  libboost-dev libboost-system-dev curl
 )
 BUILD_DIR=${BUILD_DIR:-build}
 
