@@ -7,6 +7,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <condition_variable>
@@ -39,6 +40,8 @@ struct Server::Impl {
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
   std::vector<std::thread> threads;
+  // Commands run here, off the I/O threads; created in Start when command_threads > 0.
+  std::unique_ptr<asio::thread_pool> commands;
   uint16_t port = 0;
 
   Impl(const ServerOptions& o, const Router& r) : options(o), router(r) {}
@@ -68,7 +71,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Shutdown() {
     asio::dispatch(stream_.get_executor(), [s = shared_from_this()] {
       s->closing_ = true;
-      if (s->reading_) s->Close();
+      if (s->reading_ && !s->handling_) s->Close();
     });
   }
 
@@ -121,14 +124,35 @@ class Session : public std::enable_shared_from_this<Session> {
     bool close = !message.keep_alive() || closing_ ||
                  requests_ >= server_.options.max_requests_per_connection;
     const auto start = std::chrono::steady_clock::now();
+    std::string raw(raw_target.data(), raw_target.size());
+    if (server_.commands && request.method != "GET" && request.method != "HEAD") {
+      // A command may wait for the disk: handle it on the command pool, answer on this strand.
+      handling_ = true;
+      asio::post(*server_.commands, [s = shared_from_this(), request = std::move(request),
+                                     raw = std::move(raw), close, start]() mutable {
+        Response response = s->server_.router.Handle(request);
+        asio::post(s->stream_.get_executor(),
+                   [s, request = std::move(request), raw = std::move(raw),
+                    response = std::move(response), close, start]() mutable {
+                     s->handling_ = false;
+                     s->Answer(request, raw, std::move(response), close || s->closing_, start);
+                   });
+      });
+      return;
+    }
     Response response = server_.router.Handle(request);
+    Answer(request, raw, std::move(response), close, start);
+  }
+
+  void Answer(const Request& request, const std::string& raw_target, Response response, bool close,
+              std::chrono::steady_clock::time_point start) {
     if (server_.options.access_log) {
       AccessRecord record;
       beast::error_code ec;
       auto peer = stream_.socket().remote_endpoint(ec);
       record.remote = ec ? "?" : peer.address().to_string();
       record.method = request.method;
-      record.target = std::string(raw_target.data(), raw_target.size());
+      record.target = raw_target;
       record.status = response.status;
       record.response_bytes = response.body.size();
       record.seconds =
@@ -170,6 +194,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::weak_ptr<Session> self_;
   size_t requests_ = 0;
   bool reading_ = false;
+  bool handling_ = false;  // a command is on the command pool; its answer comes back here
   bool closing_ = false;
 };
 
@@ -215,6 +240,9 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options, cons
                        ": " + ec.message());
   }
   impl->port = impl->acceptor.local_endpoint().port();
+  if (options.command_threads > 0) {
+    impl->commands = std::make_unique<asio::thread_pool>(options.command_threads);
+  }
   impl->Accept();
   for (size_t i = 0; i < std::max<size_t>(1, options.threads); ++i) {
     impl->threads.emplace_back([io = &impl->ioc] { io->run(); });
@@ -243,6 +271,7 @@ void Server::Stop() {
     std::unique_lock lock(s.mu);
     s.sessions_cv.wait_for(lock, s.options.shutdown_grace, [&] { return s.sessions.empty(); });
   }
+  if (s.commands) s.commands->join();  // commands in flight finish (their events are durable)
   s.ioc.stop();
   for (auto& t : s.threads) t.join();
 }

@@ -34,8 +34,13 @@ struct ServerOptions {
   // Address and port to listen on. Port 0 picks a free port (see Server::port()).
   std::string address = "127.0.0.1";
   uint16_t port = 8080;
-  // Threads running the I/O and the handlers. Default 2.
+  // Threads running the I/O and the handlers of GET and HEAD requests (queries, which do not
+  // wait for the disk). Default 2.
   size_t threads = 2;
+  // Threads running the handlers of every other method (commands, which wait until their events
+  // are durable; many at once share one group commit). 0 runs them on the I/O threads.
+  // Default 64.
+  size_t command_threads = 64;
   // Largest request body; beyond it 413 and the connection closes. Default 1 MiB.
   size_t max_body_bytes = 1 << 20;
   // Largest request line plus headers; beyond it 431 and the connection closes. Default 16 KiB.

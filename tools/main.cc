@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <fmt/core.h>
+#include <spdlog/async.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -260,7 +261,7 @@ Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) 
 constexpr const char* kDevIdpName = "vaxledger-dev-idp";
 
 int RunServe(const std::string& dir, const std::string& listen, bool demo,
-             const std::vector<std::string>& idp_vkeys) {
+             const std::vector<std::string>& idp_vkeys, size_t threads) {
   auto where = ParseListen(listen);
   if (!where.ok()) return Fail(where.status());
   // SIGTERM and SIGINT are taken by sigwait below, in this thread only: block them before any
@@ -319,8 +320,13 @@ int RunServe(const std::string& dir, const std::string& listen, bool demo,
   http::ServerOptions options;
   options.address = where->first;
   options.port = where->second;
+  // Commands wait until their events are durable (group commit): they run on their own pool of
+  // threads so that many share one commit, while queries stay on the I/O threads.
+  if (threads > 0) options.threads = threads;
   // The access log: one JSON object per line on stderr.
-  auto access = spdlog::stderr_logger_mt("access");
+  // Asynchronous: a request thread formats its line and queues it; one spdlog thread writes.
+  spdlog::init_thread_pool(65536, 1);
+  auto access = spdlog::stderr_logger_mt<spdlog::async_factory>("access");
   access->set_pattern("%v");
   options.access_log = [access](const http::AccessRecord& r) {
     access->info(nlohmann::json{{"ts", std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -673,6 +679,7 @@ int main(int argc, char** argv) {
   serve->add_flag("--demo", demo,
                   "demo mode: seed demo data, turn on the development identity provider");
   serve->add_option("--idp-vkey", vkeys, "an identity provider's verifier key (C2SP vkey text)");
+  serve->add_option("--threads", threads, "I/O and query threads (0 = 2)")->capture_default_str();
 
   auto* idp = app.add_subcommand("idp", "the development identity provider (demo and tests only)");
   idp->require_subcommand(1);
@@ -748,7 +755,7 @@ int main(int argc, char** argv) {
   if (prove->parsed()) return RunProve(dir, index, size);
   if (consistency->parsed()) return RunConsistency(dir, file);
   if (rotate->parsed()) return RunRotate(dir);
-  if (serve->parsed()) return RunServe(dir, listen, demo, vkeys);
+  if (serve->parsed()) return RunServe(dir, listen, demo, vkeys, threads);
   if (idp_init->parsed()) return RunIdpInit(dir);
   if (idp_issue->parsed()) return RunIdpIssue(dir, insz, person_name, email, audience, ttl);
   return 2;
