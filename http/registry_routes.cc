@@ -1,6 +1,7 @@
 #include "http/registry_routes.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -167,6 +168,51 @@ json PatientJson(const Patient& p) {
           {"version", p.version}, {"vaccinations", list}};
 }
 
+// GET /v1/events: the log as server-sent events, filtered for the caller. Each event is
+//   id: POSITION \n event: TYPE \n data: {"position", "type", "stream", "entity", "actor_role",
+//   "recorded_at_us"} \n\n
+// and a comment line every 15 s without events. No payload and no personal data are sent.
+class EventFeed : public StreamBody {
+ public:
+  // `visible` says whether the caller may see an event.
+  EventFeed(std::unique_ptr<eventstore::Subscription> subscription,
+            std::function<bool(const eventstore::RecordedEvent&)> visible)
+      : subscription_(std::move(subscription)), visible_(std::move(visible)) {}
+
+  bool Next(std::string* chunk) override {
+    while (!cancelled_.load()) {
+      auto events = subscription_->Next(256, std::chrono::seconds(15));
+      if (!events.ok()) return false;
+      if (cancelled_.load()) return false;
+      if (events->empty()) {
+        *chunk = ": keep-alive\n\n";
+        return true;
+      }
+      for (const auto& e : *events) {
+        if (!visible_(e)) continue;
+        const json data = {
+            {"position", e.position},           {"type", e.event.type},
+            {"stream", e.event.stream},         {"entity", e.event.entity},
+            {"actor_role", e.event.actor.role}, {"recorded_at_us", e.recorded_at_us}};
+        *chunk += "id: " + std::to_string(e.position) + "\nevent: " + e.event.type +
+                  "\ndata: " + data.dump() + "\n\n";
+      }
+      if (!chunk->empty()) return true;
+    }
+    return false;
+  }
+
+  void Cancel() override {
+    cancelled_ = true;
+    subscription_->Cancel();
+  }
+
+ private:
+  std::unique_ptr<eventstore::Subscription> subscription_;
+  std::function<bool(const eventstore::RecordedEvent&)> visible_;
+  std::atomic<bool> cancelled_{false};
+};
+
 class Routes : public std::enable_shared_from_this<Routes> {
  public:
   Routes(Registry& registry, SessionStore& sessions, projections::ReadRecorder& reads,
@@ -209,6 +255,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
                bind(&Routes::ConsentRoute));
     router.Add("POST", "/v1/roles", bind(&Routes::Roles));
     router.Add("GET", "/v1/ledger/entries", bind(&Routes::Entries));
+    router.Add("GET", "/v1/events", bind(&Routes::Events));
   }
 
  private:
@@ -954,6 +1001,55 @@ class Routes : public std::enable_shared_from_this<Routes> {
     json next = nullptr;
     if (!records->empty()) next = start + records->size();
     return Json(200, {{"entries", entries}, {"next", next}});
+  }
+
+  // Auditors see every event; administrators the access, link, unlink, membership and role
+  // events; a member the events of the session's entity. Resumes after Last-Event-ID (or from
+  // ?from=POSITION; default: new events only).
+  Response Events(const Request& request) {
+    auto a = Authenticate(request);
+    if (!a.ok()) return ProblemResponse(a.status());
+    eventstore::EventLog& log = registry_.log();
+    uint64_t from = log.Head().size;
+    if (auto it = request.headers.find("last-event-id"); it != request.headers.end()) {
+      auto last = ParseDecimal(it->second, "Last-Event-ID");
+      if (!last.ok()) return ProblemResponse(last.status());
+      from = *last + 1;
+    } else if (auto q = request.query.find("from"); q != request.query.end()) {
+      auto f = ParseDecimal(q->second, "from");
+      if (!f.ok()) return ProblemResponse(f.status());
+      from = *f;
+    }
+    const bool auditor = HasRole(a->session.person, "auditor");
+    const bool admin = HasRole(a->session.person, "administrator");
+    std::string entity;
+    if (!auditor && !admin) {
+      // Staff who have not chosen a physician yet still see their entity's events.
+      auto member = registry_.Read([&](const RegistryState& s) {
+        auto acting = ActingIn(s.membership, a->caller);
+        return acting.ok() || acting.status().field() == "on_behalf_of";
+      });
+      if (member.ok() && *member) entity = a->session.entity;
+      if (entity.empty()) {
+        return ProblemResponse(Status(Code::kPermissionDenied,
+                                      "the event feed is for auditors, administrators and "
+                                      "members of an entity"));
+      }
+    }
+    auto visible = [auditor, admin, entity](const eventstore::RecordedEvent& e) {
+      if (auditor) return true;
+      const std::string& t = e.event.type;
+      if (admin &&
+          (t.starts_with("access.") || t.starts_with("link.") || t.starts_with("unlink.") ||
+           t.starts_with("member.") || t.starts_with("entity.") || t.starts_with("role."))) {
+        return true;
+      }
+      return !entity.empty() && e.event.entity == entity;
+    };
+    Response r;
+    r.content_type = "text/event-stream";
+    r.stream = std::make_shared<EventFeed>(log.Subscribe(from), visible);
+    return r;
   }
 
   Registry& registry_;

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,11 +29,24 @@ struct Request {
   std::string remote;                         // the peer's address, for logs
 };
 
+// A body produced over time (server-sent events). The server sends the headers and then what
+// Next gives, until Next returns false or the client goes away; the connection then closes.
+class StreamBody {
+ public:
+  virtual ~StreamBody() = default;
+  // Blocks until there is something to send (or a keep-alive is due) and sets `chunk`; false
+  // ends the stream. Called on a thread of the server's, one call at a time.
+  virtual bool Next(std::string* chunk) = 0;
+  // Makes a blocked Next return soon (the client left or the server stops). Thread-safe.
+  virtual void Cancel() = 0;
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+  std::shared_ptr<StreamBody> stream;                        // when set, `body` is ignored
 };
 
 // The HTTP status for a non-OK code: InvalidArgument 400, Unauthenticated 401,

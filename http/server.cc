@@ -3,14 +3,17 @@
 
 #include "http/server.h"
 
+#include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -36,6 +39,8 @@ struct Server::Impl {
   std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions;
   bool stopping = false;
   bool stopped = false;
+  size_t streams = 0;                                      // guarded by mu
+  std::vector<std::shared_ptr<StreamBody>> stream_bodies;  // guarded by mu: to cancel at Stop
 
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
@@ -163,6 +168,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Send(Response response, bool close) {
+    if (response.stream) return Stream(std::move(response));
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
     res->version(11);
     res->result(static_cast<unsigned>(response.status));
@@ -180,6 +186,49 @@ class Session : public std::enable_shared_from_this<Session> {
                        });
   }
 
+  // A streaming response: headers, then each chunk as the body's Next produces it, written from
+  // this strand; Next runs on a thread of its own. The response is delimited by closing.
+  void Stream(Response response) {
+    {
+      std::lock_guard lock(server_.mu);
+      if (server_.streams >= server_.options.max_streams) {
+        Response busy = ProblemResponse(Unavailable("too many event streams open (" +
+                                                    std::to_string(server_.options.max_streams) +
+                                                    "); try again later"));
+        return Send(std::move(busy), true);
+      }
+      ++server_.streams;
+      server_.stream_bodies.push_back(response.stream);
+    }
+    std::string head = "HTTP/1.1 " + std::to_string(response.status) +
+                       " OK\r\nServer: vaxledger\r\nContent-Type: " + response.content_type +
+                       "\r\nCache-Control: no-store\r\nConnection: close\r\n";
+    for (const auto& [name, value] : response.headers) head += name + ": " + value + "\r\n";
+    head += "\r\n";
+    stream_.expires_never();
+    std::thread([s = shared_from_this(), body = response.stream, head = std::move(head)] {
+      std::string chunk = head;
+      bool open = true;
+      while (open) {
+        std::promise<bool> written;
+        auto done = written.get_future();
+        asio::post(s->stream_.get_executor(), [s, &chunk, &written] {
+          asio::async_write(s->stream_.socket(), asio::buffer(chunk),
+                            [&written](beast::error_code ec, size_t) { written.set_value(!ec); });
+        });
+        open = done.get() && !s->closing_.load();
+        chunk.clear();
+        if (open) open = body->Next(&chunk);
+      }
+      body->Cancel();
+      asio::post(s->stream_.get_executor(), [s] { s->Close(); });
+      std::lock_guard lock(s->server_.mu);
+      --s->server_.streams;
+      std::erase(s->server_.stream_bodies, body);
+      s->server_.sessions_cv.notify_all();
+    }).detach();
+  }
+
   void Close() {
     beast::error_code ec;
     // Errors on shutdown and close mean the peer is gone already; nothing is left to do.
@@ -195,7 +244,7 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t requests_ = 0;
   bool reading_ = false;
   bool handling_ = false;  // a command is on the command pool; its answer comes back here
-  bool closing_ = false;
+  std::atomic<bool> closing_{false};
 };
 
 void Server::Impl::Accept() {
@@ -269,7 +318,9 @@ void Server::Stop() {
   live.clear();
   {
     std::unique_lock lock(s.mu);
-    s.sessions_cv.wait_for(lock, s.options.shutdown_grace, [&] { return s.sessions.empty(); });
+    for (auto& body : s.stream_bodies) body->Cancel();
+    s.sessions_cv.wait_for(lock, s.options.shutdown_grace,
+                           [&] { return s.sessions.empty() && s.streams == 0; });
   }
   if (s.commands) s.commands->join();  // commands in flight finish (their events are durable)
   s.ioc.stop();

@@ -55,6 +55,9 @@ struct ServerOptions {
   // are read one at a time; what a client sends ahead waits in a buffer of at most
   // max_header_bytes + max_body_bytes.
   size_t max_requests_per_connection = 10000;
+  // Streaming responses (server-sent events) open at once, each with a thread of its own; one
+  // more is answered 503. Default 64.
+  size_t max_streams = 64;
   // How long Stop waits for requests in flight. Default 10 s.
   std::chrono::milliseconds shutdown_grace{10000};
   // Called once per answered request, on a server thread; must be thread-safe. Default: none.

@@ -1,6 +1,9 @@
 // The HTTP API end to end: `vaxledger init --demo` and `vaxledger serve --demo` on a loopback
 // port, driven over HTTP as practice software or the web application would.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -406,6 +409,69 @@ TEST_CASE("Two concurrent unlink approvals for the last two members: at most one
   CHECK((s1 == 200) + (s2 == 200) == 1);
   CHECK((s1 == 422 || s2 == 422));
   CHECK(admin->Get("/v1/entities/" + entity).json()["members"].size() == 1);
+}
+
+// A raw connection reading a server-sent event stream.
+class EventStream {
+ public:
+  EventStream(uint16_t port, const std::string& token, const std::string& last_event_id) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd_ >= 0);
+    timeval tv{10, 0};  // a safety net: a missing event fails the test instead of hanging it
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    std::string req =
+        "GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\n" +
+        (last_event_id.empty() ? "" : "Last-Event-ID: " + last_event_id + "\r\n") + "\r\n";
+    REQUIRE(::write(fd_, req.data(), req.size()) == static_cast<ssize_t>(req.size()));
+  }
+  ~EventStream() { ::close(fd_); }
+  // Reads until `text` has arrived; returns everything read so far.
+  const std::string& ReadUntil(const std::string& text) {
+    char buf[4096];
+    while (seen_.find(text) == std::string::npos) {
+      ssize_t n = ::read(fd_, buf, sizeof buf);
+      if (n <= 0) {
+        FAIL("the event stream ended or stalled before \"" << text << "\"; got: " << seen_);
+      }
+      seen_.append(buf, static_cast<size_t>(n));
+    }
+    return seen_;
+  }
+
+ private:
+  int fd_ = -1;
+  std::string seen_;
+};
+
+TEST_CASE("The event feed: a member sees the entity's events, resumes, follows live") {
+  Server server;
+  auto physician = server.Login(kPeeters);
+  EventStream feed(server.port(), physician->token(), "0");
+  const std::string& first = feed.ReadUntil("event: vaccination.registered");
+  CHECK(first.starts_with("HTTP/1.1 200"));
+  CHECK(first.find("text/event-stream") != std::string::npos);
+  CHECK(first.find("Praktijk Maes") == std::string::npos);
+  auto registered = physician->Post("/v1/vaccinations", Vaccination(kPatient));
+  REQUIRE(registered.status == 201);
+  const std::string position = registered.json()["positions"][0].dump();
+  const std::string& live = feed.ReadUntil("id: " + position + "\n");
+  CHECK(live.find(kPatient) == std::string::npos);  // no personal data in the feed
+  // Another entity's member does not see it; without a session there is no feed.
+  auto maes = server.Login(kMaes);
+  EventStream other(server.port(), maes->token(), position);
+  auto delivered = maes->Post(
+      "/v1/entities/demo-maes/stock/deliveries",
+      {{"product", "EU/1/20/1528"}, {"lot", "M1"}, {"expiry", "2027-01-01"}, {"quantity", 5}});
+  REQUIRE(delivered.status == 201);
+  const std::string& mine = other.ReadUntil("event: stock.received");
+  CHECK(mine.find("\"entity\":\"demo-linde\"") == std::string::npos);
+  HttpClient anonymous(server.port());
+  CHECK(anonymous.Get("/v1/events").status == 401);
 }
 
 }  // namespace
