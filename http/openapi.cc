@@ -140,6 +140,11 @@ const std::vector<Operation>& RegistryOperations() {
        "Auditors: leaves, signatures and key ids (pages)",
        false,
        {200}},
+      {"get",
+       "/v1/events",
+       "Server-sent events the caller may see (text/event-stream), resumable with Last-Event-ID",
+       false,
+       {200}},
   };
   return ops;
 }
