@@ -797,31 +797,134 @@ class Routes : public std::enable_shared_from_this<Routes> {
                    "/v1/patients/" + patient + "/vaccinations/" + c->vaccination_id);
   }
 
-  // A JSON array of registrations; each row accepted or refused on its own.
+  // One CSV line split into fields; double quotes may enclose a field ("" is a quote).
+  static std::vector<std::string> SplitCsvLine(std::string_view line) {
+    std::vector<std::string> fields(1);
+    bool quoted = false;
+    for (size_t i = 0; i < line.size(); ++i) {
+      const char c = line[i];
+      if (quoted) {
+        if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+          fields.back() += '"';
+          ++i;
+        } else if (c == '"') {
+          quoted = false;
+        } else {
+          fields.back() += c;
+        }
+      } else if (c == '"') {
+        quoted = true;
+      } else if (c == ',') {
+        fields.emplace_back();
+      } else {
+        fields.back() += c;
+      }
+    }
+    return fields;
+  }
+
+  // CSV of people vaccinated on the same day with the same product and lot (SPEC §2 flow 5):
+  // ?product=P&lot=L&date=D[&dose=N]; a header line naming some of the columns insz, name,
+  // birth_date, dose, consent (given or refused; default given); one person per line.
+  Result<std::vector<Result<RegisterVaccination>>> ParseCsvBatch(const Request& request) {
+    RegisterVaccination common;
+    for (auto [name, out] : {std::pair{"product", &common.product}, std::pair{"lot", &common.lot},
+                             std::pair{"date", &common.date}}) {
+      auto it = request.query.find(name);
+      if (it == request.query.end() || it->second.empty()) {
+        return InvalidArgument(std::string(name) + " is required (query) for a CSV batch", name);
+      }
+      *out = it->second;
+    }
+    common.dose = 1;
+    if (auto it = request.query.find("dose"); it != request.query.end()) {
+      VX_ASSIGN_OR_RETURN(uint64_t dose, ParseDecimal(it->second, "dose"));
+      common.dose = static_cast<int>(std::min<uint64_t>(dose, 1000));
+    }
+    common.consent = {"given", common.date};
+    std::vector<std::string> lines;
+    std::string_view body = request.body;
+    while (!body.empty()) {
+      size_t end = body.find('\n');
+      std::string_view line = body.substr(0, end);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (!line.empty()) lines.emplace_back(line);
+      if (end == std::string_view::npos) break;
+      body.remove_prefix(end + 1);
+    }
+    if (lines.empty()) return InvalidArgument("the CSV has no header line", "body");
+    const std::vector<std::string> header = SplitCsvLine(lines[0]);
+    for (const std::string& column : header) {
+      if (column != "insz" && column != "name" && column != "birth_date" && column != "dose" &&
+          column != "consent") {
+        return InvalidArgument(
+            "CSV column " + column + " is unknown (insz, name, birth_date, dose, consent)", "body");
+      }
+    }
+    std::vector<Result<RegisterVaccination>> rows;
+    for (size_t i = 1; i < lines.size(); ++i) {
+      const std::vector<std::string> fields = SplitCsvLine(lines[i]);
+      if (fields.size() != header.size()) {
+        rows.push_back(InvalidArgument("line " + std::to_string(i + 1) + " has " +
+                                           std::to_string(fields.size()) + " fields, the header " +
+                                           std::to_string(header.size()),
+                                       "body"));
+        continue;
+      }
+      RegisterVaccination c = common;
+      Status bad;
+      for (size_t f = 0; f < header.size(); ++f) {
+        const std::string& v = fields[f];
+        if (header[f] == "insz") c.patient.insz = v;
+        if (header[f] == "name") c.patient.name = v;
+        if (header[f] == "birth_date") c.patient.birth_date = v;
+        if (header[f] == "consent" && !v.empty()) c.consent.decision = v;
+        if (header[f] == "dose" && !v.empty()) {
+          auto dose = ParseDecimal(v, "dose");
+          if (!dose.ok()) bad = dose.status();
+          if (dose.ok()) c.dose = static_cast<int>(std::min<uint64_t>(*dose, 1000));
+        }
+      }
+      rows.push_back(bad.ok() ? Result<RegisterVaccination>(c) : Result<RegisterVaccination>(bad));
+    }
+    return rows;
+  }
+
+  Result<std::vector<Result<RegisterVaccination>>> ParseJsonBatch(const Request& request) {
+    auto rows = json::parse(request.body, nullptr, false);
+    if (rows.is_discarded() || !rows.is_array()) {
+      return InvalidArgument("the body must be a JSON array of registrations", "body");
+    }
+    std::vector<Result<RegisterVaccination>> out;
+    for (const json& r : rows) {
+      auto row = JsonObject::From(
+          r, "", {"patient", "product", "lot", "dose", "date", "performer", "consent"});
+      out.push_back(row.ok() ? ParseRegistration(*row) : Result<RegisterVaccination>(row.status()));
+    }
+    return out;
+  }
+
+  // Many registrations: a JSON array, or CSV (Content-Type text/csv); each row is accepted or
+  // refused on its own.
   Response RegisterBatch(const Request& request) {
     auto a = Authenticate(request);
     if (!a.ok()) return ProblemResponse(a.status());
-    auto rows = json::parse(request.body, nullptr, false);
-    if (rows.is_discarded() || !rows.is_array()) {
-      return ProblemResponse(
-          InvalidArgument("the body must be a JSON array of registrations", "body"));
-    }
-    if (rows.size() > options_.max_batch_rows) {
+    auto type = request.headers.find("content-type");
+    const bool csv = type != request.headers.end() && type->second.starts_with("text/csv");
+    auto rows = csv ? ParseCsvBatch(request) : ParseJsonBatch(request);
+    if (!rows.ok()) return ProblemResponse(rows.status());
+    if (rows->size() > options_.max_batch_rows) {
       return ProblemResponse(InvalidArgument(
           "at most " + std::to_string(options_.max_batch_rows) + " rows per batch", "body"));
     }
     json results = json::array();
     size_t accepted = 0;
     const std::string key = IdempotencyKey(request);
-    for (size_t i = 0; i < rows.size(); ++i) {
-      auto row = JsonObject::From(
-          rows[i], "", {"patient", "product", "lot", "dose", "date", "performer", "consent"});
-      Result<RegisterVaccination> c =
-          row.ok() ? ParseRegistration(*row) : Result<RegisterVaccination>(row.status());
+    for (size_t i = 0; i < rows->size(); ++i) {
+      Result<RegisterVaccination>& c = (*rows)[i];
       Result<projections::Outcome> out = c.ok() ? Status() : c.status();
       if (c.ok()) {
         c->vaccination_id = NewId(request, "vac") + "-" + std::to_string(i);
-        if (key.empty()) c->vaccination_id = NewId(request, "vac");
         out = registry_.Execute(a->caller, *c, key.empty() ? "" : key + "#" + std::to_string(i));
       }
       if (out.ok()) {
@@ -836,7 +939,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
       }
     }
     return Json(
-        200, {{"accepted", accepted}, {"refused", rows.size() - accepted}, {"results", results}});
+        200, {{"accepted", accepted}, {"refused", rows->size() - accepted}, {"results", results}});
   }
 
   // A patient's record, if the session's entity may see it: it registered a vaccination for

@@ -411,6 +411,40 @@ TEST_CASE("Two concurrent unlink approvals for the last two members: at most one
   CHECK(admin->Get("/v1/entities/" + entity).json()["members"].size() == 1);
 }
 
+TEST_CASE("Batch registration, JSON or CSV: each row accepted or refused with its reason") {
+  Server server;
+  auto physician = server.Login(kPeeters);
+  json rows = json::array(
+      {Vaccination("85073003328"), Vaccination("85073003329"), Vaccination("85073003328")});
+  auto r = physician->Post("/v1/vaccinations/batch", rows);
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  auto body = r.json();
+  CHECK(body["accepted"] == 1);
+  CHECK(body["results"][0]["status"] == 201);
+  CHECK(body["results"][1]["status"] == 400);
+  CHECK(body["results"][1]["field"] == "patient.insz");
+  CHECK(body["results"][2]["status"] == 409);  // the same patient, product and day
+
+  const std::string csv =
+      "insz,name,birth_date,consent\r\n"
+      "17073003384,,,given\r\n"
+      ",\"Zonder, Jan\",2019-05-01,refused\r\n"
+      "12345678901,,,given\r\n";
+  auto c = physician->Send(
+      "POST", "/v1/vaccinations/batch?product=EU/1/18/1326&lot=FLU2026A&date=2026-11-18", csv,
+      {{"Content-Type", "text/csv"}});
+  INFO(c.body);
+  REQUIRE(c.status == 200);
+  body = c.json();
+  CHECK(body["accepted"] == 2);
+  CHECK(body["results"][2]["field"] == "patient.insz");
+  CHECK(physician
+            ->Send("POST", "/v1/vaccinations/batch?product=EU/1/18/1326", csv,
+                   {{"Content-Type", "text/csv"}})
+            .json()["field"] == "lot");
+}
+
 // A raw connection reading a server-sent event stream.
 class EventStream {
  public:
