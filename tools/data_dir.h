@@ -6,6 +6,7 @@
 //   DIR/pseudonym.key  the key of person and patient pseudonyms (core/pseudonym.h), 64 hex
 //                      digits, mode 0600: losing it loses the link from an INSZ to its records
 //   DIR/views/         the views' stores (projections/view_store.h)
+//   DIR/outbox/        mails about access decisions, one file each (projections/mail_outbox.h)
 //
 // Thread-safety: functions; the returned log is thread-safe.
 #pragma once

@@ -47,6 +47,7 @@
 #include "http/routes.h"
 #include "http/server.h"
 #include "http/sessions.h"
+#include "projections/mail_outbox.h"
 #include "projections/read_recorder.h"
 #include "projections/rebuild.h"
 #include "projections/registry.h"
@@ -312,6 +313,8 @@ int RunServe(const std::string& dir, const std::string& listen, bool demo,
   http::SessionStore sessions;
   std::optional<projections::ReadRecorder> reads;
   reads.emplace(**log);
+  auto outbox = projections::MailOutbox::Open(**log, **registry, dir + "/outbox");
+  if (!outbox.ok()) return Fail(outbox.status());
   http::Metrics metrics;
   http::Router router;
   http::AddAllRoutes(router, **log, metrics,

@@ -5,10 +5,12 @@
 
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <fstream>
 #include <map>
 #include <random>
 #include <thread>
 
+#include "projections/mail_outbox.h"
 #include "projections/rebuild.h"
 #include "projections/view_store.h"
 #include "tests/common/child_process.h"
@@ -421,6 +423,44 @@ TEST_CASE("An idempotent retry returns the first result and appends nothing") {
   // Another key is another command.
   REQUIRE(registry->Execute(As(MakeInsz(10), "e1"), c, "key-2").ok());
   CHECK(log->Head().size == size + 1);
+}
+
+TEST_CASE("The outbox writes one mail per access decision, to the requester, once") {
+  TempDir dir;
+  auto log = OpenRocksDbLog(dir.path() + "/log", true);
+  Bootstrap(*log, kAdmin);
+  auto registry = OpenRegistry(*log, dir.path() + "/views");
+  const std::string outbox_dir = dir.path() + "/outbox";
+  auto outbox = MailOutbox::Open(*log, *registry, outbox_dir);
+  REQUIRE(outbox.ok());
+  MakeEntity(*registry, "e1", "group_practice", {MakeInsz(10)}, 30000);
+  RequestAccess ask{"acc-x", "Dr. X", "x@example.be", MakeRiziv(30009, "004"),
+                    "t",     "e1",    std::nullopt};
+  REQUIRE(registry->Execute(As(MakeInsz(12)), ask).ok());
+  REQUIRE(registry->Execute(As(kAdmin), DecideRequest{"acc-x", false, "unknown to us", ""}).ok());
+  REQUIRE((*outbox)->WaitFor(log->Head().size, std::chrono::seconds(10)).ok());
+  auto mails = [&] {
+    std::vector<std::string> texts;
+    for (const auto& f : std::filesystem::directory_iterator(outbox_dir)) {
+      if (f.path().extension() != ".eml") continue;
+      std::ifstream in(f.path());
+      texts.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    return texts;
+  };
+  auto written = mails();
+  REQUIRE(written.size() == 2);  // the approval of MakeEntity's request, and the rejection
+  const bool has_rejection = std::any_of(written.begin(), written.end(), [](const std::string& m) {
+    return m.find("To: Dr. X <x@example.be>") != std::string::npos &&
+           m.find("unknown to us") != std::string::npos;
+  });
+  CHECK(has_rejection);
+  // Reopened, it resumes after what it did: no mail is written twice.
+  outbox->reset();
+  auto again = MailOutbox::Open(*log, *registry, outbox_dir);
+  REQUIRE(again.ok());
+  REQUIRE((*again)->WaitFor(log->Head().size, std::chrono::seconds(10)).ok());
+  CHECK(mails().size() == 2);
 }
 
 }  // namespace
