@@ -1,5 +1,7 @@
 #include "http/openapi.h"
 
+#include "http/web_assets.h"
+
 #include <string_view>
 #include <vector>
 
@@ -245,6 +247,16 @@ json OpenApiDocument() {
                                        {{"vkey", {{"type", "string"}}},
                                         {"from_index", {{"type", "integer"}}}}}}}}}}}})}}}};
   AddRegistryOperations(paths);
+  for (const WebAsset& asset : WebAssets()) {
+    json page = {{"summary", "The web application: " + std::string(asset.path.substr(1))},
+                 {"responses",
+                  {{"200",
+                    {{"description", "the file"},
+                     {"content",
+                      {{std::string(asset.content_type), {{"schema", {{"type", "string"}}}}}}}}}}}};
+    paths[std::string(asset.path)]["get"] = page;
+    if (asset.path == "/index.html") paths["/"]["get"] = page;
+  }
   return {{"openapi", "3.0.3"},
           {"info", {{"title", "vaxledger"}, {"version", "0.1.0"}}},
           {"paths", paths},

@@ -4,6 +4,7 @@
 
 #include "http/ledger_routes.h"
 #include "http/openapi.h"
+#include "http/web_assets.h"
 
 namespace vaxledger::http {
 
@@ -31,6 +32,7 @@ void AddAllRoutes(Router& router, eventstore::EventLog& log, Metrics& metrics,
   AddRegistryRoutes(router, services.registry, services.sessions, services.reads,
                     std::move(services.options));
   AddOpenApiRoute(router);
+  AddWebRoutes(router);
 }
 
 }  // namespace vaxledger::http

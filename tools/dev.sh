@@ -16,11 +16,24 @@ PACKAGES=(
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev catch2
   libboost-dev libboost-system-dev curl
 )
+# Only for the browser tests (tests/e2e/browser): Debian's chromium, Node.js and npm.
+BROWSER_PACKAGES=(chromium nodejs)
 BUILD_DIR=${BUILD_DIR:-build}
 
 deps() {
+  install_packages "${PACKAGES[@]}"
+}
+
+browser_deps() {
+  install_packages "${BROWSER_PACKAGES[@]}"
+  # Debian's npm, unless Node.js came with its own (e.g. from NodeSource).
+  command -v npm > /dev/null || install_packages npm
+  (cd tests/e2e/browser && npm ci --no-audit --no-fund --loglevel=error)
+}
+
+install_packages() {
   local missing=()
-  for p in "${PACKAGES[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -51,6 +64,7 @@ case "${1:-}" in
     ;;
   test)
     deps
+    browser_deps
     build
     ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)"
     ;;
