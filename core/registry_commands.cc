@@ -636,11 +636,17 @@ Result<std::pair<Acting, const Patient*>> OwnRegistration(const RegistryState& s
   return std::make_pair(acting, p);
 }
 
-DomainEvent PatientEvent(const Caller& caller, const Acting& acting, const Patient& p,
-                         const char* type, json payload) {
+// A decision of one event about vaccination `id` in patient `p`'s stream, expecting the stream
+// at the version the decision read.
+Decision PatientDecision(const Caller& caller, const Acting& acting, const Patient& p,
+                         const char* type, json payload, const std::string& id) {
   DomainEvent e = Event(caller, acting.role, PatientStream(p.id), type, std::move(payload));
   if (acting.physician != caller.person) e.on_behalf_of = acting.physician;
-  return e;
+  Decision d;
+  d.events.push_back(std::move(e));
+  d.expectations.push_back(Expect(PatientStream(p.id), true, p.version));
+  d.id = id;
+  return d;
 }
 
 Result<Decision> DecideCorrect(const RegistryState& state, const Caller& caller,
@@ -667,13 +673,9 @@ Result<Decision> DecideCorrect(const RegistryState& state, const Caller& caller,
   }
   json was = {{"product", v->product}, {"lot", v->lot}, {"dose", v->dose}, {"date", v->date}};
   json now = {{"product", product}, {"lot", lot}, {"dose", dose}, {"date", date}};
-  Decision d;
-  d.events.push_back(
-      PatientEvent(caller, acting, *patient, event_type::kVaccinationCorrected,
-                   {{"vaccination_id", v->id}, {"reason", c.reason}, {"was", was}, {"now", now}}));
-  d.expectations.push_back(Expect(PatientStream(patient->id), true, patient->version));
-  d.id = v->id;
-  return d;
+  return PatientDecision(
+      caller, acting, *patient, event_type::kVaccinationCorrected,
+      {{"vaccination_id", v->id}, {"reason", c.reason}, {"was", was}, {"now", now}}, v->id);
 }
 
 Result<Decision> DecideRetract(const RegistryState& state, const Caller& caller,
@@ -682,13 +684,10 @@ Result<Decision> DecideRetract(const RegistryState& state, const Caller& caller,
   VX_ASSIGN_OR_RETURN(auto found, OwnRegistration(state, caller, c.patient, c.vaccination_id, &v));
   auto [acting, patient] = found;
   VX_RETURN_IF_ERROR(CheckText(c.reason, "reason"));
-  Decision d;
-  d.events.push_back(PatientEvent(
+  return PatientDecision(
       caller, acting, *patient, event_type::kVaccinationEnteredInError,
-      {{"vaccination_id", v->id}, {"reason", c.reason}, {"product", v->product}, {"lot", v->lot}}));
-  d.expectations.push_back(Expect(PatientStream(patient->id), true, patient->version));
-  d.id = v->id;
-  return d;
+      {{"vaccination_id", v->id}, {"reason", c.reason}, {"product", v->product}, {"lot", v->lot}},
+      v->id);
 }
 
 Result<Decision> DecideConsent(const RegistryState& state, const Caller& caller,
@@ -697,15 +696,12 @@ Result<Decision> DecideConsent(const RegistryState& state, const Caller& caller,
   VX_ASSIGN_OR_RETURN(auto found, OwnRegistration(state, caller, c.patient, c.vaccination_id, &v));
   auto [acting, patient] = found;
   VX_RETURN_IF_ERROR(CheckConsent(c.consent, caller));
-  Decision d;
-  d.events.push_back(PatientEvent(caller, acting, *patient, event_type::kConsentRecorded,
-                                  {{"vaccination_id", v->id},
-                                   {"decision", c.consent.decision},
-                                   {"date", c.consent.date},
-                                   {"by", caller.person}}));
-  d.expectations.push_back(Expect(PatientStream(patient->id), true, patient->version));
-  d.id = v->id;
-  return d;
+  return PatientDecision(caller, acting, *patient, event_type::kConsentRecorded,
+                         {{"vaccination_id", v->id},
+                          {"decision", c.consent.decision},
+                          {"date", c.consent.date},
+                          {"by", caller.person}},
+                         v->id);
 }
 
 // ---- Flow 6: stock ------------------------------------------------------------------------

@@ -83,6 +83,14 @@ Result<std::vector<std::string>> JsonObject::Strings(std::string_view name) cons
   return out;
 }
 
+Status JsonObject::ReadStrings(
+    std::initializer_list<std::pair<std::string_view, std::string*>> fields) const {
+  for (const auto& [name, out] : fields) {
+    VX_ASSIGN_OR_RETURN(*out, String(name));
+  }
+  return Status::Ok();
+}
+
 Result<JsonObject> JsonObject::Object(std::string_view name,
                                       std::initializer_list<std::string_view> allowed) const {
   auto it = json_.find(name);

@@ -34,6 +34,8 @@ class JsonObject {
   Result<std::optional<int64_t>> OptionalInteger(std::string_view name) const;
   Result<bool> Boolean(std::string_view name) const;
   Result<std::vector<std::string>> Strings(std::string_view name) const;
+  // Reads each named required string into its destination; the first refusal is returned.
+  Status ReadStrings(std::initializer_list<std::pair<std::string_view, std::string*>> fields) const;
   Result<JsonObject> Object(std::string_view name,
                             std::initializer_list<std::string_view> allowed) const;
   const nlohmann::json& json() const { return json_; }

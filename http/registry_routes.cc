@@ -466,13 +466,12 @@ class Routes : public std::enable_shared_from_this<Routes> {
     if (!body.ok()) return ProblemResponse(body.status());
     RequestAccess c;
     c.request_id = NewId(request, "acc");
-    for (auto [field, out] :
-         {std::pair{"name", &c.name}, std::pair{"email", &c.email}, std::pair{"riziv", &c.riziv},
-          std::pair{"terms_version", &c.terms_version}}) {
-      auto v = body->String(field);
-      if (!v.ok()) return ProblemResponse(v.status());
-      *out = *v;
-    }
+    if (Status s = body->ReadStrings({{"name", &c.name},
+                                      {"email", &c.email},
+                                      {"riziv", &c.riziv},
+                                      {"terms_version", &c.terms_version}});
+        !s.ok())
+      return ProblemResponse(s);
     auto join = body->OptionalString("entity");
     if (!join.ok()) return ProblemResponse(join.status());
     c.join_entity = *join;
@@ -480,12 +479,9 @@ class Routes : public std::enable_shared_from_this<Routes> {
       auto n = body->Object("new_entity", {"kind", "name", "kbo", "region"});
       if (!n.ok()) return ProblemResponse(n.status());
       NewEntity e;
-      for (auto [field, out] : {std::pair{"kind", &e.kind}, std::pair{"name", &e.name},
-                                std::pair{"region", &e.region}}) {
-        auto v = n->String(field);
-        if (!v.ok()) return ProblemResponse(v.status());
-        *out = *v;
-      }
+      if (Status s = n->ReadStrings({{"kind", &e.kind}, {"name", &e.name}, {"region", &e.region}});
+          !s.ok())
+        return ProblemResponse(s);
       auto kbo = n->OptionalString("kbo");
       if (!kbo.ok()) return ProblemResponse(kbo.status());
       e.kbo = *kbo;
@@ -616,12 +612,9 @@ class Routes : public std::enable_shared_from_this<Routes> {
     if (!body.ok()) return ProblemResponse(body.status());
     RequestLink c;
     c.request_id = NewId(request, "lnk");
-    for (auto [field, out] :
-         {std::pair{"insz", &c.insz}, std::pair{"name", &c.name}, std::pair{"email", &c.email}}) {
-      auto v = body->String(field);
-      if (!v.ok()) return ProblemResponse(v.status());
-      *out = *v;
-    }
+    if (Status s = body->ReadStrings({{"insz", &c.insz}, {"name", &c.name}, {"email", &c.email}});
+        !s.ok())
+      return ProblemResponse(s);
     auto is_physician = body->Boolean("is_physician");
     if (!is_physician.ok()) return ProblemResponse(is_physician.status());
     c.is_physician = *is_physician;
@@ -725,12 +718,10 @@ class Routes : public std::enable_shared_from_this<Routes> {
     auto body = JsonObject::Parse(request.body, {"product", "lot", "expiry", "quantity"});
     if (!body.ok()) return ProblemResponse(body.status());
     ReceiveStock c;
-    for (auto [field, out] : {std::pair{"product", &c.product}, std::pair{"lot", &c.lot},
-                              std::pair{"expiry", &c.expiry}}) {
-      auto v = body->String(field);
-      if (!v.ok()) return ProblemResponse(v.status());
-      *out = *v;
-    }
+    if (Status s =
+            body->ReadStrings({{"product", &c.product}, {"lot", &c.lot}, {"expiry", &c.expiry}});
+        !s.ok())
+      return ProblemResponse(s);
     auto q = body->Integer("quantity");
     if (!q.ok()) return ProblemResponse(q.status());
     c.quantity = *q;
@@ -745,12 +736,10 @@ class Routes : public std::enable_shared_from_this<Routes> {
     auto body = JsonObject::Parse(request.body, {"product", "lot", "delta", "reason"});
     if (!body.ok()) return ProblemResponse(body.status());
     AdjustStock c;
-    for (auto [field, out] : {std::pair{"product", &c.product}, std::pair{"lot", &c.lot},
-                              std::pair{"reason", &c.reason}}) {
-      auto v = body->String(field);
-      if (!v.ok()) return ProblemResponse(v.status());
-      *out = *v;
-    }
+    if (Status s =
+            body->ReadStrings({{"product", &c.product}, {"lot", &c.lot}, {"reason", &c.reason}});
+        !s.ok())
+      return ProblemResponse(s);
     auto d = body->Integer("delta");
     if (!d.ok()) return ProblemResponse(d.status());
     c.delta = *d;

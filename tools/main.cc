@@ -362,6 +362,7 @@ int RunServe(const std::string& dir, const std::string& listen, bool demo,
              sig == SIGTERM ? "SIGTERM" : "SIGINT");
   (*server)->Stop();
   reads.reset();      // appends the reads still queued
+  outbox->reset();    // stops following the log
   registry->reset();  // stops following the log; views are written as events are applied
   log->reset();       // every acknowledged event is already durable; this flushes and closes
   fmt::print("vaxledger: stopped\n");
