@@ -259,3 +259,44 @@ TEST_CASE("vaxledger serve answers on its port and exits 0 on SIGTERM") {
 
 }  // namespace
 }  // namespace vaxledger
+
+namespace vaxledger {
+namespace {
+
+TEST_CASE(
+    "vaxledger projections and replay: views rebuilt, and as they were at a position or time") {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/data";
+  Run init = Vaxledger("init --data " + dir + " --admin 85073003328");
+  INFO(init.out);
+  REQUIRE(init.code == 0);
+  Run rebuild = Vaxledger("projections rebuild --data " + dir);
+  INFO(rebuild.out);
+  REQUIRE(rebuild.code == 0);
+  CHECK(rebuild.out.find("rebuilt membership at position 2") != std::string::npos);
+  Run status = Vaxledger("projections status --data " + dir);
+  CHECK(status.out.find("membership    position 2 (behind by 0)") != std::string::npos);
+
+  // Position 0 is the genesis only; position 1 grants the administrator role.
+  REQUIRE(Vaxledger("replay --data " + dir + " --until 0 --out " + tmp.path() + "/r0").code == 0);
+  REQUIRE(Vaxledger("replay --data " + dir + " --until 1 --out " + tmp.path() + "/r1").code == 0);
+  Run before = Vaxledger("projections dump --views " + tmp.path() + "/r0/views membership");
+  Run after = Vaxledger("projections dump --views " + tmp.path() + "/r1/views membership");
+  REQUIRE(before.code == 0);
+  REQUIRE(after.code == 0);
+  CHECK(before.out.find("administrator") == std::string::npos);
+  CHECK(after.out.find("\"roles\":[\"administrator\"]") != std::string::npos);
+  CHECK(after.out.find("85073003328") == std::string::npos);  // views name people by pseudonym
+
+  Run by_time = Vaxledger("replay --data " + dir + " --until 2000-01-01T00:00:00Z --out " +
+                          tmp.path() + "/t");
+  CHECK(by_time.out.find("replayed 0 events") != std::string::npos);
+  Run bad = Vaxledger("replay --data " + dir + " --until yesterday --out " + tmp.path() + "/b");
+  CHECK(bad.code == 2);
+  CHECK(bad.out.find("until must be a position or a UTC time") != std::string::npos);
+  Run again = Vaxledger("replay --data " + dir + " --until 1 --out " + tmp.path() + "/r1");
+  CHECK(again.code == 2);  // never over an existing replay
+}
+
+}  // namespace
+}  // namespace vaxledger
