@@ -12,6 +12,7 @@
 #include "core/vaccines.h"
 #include "eventstore/event.h"
 #include "http/json_body.h"
+#include "projections/rebuild.h"
 
 namespace vaxledger::http {
 
@@ -575,6 +576,23 @@ class Routes : public std::enable_shared_from_this<Routes> {
     auto a = Authenticate(request);
     if (!a.ok()) return ProblemResponse(a.status());
     const bool admin = HasRole(a->session.person, "administrator");
+    if (auto it = request.query.find("as_of"); it != request.query.end()) {
+      // The membership as it was, computed from the entity's stream in the log.
+      auto bound = projections::ParseLogBound(it->second, "as_of");
+      if (!bound.ok()) return ProblemResponse(bound.status());
+      auto member = registry_.Read([&](const RegistryState& s) {
+        const Entity* e = s.membership.FindEntity(request.params.at("entity"));
+        return e != nullptr && (admin || e->members.contains(a->session.person));
+      });
+      if (!member.ok()) return ProblemResponse(member.status());
+      if (!*member) {
+        return ProblemResponse(NotFound("entity " + request.params.at("entity") + " is not found"));
+      }
+      auto then =
+          projections::EntityAsOf(registry_.log().storage(), request.params.at("entity"), *bound);
+      if (!then.ok()) return ProblemResponse(then.status());
+      return Json(200, EntityJson(*then));
+    }
     auto found = registry_.Read([&](const RegistryState& s) -> Result<std::pair<json, uint64_t>> {
       const Entity* e = s.membership.FindEntity(request.params.at("entity"));
       if (e == nullptr || (!admin && !e->members.contains(a->session.person))) {

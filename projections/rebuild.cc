@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <ctime>
 #include <deque>
 #include <mutex>
 #include <thread>
 
+#include "core/encoding.h"
 #include "eventstore/leaf.h"
 #include "projections/view_store.h"
 #include "projections/views.h"
@@ -119,6 +121,24 @@ Result<size_t> ReplayStream(eventstore::LogStorage& log, const std::string& stre
 }
 
 }  // namespace
+
+Result<LogBound> ParseLogBound(std::string_view text, std::string_view field) {
+  LogBound bound;
+  const std::string f(field);
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos) {
+    VX_ASSIGN_OR_RETURN(uint64_t p, ParseDecimal(text, f));
+    bound.before = p + 1;  // "until POSITION" includes that position
+    return bound;
+  }
+  const std::string copy(text);
+  std::tm tm{};
+  const char* end = ::strptime(copy.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (end == nullptr || *end != '\0') {
+    return InvalidArgument(f + " must be a position or a UTC time YYYY-MM-DDTHH:MM:SSZ", f);
+  }
+  bound.time_us = static_cast<int64_t>(::timegm(&tm)) * 1000000 + 999999;
+  return bound;
+}
 
 Result<RebuildReport> RebuildViews(eventstore::LogStorage& log, const std::string& views_dir,
                                    const RebuildOptions& options) {

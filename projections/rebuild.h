@@ -28,6 +28,10 @@ struct LogBound {
   std::optional<int64_t> time_us;
 };
 
+// Parses "POSITION" (that event included) or a UTC time "YYYY-MM-DDTHH:MM:SSZ" (every event
+// recorded up to the end of that second). InvalidArgument naming `field` otherwise.
+Result<LogBound> ParseLogBound(std::string_view text, std::string_view field);
+
 struct RebuildOptions {
   std::vector<std::string> views;  // names (projections/views.h); empty = all
   LogBound until;

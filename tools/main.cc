@@ -511,23 +511,6 @@ int RunInitWithAdmin(const std::string& dir, const std::string& origin, const st
   return 0;
 }
 
-// Parses a replay bound: a position (digits) or a UTC time YYYY-MM-DDTHH:MM:SSZ.
-Result<projections::LogBound> ParseBound(const std::string& text) {
-  projections::LogBound bound;
-  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
-    VX_ASSIGN_OR_RETURN(uint64_t p, ParseDecimal(text, "until"));
-    bound.before = p + 1;  // "until POSITION" includes that position
-    return bound;
-  }
-  std::tm tm{};
-  const char* end = ::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  if (end == nullptr || *end != '\0') {
-    return InvalidArgument("until must be a position or a UTC time YYYY-MM-DDTHH:MM:SSZ", "until");
-  }
-  bound.time_us = static_cast<int64_t>(::timegm(&tm)) * 1000000 + 999999;
-  return bound;
-}
-
 int RunRebuild(const std::string& dir, const std::vector<std::string>& views) {
   auto ro = OpenReadOnly(dir);
   if (!ro.ok()) return Fail(ro.status());
@@ -575,7 +558,7 @@ int RunViewStatus(const std::string& dir) {
 }
 
 int RunReplay(const std::string& dir, const std::string& until, const std::string& out) {
-  auto bound = ParseBound(until);
+  auto bound = projections::ParseLogBound(until, "until");
   if (!bound.ok()) return Fail(bound.status());
   std::error_code ec;
   if (std::filesystem::exists(out, ec) && !std::filesystem::is_empty(out, ec)) {

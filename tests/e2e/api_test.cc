@@ -166,8 +166,16 @@ TEST_CASE("Flows 1-6 over HTTP: access, approval, login, link, vaccination, hist
   auto pending = nina->Get("/v1/entities/" + entity).json();
   CHECK(pending["members"].size() == 1);
   CHECK(pending["pending"].size() == 1);
-  REQUIRE(admin->Post(link.headers["location"] + "/approve", json::object()).status == 200);
+  auto link_approved = admin->Post(link.headers["location"] + "/approve", json::object());
+  REQUIRE(link_approved.status == 200);
   CHECK(nina->Get("/v1/entities/" + entity).json()["members"].size() == 2);
+  // As of just before the approval, from the log: one member.
+  const uint64_t approved_at = link_approved.json()["positions"][0];
+  auto then = nina->Get("/v1/entities/" + entity + "?as_of=" + std::to_string(approved_at - 1));
+  INFO(then.body);
+  CHECK(then.json()["members"].size() == 1);
+  CHECK(nina->Get("/v1/entities/" + entity + "?as_of=soon").json()["field"] == "as_of");
+  CHECK(server.Login(kMaes)->Get("/v1/entities/" + entity + "?as_of=1").status == 404);
 
   // Flow 4: unlinking everyone is refused, with what to do.
   auto members = nina->Get("/v1/entities/" + entity).json()["members"];
