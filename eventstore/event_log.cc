@@ -520,6 +520,11 @@ LogHead EventLog::Head() const {
   return state_->head;
 }
 
+Position EventLog::Size() const {
+  std::lock_guard lock(state_->head_mu);
+  return state_->head.size;
+}
+
 LogStats EventLog::Stats() const {
   std::lock_guard lock(state_->head_mu);
   return state_->stats;
@@ -541,7 +546,7 @@ Result<std::vector<RecordedEvent>> EventLog::State::Load(const std::vector<Store
 }
 
 Result<std::vector<RecordedEvent>> EventLog::Read(Position from, size_t max, bool forward) {
-  const Position size = Head().size;
+  const Position size = Size();
   if (size == 0) return std::vector<RecordedEvent>();
   if (forward) {
     if (from >= size) return std::vector<RecordedEvent>();
@@ -557,7 +562,7 @@ Result<std::vector<RecordedEvent>> EventLog::ReadStream(std::string_view stream,
                                                         uint64_t from_version, size_t max,
                                                         bool forward) {
   VX_RETURN_IF_ERROR(ValidateStreamName(stream));
-  const Position size = Head().size;
+  const Position size = Size();
   VX_ASSIGN_OR_RETURN(auto positions,
                       state_->storage->ReadStreamPositions(stream, from_version, max, forward));
   std::vector<StoredRecord> records;
@@ -590,17 +595,17 @@ Status CheckSize(uint64_t size, uint64_t committed, const char* field) {
 }  // namespace
 
 Result<Hash> EventLog::RootAt(uint64_t size) {
-  VX_RETURN_IF_ERROR(CheckSize(size, Head().size, "size"));
+  VX_RETURN_IF_ERROR(CheckSize(size, Size(), "size"));
   return merkle::RootAt(size, TreeNodeReader(*state_->storage));
 }
 
 Result<std::vector<Hash>> EventLog::InclusionProof(Position index, uint64_t size) {
-  VX_RETURN_IF_ERROR(CheckSize(size, Head().size, "size"));
+  VX_RETURN_IF_ERROR(CheckSize(size, Size(), "size"));
   return merkle::InclusionProof(index, size, TreeNodeReader(*state_->storage));
 }
 
 Result<std::vector<Hash>> EventLog::ConsistencyProof(uint64_t from, uint64_t to) {
-  VX_RETURN_IF_ERROR(CheckSize(to, Head().size, "to"));
+  VX_RETURN_IF_ERROR(CheckSize(to, Size(), "to"));
   return merkle::ConsistencyProof(from, to, TreeNodeReader(*state_->storage));
 }
 

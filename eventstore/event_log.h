@@ -96,6 +96,8 @@ class EventLog {
   Result<AppendResult> Append(const AppendBatch& batch);
 
   LogHead Head() const;
+  // Head().size without copying the rest of the head (cheap; for hot paths).
+  Position Size() const;
   LogStats Stats() const;
 
   // Appends a key rotation event naming `next` (signed by the current key) and signs everything

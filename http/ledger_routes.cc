@@ -51,7 +51,7 @@ void AddLedgerRoutes(Router& router, EventLog& log) {
   });
 
   router.Add("GET", "/v1/ledger/proof/inclusion", [&log](const Request& req) {
-    const uint64_t head = log.Head().size;
+    const uint64_t head = log.Size();
     auto index = U64Param(req, "index", std::nullopt);
     if (!index.ok()) return ProblemResponse(index.status());
     auto size = U64Param(req, "size", head);
@@ -69,7 +69,7 @@ void AddLedgerRoutes(Router& router, EventLog& log) {
   });
 
   router.Add("GET", "/v1/ledger/proof/consistency", [&log](const Request& req) {
-    const uint64_t head = log.Head().size;
+    const uint64_t head = log.Size();
     auto from = U64Param(req, "from", std::nullopt);
     if (!from.ok()) return ProblemResponse(from.status());
     auto to = U64Param(req, "to", head);

@@ -1120,7 +1120,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
     auto a = Authenticate(request);
     if (!a.ok()) return ProblemResponse(a.status());
     eventstore::EventLog& log = registry_.log();
-    uint64_t from = log.Head().size;
+    uint64_t from = log.Size();
     if (auto it = request.headers.find("last-event-id"); it != request.headers.end()) {
       auto last = ParseDecimal(it->second, "Last-Event-ID");
       if (!last.ok()) return ProblemResponse(last.status());

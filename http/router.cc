@@ -151,7 +151,7 @@ std::vector<std::pair<std::string, std::string>> Router::Routes() const {
   return out;
 }
 
-Response Router::Handle(const Request& request) const {
+Response Router::Handle(Request request) const {
   if (metrics_ == nullptr) {
     std::string route;
     return Dispatch(request, &route);
@@ -189,19 +189,15 @@ bool MatchPattern(std::string_view pattern, std::string_view path,
 
 }  // namespace
 
-Response Router::Dispatch(const Request& request, std::string* route_label) const {
+Response Router::Dispatch(Request& request, std::string* route_label) const {
   auto route = routes_.find(request.path);
-  Request with_params;
-  const Request* req = &request;
   if (route == routes_.end()) {
     for (auto it = routes_.begin(); it != routes_.end(); ++it) {
       if (it->first.find('{') == std::string::npos) continue;
       std::map<std::string, std::string> params;
       if (MatchPattern(it->first, request.path, &params)) {
         route = it;
-        with_params = request;
-        with_params.params = std::move(params);
-        req = &with_params;
+        request.params = std::move(params);
         break;
       }
     }
@@ -219,7 +215,7 @@ Response Router::Dispatch(const Request& request, std::string* route_label) cons
     return r;
   }
   try {
-    return handler->second(*req);
+    return handler->second(request);
   } catch (const std::exception& e) {
     // Exceptions never cross a module; a handler that throws is a bug, answered as one.
     return ProblemResponse(500, std::string("internal error: ") + e.what());

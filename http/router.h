@@ -82,13 +82,14 @@ class Router {
 
   // 404 problem for an unknown path; 405 with an Allow header for a known path and another
   // method. A handler that throws is answered 500 (and must not: handlers return problems).
-  Response Handle(const Request& request) const;
+  // Takes the request by value: the path parameters are filled in place.
+  Response Handle(Request request) const;
 
   // Every (method, path) with a handler, sorted.
   std::vector<std::pair<std::string, std::string>> Routes() const;
 
  private:
-  Response Dispatch(const Request& request, std::string* route) const;
+  Response Dispatch(Request& request, std::string* route) const;
 
   std::map<std::string, std::map<std::string, Handler>> routes_;  // path -> method -> handler
   Metrics* metrics_ = nullptr;

@@ -135,28 +135,30 @@ class Session : public std::enable_shared_from_this<Session> {
       handling_ = true;
       asio::post(*server_.commands, [s = shared_from_this(), request = std::move(request),
                                      raw = std::move(raw), close, start]() mutable {
-        Response response = s->server_.router.Handle(request);
+        std::string method = request.method;
+        Response response = s->server_.router.Handle(std::move(request));
         asio::post(s->stream_.get_executor(),
-                   [s, request = std::move(request), raw = std::move(raw),
+                   [s, method = std::move(method), raw = std::move(raw),
                     response = std::move(response), close, start]() mutable {
                      s->handling_ = false;
-                     s->Answer(request, raw, std::move(response), close || s->closing_, start);
+                     s->Answer(method, raw, std::move(response), close || s->closing_, start);
                    });
       });
       return;
     }
-    Response response = server_.router.Handle(request);
-    Answer(request, raw, std::move(response), close, start);
+    const std::string method = request.method;
+    Response response = server_.router.Handle(std::move(request));
+    Answer(method, raw, std::move(response), close, start);
   }
 
-  void Answer(const Request& request, const std::string& raw_target, Response response, bool close,
-              std::chrono::steady_clock::time_point start) {
+  void Answer(const std::string& method, const std::string& raw_target, Response response,
+              bool close, std::chrono::steady_clock::time_point start) {
     if (server_.options.access_log) {
       AccessRecord record;
       beast::error_code ec;
       auto peer = stream_.socket().remote_endpoint(ec);
       record.remote = ec ? "?" : peer.address().to_string();
-      record.method = request.method;
+      record.method = method;
       record.target = raw_target;
       record.status = response.status;
       record.response_bytes = response.body.size();

@@ -229,7 +229,7 @@ void Registry::PersistInBackground() {
 }
 
 Status Registry::CatchUp() {
-  const Position head = log_.Head().size;
+  const Position head = log_.Size();
   if (applied() >= head) return Status::Ok();
   if (follower_->thread.joinable()) return WaitApplied(head, options_.catch_up_timeout);
   // Before the follower runs (at Open): read and apply here.
