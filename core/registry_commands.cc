@@ -142,6 +142,12 @@ Result<Decision> DecideRequestAccess(const RegistryState& state, const Pseudonym
     VX_RETURN_IF_ERROR(CheckJoin(*entity, caller.person, "entity"));
   }
   const Person* person = state.membership.FindPerson(caller.person);
+  if (person != nullptr && !person->riziv.empty() &&
+      person->riziv.substr(0, 8) != riziv.person_key) {
+    return InvalidArgument("riziv: the first 8 digits name the physician for life; yours are " +
+                               person->riziv.substr(0, 8),
+                           "riziv");
+  }
   if (person != nullptr && !person->pending_access.empty()) {
     return Refuse(Code::kAlreadyExists,
                   "you already have a pending access request (" + person->pending_access +
@@ -270,6 +276,24 @@ Status CheckKeepsSomeone(const Entity& entity, const std::vector<std::string>& l
   return Status::Ok();
 }
 
+// A trainer leaves only with their HAIOs: a HAIO acts under their trainer (SPEC §2 flow 3).
+Status CheckTrainersLeaveWithHaios(const Entity& entity, const std::vector<std::string>& leaving,
+                                   const std::string& field) {
+  for (const auto& [id, m] : entity.members) {
+    if (m.role != "haio") continue;
+    const bool trainer_leaves =
+        std::find(leaving.begin(), leaving.end(), m.trainer) != leaving.end();
+    const bool haio_leaves = std::find(leaving.begin(), leaving.end(), id) != leaving.end();
+    if (trainer_leaves && !haio_leaves) {
+      return Refuse(Code::kFailedPrecondition,
+                    "the physician trains " + (m.name.empty() ? id : m.name) +
+                        " (HAIO), who acts under them: unlink the HAIO too, or first",
+                    field);
+    }
+  }
+  return Status::Ok();
+}
+
 Result<Acting> PhysicianOfEntity(const RegistryState& state, const Caller& caller) {
   VX_ASSIGN_OR_RETURN(Acting acting, ActingIn(state.membership, caller));
   if (acting.role != "physician") {
@@ -353,6 +377,7 @@ Result<Decision> DecideRequestUnlink(const RegistryState& state, const Caller& c
     }
   }
   VX_RETURN_IF_ERROR(CheckKeepsSomeone(entity, c.members, "members"));
+  VX_RETURN_IF_ERROR(CheckTrainersLeaveWithHaios(entity, c.members, "members"));
   DomainEvent e = Event(caller, "physician", EntityStream(entity.id), event_type::kUnlinkRequested,
                         {{"request_id", c.request_id}, {"members", c.members}});
   Decision d;
@@ -418,6 +443,7 @@ Result<Decision> DecideLinkOrUnlink(const RegistryState& state, const Caller& ca
     if (entity->members.contains(m)) leaving.push_back(m);
   }
   VX_RETURN_IF_ERROR(CheckKeepsSomeone(*entity, leaving, "request_id"));
+  VX_RETURN_IF_ERROR(CheckTrainersLeaveWithHaios(*entity, leaving, "request_id"));
   d.events.push_back(decided(event_type::kUnlinkApproved));
   for (const std::string& m : leaving) {
     DomainEvent e = Event(caller, role, stream, event_type::kMemberUnlinked,

@@ -283,6 +283,27 @@ TEST_CASE("Unlink: an entity keeps at least one linked person, checked at reques
   }
 }
 
+TEST_CASE("Unlink: a trainer leaves only with their HAIO") {
+  Registry r;
+  r.Link(r.haio, true, MakeRiziv(10005, "005"));
+  const std::string p1 = r.PersonOf(r.p1), haio = r.PersonOf(r.haio);
+  REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p2, "g1"), RequestUnlink{"u", {p1}}),
+                  Code::kFailedPrecondition, "members", "unlink the HAIO too");
+  auto both = r.w.Do(r.w.Person(r.p2, "g1"), RequestUnlink{"u2", {p1, haio}});
+  REQUIRE(both.ok());
+  REQUIRE(r.w.Do(r.Admin(), DecideRequest{"u2", true, "", ""}).ok());
+  CHECK(r.w.state().membership.FindEntity("g1")->members.size() == 1);
+}
+
+TEST_CASE("Access: a physician's RIZIV person key stays theirs") {
+  Registry r;
+  // P1 has access with MakeRiziv(10001, ...); another person key is refused, a new
+  // qualification of the same person key is accepted.
+  REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p1), r.Access(MakeRiziv(10009, "004"), "org1", std::nullopt)),
+                  Code::kInvalidArgument, "riziv", "for life");
+  CHECK(r.w.Do(r.w.Person(r.p1), r.Access(MakeRiziv(10001, "004"), "org1", std::nullopt)).ok());
+}
+
 TEST_CASE("Vaccination: who may register, for whom") {
   Registry r;
   r.Link(r.staff, false, "");
