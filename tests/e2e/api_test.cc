@@ -381,7 +381,7 @@ TEST_CASE("Two concurrent unlink approvals for the last two members: at most one
       "/v1/access-requests",
       {{"name", "Dr. Sarah Maes"},
        {"email", "sarah@example.be"},
-       {"riziv", "1-00003-04-004"},
+       {"riziv", "1-10003-92-004"},
        {"terms_version", "t"},
        {"new_entity", {{"kind", "group_practice"}, {"name", "Duo"}, {"region", "brussels"}}}});
   INFO(created.body);
@@ -391,7 +391,7 @@ TEST_CASE("Two concurrent unlink approvals for the last two members: at most one
   auto janssens = server.Login(kJanssens);
   auto joined = janssens->Post("/v1/access-requests", {{"name", "Dr. Jan Janssens"},
                                                        {"email", "jan@example.be"},
-                                                       {"riziv", "1-00002-05-004"},
+                                                       {"riziv", "1-10002-93-004"},
                                                        {"terms_version", "t"},
                                                        {"entity", entity}});
   INFO(joined.body);
