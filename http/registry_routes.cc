@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "core/encoding.h"
@@ -575,8 +577,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
   Response GetEntity(const Request& request) {
     auto a = Authenticate(request);
     if (!a.ok()) return ProblemResponse(a.status());
-    const bool admin = HasRole(a->session.person, "administrator");
     if (auto it = request.query.find("as_of"); it != request.query.end()) {
+      const bool admin = HasRole(a->session.person, "administrator");
       // The membership as it was, computed from the entity's stream in the log.
       auto bound = projections::ParseLogBound(it->second, "as_of");
       if (!bound.ok()) return ProblemResponse(bound.status());
@@ -593,22 +595,39 @@ class Routes : public std::enable_shared_from_this<Routes> {
       if (!then.ok()) return ProblemResponse(then.status());
       return Json(200, EntityJson(*then));
     }
-    auto found = registry_.Read([&](const RegistryState& s) -> Result<std::pair<json, uint64_t>> {
-      const Entity* e = s.membership.FindEntity(request.params.at("entity"));
-      if (e == nullptr || (!admin && !e->members.contains(a->session.person))) {
-        return NotFound("entity " + request.params.at("entity") + " is not found");
-      }
-      json j = EntityJson(*e);
-      json pending = json::array();
-      for (const std::string& id : e->pending) {
-        if (const DomainRequest* r = s.requests.Find(id)) pending.push_back(RequestJson(*r));
-      }
-      j["pending"] = pending;
-      return std::make_pair(j, e->version);
-    });
+    auto found =
+        registry_.Read([&](const RegistryState& s) -> Result<std::pair<std::string, uint64_t>> {
+          const Entity* e = s.membership.FindEntity(request.params.at("entity"));
+          const Person* p = s.membership.FindPerson(a->session.person);
+          const bool admin = p != nullptr && p->roles.contains("administrator");
+          if (e == nullptr || (!admin && !e->members.contains(a->session.person))) {
+            return NotFound("entity " + request.params.at("entity") + " is not found");
+          }
+          // Everything in the answer changes only with the entity's stream (its version): the
+          // rendered body is kept per entity and version.
+          {
+            std::lock_guard lock(entity_cache_mutex_);
+            auto hit = entity_cache_.find(e->id);
+            if (hit != entity_cache_.end() && hit->second.first == e->version) {
+              return std::make_pair(hit->second.second, e->version);
+            }
+          }
+          json j = EntityJson(*e);
+          json pending = json::array();
+          for (const std::string& id : e->pending) {
+            if (const DomainRequest* r = s.requests.Find(id)) pending.push_back(RequestJson(*r));
+          }
+          j["pending"] = pending;
+          std::string body = j.dump();
+          std::lock_guard lock(entity_cache_mutex_);
+          entity_cache_[e->id] = {e->version, body};
+          return std::make_pair(std::move(body), e->version);
+        });
     if (!found.ok()) return ProblemResponse(found.status());
     if (!found->ok()) return ProblemResponse(found->status());
-    return WithETag(Json(200, (*found)->first), (*found)->second);
+    Response r;
+    r.body = std::move((*found)->first);
+    return WithETag(std::move(r), (*found)->second);
   }
 
   // The entity's current version for If-Match, or a problem.
@@ -1164,6 +1183,9 @@ class Routes : public std::enable_shared_from_this<Routes> {
 
   Registry& registry_;
   SessionStore& sessions_;
+  std::mutex entity_cache_mutex_;
+  // GET /v1/entities/{entity}: entity id -> (entity version, rendered body).
+  std::map<std::string, std::pair<uint64_t, std::string>> entity_cache_;
   projections::ReadRecorder& reads_;
   RegistryRoutesOptions options_;
 };
