@@ -71,14 +71,15 @@ std::string TokenOf(const Request& request) {
   return {};
 }
 
-// A random id for a resource, or one derived from the idempotency key so that a retry names the
-// same resource.
-std::string NewId(const Request& request, std::string_view kind) {
+// A random id for a resource, or one derived from the person and the idempotency key, so that a
+// retry names the same resource (as the command's event ids are, projections/registry.h), also
+// from another session of the same person.
+std::string NewId(const Request& request, std::string_view kind, const std::string& person) {
   auto it = request.headers.find("idempotency-key");
   std::string id(kind);
   id += "-";
   if (it != request.headers.end() && !it->second.empty()) {
-    const std::string material = "vaxledger/id\n" + it->second + "\n" + TokenOf(request);
+    const std::string material = "vaxledger/id\n" + person + "\n" + it->second;
     Hash h = Sha256(AsBytes(material));
     return id + HexEncode(ByteView(h.data(), 12));
   }
@@ -468,7 +469,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
         request.body, {"name", "email", "riziv", "terms_version", "entity", "new_entity"});
     if (!body.ok()) return ProblemResponse(body.status());
     RequestAccess c;
-    c.request_id = NewId(request, "acc");
+    c.request_id = NewId(request, "acc", a->session.person);
     if (Status s = body->ReadStrings({{"name", &c.name},
                                       {"email", &c.email},
                                       {"riziv", &c.riziv},
@@ -648,7 +649,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
     auto body = JsonObject::Parse(request.body, {"insz", "name", "email", "is_physician", "riziv"});
     if (!body.ok()) return ProblemResponse(body.status());
     RequestLink c;
-    c.request_id = NewId(request, "lnk");
+    c.request_id = NewId(request, "lnk", a->session.person);
     if (Status s = body->ReadStrings({{"insz", &c.insz}, {"name", &c.name}, {"email", &c.email}});
         !s.ok())
       return ProblemResponse(s);
@@ -671,7 +672,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
     if (!body.ok()) return ProblemResponse(body.status());
     auto members = body->Strings("members");
     if (!members.ok()) return ProblemResponse(members.status());
-    RequestUnlink c{NewId(request, "unl"), *members};
+    RequestUnlink c{NewId(request, "unl", a->session.person), *members};
     return Outcome(registry_.Execute(a->caller, c, IdempotencyKey(request)),
                    "/v1/requests/" + c.request_id);
   }
@@ -817,7 +818,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
     if (!body.ok()) return ProblemResponse(body.status());
     auto c = ParseRegistration(*body);
     if (!c.ok()) return ProblemResponse(c.status());
-    c->vaccination_id = NewId(request, "vac");
+    c->vaccination_id = NewId(request, "vac", a->session.person);
     const std::string patient = PatientId(registry_.pseudonyms(), c->patient);
     return Outcome(registry_.Execute(a->caller, *c, IdempotencyKey(request)),
                    "/v1/patients/" + patient + "/vaccinations/" + c->vaccination_id);
@@ -950,7 +951,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
       Result<RegisterVaccination>& c = (*rows)[i];
       Result<projections::Outcome> out = c.ok() ? Status() : c.status();
       if (c.ok()) {
-        c->vaccination_id = NewId(request, "vac") + "-" + std::to_string(i);
+        c->vaccination_id = NewId(request, "vac", a->session.person) + "-" + std::to_string(i);
         out = registry_.Execute(a->caller, *c, key.empty() ? "" : key + "#" + std::to_string(i));
       }
       if (out.ok()) {

@@ -170,14 +170,15 @@ Status Registry::ApplyBatch(const std::vector<RecordedEvent>& events) {
       }
     }
     for (size_t v = 0; v < kViewCount; ++v) f.dirty[v].merge(TakeDirty(state_, v));
-  }
-  {
+    // Still under the exclusive lock: whoever holds the state lock sees positions that match
+    // the state (Persist writes records and position together; a position behind its records
+    // would apply events twice after a restart).
     std::lock_guard g(f.mutex);
     for (Position& p : f.applied) p = std::max(p, end);
     f.unpersisted = true;
-    f.applied_cv.notify_all();
-    f.persist_cv.notify_all();
   }
+  f.applied_cv.notify_all();
+  f.persist_cv.notify_all();
   return Status::Ok();
 }
 

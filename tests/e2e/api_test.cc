@@ -196,6 +196,15 @@ TEST_CASE("Flows 1-6 over HTTP: access, approval, login, link, vaccination, hist
   CHECK(again.status == 201);
   CHECK(again.json()["already_stored"] == true);
   CHECK(again.json()["id"] == registered.json()["id"]);
+  CHECK(again.headers["location"] == registered.headers["location"]);
+  {
+    // The same person retrying from a new session (after logging in again): still the first.
+    auto relogged = server.Login(kNina);
+    auto retried =
+        relogged->Post("/v1/vaccinations", Vaccination(kPatient), {{"Idempotency-Key", "r1"}});
+    CHECK(retried.json()["already_stored"] == true);
+    CHECK(retried.headers["location"] == registered.headers["location"]);
+  }
   CHECK(server.LogSize() == before + 1);
   CHECK(nina->Post("/v1/vaccinations", Vaccination(kPatient)).status == 409);  // duplicate
   const std::string vaccination = registered.headers["location"];
