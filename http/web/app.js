@@ -366,7 +366,7 @@ async function patientScreen() {
     const etag = `"${p.version}"`;
     $('#history').innerHTML = `<h2>${esc(t('history'))}</h2><table id="history-table"><thead><tr><th>${esc(t('date'))}</th><th>${esc(t('product'))}</th><th>${esc(t('lot'))}</th><th>${esc(t('dose'))}</th><th>${esc(t('status'))}</th><th></th></tr></thead><tbody>
       ${p.vaccinations.map((v) => `<tr><td>${esc(v.date)}</td><td>${esc(names[v.product] || v.product)}</td><td>${esc(v.lot)}</td><td>${esc(v.dose)}</td><td>${esc(v.status)}${v.reason ? ` — ${esc(v.reason)}` : ''}</td>
-        <td>${v.status === 'active' && v.entity === session.entity ? `<form class="fix" data-id="${esc(v.id)}">${field('reason', `reason-${v.id}`, 'required').replace(`data-field="reason-${esc(v.id)}"`, 'data-field="reason"')}
+        <td>${v.status === 'active' && v.entity === session.entity ? `<form class="fix" novalidate data-id="${esc(v.id)}">${field('reason', `reason-${v.id}`, 'required').replace(`data-field="reason-${esc(v.id)}"`, 'data-field="reason"')}
           ${field('lot', `lot-${v.id}`, '', v.lot).replace(`data-field="lot-${esc(v.id)}"`, 'data-field="lot"')}
           <button type="submit" name="action" value="correct" class="secondary">${esc(t('correct'))}</button><button type="submit" name="action" value="retract" class="secondary">${esc(t('retract'))}</button></form>` : ''}</td></tr>`).join('')}
       </tbody></table>`;
@@ -412,7 +412,7 @@ async function adminScreen() {
   const r = await api('GET', '/v1/requests');
   const list = r.json?.requests || [];
   main().innerHTML = `<section class="card"><h1>${esc(t('queue'))}</h1>${list.length ? '' : `<p>${esc(t('none'))}</p>`}
-    ${list.map((q) => `<form class="decide card" data-id="${esc(q.id)}"><h2>${esc(q.kind)}: ${esc(q.name || (q.members || []).join(', '))}</h2>
+    ${list.map((q) => `<form class="decide card" novalidate data-id="${esc(q.id)}"><h2>${esc(q.kind)}: ${esc(q.name || (q.members || []).join(', '))}</h2>
       <p class="muted">${esc(q.id)} · ${esc(q.entity || (q.new_entity ? q.new_entity.name : ''))} ${q.riziv ? '· RIZIV ' + esc(q.riziv) : ''} ${q.role ? '· ' + esc(t(q.role)) : ''}</p>
       ${field('reason', `reason-${q.id}`).replace(`data-field="reason-${esc(q.id)}"`, 'data-field="reason"')}
       <button type="submit" name="action" value="approve">${esc(t('approve'))}</button><button type="submit" name="action" value="reject" class="secondary">${esc(t('reject'))}</button></form>`).join('')}</section>`;
@@ -493,7 +493,15 @@ const screens = {
   '#/audit': auditScreen, '#/logout': logout,
 };
 
-async function route() {
+// Routes run one after another: a screen still loading when the hash changes again finishes
+// first, then the newer one renders over it (never the other way round).
+let routeChain = Promise.resolve();
+function route() {
+  routeChain = routeChain.then(renderRoute, renderRoute);
+  return routeChain;
+}
+
+async function renderRoute() {
   const hash = (location.hash || '#/login').split('?')[0];
   if (hash !== '#/audit') { feed?.close(); feed = null; }
   if (!session && hash !== '#/login') await loadSession();

@@ -2,7 +2,9 @@
 // `vaxledger serve --demo` on a loopback port. The path of SPEC §2 a user takes:
 // request access -> an administrator approves -> log in -> link a HAIO -> approved -> register a
 // vaccination (a wrong field is shown at the field) -> it appears in the history -> unlinking the
-// last people is refused with the explanation. Screenshots of a failing step are kept in
+// last people is refused with the explanation; then staff acting for a chosen physician,
+// correction and retraction with a reason, stock with a shortfall and a delivery, a rejection
+// with a reason, and the auditors' screen. Screenshots of a failing step are kept in
 // $VX_SCREENSHOTS (default build/tests/e2e/screenshots).
 //
 //   node tests/e2e/browser/flow.test.mjs   (VX_BINARY = path of vaxledger)
@@ -155,6 +157,72 @@ try {
     if (!['A', 'BUTTON', 'INPUT', 'SELECT', 'TEXTAREA'].includes(focused)) {
       throw new Error(`Tab reaches ${focused}, not a control`);
     }
+  });
+  const staff = await loginAs('Lies Staf');
+  await step('staff choose the physician they act for, then register', staff, async () => {
+    await staff.waitForURL(/#\/entity/);
+    await staff.getByLabel('Namens welke arts?').selectOption({ label: 'Dr. Jan Janssens' });
+    await staff.getByRole('button', { name: 'Kiezen' }).click();
+    await staff.waitForURL(/#\/members/);
+    await staff.getByRole('link', { name: 'Vaccinatie registreren' }).click();
+    await staff.getByRole('heading', { name: 'Vaccinatie registreren' }).waitFor();
+    // A lot that was never delivered: the stock shows the shortfall, the registration stands.
+    await staff.getByLabel('INSZ (rijksregisternummer)').fill('85073004417');
+    await staff.getByLabel('Lotnummer').fill('NOSTOCK');
+    const created = staff.waitForResponse((r) => r.url().endsWith('/v1/vaccinations') && r.status() === 201);
+    await staff.getByRole('button', { name: 'Opslaan' }).click();
+    await created;
+    await staff.getByLabel('INSZ (rijksregisternummer)').fill('17073003384');
+    await staff.getByLabel('Lotnummer').fill('FK5127');
+    await staff.getByRole('button', { name: 'Opslaan' }).click();
+    await staff.locator('#register-done').waitFor();
+  });
+  await step('correct and retract from the history, with a reason', staff, async () => {
+    await staff.locator('#register-done a').click();
+    await staff.getByRole('heading', { name: 'Vaccinatiegeschiedenis' }).waitFor();
+    const row = staff.locator('#history-table form.fix').first();
+    await row.getByLabel('Lotnummer').fill('FK5128');
+    await row.getByRole('button', { name: 'Corrigeren' }).click();
+    await row.locator('.field-error', { hasText: 'reason is required' }).waitFor();  // at its field
+    await row.getByLabel('Reden').fill('typo in lot');
+    await row.getByRole('button', { name: 'Corrigeren' }).click();
+    await staff.locator('#history-table').getByRole('cell', { name: 'FK5128', exact: true }).waitFor();
+    const again = staff.locator('#history-table form.fix').first();
+    await again.getByLabel('Reden').fill('wrong patient');
+    await again.getByRole('button', { name: 'Foutief ingevoerd' }).click();
+    await staff.locator('#history-table').getByText('entered_in_error — wrong patient').waitFor();
+  });
+  await step('stock: a shortfall shows, a delivery is recorded', staff, async () => {
+    await staff.getByRole('link', { name: 'Voorraad' }).click();
+    await staff.getByRole('heading', { name: 'Voorraad' }).waitFor();
+    const row = staff.getByRole('row').filter({ hasText: 'NOSTOCK' });
+    await row.locator('td.shortfall', { hasText: '1' }).waitFor();
+    await staff.getByLabel('Lotnummer').fill('NEW1');
+    await staff.getByLabel('Vervaldatum').fill('2027-12-31');
+    await staff.getByLabel('Aantal').fill('25');
+    await staff.getByRole('button', { name: 'Opslaan' }).click();
+    await staff.getByRole('cell', { name: 'NEW1' }).waitFor();
+  });
+  await step('an administrator rejects a request with a reason', admin, async () => {
+    const nobody = await loginAs('Dr. Pieter Claes');
+    await nobody.goto(`${base}#/access`);
+    await nobody.getByLabel('Ik aanvaard de gebruiksvoorwaarden').check();
+    await nobody.getByRole('button', { name: 'Volgende' }).click();
+    await nobody.getByLabel('RIZIV-nummer').fill('11000491004');
+    await nobody.getByRole('button', { name: 'Volgende' }).click();
+    await nobody.getByLabel('E-mail').fill('pieter@example.be');
+    await nobody.getByLabel('Bestaande entiteit (id) om bij aan te sluiten').fill('demo-linde');
+    await nobody.getByRole('button', { name: 'Volgende' }).click();
+    await nobody.getByRole('button', { name: 'Bevestigen' }).click();
+    await nobody.locator('#access-done').waitFor();
+    await admin.goto(`${base}#/admin`);
+    await admin.reload();
+    const form = admin.locator('form.decide').first();
+    await form.getByRole('button', { name: 'Weigeren' }).click();
+    await form.locator('.field-error', { hasText: 'reason is required' }).waitFor();
+    await form.getByLabel('Reden').fill('join your own organisation');
+    await form.getByRole('button', { name: 'Weigeren' }).click();
+    await admin.getByText('Geen').waitFor();
   });
   const auditor = await loginAs('Oscar Auditeur');
   await step('auditors: checkpoint, an inclusion proof checked in the browser, the live feed', auditor, async () => {
