@@ -971,7 +971,10 @@ class Routes : public std::enable_shared_from_this<Routes> {
 
   // A patient's record, if the session's entity may see it: it registered a vaccination for
   // them. Anyone else gets 404, whether or not the patient exists. The read is recorded.
-  Response PatientRecord(const Authed& a, const std::string& patient) {
+  // With `as_of`, the record as it was then, computed from the patient's stream in the log (who
+  // may see it is decided on today's record).
+  Response PatientRecord(const Authed& a, const std::string& patient,
+                         std::optional<projections::LogBound> as_of = std::nullopt) {
     auto found = registry_.Read([&](const RegistryState& s) -> Result<std::pair<json, uint64_t>> {
       auto acting = ActingIn(s.membership, a.caller);
       if (!acting.ok()) return acting.status();
@@ -987,6 +990,11 @@ class Routes : public std::enable_shared_from_this<Routes> {
     });
     if (!found.ok()) return ProblemResponse(found.status());
     if (!found->ok()) return ProblemResponse(found->status());
+    if (as_of) {
+      auto then = projections::PatientAsOf(registry_.log().storage(), patient, *as_of);
+      if (!then.ok()) return ProblemResponse(then.status());
+      return Json(200, PatientJson(*then));
+    }
     return WithETag(Json(200, (*found)->first), (*found)->second);
   }
 
@@ -1016,7 +1024,13 @@ class Routes : public std::enable_shared_from_this<Routes> {
   Response GetPatient(const Request& request) {
     auto a = Authenticate(request);
     if (!a.ok()) return ProblemResponse(a.status());
-    return PatientRecord(*a, request.params.at("patient"));
+    std::optional<projections::LogBound> as_of;
+    if (auto it = request.query.find("as_of"); it != request.query.end()) {
+      auto bound = projections::ParseLogBound(it->second, "as_of");
+      if (!bound.ok()) return ProblemResponse(bound.status());
+      as_of = *bound;
+    }
+    return PatientRecord(*a, request.params.at("patient"), as_of);
   }
 
   std::optional<Response> PatientPrecondition(const Request& request) {

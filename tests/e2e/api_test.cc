@@ -227,6 +227,11 @@ TEST_CASE("Flows 1-6 over HTTP: access, approval, login, link, vaccination, hist
   auto after = nina->Get(patient).json()["vaccinations"][0];
   CHECK(after["status"] == "entered_in_error");
   CHECK(after["lot"] == "FK9999");
+  // As of the registration, from the log: active, with the first lot.
+  const uint64_t registered_at = registered.json()["positions"][0];
+  const json history_then = nina->Get(patient + "?as_of=" + std::to_string(registered_at)).json();
+  CHECK(history_then["vaccinations"][0]["status"] == "active");
+  CHECK(history_then["vaccinations"][0]["lot"] == "FK5127");
 
   // Flow 6: stock; the registration took a dose that was never delivered: a shortfall.
   REQUIRE(nina->Post("/v1/entities/" + entity + "/stock/deliveries", {{"product", "EU/1/20/1528"},
