@@ -32,26 +32,20 @@ constexpr int64_t kNow = 1795521600LL * 1000000;  // 2026-11-24T12:00:00Z
 constexpr PseudonymKey kKey{9, 9, 9};
 
 std::string Insz(uint32_t n) {
-  // Born 1950-01-01 + n/997 days... kept simple: year 50..99, serial from n.
+  // Year 50..99, month, day 1..28 and serial 1..997, all from n.
   const int year = 50 + static_cast<int>((n / 997 / 28 / 12) % 50);
   const int month = 1 + static_cast<int>((n / 997 / 28) % 12);
   const int day = 1 + static_cast<int>((n / 997) % 28);
   const int serial = 1 + static_cast<int>(n % 997);
-  char base[16];
-  std::snprintf(base, sizeof base, "%02d%02d%02d%03d", year, month, day, serial);
-  const uint64_t v = std::strtoull(base, nullptr, 10);
-  char full[40];
-  std::snprintf(full, sizeof full, "%s%02d", base, static_cast<int>(97 - v % 97));
-  return full;
+  char first9[16];
+  std::snprintf(first9, sizeof first9, "%02d%02d%02d%03d", year, month, day, serial);
+  return InszWithCheckDigits(first9);
 }
 
 std::string Riziv(uint32_t n) {
-  for (int cc = 0; cc < 100; ++cc) {
-    char full[40];
-    std::snprintf(full, sizeof full, "1%05u%02d004", n % 100000, cc);
-    if (ParseRiziv(full).ok()) return full;
-  }
-  std::abort();
+  char first6[16];
+  std::snprintf(first6, sizeof first6, "1%05u", n % 100000);
+  return RizivWithCheckDigits(first6, "004");
 }
 
 int Arg(int argc, char** argv, const char* name, int def) {
@@ -96,13 +90,7 @@ class Generator {
 
   Caller As(const std::string& insz, const std::string& entity = {},
             const std::string& on_behalf_of = {}) const {
-    Caller c;
-    c.insz = insz;
-    c.person = PersonId(pseudonyms_, insz);
-    c.entity = entity;
-    c.on_behalf_of = on_behalf_of;
-    c.now_us = kNow;
-    return c;
+    return CallerFor(pseudonyms_, insz, entity, on_behalf_of, kNow);
   }
   uint64_t size() const { return next_; }
   const RegistryState& state() const { return state_; }
@@ -260,10 +248,7 @@ int Main(int argc, char** argv) {
         v.dose = 1;
         v.date = "2026-11-20";
         v.consent = {"given", "2026-11-20"};
-        Caller c;
-        c.insz = insz;
-        c.person = PersonId((*registry)->pseudonyms(), insz);
-        c.entity = entity;
+        const Caller c = CallerFor((*registry)->pseudonyms(), insz, entity);
         const auto s = Clock::now();
         auto out = (*registry)->Execute(c, v);
         latencies[t].push_back(Seconds(Clock::now() - s) * 1000);

@@ -28,6 +28,15 @@ uint64_t Number(std::string_view digits) {
   return n;
 }
 
+// The mod-97 check digits the Belgian numbers use: 97 - (n mod 97), 1..97.
+uint64_t Check97(uint64_t n) { return 97 - n % 97; }
+
+std::string TwoDigits(uint64_t n) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%02u", static_cast<unsigned>(n));
+  return buf;
+}
+
 bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 int DaysIn(int year, int month) {
@@ -47,9 +56,9 @@ Result<Insz> ParseInsz(std::string_view text) {
   Insz out;
   out.digits = d;
   int century;
-  if (97 - first9 % 97 == check) {
+  if (Check97(first9) == check) {
     century = 1900;
-  } else if (97 - (2000000000 + first9) % 97 == check) {
+  } else if (Check97(2000000000 + first9) == check) {
     century = 2000;
   } else {
     return InvalidArgument(
@@ -99,7 +108,7 @@ Result<Riziv> ParseRiziv(std::string_view text) {
         "riziv");
   }
   const uint64_t check = Number(d.substr(6, 2));
-  if (97 - Number(d.substr(0, 6)) % 97 != check) {
+  if (Check97(Number(d.substr(0, 6))) != check) {
     return InvalidArgument(
         "riziv: check digits " + d.substr(6, 2) + " do not match the first 6 digits", "riziv");
   }
@@ -118,6 +127,15 @@ Result<Riziv> ParseRiziv(std::string_view text) {
   return out;
 }
 
+std::string InszWithCheckDigits(std::string_view first9, bool born_2000_or_later) {
+  const uint64_t n = Number(first9) + (born_2000_or_later ? 2000000000 : 0);
+  return std::string(first9) + TwoDigits(Check97(n));
+}
+
+std::string RizivWithCheckDigits(std::string_view first6, std::string_view qualification) {
+  return std::string(first6) + TwoDigits(Check97(Number(first6))) + std::string(qualification);
+}
+
 Result<std::string> ParseKbo(std::string_view text) {
   std::string_view rest = text;
   while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
@@ -131,7 +149,7 @@ Result<std::string> ParseKbo(std::string_view text) {
   if (d[0] != '0' && d[0] != '1') {
     return InvalidArgument("kbo: first digit must be 0 or 1, is " + d.substr(0, 1), "kbo");
   }
-  if (97 - Number(d.substr(0, 8)) % 97 != Number(d.substr(8, 2))) {
+  if (Check97(Number(d.substr(0, 8))) != Number(d.substr(8, 2))) {
     return InvalidArgument(
         "kbo: check digits " + d.substr(8, 2) + " do not match the first 8 digits", "kbo");
   }

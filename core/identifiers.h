@@ -40,6 +40,13 @@ struct Riziv {
 // Refuses numbers whose profession digit is not 1 (physician).
 Result<Riziv> ParseRiziv(std::string_view text);
 
+// The 11 digits of an INSZ from its first 9 (YYMMDDSSS) and the check digits for a birth before
+// 2000 or from 2000 on. For demo data, tests and benchmarks. Requires 9 digits.
+std::string InszWithCheckDigits(std::string_view first9, bool born_2000_or_later = false);
+// The 11 digits of a RIZIV number from its first 6 (profession digit and 5 digits), the check
+// digits, and the 3-digit qualification. Requires 6 and 3 digits.
+std::string RizivWithCheckDigits(std::string_view first6, std::string_view qualification);
+
 // Returns the 10 digits (a 9-digit legacy number gets a leading 0).
 Result<std::string> ParseKbo(std::string_view text);
 

@@ -71,6 +71,16 @@ StreamExpectation Expect(const std::string& stream, bool exists, uint64_t versio
   return {stream, exists ? std::optional<uint64_t>(version) : std::nullopt};
 }
 
+// A decision of one request event, which waits for an administrator.
+Decision PendingDecision(DomainEvent e, StreamExpectation expectation, const std::string& id) {
+  Decision d;
+  d.events.push_back(std::move(e));
+  d.expectations.push_back(std::move(expectation));
+  d.id = id;
+  d.waits_for_approval = true;
+  return d;
+}
+
 Result<std::string> AdministratorRole(const RegistryState& state, const Caller& caller) {
   const Person* p = state.membership.FindPerson(caller.person);
   if (p == nullptr || !p->roles.contains("administrator")) {
@@ -170,13 +180,9 @@ Result<Decision> DecideRequestAccess(const RegistryState& state, const Pseudonym
   e.entity = c.join_entity;
   e.personal = {{"insz", caller.insz}, {"name", c.name}, {"email", c.email}};
   e.data_subject = caller.person;
-  Decision d;
-  d.events.push_back(std::move(e));
-  d.expectations.push_back(
-      Expect(stream, person && person->has_stream, person ? person->version : 0));
-  d.id = c.request_id;
-  d.waits_for_approval = true;
-  return d;
+  return PendingDecision(std::move(e),
+                         Expect(stream, person && person->has_stream, person ? person->version : 0),
+                         c.request_id);
 }
 
 // The entity stream's expectation in a decision about `entity`.
@@ -294,6 +300,13 @@ Status CheckTrainersLeaveWithHaios(const Entity& entity, const std::vector<std::
   return Status::Ok();
 }
 
+// The rules for unlinking `leaving`, checked when the request is made and again at approval.
+Status CheckUnlink(const Entity& entity, const std::vector<std::string>& leaving,
+                   const std::string& field) {
+  VX_RETURN_IF_ERROR(CheckKeepsSomeone(entity, leaving, field));
+  return CheckTrainersLeaveWithHaios(entity, leaving, field);
+}
+
 Result<Acting> PhysicianOfEntity(const RegistryState& state, const Caller& caller) {
   VX_ASSIGN_OR_RETURN(Acting acting, ActingIn(state.membership, caller));
   if (acting.role != "physician") {
@@ -353,12 +366,7 @@ Result<Decision> DecideRequestLink(const RegistryState& state, const Pseudonymiz
       Event(caller, "physician", EntityStream(entity.id), event_type::kLinkRequested, payload);
   e.personal = {{"insz", insz.digits}, {"name", c.name}, {"email", c.email}};
   e.data_subject = person;
-  Decision d;
-  d.events.push_back(std::move(e));
-  d.expectations.push_back(ExpectEntity(entity));
-  d.id = c.request_id;
-  d.waits_for_approval = true;
-  return d;
+  return PendingDecision(std::move(e), ExpectEntity(entity), c.request_id);
 }
 
 Result<Decision> DecideRequestUnlink(const RegistryState& state, const Caller& caller,
@@ -376,16 +384,10 @@ Result<Decision> DecideRequestUnlink(const RegistryState& state, const Caller& c
                     "members");
     }
   }
-  VX_RETURN_IF_ERROR(CheckKeepsSomeone(entity, c.members, "members"));
-  VX_RETURN_IF_ERROR(CheckTrainersLeaveWithHaios(entity, c.members, "members"));
+  VX_RETURN_IF_ERROR(CheckUnlink(entity, c.members, "members"));
   DomainEvent e = Event(caller, "physician", EntityStream(entity.id), event_type::kUnlinkRequested,
                         {{"request_id", c.request_id}, {"members", c.members}});
-  Decision d;
-  d.events.push_back(std::move(e));
-  d.expectations.push_back(ExpectEntity(entity));
-  d.id = c.request_id;
-  d.waits_for_approval = true;
-  return d;
+  return PendingDecision(std::move(e), ExpectEntity(entity), c.request_id);
 }
 
 Result<Decision> DecideLinkOrUnlink(const RegistryState& state, const Caller& caller,
@@ -442,8 +444,7 @@ Result<Decision> DecideLinkOrUnlink(const RegistryState& state, const Caller& ca
   for (const std::string& m : r.members) {
     if (entity->members.contains(m)) leaving.push_back(m);
   }
-  VX_RETURN_IF_ERROR(CheckKeepsSomeone(*entity, leaving, "request_id"));
-  VX_RETURN_IF_ERROR(CheckTrainersLeaveWithHaios(*entity, leaving, "request_id"));
+  VX_RETURN_IF_ERROR(CheckUnlink(*entity, leaving, "request_id"));
   d.events.push_back(decided(event_type::kUnlinkApproved));
   for (const std::string& m : leaving) {
     DomainEvent e = Event(caller, role, stream, event_type::kMemberUnlinked,
@@ -782,6 +783,17 @@ Result<Decision> DecideAdjust(const RegistryState& state, const Caller& caller,
 
 std::string PersonId(const Pseudonymizer& pseudonyms, const std::string& insz_digits) {
   return pseudonyms.Pseudonym("person", insz_digits);
+}
+
+Caller CallerFor(const Pseudonymizer& pseudonyms, const std::string& insz_digits,
+                 std::string entity, std::string on_behalf_of, int64_t now_us) {
+  Caller c;
+  c.person = PersonId(pseudonyms, insz_digits);
+  c.insz = insz_digits;
+  c.entity = std::move(entity);
+  c.on_behalf_of = std::move(on_behalf_of);
+  c.now_us = now_us;
+  return c;
 }
 
 std::string PatientId(const Pseudonymizer& pseudonyms, const PatientRef& patient) {

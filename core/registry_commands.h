@@ -181,6 +181,10 @@ Result<Decision> Decide(const RegistryState& state, const Pseudonymizer& pseudon
 
 // Person and patient ids.
 std::string PersonId(const Pseudonymizer& pseudonyms, const std::string& insz_digits);
+// The caller for the person with `insz_digits`, acting for `entity` (and, for staff, on behalf
+// of the physician `on_behalf_of`), at `now_us` (0: the registry fills in its clock).
+Caller CallerFor(const Pseudonymizer& pseudonyms, const std::string& insz_digits,
+                 std::string entity = {}, std::string on_behalf_of = {}, int64_t now_us = 0);
 std::string PatientId(const Pseudonymizer& pseudonyms, const PatientRef& patient);
 
 // The role `caller` acts in, and for which physician, in their session's entity.

@@ -228,7 +228,6 @@ class VaccinationsView {
   const Patient* FindPatient(const std::string& id) const;
   // (patient id, vaccination id) registered by `entity`, in registration order.
   const std::vector<std::pair<std::string, std::string>>* ByEntity(const std::string& entity) const;
-  size_t patients() const { return patients_.size(); }
 
   std::set<std::string> TakeDirty() { return std::exchange(dirty_, {}); }
   void set_track_dirty(bool on) { track_dirty_ = on; }

@@ -53,9 +53,4 @@ void SessionStore::Revoke(std::string_view token) {
   sessions_.erase(Key(token));
 }
 
-size_t SessionStore::size() const {
-  std::lock_guard lock(mutex_);
-  return sessions_.size();
-}
-
 }  // namespace vaxledger::http

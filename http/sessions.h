@@ -52,7 +52,6 @@ class SessionStore {
                 const std::function<void(Session&)>& change);
   // Ends the session; a no-op for an unknown token.
   void Revoke(std::string_view token);
-  size_t size() const;
 
  private:
   static Hash Key(std::string_view token);

@@ -34,21 +34,8 @@ Status ReadRecorder::Record(const Caller& caller, const std::string& role,
     return Unavailable("too many reads waiting to be recorded; try again");
   }
   queue_.push_back(std::move(e));
-  ++queued_total_;
   cv_.notify_all();
   return Status::Ok();
-}
-
-Status ReadRecorder::Flush() {
-  std::unique_lock lock(mutex_);
-  const uint64_t target = queued_total_;
-  cv_.wait(lock, [&] { return appended_total_ >= target || !failed_.ok(); });
-  return failed_;
-}
-
-uint64_t ReadRecorder::recorded() const {
-  std::lock_guard lock(mutex_);
-  return appended_total_;
 }
 
 void ReadRecorder::Run() {
@@ -65,8 +52,6 @@ void ReadRecorder::Run() {
     Status s = log_.Append(batch).status();
     lock.lock();
     if (!s.ok()) failed_ = s;
-    appended_total_ += n;
-    cv_.notify_all();
   }
 }
 

@@ -34,9 +34,6 @@ class ReadRecorder {
   // Unavailable when the queue is full or the last append failed.
   Status Record(const Caller& caller, const std::string& role, const std::string& physician,
                 const std::string& patient);
-  // Waits until every read queued before the call is appended (or failed).
-  Status Flush();
-  uint64_t recorded() const;
 
  private:
   void Run();
@@ -45,8 +42,6 @@ class ReadRecorder {
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::vector<eventstore::NewEvent> queue_;
-  uint64_t queued_total_ = 0;
-  uint64_t appended_total_ = 0;
   Status failed_;
   bool stopping_ = false;
   std::thread thread_;

@@ -12,24 +12,18 @@ namespace vaxledger::tools {
 
 namespace {
 
-// A valid INSZ born on `yymmdd` with serial `serial`, by its check digits (births before 2000).
+// A valid INSZ born on `yymmdd` (before 2000) with serial `serial`.
 std::string MakeInsz(const char* yymmdd, int serial) {
-  char base[16];
-  std::snprintf(base, sizeof base, "%s%03d", yymmdd, serial);
-  const uint64_t n = std::stoull(base);
-  char full[40];
-  std::snprintf(full, sizeof full, "%s%02d", base, static_cast<int>(97 - n % 97));
-  return full;
+  char first9[16];
+  std::snprintf(first9, sizeof first9, "%s%03d", yymmdd, serial);
+  return InszWithCheckDigits(first9);
 }
 
-// A valid RIZIV number with person key 1SSSSS?? and `qualification`.
+// A valid RIZIV number 1-SSSSS-CC-QQQ.
 std::string MakeRiziv(int seed, const char* qualification) {
-  for (int cc = 0; cc < 100; ++cc) {
-    char full[40];
-    std::snprintf(full, sizeof full, "1%05d%02d%s", seed, cc, qualification);
-    if (ParseRiziv(full).ok()) return full;
-  }
-  return {};
+  char first6[16];
+  std::snprintf(first6, sizeof first6, "1%05d", seed);
+  return RizivWithCheckDigits(first6, qualification);
 }
 
 struct Cast {
@@ -60,12 +54,7 @@ const Cast& TheCast() {
 
 Caller As(const projections::Registry& registry, const DemoPerson& p,
           const std::string& entity = {}, const std::string& on_behalf_of = {}) {
-  Caller c;
-  c.insz = p.insz;
-  c.person = PersonId(registry.pseudonyms(), p.insz);
-  c.entity = entity;
-  c.on_behalf_of = on_behalf_of;
-  return c;
+  return CallerFor(registry.pseudonyms(), p.insz, entity, on_behalf_of);
 }
 
 }  // namespace

@@ -103,3 +103,32 @@ TEST_CASE("KBO vectors: ten digits out, invalid ones say why") {
 
 }  // namespace
 }  // namespace vaxledger
+
+namespace vaxledger {
+namespace {
+
+TEST_CASE("Check digits for demo data and tests: what the parsers accept") {
+  // The worked examples of identifiers.json, rebuilt from their first digits.
+  CHECK(InszWithCheckDigits("850730033") == "85073003328");
+  CHECK(InszWithCheckDigits("170730033", /*born_2000_or_later=*/true) == "17073003384");
+  CHECK(RizivWithCheckDigits("163658", "004") == "16365878004");
+  for (int serial = 1; serial < 998; serial += 37) {
+    char first9[16];
+    std::snprintf(first9, sizeof first9, "700101%03d", serial);
+    auto before = ParseInsz(InszWithCheckDigits(first9));
+    REQUIRE(before.ok());
+    CHECK(before->birth_year == 1970);
+    auto after = ParseInsz(InszWithCheckDigits(first9, true));
+    REQUIRE(after.ok());
+    CHECK(after->birth_year == 2070);
+  }
+  for (int n = 10000; n < 99999; n += 7919) {
+    const std::string first6 = "1" + std::to_string(n);
+    auto riziv = ParseRiziv(RizivWithCheckDigits(first6, "005"));
+    REQUIRE(riziv.ok());
+    CHECK(riziv->role == Riziv::Role::kPhysicianInTraining);
+  }
+}
+
+}  // namespace
+}  // namespace vaxledger

@@ -13,30 +13,18 @@
 
 namespace vaxledger::testing {
 
-// A valid INSZ born 1985-07-30 with serial `serial` (1..997), found by its check digits.
+// A valid INSZ born 1985-07-30 with serial `serial` (1..997).
 inline std::string MakeInsz(int serial) {
-  char base[16];
-  std::snprintf(base, sizeof base, "850730%03d", serial);
-  for (int cc = 0; cc < 100; ++cc) {
-    char full[40];
-    std::snprintf(full, sizeof full, "%s%02d", base, cc);
-    if (ParseInsz(full).ok()) return full;
-  }
-  FAIL("no check digits for INSZ " << base);
-  return {};
+  char first9[16];
+  std::snprintf(first9, sizeof first9, "850730%03d", serial);
+  return InszWithCheckDigits(first9);
 }
 
 // A valid RIZIV number 1-SSSSS-CC-QQQ.
 inline std::string MakeRiziv(int seed, const std::string& qualification) {
-  char base[16];
-  std::snprintf(base, sizeof base, "1%05d", seed);
-  for (int cc = 0; cc < 100; ++cc) {
-    char full[40];
-    std::snprintf(full, sizeof full, "%s%02d%s", base, cc, qualification.c_str());
-    if (ParseRiziv(full).ok()) return full;
-  }
-  FAIL("no check digits for RIZIV " << base);
-  return {};
+  char first6[16];
+  std::snprintf(first6, sizeof first6, "1%05d", seed);
+  return RizivWithCheckDigits(first6, qualification);
 }
 
 class World {
@@ -52,13 +40,7 @@ class World {
 
   Caller Person(const std::string& insz, const std::string& entity = {},
                 const std::string& on_behalf_of = {}) const {
-    Caller c;
-    c.insz = insz;
-    c.person = PersonId(pseudonyms_, insz);
-    c.entity = entity;
-    c.on_behalf_of = on_behalf_of;
-    c.now_us = kNow;
-    return c;
+    return CallerFor(pseudonyms_, insz, entity, on_behalf_of, kNow);
   }
 
   // Decides and, when accepted, applies.

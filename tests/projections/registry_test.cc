@@ -77,12 +77,7 @@ ViewDump Dump(const std::string& views_dir) {
 
 Caller As(const std::string& insz, const std::string& entity = {},
           const std::string& on_behalf_of = {}) {
-  Caller c;
-  c.insz = insz;
-  c.person = PersonId(Pseudonymizer(kKey), insz);
-  c.entity = entity;
-  c.on_behalf_of = on_behalf_of;
-  return c;
+  return CallerFor(Pseudonymizer(kKey), insz, entity, on_behalf_of);
 }
 
 // Grants the administrator role as `vaxledger init --admin` does.
