@@ -227,8 +227,12 @@ class Routes : public std::enable_shared_from_this<Routes> {
 
   void Add(Router& router) {
     // Each handler holds the Routes object alive: the router owns the handlers.
-    auto bind = [self = shared_from_this()](Response (Routes::*f)(const Request&)) {
-      return [self, f](const Request& r) { return ((*self).*f)(r); };
+    // Handlers return a Result: an error becomes its problem response here, in one place.
+    auto bind = [self = shared_from_this()](Result<Response> (Routes::*f)(const Request&)) {
+      return [self, f](const Request& r) {
+        Result<Response> out = ((*self).*f)(r);
+        return out.ok() ? std::move(out).value() : ProblemResponse(out.status());
+      };
     };
     router.Add("POST", "/v1/sessions", bind(&Routes::Login));
     router.Add("GET", "/v1/session", bind(&Routes::WhoAmI));
@@ -344,70 +348,60 @@ class Routes : public std::enable_shared_from_this<Routes> {
   }
 
   // POST /v1/sessions {"assertion": JWS, "entity": optional}
-  Response Login(const Request& request) {
-    auto body = JsonObject::Parse(request.body, {"assertion", "entity"});
-    if (!body.ok()) return ProblemResponse(body.status());
-    auto assertion = body->String("assertion");
-    if (!assertion.ok()) return ProblemResponse(assertion.status());
-    auto entity = body->OptionalString("entity");
-    if (!entity.ok()) return ProblemResponse(entity.status());
+  Result<Response> Login(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto body, JsonObject::Parse(request.body, {"assertion", "entity"}));
+    VX_ASSIGN_OR_RETURN(auto assertion, body.String("assertion"));
+    VX_ASSIGN_OR_RETURN(auto entity, body.OptionalString("entity"));
     const int64_t now = options_.clock_us();
-    auto claims = VerifyAssertion(*assertion, options_.providers, options_.audience, now / 1000000);
-    if (!claims.ok()) return ProblemResponse(claims.status());
-    auto insz = ParseInsz((*claims)["sub"].get<std::string>());
+    VX_ASSIGN_OR_RETURN(auto claims, VerifyAssertion(assertion, options_.providers,
+                                                     options_.audience, now / 1000000));
+    auto insz = ParseInsz(claims["sub"].get<std::string>());
     if (!insz.ok()) {
-      return ProblemResponse(
-          Status(Code::kUnauthenticated,
-                 "the assertion's subject is not an INSZ: " + insz.status().message()));
+      return Status(Code::kUnauthenticated,
+                    "the assertion's subject is not an INSZ: " + insz.status().message());
     }
     Session s;
     s.insz = insz->digits;
     s.person = PersonId(registry_.pseudonyms(), insz->digits);
-    s.name = claims->value("name", "");
-    s.email = claims->value("email", "");
-    auto linked = registry_.Read([&](const RegistryState& state) {
+    s.name = claims.value("name", "");
+    s.email = claims.value("email", "");
+    VX_ASSIGN_OR_RETURN(auto linked, registry_.Read([&](const RegistryState& state) {
       const Person* p = state.membership.FindPerson(s.person);
       return p ? p->entities : std::set<std::string>();
-    });
-    if (!linked.ok()) return ProblemResponse(linked.status());
-    if (!entity->empty()) {
-      if (!linked->contains(*entity)) {
-        return ProblemResponse(
-            Status(Code::kPermissionDenied, "you are not linked to entity " + *entity, "entity"));
+    }));
+    if (!entity.empty()) {
+      if (!linked.contains(entity)) {
+        return Status(Code::kPermissionDenied, "you are not linked to entity " + entity, "entity");
       }
-      s.entity = *entity;
-    } else if (linked->size() == 1) {
-      s.entity = *linked->begin();  // one entity: no choice to make
+      s.entity = entity;
+    } else if (linked.size() == 1) {
+      s.entity = *linked.begin();  // one entity: no choice to make
     }
-    auto token = sessions_.Create(s, now);
-    if (!token.ok()) return ProblemResponse(token.status());
-    auto who = SessionJson(*sessions_.Find(*token, now));
-    if (!who.ok()) return ProblemResponse(who.status());
-    (*who)["token"] = *token;
-    if (linked->empty() && !HasRole(s.person, "administrator") && !HasRole(s.person, "auditor")) {
-      (*who)["notice"] =
+    VX_ASSIGN_OR_RETURN(auto token, sessions_.Create(s, now));
+    VX_ASSIGN_OR_RETURN(Session created, sessions_.Find(token, now));
+    VX_ASSIGN_OR_RETURN(auto who, SessionJson(created));
+    who["token"] = token;
+    if (linked.empty() && !HasRole(s.person, "administrator") && !HasRole(s.person, "auditor")) {
+      who["notice"] =
           "you have no approved access yet: request access (POST /v1/access-requests) or wait "
           "for an administrator to approve your request";
     }
-    Response r = WithLocation(Json(201, *who), "/v1/session");
-    r.headers.emplace_back("Set-Cookie", std::string(kCookie) + "=" + *token +
+    Response r = WithLocation(Json(201, who), "/v1/session");
+    r.headers.emplace_back("Set-Cookie", std::string(kCookie) + "=" + token +
                                              "; Path=/; HttpOnly; SameSite=Strict" +
                                              (options_.secure_cookie ? "; Secure" : ""));
     return r;
   }
 
-  Response WhoAmI(const Request& request) {
-    auto a = Authenticate(request);
-    if (!a.ok()) return ProblemResponse(a.status());
-    auto who = SessionJson(a->session);
-    if (!who.ok()) return ProblemResponse(who.status());
-    return Json(200, *who);
+  Result<Response> WhoAmI(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
+    VX_ASSIGN_OR_RETURN(auto who, SessionJson(a.session));
+    return Json(200, who);
   }
 
-  Response Logout(const Request& request) {
-    auto a = Authenticate(request);
-    if (!a.ok()) return ProblemResponse(a.status());
-    sessions_.Revoke(a->token);
+  Result<Response> Logout(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
+    sessions_.Revoke(a.token);
     Response r;
     r.status = 204;
     r.content_type.clear();
@@ -417,37 +411,32 @@ class Routes : public std::enable_shared_from_this<Routes> {
   }
 
   // PUT /v1/session/entity {"entity": id, "on_behalf_of": physician (staff)}
-  Response ChooseEntity(const Request& request) {
-    auto a = Authenticate(request);
-    if (!a.ok()) return ProblemResponse(a.status());
-    auto body = JsonObject::Parse(request.body, {"entity", "on_behalf_of"});
-    if (!body.ok()) return ProblemResponse(body.status());
-    auto entity = body->String("entity");
-    if (!entity.ok()) return ProblemResponse(entity.status());
-    auto behalf = body->OptionalString("on_behalf_of");
-    if (!behalf.ok()) return ProblemResponse(behalf.status());
-    Caller probe = a->caller;
-    probe.entity = *entity;
-    probe.on_behalf_of = *behalf;
+  Result<Response> ChooseEntity(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
+    VX_ASSIGN_OR_RETURN(auto body, JsonObject::Parse(request.body, {"entity", "on_behalf_of"}));
+    VX_ASSIGN_OR_RETURN(auto entity, body.String("entity"));
+    VX_ASSIGN_OR_RETURN(auto behalf, body.OptionalString("on_behalf_of"));
+    Caller probe = a.caller;
+    probe.entity = entity;
+    probe.on_behalf_of = behalf;
     // Staff may choose the entity first and the physician later; anything else must act.
-    auto refusal = registry_.Read([&](const RegistryState& s) -> std::optional<Status> {
-      auto r = ActingIn(s.membership, probe);
-      if (r.ok() || (r.status().field() == "on_behalf_of" && behalf->empty())) {
-        return std::nullopt;
-      }
-      return r.status();
-    });
-    if (!refusal.ok()) return ProblemResponse(refusal.status());
-    if (*refusal) return ProblemResponse(**refusal);
-    Status s = sessions_.Update(a->token, options_.clock_us(), [&](Session& session) {
-      session.entity = *entity;
-      session.on_behalf_of = *behalf;
-    });
-    if (!s.ok()) return ProblemResponse(s);
+    VX_ASSIGN_OR_RETURN(auto refusal,
+                        registry_.Read([&](const RegistryState& s) -> std::optional<Status> {
+                          auto r = ActingIn(s.membership, probe);
+                          if (r.ok() || (r.status().field() == "on_behalf_of" && behalf.empty())) {
+                            return std::nullopt;
+                          }
+                          return r.status();
+                        }));
+    if (refusal) return *refusal;
+    VX_RETURN_IF_ERROR(sessions_.Update(a.token, options_.clock_us(), [&](Session& session) {
+      session.entity = entity;
+      session.on_behalf_of = behalf;
+    }));
     return WhoAmI(request);
   }
 
-  Response Vaccines(const Request&) {
+  Result<Response> Vaccines(const Request&) {
     json list = json::array();
     for (const VaccineProduct& p : VaccineProducts()) {
       list.push_back({{"code", p.code},
@@ -462,64 +451,51 @@ class Routes : public std::enable_shared_from_this<Routes> {
   }
 
   // Flow 1.
-  Response RequestAccessRoute(const Request& request) {
-    auto a = Authenticate(request);
-    if (!a.ok()) return ProblemResponse(a.status());
-    auto body = JsonObject::Parse(
-        request.body, {"name", "email", "riziv", "terms_version", "entity", "new_entity"});
-    if (!body.ok()) return ProblemResponse(body.status());
+  Result<Response> RequestAccessRoute(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
+    VX_ASSIGN_OR_RETURN(auto body,
+                        JsonObject::Parse(request.body, {"name", "email", "riziv", "terms_version",
+                                                         "entity", "new_entity"}));
     RequestAccess c;
-    c.request_id = NewId(request, "acc", a->session.person);
-    if (Status s = body->ReadStrings({{"name", &c.name},
-                                      {"email", &c.email},
-                                      {"riziv", &c.riziv},
-                                      {"terms_version", &c.terms_version}});
-        !s.ok())
-      return ProblemResponse(s);
-    auto join = body->OptionalString("entity");
-    if (!join.ok()) return ProblemResponse(join.status());
-    c.join_entity = *join;
-    if (body->Has("new_entity")) {
-      auto n = body->Object("new_entity", {"kind", "name", "kbo", "region"});
-      if (!n.ok()) return ProblemResponse(n.status());
+    c.request_id = NewId(request, "acc", a.session.person);
+    VX_RETURN_IF_ERROR(body.ReadStrings({{"name", &c.name},
+                                         {"email", &c.email},
+                                         {"riziv", &c.riziv},
+                                         {"terms_version", &c.terms_version}}));
+    VX_ASSIGN_OR_RETURN(c.join_entity, body.OptionalString("entity"));
+    if (body.Has("new_entity")) {
+      VX_ASSIGN_OR_RETURN(auto n, body.Object("new_entity", {"kind", "name", "kbo", "region"}));
       NewEntity e;
-      if (Status s = n->ReadStrings({{"kind", &e.kind}, {"name", &e.name}, {"region", &e.region}});
-          !s.ok())
-        return ProblemResponse(s);
-      auto kbo = n->OptionalString("kbo");
-      if (!kbo.ok()) return ProblemResponse(kbo.status());
-      e.kbo = *kbo;
+      VX_RETURN_IF_ERROR(
+          n.ReadStrings({{"kind", &e.kind}, {"name", &e.name}, {"region", &e.region}}));
+      VX_ASSIGN_OR_RETURN(e.kbo, n.OptionalString("kbo"));
       c.new_entity = e;
     }
-    Caller caller = a->caller;
+    Caller caller = a.caller;
     caller.entity.clear();
     return Outcome(registry_.Execute(caller, c, IdempotencyKey(request)),
                    "/v1/requests/" + c.request_id);
   }
 
-  Response ListRequests(const Request& request) {
-    auto a = Authenticate(request);
-    if (!a.ok()) return ProblemResponse(a.status());
-    if (!HasRole(a->session.person, "administrator")) {
-      return ProblemResponse(
-          Status(Code::kPermissionDenied, "only administrators see the request queue"));
+  Result<Response> ListRequests(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
+    if (!HasRole(a.session.person, "administrator")) {
+      return Status(Code::kPermissionDenied, "only administrators see the request queue");
     }
     const std::string status =
         request.query.contains("status") ? request.query.at("status") : "pending";
     uint64_t cursor = 0, limit = 50;
     if (auto it = request.query.find("cursor"); it != request.query.end()) {
-      auto c = ParseDecimal(it->second, "cursor");
-      if (!c.ok()) return ProblemResponse(c.status());
-      cursor = *c;
+      VX_ASSIGN_OR_RETURN(cursor, ParseDecimal(it->second, "cursor"));
     }
     if (auto it = request.query.find("limit"); it != request.query.end()) {
       auto l = ParseDecimal(it->second, "limit");
       if (!l.ok() || *l == 0 || *l > 500) {
-        return ProblemResponse(InvalidArgument("limit must be 1..500", "limit"));
+        return InvalidArgument("limit must be 1..500", "limit");
       }
       limit = *l;
     }
-    auto page = registry_.Read([&](const RegistryState& s) {
+    VX_ASSIGN_OR_RETURN(auto page, registry_.Read([&](const RegistryState& s) {
       std::vector<const DomainRequest*> all;
       for (const auto& [id, r] : s.requests.all()) {
         if ((status == "all" || r.status == status) && r.position >= cursor) all.push_back(&r);
@@ -537,71 +513,62 @@ class Routes : public std::enable_shared_from_this<Routes> {
         list.push_back(RequestJson(*r));
       }
       return json{{"requests", list}, {"next", next}};
-    });
-    if (!page.ok()) return ProblemResponse(page.status());
-    return Json(200, *page);
+    }));
+    return Json(200, page);
   }
 
-  Response GetRequest(const Request& request) {
-    auto a = Authenticate(request);
-    if (!a.ok()) return ProblemResponse(a.status());
-    const bool admin = HasRole(a->session.person, "administrator");
-    auto found = registry_.Read([&](const RegistryState& s) -> Result<json> {
+  Result<Response> GetRequest(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
+    const bool admin = HasRole(a.session.person, "administrator");
+    VX_ASSIGN_OR_RETURN(auto found, registry_.Read([&](const RegistryState& s) -> Result<json> {
       const DomainRequest* r = s.requests.Find(request.params.at("request"));
       // The requester, the person concerned and administrators see a request; others do not
       // learn that it exists.
       if (r == nullptr ||
-          (!admin && r->requested_by != a->session.person && r->person != a->session.person)) {
+          (!admin && r->requested_by != a.session.person && r->person != a.session.person)) {
         return NotFound("request " + request.params.at("request") + " is not found");
       }
       return RequestJson(*r);
-    });
-    if (!found.ok()) return ProblemResponse(found.status());
-    if (!found->ok()) return ProblemResponse(found->status());
-    return Json(200, **found);
+    }));
+    VX_ASSIGN_OR_RETURN(json request_json, std::move(found));
+    return Json(200, request_json);
   }
 
-  Response Decide(const Request& request, bool approve) {
-    auto a = Authenticate(request);
-    if (!a.ok()) return ProblemResponse(a.status());
-    auto body = JsonObject::Parse(request.body.empty() ? "{}" : request.body, {"reason"});
-    if (!body.ok()) return ProblemResponse(body.status());
-    auto reason = body->OptionalString("reason");
-    if (!reason.ok()) return ProblemResponse(reason.status());
-    DecideRequest c{request.params.at("request"), approve, *reason,
+  Result<Response> Decide(const Request& request, bool approve) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
+    VX_ASSIGN_OR_RETURN(auto body,
+                        JsonObject::Parse(request.body.empty() ? "{}" : request.body, {"reason"}));
+    VX_ASSIGN_OR_RETURN(auto reason, body.OptionalString("reason"));
+    DecideRequest c{request.params.at("request"), approve, reason,
                     "ent-" + eventstore::EventId::Random().ToString().substr(0, 8)};
-    return Outcome(registry_.Execute(a->caller, c, IdempotencyKey(request)), "");
+    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request)), "");
   }
-  Response Approve(const Request& request) { return Decide(request, true); }
-  Response Reject(const Request& request) { return Decide(request, false); }
+  Result<Response> Approve(const Request& request) { return Decide(request, true); }
+  Result<Response> Reject(const Request& request) { return Decide(request, false); }
 
-  Response GetEntity(const Request& request) {
-    auto a = Authenticate(request);
-    if (!a.ok()) return ProblemResponse(a.status());
+  Result<Response> GetEntity(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
     if (auto it = request.query.find("as_of"); it != request.query.end()) {
-      const bool admin = HasRole(a->session.person, "administrator");
+      const bool admin = HasRole(a.session.person, "administrator");
       // The membership as it was, computed from the entity's stream in the log.
-      auto bound = projections::ParseLogBound(it->second, "as_of");
-      if (!bound.ok()) return ProblemResponse(bound.status());
-      auto member = registry_.Read([&](const RegistryState& s) {
+      VX_ASSIGN_OR_RETURN(auto bound, projections::ParseLogBound(it->second, "as_of"));
+      VX_ASSIGN_OR_RETURN(auto member, registry_.Read([&](const RegistryState& s) {
         const Entity* e = s.membership.FindEntity(request.params.at("entity"));
-        return e != nullptr && (admin || e->members.contains(a->session.person));
-      });
-      if (!member.ok()) return ProblemResponse(member.status());
-      if (!*member) {
-        return ProblemResponse(NotFound("entity " + request.params.at("entity") + " is not found"));
+        return e != nullptr && (admin || e->members.contains(a.session.person));
+      }));
+      if (!member) {
+        return NotFound("entity " + request.params.at("entity") + " is not found");
       }
-      auto then =
-          projections::EntityAsOf(registry_.log().storage(), request.params.at("entity"), *bound);
-      if (!then.ok()) return ProblemResponse(then.status());
-      return Json(200, EntityJson(*then));
+      VX_ASSIGN_OR_RETURN(Entity then, projections::EntityAsOf(registry_.log().storage(),
+                                                               request.params.at("entity"), bound));
+      return Json(200, EntityJson(then));
     }
     auto found =
         registry_.Read([&](const RegistryState& s) -> Result<std::pair<std::string, uint64_t>> {
           const Entity* e = s.membership.FindEntity(request.params.at("entity"));
-          const Person* p = s.membership.FindPerson(a->session.person);
+          const Person* p = s.membership.FindPerson(a.session.person);
           const bool admin = p != nullptr && p->roles.contains("administrator");
-          if (e == nullptr || (!admin && !e->members.contains(a->session.person))) {
+          if (e == nullptr || (!admin && !e->members.contains(a.session.person))) {
             return NotFound("entity " + request.params.at("entity") + " is not found");
           }
           // Everything in the answer changes only with the entity's stream (its version): the
@@ -624,11 +591,11 @@ class Routes : public std::enable_shared_from_this<Routes> {
           entity_cache_[e->id] = {e->version, body};
           return std::make_pair(std::move(body), e->version);
         });
-    if (!found.ok()) return ProblemResponse(found.status());
-    if (!found->ok()) return ProblemResponse(found->status());
+    VX_ASSIGN_OR_RETURN(auto rendered, std::move(found));
+    VX_ASSIGN_OR_RETURN(auto body_and_version, std::move(rendered));
     Response r;
-    r.body = std::move((*found)->first);
-    return WithETag(std::move(r), (*found)->second);
+    r.body = std::move(body_and_version.first);
+    return WithETag(std::move(r), body_and_version.second);
   }
 
   // The entity's current version for If-Match, or a problem.
@@ -641,62 +608,50 @@ class Routes : public std::enable_shared_from_this<Routes> {
     return CheckIfMatch(request, *version);
   }
 
-  Response LinkRequest(const Request& request) {
-    auto a = Authenticate(request);
-    if (!a.ok()) return ProblemResponse(a.status());
-    if (Status s = SameEntity(*a, request); !s.ok()) return ProblemResponse(s);
+  Result<Response> LinkRequest(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
+    VX_RETURN_IF_ERROR(SameEntity(a, request));
     if (auto problem = EntityPrecondition(request)) return *problem;
-    auto body = JsonObject::Parse(request.body, {"insz", "name", "email", "is_physician", "riziv"});
-    if (!body.ok()) return ProblemResponse(body.status());
+    VX_ASSIGN_OR_RETURN(auto body, JsonObject::Parse(request.body, {"insz", "name", "email",
+                                                                    "is_physician", "riziv"}));
     RequestLink c;
-    c.request_id = NewId(request, "lnk", a->session.person);
-    if (Status s = body->ReadStrings({{"insz", &c.insz}, {"name", &c.name}, {"email", &c.email}});
-        !s.ok())
-      return ProblemResponse(s);
-    auto is_physician = body->Boolean("is_physician");
-    if (!is_physician.ok()) return ProblemResponse(is_physician.status());
-    c.is_physician = *is_physician;
-    auto riziv = body->OptionalString("riziv");
-    if (!riziv.ok()) return ProblemResponse(riziv.status());
-    c.riziv = *riziv;
-    return Outcome(registry_.Execute(a->caller, c, IdempotencyKey(request)),
+    c.request_id = NewId(request, "lnk", a.session.person);
+    VX_RETURN_IF_ERROR(
+        body.ReadStrings({{"insz", &c.insz}, {"name", &c.name}, {"email", &c.email}}));
+    VX_ASSIGN_OR_RETURN(c.is_physician, body.Boolean("is_physician"));
+    VX_ASSIGN_OR_RETURN(c.riziv, body.OptionalString("riziv"));
+    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request)),
                    "/v1/requests/" + c.request_id);
   }
 
-  Response UnlinkRequest(const Request& request) {
-    auto a = Authenticate(request);
-    if (!a.ok()) return ProblemResponse(a.status());
-    if (Status s = SameEntity(*a, request); !s.ok()) return ProblemResponse(s);
+  Result<Response> UnlinkRequest(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
+    VX_RETURN_IF_ERROR(SameEntity(a, request));
     if (auto problem = EntityPrecondition(request)) return *problem;
-    auto body = JsonObject::Parse(request.body, {"members"});
-    if (!body.ok()) return ProblemResponse(body.status());
-    auto members = body->Strings("members");
-    if (!members.ok()) return ProblemResponse(members.status());
-    RequestUnlink c{NewId(request, "unl", a->session.person), *members};
-    return Outcome(registry_.Execute(a->caller, c, IdempotencyKey(request)),
+    VX_ASSIGN_OR_RETURN(auto body, JsonObject::Parse(request.body, {"members"}));
+    VX_ASSIGN_OR_RETURN(auto members, body.Strings("members"));
+    RequestUnlink c{NewId(request, "unl", a.session.person), members};
+    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request)),
                    "/v1/requests/" + c.request_id);
   }
 
-  Response EntityVaccinations(const Request& request) {
-    auto a = Authenticate(request);
-    if (!a.ok()) return ProblemResponse(a.status());
-    if (Status s = SameEntity(*a, request); !s.ok()) return ProblemResponse(s);
+  Result<Response> EntityVaccinations(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
+    VX_RETURN_IF_ERROR(SameEntity(a, request));
     uint64_t cursor = 0, limit = 100;
     if (auto it = request.query.find("cursor"); it != request.query.end()) {
-      auto c = ParseDecimal(it->second, "cursor");
-      if (!c.ok()) return ProblemResponse(c.status());
-      cursor = *c;
+      VX_ASSIGN_OR_RETURN(cursor, ParseDecimal(it->second, "cursor"));
     }
     if (auto it = request.query.find("limit"); it != request.query.end()) {
       auto l = ParseDecimal(it->second, "limit");
       if (!l.ok() || *l == 0 || *l > 1000) {
-        return ProblemResponse(InvalidArgument("limit must be 1..1000", "limit"));
+        return InvalidArgument("limit must be 1..1000", "limit");
       }
       limit = *l;
     }
-    auto page = registry_.Read([&](const RegistryState& s) {
+    VX_ASSIGN_OR_RETURN(auto page, registry_.Read([&](const RegistryState& s) {
       std::vector<std::pair<uint64_t, json>> rows;
-      if (auto* list = s.vaccinations.ByEntity(a->session.entity)) {
+      if (auto* list = s.vaccinations.ByEntity(a.session.entity)) {
         for (const auto& [patient, id] : *list) {
           const Patient* p = s.vaccinations.FindPatient(patient);
           const Vaccination* v = p ? p->Find(id) : nullptr;
@@ -718,19 +673,17 @@ class Routes : public std::enable_shared_from_this<Routes> {
         list.push_back(std::move(row));
       }
       return json{{"vaccinations", list}, {"next", next}};
-    });
-    if (!page.ok()) return ProblemResponse(page.status());
-    return Json(200, *page);
+    }));
+    return Json(200, page);
   }
 
-  Response GetStock(const Request& request) {
-    auto a = Authenticate(request);
-    if (!a.ok()) return ProblemResponse(a.status());
-    if (Status s = SameEntity(*a, request); !s.ok()) return ProblemResponse(s);
-    auto stock = registry_.Read([&](const RegistryState& s) {
+  Result<Response> GetStock(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
+    VX_RETURN_IF_ERROR(SameEntity(a, request));
+    VX_ASSIGN_OR_RETURN(auto stock, registry_.Read([&](const RegistryState& s) {
       json lots = json::array();
       int64_t shortfall = 0;
-      if (const EntityStock* st = s.stock.Find(a->session.entity)) {
+      if (const EntityStock* st = s.stock.Find(a.session.entity)) {
         for (const auto& [key, l] : st->lots) {
           lots.push_back({{"product", l.product},
                           {"lot", l.lot},
@@ -743,46 +696,35 @@ class Routes : public std::enable_shared_from_this<Routes> {
           shortfall += l.Shortfall();
         }
       }
-      return json{{"entity", a->session.entity}, {"lots", lots}, {"shortfall", shortfall}};
-    });
-    if (!stock.ok()) return ProblemResponse(stock.status());
-    return Json(200, *stock);
+      return json{{"entity", a.session.entity}, {"lots", lots}, {"shortfall", shortfall}};
+    }));
+    return Json(200, stock);
   }
 
-  Response Deliver(const Request& request) {
-    auto a = Authenticate(request);
-    if (!a.ok()) return ProblemResponse(a.status());
-    if (Status s = SameEntity(*a, request); !s.ok()) return ProblemResponse(s);
-    auto body = JsonObject::Parse(request.body, {"product", "lot", "expiry", "quantity"});
-    if (!body.ok()) return ProblemResponse(body.status());
+  Result<Response> Deliver(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
+    VX_RETURN_IF_ERROR(SameEntity(a, request));
+    VX_ASSIGN_OR_RETURN(auto body,
+                        JsonObject::Parse(request.body, {"product", "lot", "expiry", "quantity"}));
     ReceiveStock c;
-    if (Status s =
-            body->ReadStrings({{"product", &c.product}, {"lot", &c.lot}, {"expiry", &c.expiry}});
-        !s.ok())
-      return ProblemResponse(s);
-    auto q = body->Integer("quantity");
-    if (!q.ok()) return ProblemResponse(q.status());
-    c.quantity = *q;
-    return Outcome(registry_.Execute(a->caller, c, IdempotencyKey(request)),
-                   "/v1/entities/" + a->session.entity + "/stock");
+    VX_RETURN_IF_ERROR(
+        body.ReadStrings({{"product", &c.product}, {"lot", &c.lot}, {"expiry", &c.expiry}}));
+    VX_ASSIGN_OR_RETURN(c.quantity, body.Integer("quantity"));
+    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request)),
+                   "/v1/entities/" + a.session.entity + "/stock");
   }
 
-  Response Adjust(const Request& request) {
-    auto a = Authenticate(request);
-    if (!a.ok()) return ProblemResponse(a.status());
-    if (Status s = SameEntity(*a, request); !s.ok()) return ProblemResponse(s);
-    auto body = JsonObject::Parse(request.body, {"product", "lot", "delta", "reason"});
-    if (!body.ok()) return ProblemResponse(body.status());
+  Result<Response> Adjust(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
+    VX_RETURN_IF_ERROR(SameEntity(a, request));
+    VX_ASSIGN_OR_RETURN(auto body,
+                        JsonObject::Parse(request.body, {"product", "lot", "delta", "reason"}));
     AdjustStock c;
-    if (Status s =
-            body->ReadStrings({{"product", &c.product}, {"lot", &c.lot}, {"reason", &c.reason}});
-        !s.ok())
-      return ProblemResponse(s);
-    auto d = body->Integer("delta");
-    if (!d.ok()) return ProblemResponse(d.status());
-    c.delta = *d;
-    return Outcome(registry_.Execute(a->caller, c, IdempotencyKey(request)),
-                   "/v1/entities/" + a->session.entity + "/stock");
+    VX_RETURN_IF_ERROR(
+        body.ReadStrings({{"product", &c.product}, {"lot", &c.lot}, {"reason", &c.reason}}));
+    VX_ASSIGN_OR_RETURN(c.delta, body.Integer("delta"));
+    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request)),
+                   "/v1/entities/" + a.session.entity + "/stock");
   }
 
   static Result<PatientRef> ParsePatient(const JsonObject& body, const std::string& name) {
@@ -810,18 +752,16 @@ class Routes : public std::enable_shared_from_this<Routes> {
     return c;
   }
 
-  Response Register(const Request& request) {
-    auto a = Authenticate(request);
-    if (!a.ok()) return ProblemResponse(a.status());
-    auto body = JsonObject::Parse(
-        request.body, {"patient", "product", "lot", "dose", "date", "performer", "consent"});
-    if (!body.ok()) return ProblemResponse(body.status());
-    auto c = ParseRegistration(*body);
-    if (!c.ok()) return ProblemResponse(c.status());
-    c->vaccination_id = NewId(request, "vac", a->session.person);
-    const std::string patient = PatientId(registry_.pseudonyms(), c->patient);
-    return Outcome(registry_.Execute(a->caller, *c, IdempotencyKey(request)),
-                   "/v1/patients/" + patient + "/vaccinations/" + c->vaccination_id);
+  Result<Response> Register(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
+    VX_ASSIGN_OR_RETURN(
+        auto body, JsonObject::Parse(request.body, {"patient", "product", "lot", "dose", "date",
+                                                    "performer", "consent"}));
+    VX_ASSIGN_OR_RETURN(auto c, ParseRegistration(body));
+    c.vaccination_id = NewId(request, "vac", a.session.person);
+    const std::string patient = PatientId(registry_.pseudonyms(), c.patient);
+    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request)),
+                   "/v1/patients/" + patient + "/vaccinations/" + c.vaccination_id);
   }
 
   // One CSV line split into fields; double quotes may enclose a field ("" is a quote).
@@ -933,26 +873,24 @@ class Routes : public std::enable_shared_from_this<Routes> {
 
   // Many registrations: a JSON array, or CSV (Content-Type text/csv); each row is accepted or
   // refused on its own.
-  Response RegisterBatch(const Request& request) {
-    auto a = Authenticate(request);
-    if (!a.ok()) return ProblemResponse(a.status());
+  Result<Response> RegisterBatch(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
     auto type = request.headers.find("content-type");
     const bool csv = type != request.headers.end() && type->second.starts_with("text/csv");
-    auto rows = csv ? ParseCsvBatch(request) : ParseJsonBatch(request);
-    if (!rows.ok()) return ProblemResponse(rows.status());
-    if (rows->size() > options_.max_batch_rows) {
-      return ProblemResponse(InvalidArgument(
-          "at most " + std::to_string(options_.max_batch_rows) + " rows per batch", "body"));
+    VX_ASSIGN_OR_RETURN(auto rows, csv ? ParseCsvBatch(request) : ParseJsonBatch(request));
+    if (rows.size() > options_.max_batch_rows) {
+      return InvalidArgument(
+          "at most " + std::to_string(options_.max_batch_rows) + " rows per batch", "body");
     }
     json results = json::array();
     size_t accepted = 0;
     const std::string key = IdempotencyKey(request);
-    for (size_t i = 0; i < rows->size(); ++i) {
-      Result<RegisterVaccination>& c = (*rows)[i];
+    for (size_t i = 0; i < rows.size(); ++i) {
+      Result<RegisterVaccination>& c = (rows)[i];
       Result<projections::Outcome> out = c.ok() ? Status() : c.status();
       if (c.ok()) {
-        c->vaccination_id = NewId(request, "vac", a->session.person) + "-" + std::to_string(i);
-        out = registry_.Execute(a->caller, *c, key.empty() ? "" : key + "#" + std::to_string(i));
+        c->vaccination_id = NewId(request, "vac", a.session.person) + "-" + std::to_string(i);
+        out = registry_.Execute(a.caller, *c, key.empty() ? "" : key + "#" + std::to_string(i));
       }
       if (out.ok()) {
         ++accepted;
@@ -966,71 +904,65 @@ class Routes : public std::enable_shared_from_this<Routes> {
       }
     }
     return Json(
-        200, {{"accepted", accepted}, {"refused", rows->size() - accepted}, {"results", results}});
+        200, {{"accepted", accepted}, {"refused", rows.size() - accepted}, {"results", results}});
   }
 
   // A patient's record, if the session's entity may see it: it registered a vaccination for
   // them. Anyone else gets 404, whether or not the patient exists. The read is recorded.
   // With `as_of`, the record as it was then, computed from the patient's stream in the log (who
   // may see it is decided on today's record).
-  Response PatientRecord(const Authed& a, const std::string& patient,
-                         std::optional<projections::LogBound> as_of = std::nullopt) {
-    auto found = registry_.Read([&](const RegistryState& s) -> Result<std::pair<json, uint64_t>> {
-      auto acting = ActingIn(s.membership, a.caller);
-      if (!acting.ok()) return acting.status();
-      const Patient* p = s.vaccinations.FindPatient(patient);
-      const bool related =
-          p != nullptr &&
-          std::any_of(p->vaccinations.begin(), p->vaccinations.end(),
-                      [&](const Vaccination& v) { return v.entity == a.caller.entity; });
-      if (!related) return NotFound("no patient record is found");
-      Status recorded = reads_.Record(a.caller, acting->role, acting->physician, patient);
-      if (!recorded.ok()) return recorded;
-      return std::make_pair(PatientJson(*p), p->version);
-    });
-    if (!found.ok()) return ProblemResponse(found.status());
-    if (!found->ok()) return ProblemResponse(found->status());
+  Result<Response> PatientRecord(const Authed& a, const std::string& patient,
+                                 std::optional<projections::LogBound> as_of = std::nullopt) {
+    VX_ASSIGN_OR_RETURN(
+        auto found,
+        registry_.Read([&](const RegistryState& s) -> Result<std::pair<json, uint64_t>> {
+          auto acting = ActingIn(s.membership, a.caller);
+          if (!acting.ok()) return acting.status();
+          const Patient* p = s.vaccinations.FindPatient(patient);
+          const bool related =
+              p != nullptr &&
+              std::any_of(p->vaccinations.begin(), p->vaccinations.end(),
+                          [&](const Vaccination& v) { return v.entity == a.caller.entity; });
+          if (!related) return NotFound("no patient record is found");
+          Status recorded = reads_.Record(a.caller, acting->role, acting->physician, patient);
+          if (!recorded.ok()) return recorded;
+          return std::make_pair(PatientJson(*p), p->version);
+        }));
+    VX_ASSIGN_OR_RETURN(auto record, std::move(found));
     if (as_of) {
-      auto then = projections::PatientAsOf(registry_.log().storage(), patient, *as_of);
-      if (!then.ok()) return ProblemResponse(then.status());
-      return Json(200, PatientJson(*then));
+      VX_ASSIGN_OR_RETURN(auto then,
+                          projections::PatientAsOf(registry_.log().storage(), patient, *as_of));
+      return Json(200, PatientJson(then));
     }
-    return WithETag(Json(200, (*found)->first), (*found)->second);
+    return WithETag(Json(200, record.first), record.second);
   }
 
   // POST /v1/patients/search {"insz"} or {"name", "birth_date"}: the INSZ stays out of URLs
   // (and so out of access logs).
-  Response SearchPatient(const Request& request) {
-    auto a = Authenticate(request);
-    if (!a.ok()) return ProblemResponse(a.status());
-    auto body = JsonObject::Parse(request.body, {"insz", "name", "birth_date"});
-    if (!body.ok()) return ProblemResponse(body.status());
+  Result<Response> SearchPatient(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
+    VX_ASSIGN_OR_RETURN(auto body, JsonObject::Parse(request.body, {"insz", "name", "birth_date"}));
     PatientRef ref;
     for (auto [field, out] : {std::pair{"insz", &ref.insz}, std::pair{"name", &ref.name},
                               std::pair{"birth_date", &ref.birth_date}}) {
-      auto v = body->OptionalString(field);
-      if (!v.ok()) return ProblemResponse(v.status());
-      *out = *v;
+      VX_ASSIGN_OR_RETURN(auto v, body.OptionalString(field));
+      *out = v;
     }
     if (!ref.insz.empty()) {
-      auto insz = ParseInsz(ref.insz);
-      if (!insz.ok()) return ProblemResponse(insz.status());
+      VX_ASSIGN_OR_RETURN(auto insz, ParseInsz(ref.insz));
     } else if (ref.name.empty() || ref.birth_date.empty()) {
-      return ProblemResponse(InvalidArgument("give insz, or name and birth_date", "insz"));
+      return InvalidArgument("give insz, or name and birth_date", "insz");
     }
-    return PatientRecord(*a, PatientId(registry_.pseudonyms(), ref));
+    return PatientRecord(a, PatientId(registry_.pseudonyms(), ref));
   }
 
-  Response GetPatient(const Request& request) {
-    auto a = Authenticate(request);
-    if (!a.ok()) return ProblemResponse(a.status());
+  Result<Response> GetPatient(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
     std::optional<projections::LogBound> as_of;
     if (auto it = request.query.find("as_of"); it != request.query.end()) {
-      auto bound = projections::ParseLogBound(it->second, "as_of");
-      if (!bound.ok()) return ProblemResponse(bound.status());
-      as_of = *bound;
+      VX_ASSIGN_OR_RETURN(as_of, projections::ParseLogBound(it->second, "as_of"));
     }
-    return PatientRecord(*a, request.params.at("patient"), as_of);
+    return PatientRecord(a, request.params.at("patient"), as_of);
   }
 
   std::optional<Response> PatientPrecondition(const Request& request) {
@@ -1042,100 +974,78 @@ class Routes : public std::enable_shared_from_this<Routes> {
     return CheckIfMatch(request, *version);
   }
 
-  Response Correct(const Request& request) {
-    auto a = Authenticate(request);
-    if (!a.ok()) return ProblemResponse(a.status());
+  Result<Response> Correct(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
     if (auto problem = PatientPrecondition(request)) return *problem;
-    auto body = JsonObject::Parse(request.body, {"product", "lot", "dose", "date", "reason"});
-    if (!body.ok()) return ProblemResponse(body.status());
+    VX_ASSIGN_OR_RETURN(
+        auto body, JsonObject::Parse(request.body, {"product", "lot", "dose", "date", "reason"}));
     CorrectVaccination c;
     c.patient = request.params.at("patient");
     c.vaccination_id = request.params.at("vaccination");
     for (auto [field, out] :
          {std::pair{"product", &c.product}, std::pair{"lot", &c.lot}, std::pair{"date", &c.date}}) {
-      if (!body->Has(field)) continue;
-      auto v = body->String(field);
-      if (!v.ok()) return ProblemResponse(v.status());
-      *out = *v;
+      if (!body.Has(field)) continue;
+      VX_ASSIGN_OR_RETURN(auto v, body.String(field));
+      *out = v;
     }
-    auto dose = body->OptionalInteger("dose");
-    if (!dose.ok()) return ProblemResponse(dose.status());
-    if (*dose) c.dose = static_cast<int>(std::clamp<int64_t>(**dose, -1, 1000));
-    auto reason = body->String("reason");
-    if (!reason.ok()) return ProblemResponse(reason.status());
-    c.reason = *reason;
-    return Outcome(registry_.Execute(a->caller, c, IdempotencyKey(request)), "");
+    VX_ASSIGN_OR_RETURN(auto dose, body.OptionalInteger("dose"));
+    if (dose) c.dose = static_cast<int>(std::clamp<int64_t>(*dose, -1, 1000));
+    VX_ASSIGN_OR_RETURN(c.reason, body.String("reason"));
+    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request)), "");
   }
 
-  Response Retract(const Request& request) {
-    auto a = Authenticate(request);
-    if (!a.ok()) return ProblemResponse(a.status());
+  Result<Response> Retract(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
     if (auto problem = PatientPrecondition(request)) return *problem;
-    auto body = JsonObject::Parse(request.body, {"reason"});
-    if (!body.ok()) return ProblemResponse(body.status());
-    auto reason = body->String("reason");
-    if (!reason.ok()) return ProblemResponse(reason.status());
-    RetractVaccination c{request.params.at("patient"), request.params.at("vaccination"), *reason};
-    return Outcome(registry_.Execute(a->caller, c, IdempotencyKey(request)), "");
+    VX_ASSIGN_OR_RETURN(auto body, JsonObject::Parse(request.body, {"reason"}));
+    VX_ASSIGN_OR_RETURN(auto reason, body.String("reason"));
+    RetractVaccination c{request.params.at("patient"), request.params.at("vaccination"), reason};
+    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request)), "");
   }
 
-  Response ConsentRoute(const Request& request) {
-    auto a = Authenticate(request);
-    if (!a.ok()) return ProblemResponse(a.status());
-    auto body = JsonObject::Parse(request.body, {"decision", "date"});
-    if (!body.ok()) return ProblemResponse(body.status());
+  Result<Response> ConsentRoute(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
+    VX_ASSIGN_OR_RETURN(auto body, JsonObject::Parse(request.body, {"decision", "date"}));
     RecordConsent c;
     c.patient = request.params.at("patient");
     c.vaccination_id = request.params.at("vaccination");
-    auto decision = body->String("decision");
-    if (!decision.ok()) return ProblemResponse(decision.status());
-    auto date = body->String("date");
-    if (!date.ok()) return ProblemResponse(date.status());
-    c.consent = {*decision, *date};
-    return Outcome(registry_.Execute(a->caller, c, IdempotencyKey(request)), "");
+    VX_ASSIGN_OR_RETURN(auto decision, body.String("decision"));
+    VX_ASSIGN_OR_RETURN(auto date, body.String("date"));
+    c.consent = {decision, date};
+    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request)), "");
   }
 
-  Response Roles(const Request& request) {
-    auto a = Authenticate(request);
-    if (!a.ok()) return ProblemResponse(a.status());
-    auto body = JsonObject::Parse(request.body, {"insz", "role", "grant"});
-    if (!body.ok()) return ProblemResponse(body.status());
-    auto insz = body->String("insz");
-    if (!insz.ok()) return ProblemResponse(insz.status());
-    auto role = body->String("role");
-    if (!role.ok()) return ProblemResponse(role.status());
-    auto grant = body->Boolean("grant");
-    if (!grant.ok()) return ProblemResponse(grant.status());
+  Result<Response> Roles(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
+    VX_ASSIGN_OR_RETURN(auto body, JsonObject::Parse(request.body, {"insz", "role", "grant"}));
+    VX_ASSIGN_OR_RETURN(auto insz, body.String("insz"));
+    VX_ASSIGN_OR_RETURN(auto role, body.String("role"));
+    VX_ASSIGN_OR_RETURN(auto grant, body.Boolean("grant"));
     return Outcome(
-        registry_.Execute(a->caller, ChangeRole{*insz, *role, *grant}, IdempotencyKey(request)),
-        "");
+        registry_.Execute(a.caller, ChangeRole{insz, role, grant}, IdempotencyKey(request)), "");
   }
 
   // GET /v1/ledger/entries?start=I&limit=K — auditors only: leaves hold personal data.
-  Response Entries(const Request& request) {
-    auto a = Authenticate(request);
-    if (!a.ok()) return ProblemResponse(a.status());
-    if (!HasRole(a->session.person, "auditor")) {
-      return ProblemResponse(Status(Code::kPermissionDenied, "only auditors read ledger entries"));
+  Result<Response> Entries(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
+    if (!HasRole(a.session.person, "auditor")) {
+      return Status(Code::kPermissionDenied, "only auditors read ledger entries");
     }
     uint64_t start = 0, limit = 100;
     if (auto it = request.query.find("start"); it != request.query.end()) {
-      auto v = ParseDecimal(it->second, "start");
-      if (!v.ok()) return ProblemResponse(v.status());
-      start = *v;
+      VX_ASSIGN_OR_RETURN(start, ParseDecimal(it->second, "start"));
     }
     if (auto it = request.query.find("limit"); it != request.query.end()) {
       auto v = ParseDecimal(it->second, "limit");
       if (!v.ok() || *v == 0 || *v > 1000) {
-        return ProblemResponse(InvalidArgument("limit must be 1..1000", "limit"));
+        return InvalidArgument("limit must be 1..1000", "limit");
       }
       limit = *v;
     }
     eventstore::EventLog& log = registry_.log();
-    auto records = log.Read(start, limit);
-    if (!records.ok()) return ProblemResponse(records.status());
+    VX_ASSIGN_OR_RETURN(auto records, log.Read(start, limit));
     json entries = json::array();
-    for (const auto& r : *records) {
+    for (const auto& r : records) {
       entries.push_back(
           {{"index", r.position},
            {"leaf", Base64Encode(ByteView(r.leaf.data(), r.leaf.size()))},
@@ -1143,41 +1053,37 @@ class Routes : public std::enable_shared_from_this<Routes> {
            {"key_id", HexEncode(ByteView(r.key_id.data(), r.key_id.size()))}});
     }
     json next = nullptr;
-    if (!records->empty()) next = start + records->size();
+    if (!records.empty()) next = start + records.size();
     return Json(200, {{"entries", entries}, {"next", next}});
   }
 
   // Auditors see every event; administrators the access, link, unlink, membership and role
   // events; a member the events of the session's entity. Resumes after Last-Event-ID (or from
   // ?from=POSITION; default: new events only).
-  Response Events(const Request& request) {
-    auto a = Authenticate(request);
-    if (!a.ok()) return ProblemResponse(a.status());
+  Result<Response> Events(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
     eventstore::EventLog& log = registry_.log();
     uint64_t from = log.Size();
     if (auto it = request.headers.find("last-event-id"); it != request.headers.end()) {
-      auto last = ParseDecimal(it->second, "Last-Event-ID");
-      if (!last.ok()) return ProblemResponse(last.status());
-      from = *last + 1;
+      VX_ASSIGN_OR_RETURN(auto last, ParseDecimal(it->second, "Last-Event-ID"));
+      from = last + 1;
     } else if (auto q = request.query.find("from"); q != request.query.end()) {
-      auto f = ParseDecimal(q->second, "from");
-      if (!f.ok()) return ProblemResponse(f.status());
-      from = *f;
+      VX_ASSIGN_OR_RETURN(from, ParseDecimal(q->second, "from"));
     }
-    const bool auditor = HasRole(a->session.person, "auditor");
-    const bool admin = HasRole(a->session.person, "administrator");
+    const bool auditor = HasRole(a.session.person, "auditor");
+    const bool admin = HasRole(a.session.person, "administrator");
     std::string entity;
     if (!auditor && !admin) {
       // Staff who have not chosen a physician yet still see their entity's events.
       auto member = registry_.Read([&](const RegistryState& s) {
-        auto acting = ActingIn(s.membership, a->caller);
+        auto acting = ActingIn(s.membership, a.caller);
         return acting.ok() || acting.status().field() == "on_behalf_of";
       });
-      if (member.ok() && *member) entity = a->session.entity;
+      if (member.ok() && *member) entity = a.session.entity;
       if (entity.empty()) {
-        return ProblemResponse(Status(Code::kPermissionDenied,
-                                      "the event feed is for auditors, administrators and "
-                                      "members of an entity"));
+        return Status(Code::kPermissionDenied,
+                      "the event feed is for auditors, administrators and "
+                      "members of an entity");
       }
     }
     auto visible = [auditor, admin, entity](const eventstore::RecordedEvent& e) {
