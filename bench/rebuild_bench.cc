@@ -128,14 +128,7 @@ int Main(int argc, char** argv) {
   Generator g(**log);
   const std::string admin = Insz(0);
   {
-    eventstore::NewEvent grant;
-    const std::string person = PersonId(Pseudonymizer(kKey), admin);
-    DomainEvent e;
-    e.stream = PersonStream(person);
-    e.type = event_type::kRoleGranted;
-    e.actor = "system";
-    e.actor_role = "system";
-    e.payload = {{"person", person}, {"role", "administrator"}};
+    const DomainEvent e = FirstAdministratorGrant(Pseudonymizer(kKey), admin);
     eventstore::AppendBatch b;
     b.events.push_back(projections::ToNewEvent(e, eventstore::EventId::Random(), {}));
     Check((*log)->Append(b).status(), "bootstrap");

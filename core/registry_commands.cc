@@ -796,6 +796,20 @@ Caller CallerFor(const Pseudonymizer& pseudonyms, const std::string& insz_digits
   return c;
 }
 
+DomainEvent FirstAdministratorGrant(const Pseudonymizer& pseudonyms,
+                                    const std::string& insz_digits) {
+  const std::string person = PersonId(pseudonyms, insz_digits);
+  DomainEvent e;
+  e.stream = PersonStream(person);
+  e.type = event_type::kRoleGranted;
+  e.actor = "system";
+  e.actor_role = "system";
+  e.payload = {{"person", person}, {"role", "administrator"}};
+  e.personal = {{"insz", insz_digits}};
+  e.data_subject = person;
+  return e;
+}
+
 std::string PatientId(const Pseudonymizer& pseudonyms, const PatientRef& patient) {
   if (!patient.insz.empty()) {
     auto insz = ParseInsz(patient.insz);

@@ -187,6 +187,11 @@ Caller CallerFor(const Pseudonymizer& pseudonyms, const std::string& insz_digits
                  std::string entity = {}, std::string on_behalf_of = {}, int64_t now_us = 0);
 std::string PatientId(const Pseudonymizer& pseudonyms, const PatientRef& patient);
 
+// The event that makes the person with `insz_digits` the registry's first administrator, as
+// `vaxledger init --admin` appends it (there is no administrator yet to decide it).
+DomainEvent FirstAdministratorGrant(const Pseudonymizer& pseudonyms,
+                                    const std::string& insz_digits);
+
 // The role `caller` acts in, and for which physician, in their session's entity.
 struct Acting {
   std::string role;       // physician, haio, staff

@@ -15,6 +15,7 @@
 #include "core/registry_commands.h"
 #include "eventstore/registry_key.h"
 #include "eventstore/rocksdb_storage.h"
+#include "projections/views.h"
 
 namespace vaxledger::tools {
 
@@ -72,16 +73,9 @@ Result<std::unique_ptr<EventLog>> InitDataDir(const std::string& dir, const std:
   batch.events.push_back(std::move(genesis));
   batch.expectations.push_back({"registry", eventstore::ExpectedVersion::NoStream()});
   if (admin) {
-    const std::string person = PersonId(Pseudonymizer(pseudonym_key), admin->digits);
-    eventstore::NewEvent grant;
-    grant.event_id = eventstore::EventId::Random();
-    grant.stream = PersonStream(person);
-    grant.type = event_type::kRoleGranted;
-    grant.actor = {"system", "system"};
-    grant.payload = nlohmann::json{{"person", person}, {"role", "administrator"}}.dump();
-    grant.personal_data = nlohmann::json{{"insz", admin->digits}}.dump();
-    grant.data_subject = person;
-    batch.events.push_back(std::move(grant));
+    batch.events.push_back(projections::ToNewEvent(
+        FirstAdministratorGrant(Pseudonymizer(pseudonym_key), admin->digits),
+        eventstore::EventId::Random(), eventstore::EventId()));
   }
   VX_ASSIGN_OR_RETURN(auto appended, log->Append(batch));
   (void)appended;

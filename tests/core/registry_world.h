@@ -68,12 +68,7 @@ class World {
 
   // Grants the administrator role to `insz` as the genesis would.
   void Bootstrap(const std::string& admin_insz) {
-    DomainEvent e;
-    const std::string person = PersonId(pseudonyms_, admin_insz);
-    e.stream = PersonStream(person);
-    e.type = event_type::kRoleGranted;
-    e.actor = "system";
-    e.payload = {{"person", person}, {"role", "administrator"}};
+    DomainEvent e = FirstAdministratorGrant(pseudonyms_, admin_insz);
     e.stream_version = 0;
     versions_[e.stream] = 0;
     e.position = position_++;

@@ -82,15 +82,9 @@ Caller As(const std::string& insz, const std::string& entity = {},
 
 // Grants the administrator role as `vaxledger init --admin` does.
 void Bootstrap(eventstore::EventLog& log, const std::string& admin_insz) {
-  const std::string person = PersonId(Pseudonymizer(kKey), admin_insz);
-  eventstore::NewEvent e;
-  e.event_id = eventstore::EventId::Random();
-  e.stream = PersonStream(person);
-  e.type = event_type::kRoleGranted;
-  e.actor = {"system", "system"};
-  e.payload = nlohmann::json{{"person", person}, {"role", "administrator"}}.dump();
   eventstore::AppendBatch b;
-  b.events.push_back(e);
+  b.events.push_back(ToNewEvent(FirstAdministratorGrant(Pseudonymizer(kKey), admin_insz),
+                                eventstore::EventId::Random(), eventstore::EventId()));
   REQUIRE(log.Append(b).ok());
 }
 
