@@ -546,12 +546,17 @@ Status CheckConsent(const Consent& c, const Caller& caller) {
   return CheckNotFuture(c.date, "consent.date", caller);
 }
 
-Status CheckProductAndLot(const std::string& product, const std::string& lot) {
-  const VaccineProduct* p = FindVaccineProduct(product);
+// The product of the reference list with `code`.
+Result<const VaccineProduct*> CheckProduct(const std::string& code) {
+  const VaccineProduct* p = FindVaccineProduct(code);
   if (p == nullptr) {
-    return InvalidArgument("product " + product + " is not in the vaccine reference list",
-                           "product");
+    return InvalidArgument("product " + code + " is not in the vaccine reference list", "product");
   }
+  return p;
+}
+
+Status CheckProductAndLot(const std::string& product, const std::string& lot) {
+  VX_ASSIGN_OR_RETURN(const VaccineProduct* p, CheckProduct(product));
   if (p->covid19 && lot.empty()) {
     return InvalidArgument("lot is required for a COVID-19 vaccine", "lot");
   }
@@ -749,10 +754,7 @@ Result<Decision> StockDecision(const RegistryState& state, const Caller& caller,
 
 Result<Decision> DecideReceive(const RegistryState& state, const Caller& caller,
                                const ReceiveStock& c) {
-  if (FindVaccineProduct(c.product) == nullptr) {
-    return InvalidArgument("product " + c.product + " is not in the vaccine reference list",
-                           "product");
-  }
+  VX_RETURN_IF_ERROR(CheckProduct(c.product).status());
   VX_RETURN_IF_ERROR(CheckText(c.lot, "lot"));
   VX_RETURN_IF_ERROR(CheckDate(c.expiry, "expiry"));
   if (c.quantity < 1 || c.quantity > 1000000) {
@@ -765,10 +767,7 @@ Result<Decision> DecideReceive(const RegistryState& state, const Caller& caller,
 
 Result<Decision> DecideAdjust(const RegistryState& state, const Caller& caller,
                               const AdjustStock& c) {
-  if (FindVaccineProduct(c.product) == nullptr) {
-    return InvalidArgument("product " + c.product + " is not in the vaccine reference list",
-                           "product");
-  }
+  VX_RETURN_IF_ERROR(CheckProduct(c.product).status());
   VX_RETURN_IF_ERROR(CheckText(c.lot, "lot"));
   if (c.delta == 0 || c.delta < -1000000 || c.delta > 1000000) {
     return InvalidArgument("delta must be a non-zero number of doses within ±1000000", "delta");
