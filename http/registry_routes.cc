@@ -278,6 +278,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
     router.Add("POST", "/v1/vaccinations/batch", bind(&Routes::RegisterBatch));
     router.AcceptMediaType("POST", "/v1/vaccinations/batch", "text/csv");
     router.Add("POST", "/v1/patients/search", bind(&Routes::SearchPatient));
+    router.Add("POST", "/v1/patients/care-declarations", bind(&Routes::DeclareCareRoute));
+    router.Add("GET", "/v1/care-declarations", bind(&Routes::ListCareDeclarations));
     router.Add("GET", "/v1/patients/{patient}", bind(&Routes::GetPatient));
     router.Add("POST", "/v1/patients/{patient}/vaccinations/{vaccination}/corrections",
                bind(&Routes::Correct));
@@ -944,11 +946,14 @@ class Routes : public std::enable_shared_from_this<Routes> {
           auto acting = ActingIn(s.membership, a.caller);
           if (!acting.ok()) return acting.status();
           const Patient* p = s.vaccinations.FindPatient(patient);
-          const bool related =
-              p != nullptr &&
-              std::any_of(p->vaccinations.begin(), p->vaccinations.end(),
-                          [&](const Vaccination& v) { return v.entity == a.caller.entity; });
-          if (!related) return NotFound("no patient record is found");
+          // A current care relationship (SPEC §2 flow 9); without one, the answer is the same
+          // whether or not the patient exists.
+          if (p == nullptr || !p->CaredForBy(a.caller.entity, options_.clock_us())) {
+            return NotFound(
+                "no patient record is found that your entity may read: it needs a registration "
+                "of its own that is not entered in error, or a care declaration "
+                "(POST /v1/patients/care-declarations)");
+          }
           Status recorded = reads_.Record(a.caller, acting->role, acting->physician, patient);
           if (!recorded.ok()) return recorded;
           return std::make_pair(PatientJson(*p), p->version);
@@ -990,18 +995,97 @@ class Routes : public std::enable_shared_from_this<Routes> {
     return PatientRecord(a, request.params.at("patient"), as_of);
   }
 
-  std::optional<Response> PatientPrecondition(const Request& request) {
-    auto version = registry_.Read([&](const RegistryState& s) -> uint64_t {
+  // If-Match on a patient's stream, checked only for a caller whose entity may read the patient:
+  // anyone else learns nothing of it (not even its version), and is answered as the command
+  // would answer them.
+  std::optional<Response> PatientPrecondition(const Request& request, const Authed& a) {
+    if (!request.headers.contains("if-match")) return std::nullopt;
+    auto version = registry_.Read([&](const RegistryState& s) -> std::optional<uint64_t> {
       const Patient* p = s.vaccinations.FindPatient(request.params.at("patient"));
-      return p ? p->version : 0;
+      if (p == nullptr || !p->CaredForBy(a.caller.entity, options_.clock_us())) {
+        return std::nullopt;
+      }
+      return p->version;
     });
     if (!version.ok()) return ProblemResponse(version.status());
-    return CheckIfMatch(request, *version);
+    if (!*version) {
+      return ProblemResponse(NotFound("vaccination " + request.params.at("vaccination") +
+                                      " does not exist"));
+    }
+    return CheckIfMatch(request, **version);
+  }
+
+  // POST /v1/patients/care-declarations {"patient": {"insz"} | {"name", "birth_date"},
+  // "reason", "hours"}: the session's entity may read the patient's record for `hours`.
+  Result<Response> DeclareCareRoute(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
+    VX_ASSIGN_OR_RETURN(auto body, JsonObject::Parse(request.body, {"patient", "reason", "hours"}));
+    DeclareCare c;
+    VX_ASSIGN_OR_RETURN(c.patient, ParsePatient(body, "patient"));
+    VX_ASSIGN_OR_RETURN(c.reason, body.String("reason"));
+    VX_ASSIGN_OR_RETURN(auto hours, body.OptionalInteger("hours"));
+    if (hours) {
+      if (*hours < 1 || *hours > 720) {
+        return InvalidArgument("hours must be between 1 and 720 (30 days)", "hours");
+      }
+      c.hours = static_cast<int>(*hours);
+    }
+    const std::string patient = PatientId(registry_.pseudonyms(), c.patient);
+    return Outcome(
+        registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request)),
+        "/v1/patients/" + patient);
+  }
+
+  // GET /v1/care-declarations?from=POSITION&limit=N — auditors (and administrators): every care
+  // declaration with who made it, for which entity and why, found by reading the log from
+  // `from`; at most `limit` (default 100, at most 1000) declarations and 10,000 events a page.
+  Result<Response> ListCareDeclarations(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
+    if (!HasRole(a.session.person, "auditor") && !HasRole(a.session.person, "administrator")) {
+      return Status(Code::kPermissionDenied,
+                    "only auditors and administrators list care declarations");
+    }
+    uint64_t from = 0, limit = 100;
+    if (auto it = request.query.find("from"); it != request.query.end()) {
+      VX_ASSIGN_OR_RETURN(from, ParseDecimal(it->second, "from"));
+    }
+    if (auto it = request.query.find("limit"); it != request.query.end()) {
+      auto v = ParseDecimal(it->second, "limit");
+      if (!v.ok() || *v == 0 || *v > 1000) return InvalidArgument("limit must be 1..1000", "limit");
+      limit = *v;
+    }
+    constexpr uint64_t kScan = 10000, kBatch = 1000;
+    eventstore::EventLog& log = registry_.log();
+    const uint64_t end = std::min<uint64_t>(log.Size(), from + kScan);
+    json list = json::array();
+    uint64_t position = from;
+    while (position < end && list.size() < limit) {
+      VX_ASSIGN_OR_RETURN(auto events, log.Read(position, std::min(kBatch, end - position)));
+      if (events.empty()) break;
+      for (const auto& e : events) {
+        position = e.position + 1;
+        if (e.event.type != event_type::kCareDeclared) continue;
+        VX_ASSIGN_OR_RETURN(DomainEvent d, projections::ToDomainEvent(e));
+        list.push_back({{"position", e.position},
+                        {"patient", d.payload.value("patient", "")},
+                        {"entity", d.entity},
+                        {"person", d.actor},
+                        {"role", d.actor_role},
+                        {"on_behalf_of", d.on_behalf_of},
+                        {"reason", d.payload.value("reason", "")},
+                        {"until_us", d.payload.value("until_us", int64_t{0})},
+                        {"recorded_at_us", e.recorded_at_us}});
+        if (list.size() == limit) break;
+      }
+    }
+    json next = nullptr;
+    if (position < log.Size()) next = position;
+    return Json(200, {{"declarations", list}, {"next", next}});
   }
 
   Result<Response> Correct(const Request& request) {
     VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
-    if (auto problem = PatientPrecondition(request)) return *problem;
+    if (auto problem = PatientPrecondition(request, a)) return *problem;
     VX_ASSIGN_OR_RETURN(
         auto body, JsonObject::Parse(request.body, {"product", "lot", "dose", "date", "reason"}));
     CorrectVaccination c;
@@ -1021,7 +1105,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
 
   Result<Response> Retract(const Request& request) {
     VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
-    if (auto problem = PatientPrecondition(request)) return *problem;
+    if (auto problem = PatientPrecondition(request, a)) return *problem;
     VX_ASSIGN_OR_RETURN(auto body, JsonObject::Parse(request.body, {"reason"}));
     VX_ASSIGN_OR_RETURN(auto reason, body.String("reason"));
     RetractVaccination c{request.params.at("patient"), request.params.at("vaccination"), reason};

@@ -224,6 +224,12 @@ TEST_CASE("Flows 1-6 over HTTP: access, approval, login, link, vaccination, hist
   INFO(corrected.body);
   REQUIRE(corrected.status == 200);
   REQUIRE(nina->Post(vaccination + "/retraction", {{"reason", "wrong patient"}}).status == 200);
+  // Her only registration is entered in error: no care relationship is left (issue 13.12), until
+  // she declares one, with a reason.
+  CHECK(nina->Get(patient).status == 404);
+  REQUIRE(nina->Post("/v1/patients/care-declarations",
+                     {{"patient", {{"insz", kPatient}}}, {"reason", "follow-up consultation"}})
+              .status == 201);
   auto after = nina->Get(patient).json()["vaccinations"][0];
   CHECK(after["status"] == "entered_in_error");
   CHECK(after["lot"] == "FK9999");
@@ -528,6 +534,124 @@ TEST_CASE("The event feed: a member sees the entity's events, resumes, follows l
   CHECK(mine.find("\"entity\":\"demo-linde\"") == std::string::npos);
   HttpClient anonymous(server.port());
   CHECK(anonymous.Get("/v1/events").status == 401);
+}
+
+// Issue 13: what a hostile or careless client tried, each refused without changing anything.
+TEST_CASE("Hardening: cross-site and non-JSON writes refused, Idempotency-Key bound to its request") {
+  Server server;
+  auto maes = server.Login(kMaes);
+  const std::string cookie = "vx_session=" + maes->token();
+  HttpClient browser(server.port());  // the session cookie only, as a browser sends it
+  const uint64_t before = server.LogSize();
+  const std::string body = Vaccination("85073003328").dump();
+  // 13.8: a form or text/plain body (what a cross-site form can send) is not JSON: 415.
+  for (const char* type : {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"}) {
+    auto r = browser.Send("POST", "/v1/vaccinations", body, {{"Cookie", cookie}, {"Content-Type", type}});
+    CHECK(r.status == 415);
+    CHECK(r.headers["accept-post"] == "application/json");
+  }
+  // ... and a JSON write from another site: 403.
+  CHECK(browser.Send("POST", "/v1/vaccinations", body,
+                     {{"Cookie", cookie}, {"Origin", "https://evil.example"},
+                      {"Sec-Fetch-Site", "cross-site"}})
+            .status == 403);
+  CHECK(browser.Send("POST", "/v1/vaccinations", body,
+                     {{"Cookie", cookie}, {"Origin", "https://evil.example"}})
+            .status == 403);
+  CHECK(browser.Send("POST", "/v1/vaccinations", body,
+                     {{"Cookie", cookie}, {"Sec-Fetch-Site", "same-site"}})
+            .status == 403);
+  CHECK(browser.Send("POST", "/v1/sessions", R"({"assertion": "x"})",
+                     {{"Sec-Fetch-Site", "cross-site"}})
+            .status == 403);  // login CSRF too
+  CHECK(server.LogSize() == before);
+  // The registry's own pages are same-origin: accepted.
+  auto same = browser.Send("POST", "/v1/vaccinations", body,
+                           {{"Cookie", cookie}, {"Origin", "http://localhost"},
+                            {"Sec-Fetch-Site", "same-origin"}, {"Idempotency-Key", "k1"}});
+  INFO(same.body);
+  REQUIRE(same.status == 201);
+  CHECK(same.headers["cache-control"] == "no-store");
+
+  // 13.6: the same key with another body is refused (422), and nothing is stored for it.
+  const uint64_t after_first = server.LogSize();
+  auto other = maes->Post("/v1/vaccinations", Vaccination("85073003328", "2026-11-21"),
+                          {{"Idempotency-Key", "k1"}});
+  CHECK(other.status == 422);
+  CHECK(other.json()["field"] == "Idempotency-Key");
+  CHECK(server.LogSize() == after_first);
+  // The same request again is a retry: the first outcome, nothing appended.
+  auto retry = browser.Send("POST", "/v1/vaccinations", body,
+                            {{"Cookie", cookie}, {"Idempotency-Key", "k1"}});
+  CHECK(retry.status == 201);
+  CHECK(retry.json()["already_stored"] == true);
+  CHECK(retry.headers["location"] == same.headers["location"]);
+  CHECK(server.LogSize() == after_first);
+  CHECK(maes->Post("/v1/vaccinations", Vaccination("85073003328", "2026-11-22"),
+                   {{"Idempotency-Key", std::string(300, 'k')}})
+            .status == 400);
+
+  // 13.7: If-Match is checked after access: another entity learns nothing, not even a version.
+  auto janssens = server.Login(kJanssens);
+  auto probe = janssens->Post(same.headers["location"] + "/corrections",
+                              {{"lot", "X1"}, {"reason", "probe"}}, {{"If-Match", "\"99\""}});
+  CHECK(probe.status == 404);
+  CHECK(probe.headers.count("etag") == 0);
+  // Her own entity gets the 412 with the current version.
+  auto stale = maes->Post(same.headers["location"] + "/corrections",
+                          {{"lot", "X1"}, {"reason", "typo"}}, {{"If-Match", "\"99\""}});
+  CHECK(stale.status == 412);
+  CHECK(stale.headers.count("etag") == 1);
+}
+
+TEST_CASE("Privacy: a patient's record rests on a current care relationship (SPEC flow 9, 13.12)") {
+  Server server;
+  const std::string insz = "85073003328";
+  auto maes = server.Login(kMaes);
+  auto registered = maes->Post("/v1/vaccinations", Vaccination(insz));
+  REQUIRE(registered.status == 201);
+  const std::string location = registered.headers["location"];
+  const std::string patient = location.substr(0, location.find("/vaccinations/"));
+  auto record = maes->Get(patient);
+  CHECK(record.status == 200);
+  CHECK(record.headers["cache-control"] == "no-store");
+
+  // Another entity: not found, and a duplicate it tries says nothing of what the patient has.
+  auto janssens = server.Login(kJanssens);
+  CHECK(janssens->Get(patient).status == 404);
+  auto duplicate = janssens->Post("/v1/vaccinations", Vaccination(insz));
+  CHECK(duplicate.status == 409);
+  const std::string detail = duplicate.json()["detail"];
+  CHECK(detail.find("EU/1/20/1528") == std::string::npos);
+  CHECK(detail.find("2026-11-20") == std::string::npos);
+  // Maes's own duplicate may name it: she may read the patient.
+  CHECK(maes->Post("/v1/vaccinations", Vaccination(insz)).json()["detail"].get<std::string>().find(
+            "EU/1/20/1528") != std::string::npos);
+
+  // Break the glass: a reasoned declaration, then the record; an auditor lists it.
+  CHECK(janssens->Post("/v1/patients/care-declarations", {{"patient", {{"insz", insz}}}})
+            .status == 400);  // no reason
+  CHECK(janssens->Post("/v1/patients/care-declarations",
+                       {{"patient", {{"insz", insz}}}, {"reason", "x"}, {"hours", 10000}})
+            .status == 400);
+  auto declared = janssens->Post("/v1/patients/care-declarations",
+                                 {{"patient", {{"insz", insz}}}, {"reason", "urgent care, weekend"}});
+  INFO(declared.body);
+  REQUIRE(declared.status == 201);
+  CHECK(declared.headers["location"] == patient);
+  CHECK(janssens->Get(patient).status == 200);
+  auto auditor = server.Login(kAuditor);
+  auto list = auditor->Get("/v1/care-declarations").json()["declarations"];
+  REQUIRE(list.size() == 1);
+  CHECK(list[0]["reason"] == "urgent care, weekend");
+  CHECK(list[0]["entity"] == "demo-linde");
+  CHECK(list[0]["until_us"].get<int64_t>() > list[0]["recorded_at_us"].get<int64_t>());
+  CHECK(janssens->Get("/v1/care-declarations").status == 403);
+
+  // Retracting her own registration ends Maes's relationship: she no longer reads the record.
+  REQUIRE(maes->Post(location + "/retraction", {{"reason", "wrong patient"}}).status == 200);
+  CHECK(maes->Get(patient).status == 404);
+  CHECK(maes->Post("/v1/patients/search", {{"insz", insz}}).status == 404);
 }
 
 }  // namespace
