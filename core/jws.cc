@@ -96,9 +96,9 @@ Result<Assertion> VerifyAssertion(std::string_view jws, const std::vector<JwsVer
     return RefuseClaim("iss", "is required (a string naming the identity provider)");
   }
   if (want_iss.empty() || claims["iss"].get<std::string>() != want_iss) {
-    return RefuseClaim("iss", "must be the issuer of the key that signed it" +
-                                  (want_iss.empty() ? std::string(" (none configured)")
-                                                    : " (" + want_iss + ")"));
+    return RefuseClaim(
+        "iss", "must be the issuer of the key that signed it" +
+                   (want_iss.empty() ? std::string(" (none configured)") : " (" + want_iss + ")"));
   }
 
   bool audience_ok = false;

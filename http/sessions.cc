@@ -47,10 +47,14 @@ std::string HashKey(char prefix, const Hash& h) {
 }
 
 std::string EncodeSession(const Session& s) {
-  return json{{"person", s.person},   {"insz", s.insz},
-              {"name", s.name},       {"email", s.email},
-              {"entity", s.entity},   {"on_behalf_of", s.on_behalf_of},
-              {"created_us", s.created_us}, {"expires_us", s.expires_us}}
+  return json{{"person", s.person},
+              {"insz", s.insz},
+              {"name", s.name},
+              {"email", s.email},
+              {"entity", s.entity},
+              {"on_behalf_of", s.on_behalf_of},
+              {"created_us", s.created_us},
+              {"expires_us", s.expires_us}}
       .dump();
 }
 
@@ -181,8 +185,8 @@ Result<std::unique_ptr<SessionStore>> SessionStore::Open(const std::string& dir,
   db_options.keep_log_file_num = 2;
   db_options.max_log_file_size = 1 << 20;
   rocksdb::DB* raw = nullptr;
-  VX_RETURN_IF_ERROR(eventstore::FromRocks(rocksdb::DB::Open(db_options, dir, &raw),
-                                           "sessions: open " + dir));
+  VX_RETURN_IF_ERROR(
+      eventstore::FromRocks(rocksdb::DB::Open(db_options, dir, &raw), "sessions: open " + dir));
   std::unique_ptr<rocksdb::DB> db(raw);
   std::string format;
   rocksdb::Status got = db->Get(rocksdb::ReadOptions(), std::string(kFormatKey), &format);
@@ -251,15 +255,16 @@ Status SessionStore::PurgeLocked(int64_t now_us, bool force) {
     batch.emplace_back(HashKey(kSessionPrefix, it->second), std::nullopt);
   }
   const int64_t now_s = now_us / 1000000;
-  VX_RETURN_IF_ERROR(backend_->Scan(
-      std::string(1, kAssertionPrefix), [&](std::string_view key, std::string_view value) {
-        auto until = ParseDecimal(value, "accepted_until_s");
-        // A record that does not parse is kept: refusing an assertion is the safe side.
-        if (until.ok() && static_cast<int64_t>(*until) < now_s) {
-          batch.emplace_back(std::string(key), std::nullopt);
-        }
-        return Status::Ok();
-      }));
+  VX_RETURN_IF_ERROR(backend_->Scan(std::string(1, kAssertionPrefix),
+                                    [&](std::string_view key, std::string_view value) {
+                                      auto until = ParseDecimal(value, "accepted_until_s");
+                                      // A record that does not parse is kept: refusing an assertion
+                                      // is the safe side.
+                                      if (until.ok() && static_cast<int64_t>(*until) < now_s) {
+                                        batch.emplace_back(std::string(key), std::nullopt);
+                                      }
+                                      return Status::Ok();
+                                    }));
   if (!batch.empty()) VX_RETURN_IF_ERROR(backend_->Write(batch));
   for (const Hash& h : expired) EraseLocked(h);
   last_purge_us_ = now_us;
@@ -294,9 +299,8 @@ Result<std::string> SessionStore::Create(Session session, int64_t now_us,
   // The person's oldest sessions make room for this one.
   std::vector<Hash> ended;
   if (auto mine = by_person_.find(session.person); mine != by_person_.end()) {
-    const size_t keep = options_.max_sessions_per_person == 0
-                            ? 0
-                            : options_.max_sessions_per_person - 1;
+    const size_t keep =
+        options_.max_sessions_per_person == 0 ? 0 : options_.max_sessions_per_person - 1;
     for (auto it = mine->second.begin(); mine->second.size() - ended.size() > keep; ++it) {
       ended.push_back(it->second);
     }

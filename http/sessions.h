@@ -80,8 +80,8 @@ class SessionStore {
   // its live sessions and drops what expired before `now_us`. FailedPrecondition when `dir` can
   // be read by others (group or other permission bits) or holds another format; the database's
   // errors as their Status (Unavailable when another process has it open).
-  static Result<std::unique_ptr<SessionStore>> Open(const std::string& dir,
-                                                    SessionOptions options, int64_t now_us);
+  static Result<std::unique_ptr<SessionStore>> Open(const std::string& dir, SessionOptions options,
+                                                    int64_t now_us);
 
   // Stores `session` (expiring ttl after now_us) and returns its token. With `assertion`:
   // Unauthenticated (field "assertion") when that assertion already opened a session.
@@ -121,9 +121,9 @@ class SessionStore {
   std::mutex write_mutex_;
   int64_t last_purge_us_ = 0;  // guarded by write_mutex_
   mutable std::shared_mutex mutex_;
-  std::map<Hash, Session> sessions_;                                   // by SHA-256(token)
+  std::map<Hash, Session> sessions_;                                     // by SHA-256(token)
   std::map<std::string, std::set<std::pair<int64_t, Hash>>> by_person_;  // (created_us, key)
-  std::set<std::pair<int64_t, Hash>> by_expiry_;                        // (expires_us, key)
+  std::set<std::pair<int64_t, Hash>> by_expiry_;                         // (expires_us, key)
 };
 
 }  // namespace vaxledger::http

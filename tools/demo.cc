@@ -164,12 +164,10 @@ void AddDemoRoutes(http::Router& router, const NoteSigner& dev_idp, std::string 
     // opens one session.
     uint8_t jti[16];
     RandomBytes(jti, sizeof jti);
-    nlohmann::json claims = {{"iss", dev_idp.name()},
-                             {"sub", insz->digits},
-                             {"aud", audience},
-                             {"iat", now},
-                             {"exp", now + 600},
-                             {"jti", HexEncode(ByteView(jti, sizeof jti))}};
+    nlohmann::json claims = {
+        {"iss", dev_idp.name()}, {"sub", insz->digits},
+        {"aud", audience},       {"iat", now},
+        {"exp", now + 600},      {"jti", HexEncode(ByteView(jti, sizeof jti))}};
     if (!name.empty()) claims["name"] = name;
     if (!email.empty()) claims["email"] = email;
     const KeyId& id = dev_idp.key_id();

@@ -319,9 +319,8 @@ int RunServe(const std::string& dir, const std::string& listen, bool demo,
     if (!key.ok()) return Fail(key.status());
     dev_idp = *key;
     const KeyId& id = dev_idp->key_id();
-    routes_options.providers.push_back(
-        {HexEncode(ByteView(id.data(), id.size())), dev_idp->verifier().public_key,
-         dev_idp->name()});
+    routes_options.providers.push_back({HexEncode(ByteView(id.data(), id.size())),
+                                        dev_idp->verifier().public_key, dev_idp->name()});
     Status seeded = SeedDemo(**registry);
     if (!seeded.ok()) return Fail(seeded);
   }
@@ -421,12 +420,9 @@ int RunIdpIssue(const std::string& dir, const std::string& insz_text, const std:
   // A random jti: two assertions issued in the same second differ (each opens one session).
   uint8_t jti[16];
   RandomBytes(jti, sizeof jti);
-  nlohmann::json claims = {{"iss", key->name()},
-                           {"sub", insz->digits},
-                           {"aud", aud},
-                           {"iat", now},
-                           {"exp", now + ttl_s},
-                           {"jti", HexEncode(ByteView(jti, sizeof jti))}};
+  nlohmann::json claims = {{"iss", key->name()}, {"sub", insz->digits},
+                           {"aud", aud},         {"iat", now},
+                           {"exp", now + ttl_s}, {"jti", HexEncode(ByteView(jti, sizeof jti))}};
   if (!name.empty()) claims["name"] = name;
   if (!email.empty()) claims["email"] = email;
   const KeyId& id = key->key_id();
@@ -710,8 +706,9 @@ int main(int argc, char** argv) {
   idp_issue->add_option("--name", person_name, "the person's name");
   idp_issue->add_option("--email", email, "the person's email");
   idp_issue->add_option("--aud", audience, "audience (default: the registry's origin)");
-  idp_issue->add_option("--ttl", ttl,
-                        "seconds until it expires (serve accepts at most 600; more, to test that)")
+  idp_issue
+      ->add_option("--ttl", ttl,
+                   "seconds until it expires (serve accepts at most 600; more, to test that)")
       ->capture_default_str();
 
   auto* views = app.add_subcommand("projections", "the views built from the log");

@@ -54,7 +54,8 @@ TEST_CASE("assertion claims: exp, aud and sub are checked") {
   const AssertionRules rules{"vaxledger", 600, 60};
   auto token = [&](nlohmann::json claims) {
     claims["iss"] = "idp.example";
-    if (!claims.contains("iat") && claims.contains("exp")) claims["iat"] = claims["exp"].get<int64_t>() - 300;
+    if (!claims.contains("iat") && claims.contains("exp"))
+      claims["iat"] = claims["exp"].get<int64_t>() - 300;
     return SignJws(claims.dump(), key, "idp");
   };
   const int64_t now = 1'800'000'000;
@@ -81,8 +82,8 @@ TEST_CASE("assertion claims: exp, aud and sub are checked") {
                  .status()
                  .message(),
              Catch::Contains("sub"));
-  auto no_exp = VerifyAssertion(token({{"sub", "x"}, {"aud", "vaxledger"}, {"iat", now}}), keys,
-                                rules, now);
+  auto no_exp =
+      VerifyAssertion(token({{"sub", "x"}, {"aud", "vaxledger"}, {"iat", now}}), keys, rules, now);
   CHECK(no_exp.status().code() == Code::kUnauthenticated);
   CHECK(no_exp.status().field() == "assertion.exp");
 }
@@ -95,8 +96,11 @@ TEST_CASE("assertion lifetime, issuer and validity window are bounded") {
   const std::vector<JwsVerifyKey> keys = {{"idp", key.public_key(), "idp.example"}};
   const AssertionRules rules{"vaxledger", /*max_lifetime_s=*/600, /*leeway_s=*/60};
   const int64_t now = 1'800'000'000;
-  const nlohmann::json good = {{"iss", "idp.example"}, {"sub", "x"},     {"aud", "vaxledger"},
-                               {"iat", now - 10},      {"exp", now + 590}};
+  const nlohmann::json good = {{"iss", "idp.example"},
+                               {"sub", "x"},
+                               {"aud", "vaxledger"},
+                               {"iat", now - 10},
+                               {"exp", now + 590}};
   auto check = [&](const nlohmann::json& claims) {
     return VerifyAssertion(SignJws(claims.dump(), key, "idp"), keys, rules, now);
   };
@@ -109,7 +113,8 @@ TEST_CASE("assertion lifetime, issuer and validity window are bounded") {
     }
     return check(c);
   };
-  auto refused = [&](const Result<Assertion>& r, const std::string& field, const std::string& rule) {
+  auto refused = [&](const Result<Assertion>& r, const std::string& field,
+                     const std::string& rule) {
     INFO(r.status().message());
     CHECK(r.status().code() == Code::kUnauthenticated);
     CHECK(r.status().field() == field);

@@ -616,8 +616,8 @@ TEST_CASE("An assertion opens one session, also across a restart; a long-lived o
   const std::string insz = server.Insz(kMaes);
   CHECK(after.Post("/v1/sessions", {{"assertion", Issue(server, {"--insz", insz, "--ttl", "300"})}})
             .status == 201);
-  auto hour = after.Post("/v1/sessions",
-                         {{"assertion", Issue(server, {"--insz", insz, "--ttl", "3600"})}});
+  auto hour =
+      after.Post("/v1/sessions", {{"assertion", Issue(server, {"--insz", insz, "--ttl", "3600"})}});
   INFO(hour.body);
   CHECK(hour.status == 401);
   CHECK(hour.json()["field"] == "assertion.exp");

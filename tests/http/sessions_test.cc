@@ -173,8 +173,7 @@ TEST_CASE("Sessions: a reopened store has every session, change, logout and used
   CHECK((*store)->Find(ended, now + kHour).status().code() == Code::kUnauthenticated);
   CHECK((*store)->Find(old, now + kHour).status().code() == Code::kUnauthenticated);
   CHECK((*store)->size() == 1);  // the expired one was dropped on opening
-  CHECK((*store)->Create(Person("p1"), now + kHour, &a).status().code() ==
-        Code::kUnauthenticated);
+  CHECK((*store)->Create(Person("p1"), now + kHour, &a).status().code() == Code::kUnauthenticated);
   // One process at a time.
   CHECK_FALSE(SessionStore::Open(dir, {}, now).ok());
 }
