@@ -545,15 +545,28 @@ TEST_CASE("The event feed: a member sees the entity's events, resumes, follows l
 }
 
 // Regression (issue 13 point 13): sessions lived in memory, so a restart logged everyone out.
-TEST_CASE("Sessions survive a restart of the server; so does a logout") {
+TEST_CASE("Sessions survive a restart of the server and so does a logout") {
   Server server;
   auto peeters = server.Login(kPeeters);
   auto maes = server.Login(kMaes);
   const json before = peeters->Get("/v1/session").json();
   REQUIRE(before["entity"] == "demo-linde");
   REQUIRE(maes->Send("DELETE", "/v1/session").status == 204);
+  // What a session chose survives too: staff acting on behalf of a physician.
+  auto staff = server.Login(kStaf);
+  auto physicians = staff->Get("/v1/session").json()["entities"][0]["physicians"];
+  REQUIRE(physicians.size() >= 1);
+  REQUIRE(staff
+              ->Send("PUT", "/v1/session/entity",
+                     json{{"entity", "demo-linde"}, {"on_behalf_of", physicians[0]}}.dump())
+              .status == 200);
 
   server.Restart();
+  HttpClient staff_after(server.port());
+  staff_after.set_token(staff->token());
+  CHECK(staff_after.Get("/v1/session").json()["on_behalf_of"] == physicians[0]);
+  CHECK(staff_after.Post("/v1/vaccinations", Vaccination("85073003328", "2026-11-19")).status ==
+        201);
   HttpClient again(server.port());
   again.set_token(peeters->token());
   auto after = again.Get("/v1/session");
@@ -595,7 +608,7 @@ std::string Issue(const Server& server, const std::vector<std::string>& args) {
 
 // Regression (issue 13 point 2): one assertion was exchanged 100,000 times for sessions, and an
 // assertion with an exp in 2999 was accepted.
-TEST_CASE("An assertion opens one session, also across a restart; a long-lived one opens none") {
+TEST_CASE("An assertion opens one session, also across a restart, and a long-lived one none") {
   Server server;
   HttpClient c(server.port());
   const std::string assertion =

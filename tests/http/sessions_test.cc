@@ -96,7 +96,7 @@ TEST_CASE("Sessions: one person's many logins end their own oldest sessions, not
 }
 
 // Regression (issue 13 point 2): one assertion was exchanged 100,000 times for sessions.
-TEST_CASE("Sessions: an assertion opens one session; its record goes once it cannot be used") {
+TEST_CASE("Sessions: an assertion opens one session and its record goes once it cannot be used") {
   SessionStore store;
   const int64_t now = 1'800'000'000 * kSecond;
   const AssertionUse a = Assertion(1, 1'800'000'100);
