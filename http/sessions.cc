@@ -1,6 +1,8 @@
 #include "http/sessions.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 #include <sys/stat.h>
@@ -106,9 +108,56 @@ class MemoryBackend final : public SessionStore::Backend {
   std::map<std::string, std::string> data_;
 };
 
+// RocksDB creates its files 0644 (less the umask); this file system makes every file it
+// creates 0600 at once, for this database only (the directory is 0700 as well).
+class OwnerOnlyFileSystem final : public rocksdb::FileSystemWrapper {
+ public:
+  using FileSystemWrapper::FileSystemWrapper;
+  static const char* kClassName() { return "VaxledgerOwnerOnlyFileSystem"; }
+  const char* Name() const override { return kClassName(); }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& f, const rocksdb::FileOptions& o,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                    rocksdb::IODebugContext* dbg) override {
+    return OwnerOnly(f, target()->NewWritableFile(f, o, r, dbg));
+  }
+  rocksdb::IOStatus ReopenWritableFile(const std::string& f, const rocksdb::FileOptions& o,
+                                       std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                       rocksdb::IODebugContext* dbg) override {
+    return OwnerOnly(f, target()->ReopenWritableFile(f, o, r, dbg));
+  }
+  rocksdb::IOStatus ReuseWritableFile(const std::string& f, const std::string& old,
+                                      const rocksdb::FileOptions& o,
+                                      std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                      rocksdb::IODebugContext* dbg) override {
+    return OwnerOnly(f, target()->ReuseWritableFile(f, old, o, r, dbg));
+  }
+  rocksdb::IOStatus NewRandomRWFile(const std::string& f, const rocksdb::FileOptions& o,
+                                    std::unique_ptr<rocksdb::FSRandomRWFile>* r,
+                                    rocksdb::IODebugContext* dbg) override {
+    return OwnerOnly(f, target()->NewRandomRWFile(f, o, r, dbg));
+  }
+  rocksdb::IOStatus NewLogger(const std::string& f, const rocksdb::IOOptions& o,
+                              std::shared_ptr<rocksdb::Logger>* r,
+                              rocksdb::IODebugContext* dbg) override {
+    return OwnerOnly(f, target()->NewLogger(f, o, r, dbg));
+  }
+  rocksdb::IOStatus LockFile(const std::string& f, const rocksdb::IOOptions& o,
+                             rocksdb::FileLock** l, rocksdb::IODebugContext* dbg) override {
+    return OwnerOnly(f, target()->LockFile(f, o, l, dbg));
+  }
+
+ private:
+  static rocksdb::IOStatus OwnerOnly(const std::string& f, rocksdb::IOStatus created) {
+    if (!created.ok() || ::chmod(f.c_str(), 0600) == 0) return created;
+    return rocksdb::IOStatus::IOError("chmod 600 " + f, std::strerror(errno));
+  }
+};
+
 class RocksBackend final : public SessionStore::Backend {
  public:
-  RocksBackend(std::unique_ptr<rocksdb::DB> db, bool sync) : db_(std::move(db)) {
+  RocksBackend(std::unique_ptr<rocksdb::Env> env, std::unique_ptr<rocksdb::DB> db, bool sync)
+      : env_(std::move(env)), db_(std::move(db)) {
     write_options_.sync = sync;
   }
   Result<bool> Contains(const std::string& key) override {
@@ -141,6 +190,7 @@ class RocksBackend final : public SessionStore::Backend {
   }
 
  private:
+  std::unique_ptr<rocksdb::Env> env_;  // outlives db_
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::WriteOptions write_options_;
 };
@@ -176,7 +226,10 @@ SessionStore::~SessionStore() = default;
 Result<std::unique_ptr<SessionStore>> SessionStore::Open(const std::string& dir,
                                                          SessionOptions options, int64_t now_us) {
   VX_RETURN_IF_ERROR(PrepareDirectory(dir));
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(
+      std::make_shared<OwnerOnlyFileSystem>(rocksdb::FileSystem::Default()));
   rocksdb::Options db_options;
+  db_options.env = env.get();
   db_options.create_if_missing = true;
   db_options.paranoid_checks = true;
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
@@ -202,8 +255,8 @@ Result<std::unique_ptr<SessionStore>> SessionStore::Open(const std::string& dir,
                                 std::string(kFormat));
     }
   }
-  std::unique_ptr<SessionStore> store(
-      new SessionStore(options, std::make_unique<RocksBackend>(std::move(db), options.sync)));
+  std::unique_ptr<SessionStore> store(new SessionStore(
+      options, std::make_unique<RocksBackend>(std::move(env), std::move(db), options.sync)));
   VX_RETURN_IF_ERROR(store->Load(now_us));
   return store;
 }

@@ -155,6 +155,14 @@ TEST_CASE("Sessions: a reopened store has every session, change, logout and used
   struct stat st {};
   REQUIRE(::stat(dir.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0700);
+  size_t files = 0;
+  for (const auto& f : std::filesystem::directory_iterator(dir)) {
+    INFO(f.path());
+    CHECK((f.status().permissions() & std::filesystem::perms::all) ==
+          (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+    ++files;
+  }
+  CHECK(files >= 5);  // CURRENT, IDENTITY, LOCK, LOG, MANIFEST, OPTIONS, the WAL...
   // Only hashes of tokens are stored.
   const std::string bytes = Contents(dir);
   CHECK(bytes.find(kept) == std::string::npos);
