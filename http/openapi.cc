@@ -44,7 +44,7 @@ const std::vector<Operation>& RegistryOperations() {
        "/v1/sessions",
        "Log in: exchange the identity provider's assertion for a session",
        true,
-       {201}},
+       {201, 429}},
       {"get",
        "/v1/session",
        "The session: person, roles, entities, the entity acted for",

@@ -379,18 +379,24 @@ class Routes : public std::enable_shared_from_this<Routes> {
     VX_ASSIGN_OR_RETURN(auto assertion, body.String("assertion"));
     VX_ASSIGN_OR_RETURN(auto entity, body.OptionalString("entity"));
     const int64_t now = options_.clock_us();
-    VX_ASSIGN_OR_RETURN(auto claims, VerifyAssertion(assertion, options_.providers,
-                                                     options_.audience, now / 1000000));
-    auto insz = ParseInsz(claims["sub"].get<std::string>());
+    VX_ASSIGN_OR_RETURN(auto checked, VerifyAssertion(assertion, options_.providers,
+                                                      options_.assertions, now / 1000000));
+    const json& claims = checked.claims;
+    auto insz = ParseInsz(checked.subject);
     if (!insz.ok()) {
       return Status(Code::kUnauthenticated,
-                    "the assertion's subject is not an INSZ: " + insz.status().message());
+                    "assertion: sub: must be an INSZ: " + insz.status().message(), "assertion.sub");
     }
     Session s;
     s.insz = insz->digits;
     s.person = PersonId(registry_.pseudonyms(), insz->digits);
-    s.name = claims.value("name", "");
-    s.email = claims.value("email", "");
+    // Optional; a claim that is not a string is ignored (value() would throw).
+    auto text = [&](const char* claim) {
+      return claims.contains(claim) && claims[claim].is_string() ? claims[claim].get<std::string>()
+                                                                 : std::string();
+    };
+    s.name = text("name");
+    s.email = text("email");
     VX_ASSIGN_OR_RETURN(auto linked, registry_.Read([&](const RegistryState& state) {
       const Person* p = state.membership.FindPerson(s.person);
       return p ? p->entities : std::set<std::string>();
@@ -403,7 +409,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
     } else if (linked.size() == 1) {
       s.entity = *linked.begin();  // one entity: no choice to make
     }
-    VX_ASSIGN_OR_RETURN(auto token, sessions_.Create(s, now));
+    const AssertionUse use{checked.id, checked.accepted_until_s};
+    VX_ASSIGN_OR_RETURN(auto token, sessions_.Create(s, now, &use));
     VX_ASSIGN_OR_RETURN(Session created, sessions_.Find(token, now));
     VX_ASSIGN_OR_RETURN(auto who, SessionJson(created));
     who["token"] = token;
@@ -427,7 +434,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
 
   Result<Response> Logout(const Request& request) {
     VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
-    sessions_.Revoke(a.token);
+    VX_RETURN_IF_ERROR(sessions_.Revoke(a.token));
     Response r;
     r.status = 204;
     r.content_type.clear();

@@ -30,15 +30,7 @@ class Server {
       ChildProcess init({VX_BINARY, "init", "--data", dir_.path() + "/d", "--demo"});
       REQUIRE(init.Wait() == 0);
     }
-    child_ = std::make_unique<ChildProcess>(std::vector<std::string>{
-        VX_BINARY, "serve", "--data", dir_.path() + "/d", "--listen", "127.0.0.1:0", "--demo"});
-    // The first line names the port: "vaxledger: serving DIR on http://127.0.0.1:PORT (...)".
-    std::string line;
-    char c;
-    while (::read(child_->out(), &c, 1) == 1 && c != '\n') line += c;
-    const size_t at = line.find("127.0.0.1:");
-    REQUIRE(at != std::string::npos);
-    port_ = static_cast<uint16_t>(std::stoi(line.substr(at + 10)));
+    Start();
     HttpClient c0(port_);
     const json people = c0.Get("/v1/demo/people").json();
     for (const auto& p : people["people"]) {
@@ -46,13 +38,15 @@ class Server {
     }
     REQUIRE(people_.size() >= 9);
   }
-  ~Server() {
-    if (child_) {
-      const int status = child_->SignalAndWait(SIGTERM);
-      CHECK(WIFEXITED(status));
-      CHECK(WEXITSTATUS(status) == 0);
-    }
+  ~Server() { Stop(); }
+
+  // Stops the server (SIGTERM, as an upgrade would) and starts it again on the same data
+  // directory; the port changes.
+  void Restart() {
+    Stop();
+    Start();
   }
+  const std::string data() const { return dir_.path() + "/d"; }
 
   uint16_t port() const { return port_; }
   const std::string& Insz(const std::string& name) const { return people_.at(name); }
@@ -79,6 +73,26 @@ class Server {
   }
 
  private:
+  void Start() {
+    child_ = std::make_unique<ChildProcess>(std::vector<std::string>{
+        VX_BINARY, "serve", "--data", data(), "--listen", "127.0.0.1:0", "--demo"});
+    // The first line names the port: "vaxledger: serving DIR on http://127.0.0.1:PORT (...)".
+    std::string line;
+    char c;
+    while (::read(child_->out(), &c, 1) == 1 && c != '\n') line += c;
+    const size_t at = line.find("127.0.0.1:");
+    INFO(line);
+    REQUIRE(at != std::string::npos);
+    port_ = static_cast<uint16_t>(std::stoi(line.substr(at + 10)));
+  }
+  void Stop() {
+    if (!child_) return;
+    const int status = child_->SignalAndWait(SIGTERM);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    child_.reset();
+  }
+
   eventstore::testing::TempDir dir_;
   std::unique_ptr<ChildProcess> child_;
   uint16_t port_ = 0;
@@ -652,6 +666,104 @@ TEST_CASE("Privacy: a patient's record rests on a current care relationship (SPE
   REQUIRE(maes->Post(location + "/retraction", {{"reason", "wrong patient"}}).status == 200);
   CHECK(maes->Get(patient).status == 404);
   CHECK(maes->Post("/v1/patients/search", {{"insz", insz}}).status == 404);
+}
+
+// Regression (issue 13 point 13): sessions lived in memory, so a restart logged everyone out.
+TEST_CASE("Sessions survive a restart of the server and so does a logout") {
+  Server server;
+  auto peeters = server.Login(kPeeters);
+  auto maes = server.Login(kMaes);
+  const json before = peeters->Get("/v1/session").json();
+  REQUIRE(before["entity"] == "demo-linde");
+  REQUIRE(maes->Send("DELETE", "/v1/session").status == 204);
+  // What a session chose survives too: staff acting on behalf of a physician.
+  auto staff = server.Login(kStaf);
+  auto physicians = staff->Get("/v1/session").json()["entities"][0]["physicians"];
+  REQUIRE(physicians.size() >= 1);
+  REQUIRE(staff
+              ->Send("PUT", "/v1/session/entity",
+                     json{{"entity", "demo-linde"}, {"on_behalf_of", physicians[0]}}.dump())
+              .status == 200);
+
+  server.Restart();
+  HttpClient staff_after(server.port());
+  staff_after.set_token(staff->token());
+  CHECK(staff_after.Get("/v1/session").json()["on_behalf_of"] == physicians[0]);
+  CHECK(staff_after.Post("/v1/vaccinations", Vaccination("85073003328", "2026-11-19")).status ==
+        201);
+  HttpClient again(server.port());
+  again.set_token(peeters->token());
+  auto after = again.Get("/v1/session");
+  INFO(after.body);
+  REQUIRE(after.status == 200);
+  CHECK(after.json()["person"] == before["person"]);
+  CHECK(after.json()["entity"] == before["entity"]);
+  CHECK(after.json()["expires_at_us"] == before["expires_at_us"]);
+  // The cookie works as well as the bearer token.
+  HttpClient cookie(server.port());
+  CHECK(cookie.Send("GET", "/v1/session", "", {{"Cookie", "vx_session=" + peeters->token()}})
+            .status == 200);
+  // The session still acts: a command with it is accepted.
+  CHECK(again.Post("/v1/vaccinations", Vaccination(kPatient)).status == 201);
+
+  HttpClient logged_out(server.port());
+  logged_out.set_token(maes->token());
+  CHECK(logged_out.Get("/v1/session").status == 401);
+  // A logout after the restart holds too.
+  REQUIRE(again.Send("DELETE", "/v1/session").status == 204);
+  server.Restart();
+  HttpClient last(server.port());
+  last.set_token(peeters->token());
+  CHECK(last.Get("/v1/session").status == 401);
+}
+
+// `vaxledger idp issue` with these arguments: the assertion it prints.
+std::string Issue(const Server& server, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {VX_BINARY, "idp", "issue", "--data", server.data()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ChildProcess issue(argv);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(issue.out(), buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  REQUIRE(issue.Wait() == 0);
+  return out.substr(0, out.find('\n'));
+}
+
+// Regression (issue 13 point 2): one assertion was exchanged 100,000 times for sessions, and an
+// assertion with an exp in 2999 was accepted.
+TEST_CASE("An assertion opens one session, also across a restart, and a long-lived one none") {
+  Server server;
+  HttpClient c(server.port());
+  const std::string assertion =
+      c.Post("/v1/demo/assertion", {{"insz", server.Insz(kPeeters)}}).json()["assertion"];
+  auto first = c.Post("/v1/sessions", {{"assertion", assertion}});
+  REQUIRE(first.status == 201);
+  auto replay = c.Post("/v1/sessions", {{"assertion", assertion}});
+  INFO(replay.body);
+  CHECK(replay.status == 401);
+  CHECK(replay.json()["field"] == "assertion");
+  CHECK(replay.json()["detail"].get<std::string>().find("already exchanged") != std::string::npos);
+  server.Restart();
+  HttpClient after(server.port());
+  CHECK(after.Post("/v1/sessions", {{"assertion", assertion}}).status == 401);
+
+  // The development provider's assertions: 5 minutes is fine, an hour is not; and the audience
+  // is this registry's origin (the former fixed "vaxledger" is another registry's).
+  const std::string insz = server.Insz(kMaes);
+  CHECK(after.Post("/v1/sessions", {{"assertion", Issue(server, {"--insz", insz, "--ttl", "300"})}})
+            .status == 201);
+  auto hour =
+      after.Post("/v1/sessions", {{"assertion", Issue(server, {"--insz", insz, "--ttl", "3600"})}});
+  INFO(hour.body);
+  CHECK(hour.status == 401);
+  CHECK(hour.json()["field"] == "assertion.exp");
+  CHECK(hour.json()["detail"].get<std::string>().find("at most 600 s") != std::string::npos);
+  auto other = after.Post(
+      "/v1/sessions",
+      {{"assertion", Issue(server, {"--insz", insz, "--ttl", "300", "--aud", "vaxledger"})}});
+  CHECK(other.status == 401);
+  CHECK(other.json()["field"] == "assertion.aud");
 }
 
 }  // namespace
