@@ -945,17 +945,47 @@ class Routes : public std::enable_shared_from_this<Routes> {
   // them. Anyone else gets 404, whether or not the patient exists. The read is recorded.
   // With `as_of`, the record as it was then, computed from the patient's stream in the log (who
   // may see it is decided on today's record).
+  // The record as `entity` may see it (SPEC §2 flow 9): whole with a current care relationship;
+  // else only the entity's own registrations (those it entered in error, since it has no active
+  // one), without the patient's personal data and marked "restricted"; nullopt when it has none.
+  static std::optional<json> VisibleRecord(const Patient& p, const std::string& entity,
+                                           bool cared_for) {
+    if (cared_for) {
+      json j = PatientJson(p);
+      j["restricted"] = false;
+      return j;
+    }
+    json own = json::array();
+    for (const Vaccination& v : p.vaccinations) {
+      if (v.entity == entity) own.push_back(VaccinationJson(v));
+    }
+    if (own.empty()) return std::nullopt;
+    return json{{"id", p.id},          {"insz", ""},         {"name", ""},
+                {"birth_date", ""},    {"version", p.version}, {"vaccinations", own},
+                {"restricted", true}};
+  }
+
+  // A patient's record, as far as the session's entity may see it (VisibleRecord). Anyone with
+  // nothing to see gets 404, whether or not the patient exists. The read is recorded.
+  // With `as_of`, the record as it was then, computed from the patient's stream in the log (what
+  // may be seen is decided on today's record).
   Result<Response> PatientRecord(const Authed& a, const std::string& patient,
                                  std::optional<projections::LogBound> as_of = std::nullopt) {
+    struct Seen {
+      json body;
+      uint64_t version = 0;
+      bool cared_for = false;
+    };
     VX_ASSIGN_OR_RETURN(
-        auto found,
-        registry_.Read([&](const RegistryState& s) -> Result<std::pair<json, uint64_t>> {
+        auto found, registry_.Read([&](const RegistryState& s) -> Result<Seen> {
           auto acting = ActingIn(s.membership, a.caller);
           if (!acting.ok()) return acting.status();
           const Patient* p = s.vaccinations.FindPatient(patient);
-          // A current care relationship (SPEC §2 flow 9); without one, the answer is the same
-          // whether or not the patient exists.
-          if (p == nullptr || !p->CaredForBy(a.caller.entity, options_.clock_us())) {
+          const bool cared_for =
+              p != nullptr && p->CaredForBy(a.caller.entity, options_.clock_us());
+          std::optional<json> visible =
+              p == nullptr ? std::nullopt : VisibleRecord(*p, a.caller.entity, cared_for);
+          if (!visible) {
             return NotFound(
                 "no patient record is found that your entity may read: it needs a registration "
                 "of its own that is not entered in error, or a care declaration "
@@ -963,15 +993,20 @@ class Routes : public std::enable_shared_from_this<Routes> {
           }
           Status recorded = reads_.Record(a.caller, acting->role, acting->physician, patient);
           if (!recorded.ok()) return recorded;
-          return std::make_pair(PatientJson(*p), p->version);
+          return Seen{std::move(*visible), p->version, cared_for};
         }));
-    VX_ASSIGN_OR_RETURN(auto record, std::move(found));
+    VX_ASSIGN_OR_RETURN(Seen record, std::move(found));
     if (as_of) {
       VX_ASSIGN_OR_RETURN(auto then,
                           projections::PatientAsOf(registry_.log().storage(), patient, *as_of));
-      return Json(200, PatientJson(then));
+      std::optional<json> visible = VisibleRecord(then, a.caller.entity, record.cared_for);
+      json empty = {{"id", patient}, {"vaccinations", json::array()}, {"restricted", true}};
+      return Json(200, visible ? *visible : empty);
     }
-    return WithETag(Json(200, record.first), record.second);
+    // The version lets a caller with a care relationship send If-Match; a restricted view has
+    // nothing left to change.
+    if (!record.cared_for) return Json(200, record.body);
+    return WithETag(Json(200, record.body), record.version);
   }
 
   // POST /v1/patients/search {"insz"} or {"name", "birth_date"}: the INSZ stays out of URLs

@@ -238,9 +238,13 @@ TEST_CASE("Flows 1-6 over HTTP: access, approval, login, link, vaccination, hist
   INFO(corrected.body);
   REQUIRE(corrected.status == 200);
   REQUIRE(nina->Post(vaccination + "/retraction", {{"reason", "wrong patient"}}).status == 200);
-  // Her only registration is entered in error: no care relationship is left (issue 13.12), until
-  // she declares one, with a reason.
-  CHECK(nina->Get(patient).status == 404);
+  // Her only registration is entered in error: no care relationship is left (issue 13.12): she
+  // sees her own registrations only, without the patient's data, until she declares one, with a
+  // reason.
+  auto restricted = nina->Get(patient).json();
+  CHECK(restricted["restricted"] == true);
+  CHECK(restricted["insz"] == "");
+  CHECK(restricted["vaccinations"].size() == 1);
   REQUIRE(nina->Post("/v1/patients/care-declarations",
                      {{"patient", {{"insz", kPatient}}}, {"reason", "follow-up consultation"}})
               .status == 201);
@@ -662,10 +666,29 @@ TEST_CASE("Privacy: a patient's record rests on a current care relationship (SPE
   CHECK(list[0]["until_us"].get<int64_t>() > list[0]["recorded_at_us"].get<int64_t>());
   CHECK(janssens->Get("/v1/care-declarations").status == 403);
 
-  // Retracting her own registration ends Maes's relationship: she no longer reads the record.
+  // Janssens registers a dose of his own; after her retraction, Maes no longer reads the record:
+  // she sees only her own registration, not his, and not the patient's data.
+  auto flu = Vaccination(insz, "2026-11-21");
+  flu["product"] = "EU/1/18/1326";
+  flu["lot"] = "FLU1";
+  REQUIRE(janssens->Post("/v1/vaccinations", flu).status == 201);
   REQUIRE(maes->Post(location + "/retraction", {{"reason", "wrong patient"}}).status == 200);
-  CHECK(maes->Get(patient).status == 404);
-  CHECK(maes->Post("/v1/patients/search", {{"insz", insz}}).status == 404);
+  auto own = maes->Get(patient);
+  REQUIRE(own.status == 200);
+  CHECK(own.json()["restricted"] == true);
+  CHECK(own.json()["insz"] == "");
+  REQUIRE(own.json()["vaccinations"].size() == 1);
+  CHECK(own.json()["vaccinations"][0]["entity"] == "demo-maes");
+  CHECK(own.json()["vaccinations"][0]["status"] == "entered_in_error");
+  CHECK(own.headers.count("etag") == 0);
+  auto as_of = maes->Get(patient + "?as_of=" + std::to_string(server.LogSize()));
+  REQUIRE(as_of.status == 200);
+  CHECK(as_of.json()["vaccinations"].size() == 1);
+  CHECK(as_of.json()["restricted"] == true);
+  // And an entity that registered nothing still gets 404.
+  auto claes = server.Login("Dr. Pieter Claes");
+  CHECK(claes->Get(patient).status == 404);
+  CHECK(janssens->Get(patient).json()["vaccinations"].size() == 2);
 }
 
 // Regression (issue 13 point 13): sessions lived in memory, so a restart logged everyone out.
