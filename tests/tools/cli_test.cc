@@ -16,6 +16,7 @@
 
 #include "core/jws.h"
 #include "core/merkle.h"
+#include "core/signed_note.h"
 #include "eventstore/event_log.h"
 #include "eventstore/registry_key.h"
 #include "eventstore/rocksdb_storage.h"
@@ -177,6 +178,38 @@ TEST_CASE("vaxledger: init, verify, prove, export, consistency from a user's poi
   CHECK(too_open.code == 2);
   CHECK_THAT(too_open.out, Catch::Contains("chmod 600"));
   CHECK(Vaxledger("ledger status --data " + tmp.path() + "/nothing").code == 2);
+}
+
+TEST_CASE("init --origin and verify-note take what C2SP allows: non-ASCII names, empty lines") {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/data";
+  const std::string origin = "zo\xc3\xab.example/r\xc3\xa9gistre";
+  Run init = Vaxledger("init --data " + dir + " --origin '" + origin + "'");
+  REQUIRE(init.code == 0);
+  Run cp = Vaxledger("ledger checkpoint --data " + dir);
+  REQUIRE(cp.code == 0);
+  CHECK_THAT(cp.out, Catch::StartsWith(origin + "\n1\n"));
+
+  // A note whose text has an empty line (the C2SP example has one) verifies.
+  NoteSigner poet("quasimodo.example/salvatore", Ed25519Key::Generate());
+  auto note = SignNote(
+      "Ognuno sta solo sul cuor della terra\ntrafitto da un raggio di sole:\n\ned \xc3\xa8 "
+      "subito sera.\n",
+      {&poet});
+  REQUIRE(note.ok());
+  std::ofstream(tmp.path() + "/poem.note") << *note;
+  Run verified =
+      Vaxledger("ledger verify-note --vkey " + poet.verifier().ToText() + " " + tmp.path() +
+                "/poem.note");
+  CHECK(verified.code == 0);
+  CHECK_THAT(verified.out, Catch::Contains("OK signed by quasimodo.example/salvatore"));
+
+  // A Unicode space in the origin is refused, naming the rule, and nothing is created.
+  Run refused = Vaxledger("init --data " + tmp.path() + "/other --origin 'a\xc2\xa0" "b'");
+  CHECK(refused.code == 2);
+  CHECK_THAT(refused.out, Catch::Contains("--origin: key name"));
+  struct stat st;
+  CHECK(::stat((tmp.path() + "/other").c_str(), &st) != 0);
 }
 
 TEST_CASE("vaxledger idp issues assertions that verify with the provider's key") {
