@@ -4,12 +4,20 @@
 
 namespace vaxledger::http {
 
+std::string_view MethodLabel(std::string_view method) {
+  for (std::string_view known :
+       {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"}) {
+    if (method == known) return known;
+  }
+  return "other";
+}
+
 void Metrics::Record(const std::string& route, const std::string& method, int status,
                      double seconds) {
   size_t bucket = 0;
   while (bucket < kLatencyBounds.size() && seconds > kLatencyBounds[bucket]) ++bucket;
   std::lock_guard lock(mu_);
-  RouteStats& r = routes_[{route, method}];
+  RouteStats& r = routes_[{route, std::string(MethodLabel(method))}];
   ++r.by_status[status];
   ++r.buckets[bucket];
   r.sum += seconds;

@@ -484,6 +484,10 @@ class Routes : public std::enable_shared_from_this<Routes> {
     }
     const std::string status =
         request.query.contains("status") ? request.query.at("status") : "pending";
+    if (std::find(std::begin(kRequestStatusFilters), std::end(kRequestStatusFilters), status) ==
+        std::end(kRequestStatusFilters)) {
+      return InvalidArgument("status must be pending, approved, rejected or all", "status");
+    }
     uint64_t cursor = 0, limit = 50;
     if (auto it = request.query.find("cursor"); it != request.query.end()) {
       VX_ASSIGN_OR_RETURN(cursor, ParseDecimal(it->second, "cursor"));

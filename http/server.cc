@@ -95,13 +95,15 @@ class Session : public std::enable_shared_from_this<Session> {
     reading_ = false;
     if (ec == bhttp::error::body_limit) {
       return Send(
-          ProblemResponse(413, "the body is larger than " +
+          server_.router.Refuse(std::string(parser_->get().method_string()), 413,
+                                "the body is larger than " +
                                    std::to_string(server_.options.max_body_bytes) + " bytes"),
           /*close=*/true);
     }
     if (ec == bhttp::error::header_limit) {
       return Send(
-          ProblemResponse(431, "the request line and headers are larger than " +
+          server_.router.Refuse(std::string(parser_->get().method_string()), 431,
+                                "the request line and headers are larger than " +
                                    std::to_string(server_.options.max_header_bytes) + " bytes"),
           /*close=*/true);
     }
@@ -177,9 +179,13 @@ class Session : public std::enable_shared_from_this<Session> {
     res->set(bhttp::field::server, "vaxledger");
     res->set(bhttp::field::content_type, response.content_type);
     for (const auto& [name, value] : response.headers) res->set(name, value);
-    res->body() = std::move(response.body);
     res->keep_alive(!close);
-    res->prepare_payload();
+    if (response.head) {  // RFC 9110 §9.3.2: GET's headers, no content
+      if (response.head_content_length) res->content_length(*response.head_content_length);
+    } else {
+      res->body() = std::move(response.body);
+      res->prepare_payload();
+    }
     stream_.expires_after(server_.options.write_timeout);
     bhttp::async_write(stream_, *res,
                        [s = shared_from_this(), res, close](beast::error_code ec, size_t) {

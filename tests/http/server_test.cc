@@ -69,6 +69,16 @@ class Client {
   bhttp::response<bhttp::string_body> Get(const std::string& target) {
     return Send({bhttp::verb::get, target, 11});
   }
+  // HEAD: the parser is told that no content follows.
+  bhttp::response<bhttp::string_body> Head(const std::string& target) {
+    bhttp::request<bhttp::string_body> req{bhttp::verb::head, target, 11};
+    req.set(bhttp::field::host, "localhost");
+    bhttp::write(stream_, req);
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.skip(true);
+    bhttp::read(stream_, buffer_, parser);
+    return parser.release();
+  }
   bhttp::response<bhttp::string_body> Receive() {
     bhttp::response<bhttp::string_body> res;
     bhttp::read(stream_, buffer_, res);
@@ -151,8 +161,25 @@ TEST_CASE("bad requests get problems and the server goes on serving") {
   CHECK(client.Get("/v1/nowhere").result_int() == 404);
   auto post = client.Send({bhttp::verb::post, "/v1/ledger/checkpoint", 11});
   CHECK(post.result_int() == 405);
-  CHECK(post[bhttp::field::allow] == "GET");
+  CHECK(post[bhttp::field::allow] == "GET, HEAD");
   CHECK(client.Get("/healthz").result_int() == 200);  // same connection, still served
+}
+
+TEST_CASE("HEAD answers with GET's headers and Content-Length and sends no content") {
+  Fixture f;
+  Client client(f.server->port());
+  auto get = client.Get("/v1/ledger/checkpoint");
+  REQUIRE(get.result_int() == 200);
+  auto head = client.Head("/v1/ledger/checkpoint");
+  CHECK(head.result_int() == 200);
+  CHECK(head[bhttp::field::content_type] == get[bhttp::field::content_type]);
+  CHECK(head[bhttp::field::content_length] == std::to_string(get.body().size()));
+  CHECK(head.body().empty());
+  // Had the server sent content, this answer would be read from it.
+  auto again = client.Get("/healthz");
+  CHECK(again.result_int() == 200);
+  CHECK(nlohmann::json::parse(again.body())["status"] == "ok");
+  CHECK(client.Head("/v1/nowhere").result_int() == 404);
 }
 
 TEST_CASE("a body over the limit gets 413 and the connection is closed") {
