@@ -36,6 +36,77 @@ nlohmann::json Hashes(const std::vector<Hash>& proof) {
   return out;
 }
 
+nlohmann::json Hash64() { return {{"type", "string"}, {"format", "byte"}}; }
+nlohmann::json Count() { return {{"type", "integer"}, {"format", "int64"}, {"minimum", 0}}; }
+
+ParamDoc Size(std::string name, std::string description, bool required) {
+  return {std::move(name), "query", std::move(description), Count(), required};
+}
+
+RouteDoc Public(std::string summary, std::string tag, ResponseDoc answer, std::vector<int> problems) {
+  RouteDoc d;
+  d.summary = std::move(summary);
+  d.tag = std::move(tag);
+  d.authenticated = false;
+  d.responses = {std::move(answer)};
+  d.problems = std::move(problems);
+  return d;
+}
+
+ResponseDoc JsonAnswer(std::string description, nlohmann::json properties) {
+  nlohmann::json required = nlohmann::json::array();
+  for (const auto& [name, schema] : properties.items()) required.push_back(name);
+  return {200,
+          std::move(description),
+          {{"application/json",
+            {{"type", "object"},
+             {"additionalProperties", false},
+             {"required", required},
+             {"properties", std::move(properties)}}}},
+          {}};
+}
+
+RouteDoc CheckpointDoc() {
+  return Public("The latest signed checkpoint (C2SP tlog-checkpoint)", "ledger",
+                {200, "A signed note", {{"text/plain; charset=utf-8", {{"type", "string"}}}}, {}},
+                {404});
+}
+
+RouteDoc InclusionDoc() {
+  RouteDoc d = Public("RFC 9162 inclusion proof", "ledger",
+                      JsonAnswer("The proof",
+                                 {{"index", Count()},
+                                  {"size", Count()},
+                                  {"leaf_hash", Hash64()},
+                                  {"proof", {{"type", "array"}, {"items", Hash64()}}}}),
+                      {400});
+  d.params = {Size("index", "Leaf index", true),
+              Size("size", "Tree size (default: the latest checkpoint's)", false)};
+  return d;
+}
+
+RouteDoc ConsistencyDoc() {
+  RouteDoc d = Public("RFC 9162 consistency proof", "ledger",
+                      JsonAnswer("The proof", {{"from", Count()},
+                                               {"to", Count()},
+                                               {"proof", {{"type", "array"}, {"items", Hash64()}}}}),
+                      {400});
+  d.params = {Size("from", "Older tree size", true),
+              Size("to", "Newer tree size (default: the latest checkpoint's)", false)};
+  return d;
+}
+
+RouteDoc KeysDoc() {
+  nlohmann::json key = {{"type", "object"},
+                        {"additionalProperties", false},
+                        {"required", nlohmann::json::array({"vkey", "from_index"})},
+                        {"properties", {{"vkey", {{"type", "string"}}}, {"from_index", Count()}}}};
+  return Public("The key schedule, as C2SP verifier keys", "ledger",
+                JsonAnswer("Each key and the first log index it signs",
+                           {{"keys", {{"type", "array"}, {"items", key}}}}),
+                {});
+}
+
 }  // namespace
 
 void AddLedgerRoutes(Router& router, EventLog& log) {
@@ -48,7 +119,7 @@ void AddLedgerRoutes(Router& router, EventLog& log) {
     r.content_type = "text/plain; charset=utf-8";
     r.body = head.checkpoint;
     return r;
-  });
+  }, CheckpointDoc());
 
   router.Add("GET", "/v1/ledger/proof/inclusion", [&log](const Request& req) {
     const uint64_t head = log.Size();
@@ -66,7 +137,7 @@ void AddLedgerRoutes(Router& router, EventLog& log) {
                  {"size", *size},
                  {"leaf_hash", B64(leaf->front().leaf_hash)},
                  {"proof", Hashes(*proof)}});
-  });
+  }, InclusionDoc());
 
   router.Add("GET", "/v1/ledger/proof/consistency", [&log](const Request& req) {
     const uint64_t head = log.Size();
@@ -77,7 +148,7 @@ void AddLedgerRoutes(Router& router, EventLog& log) {
     auto proof = log.ConsistencyProof(*from, *to);
     if (!proof.ok()) return ProblemResponse(proof.status());
     return Json({{"from", *from}, {"to", *to}, {"proof", Hashes(*proof)}});
-  });
+  }, ConsistencyDoc());
 
   router.Add("GET", "/v1/ledger/keys", [&log](const Request&) {
     auto schedule = eventstore::ReadKeySchedule(log.storage());
@@ -88,18 +159,23 @@ void AddLedgerRoutes(Router& router, EventLog& log) {
     }
     if (keys.empty()) keys.push_back({{"vkey", log.Head().key.ToText()}, {"from_index", 0}});
     return Json({{"keys", keys}});
-  });
+  }, KeysDoc());
 }
 
 void AddHealthRoutes(Router& router, EventLog& log) {
-  router.Add("GET", "/healthz", [](const Request&) { return Json({{"status", "ok"}}); });
+  router.Add("GET", "/healthz", [](const Request&) { return Json({{"status", "ok"}}); },
+             Public("The process answers", "operations",
+                    JsonAnswer("Alive", {{"status", {{"type", "string"}, {"enum", nlohmann::json::array({"ok"})}}}}), {}));
   router.Add("GET", "/readyz", [&log](const Request&) {
     auto head = log.Head();
     auto probe = log.Read(head.size == 0 ? 0 : head.size - 1, 1);
     if (!probe.ok())
       return ProblemResponse(Unavailable("log not readable: " + probe.status().message()));
     return Json({{"status", "ready"}, {"log_size", head.size}});
-  });
+  }, Public("The event log can be read", "operations",
+                    JsonAnswer("Ready", {{"status", {{"type", "string"}, {"enum", nlohmann::json::array({"ready"})}}},
+                                         {"log_size", Count()}}),
+                    {503}));
 }
 
 }  // namespace vaxledger::http

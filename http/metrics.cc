@@ -84,6 +84,22 @@ std::string Metrics::Render(const eventstore::EventLog* log) const {
   return out;
 }
 
+namespace {
+
+RouteDoc MetricsDoc() {
+  RouteDoc d;
+  d.summary = "Prometheus text exposition (version 0.0.4)";
+  d.tag = "operations";
+  d.authenticated = false;
+  d.responses = {{200,
+                   "Counters, histograms and gauges",
+                   {{"text/plain; version=0.0.4; charset=utf-8", {{"type", "string"}}}},
+                   {}}};
+  return d;
+}
+
+}  // namespace
+
 void AddMetricsRoute(Router& router, const Metrics& metrics, const eventstore::EventLog& log,
                      std::function<std::string()> extra) {
   router.Add("GET", "/metrics", [&metrics, &log, extra](const Request&) {
@@ -92,7 +108,7 @@ void AddMetricsRoute(Router& router, const Metrics& metrics, const eventstore::E
     r.body = metrics.Render(&log);
     if (extra) r.body += extra();
     return r;
-  });
+  }, MetricsDoc());
 }
 
 }  // namespace vaxledger::http
