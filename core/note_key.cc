@@ -83,8 +83,8 @@ Result<std::vector<char32_t>> DecodeUtf8(std::string_view text, std::string_view
 
 bool IsUnicodeSpace(char32_t c) {
   return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-         c == 0x205F || c == 0x3000;
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
+         c == 0x3000;
 }
 
 Status CheckNoteCharacters(std::string_view text, std::string_view what) {
@@ -105,8 +105,7 @@ Status ValidateKeyName(std::string_view name) {
   VX_ASSIGN_OR_RETURN(auto code_points, DecodeUtf8(name, "key name"));
   for (char32_t c : code_points) {
     if (c == '+' || c < 0x20 || IsUnicodeSpace(c)) {
-      return InvalidArgument(
-          "key name: must not hold '+', a Unicode space or a control character");
+      return InvalidArgument("key name: must not hold '+', a Unicode space or a control character");
     }
   }
   return Status::Ok();

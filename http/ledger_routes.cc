@@ -43,7 +43,8 @@ ParamDoc Size(std::string name, std::string description, bool required) {
   return {std::move(name), "query", std::move(description), Count(), required};
 }
 
-RouteDoc Public(std::string summary, std::string tag, ResponseDoc answer, std::vector<int> problems) {
+RouteDoc Public(std::string summary, std::string tag, ResponseDoc answer,
+                std::vector<int> problems) {
   RouteDoc d;
   d.summary = std::move(summary);
   d.tag = std::move(tag);
@@ -73,24 +74,25 @@ RouteDoc CheckpointDoc() {
 }
 
 RouteDoc InclusionDoc() {
-  RouteDoc d = Public("RFC 9162 inclusion proof", "ledger",
-                      JsonAnswer("The proof",
-                                 {{"index", Count()},
-                                  {"size", Count()},
-                                  {"leaf_hash", Hash64()},
-                                  {"proof", {{"type", "array"}, {"items", Hash64()}}}}),
-                      {400});
+  RouteDoc d =
+      Public("RFC 9162 inclusion proof", "ledger",
+             JsonAnswer("The proof", {{"index", Count()},
+                                      {"size", Count()},
+                                      {"leaf_hash", Hash64()},
+                                      {"proof", {{"type", "array"}, {"items", Hash64()}}}}),
+             {400});
   d.params = {Size("index", "Leaf index", true),
               Size("size", "Tree size (default: the latest checkpoint's)", false)};
   return d;
 }
 
 RouteDoc ConsistencyDoc() {
-  RouteDoc d = Public("RFC 9162 consistency proof", "ledger",
-                      JsonAnswer("The proof", {{"from", Count()},
-                                               {"to", Count()},
-                                               {"proof", {{"type", "array"}, {"items", Hash64()}}}}),
-                      {400});
+  RouteDoc d =
+      Public("RFC 9162 consistency proof", "ledger",
+             JsonAnswer("The proof", {{"from", Count()},
+                                      {"to", Count()},
+                                      {"proof", {{"type", "array"}, {"items", Hash64()}}}}),
+             {400});
   d.params = {Size("from", "Older tree size", true),
               Size("to", "Newer tree size (default: the latest checkpoint's)", false)};
   return d;
@@ -110,7 +112,7 @@ RouteDoc KeysDoc() {
 }  // namespace
 
 void AddLedgerRoutes(Router& router, EventLog& log) {
-  router.Add("GET", "/v1/ledger/checkpoint", [&log](const Request&) {
+  router.Add("GET", "/v1/ledger/checkpoint", CheckpointDoc(), [&log](const Request&) {
     auto head = log.Head();
     if (head.checkpoint.empty()) {
       return ProblemResponse(NotFound("the log has no checkpoint yet"));
@@ -119,9 +121,9 @@ void AddLedgerRoutes(Router& router, EventLog& log) {
     r.content_type = "text/plain; charset=utf-8";
     r.body = head.checkpoint;
     return r;
-  }, CheckpointDoc());
+  });
 
-  router.Add("GET", "/v1/ledger/proof/inclusion", [&log](const Request& req) {
+  router.Add("GET", "/v1/ledger/proof/inclusion", InclusionDoc(), [&log](const Request& req) {
     const uint64_t head = log.Size();
     auto index = U64Param(req, "index", std::nullopt);
     if (!index.ok()) return ProblemResponse(index.status());
@@ -137,9 +139,9 @@ void AddLedgerRoutes(Router& router, EventLog& log) {
                  {"size", *size},
                  {"leaf_hash", B64(leaf->front().leaf_hash)},
                  {"proof", Hashes(*proof)}});
-  }, InclusionDoc());
+  });
 
-  router.Add("GET", "/v1/ledger/proof/consistency", [&log](const Request& req) {
+  router.Add("GET", "/v1/ledger/proof/consistency", ConsistencyDoc(), [&log](const Request& req) {
     const uint64_t head = log.Size();
     auto from = U64Param(req, "from", std::nullopt);
     if (!from.ok()) return ProblemResponse(from.status());
@@ -148,9 +150,9 @@ void AddLedgerRoutes(Router& router, EventLog& log) {
     auto proof = log.ConsistencyProof(*from, *to);
     if (!proof.ok()) return ProblemResponse(proof.status());
     return Json({{"from", *from}, {"to", *to}, {"proof", Hashes(*proof)}});
-  }, ConsistencyDoc());
+  });
 
-  router.Add("GET", "/v1/ledger/keys", [&log](const Request&) {
+  router.Add("GET", "/v1/ledger/keys", KeysDoc(), [&log](const Request&) {
     auto schedule = eventstore::ReadKeySchedule(log.storage());
     if (!schedule.ok()) return ProblemResponse(schedule.status());
     nlohmann::json keys = nlohmann::json::array();
@@ -159,23 +161,29 @@ void AddLedgerRoutes(Router& router, EventLog& log) {
     }
     if (keys.empty()) keys.push_back({{"vkey", log.Head().key.ToText()}, {"from_index", 0}});
     return Json({{"keys", keys}});
-  }, KeysDoc());
+  });
 }
 
 void AddHealthRoutes(Router& router, EventLog& log) {
-  router.Add("GET", "/healthz", [](const Request&) { return Json({{"status", "ok"}}); },
-             Public("The process answers", "operations",
-                    JsonAnswer("Alive", {{"status", {{"type", "string"}, {"enum", nlohmann::json::array({"ok"})}}}}), {}));
-  router.Add("GET", "/readyz", [&log](const Request&) {
+  const RouteDoc alive = Public(
+      "The process answers", "operations",
+      JsonAnswer("Alive",
+                 {{"status", {{"type", "string"}, {"enum", nlohmann::json::array({"ok"})}}}}),
+      {});
+  router.Add("GET", "/healthz", alive, [](const Request&) { return Json({{"status", "ok"}}); });
+  const RouteDoc ready = Public(
+      "The event log can be read", "operations",
+      JsonAnswer("Ready",
+                 {{"status", {{"type", "string"}, {"enum", nlohmann::json::array({"ready"})}}},
+                  {"log_size", Count()}}),
+      {503});
+  router.Add("GET", "/readyz", ready, [&log](const Request&) {
     auto head = log.Head();
     auto probe = log.Read(head.size == 0 ? 0 : head.size - 1, 1);
     if (!probe.ok())
       return ProblemResponse(Unavailable("log not readable: " + probe.status().message()));
     return Json({{"status", "ready"}, {"log_size", head.size}});
-  }, Public("The event log can be read", "operations",
-                    JsonAnswer("Ready", {{"status", {{"type", "string"}, {"enum", nlohmann::json::array({"ready"})}}},
-                                         {"log_size", Count()}}),
-                    {503}));
+  });
 }
 
 }  // namespace vaxledger::http

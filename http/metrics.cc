@@ -92,9 +92,9 @@ RouteDoc MetricsDoc() {
   d.tag = "operations";
   d.authenticated = false;
   d.responses = {{200,
-                   "Counters, histograms and gauges",
-                   {{"text/plain; version=0.0.4; charset=utf-8", {{"type", "string"}}}},
-                   {}}};
+                  "Counters, histograms and gauges",
+                  {{"text/plain; version=0.0.4; charset=utf-8", {{"type", "string"}}}},
+                  {}}};
   return d;
 }
 
@@ -102,13 +102,13 @@ RouteDoc MetricsDoc() {
 
 void AddMetricsRoute(Router& router, const Metrics& metrics, const eventstore::EventLog& log,
                      std::function<std::string()> extra) {
-  router.Add("GET", "/metrics", [&metrics, &log, extra](const Request&) {
+  router.Add("GET", "/metrics", MetricsDoc(), [&metrics, &log, extra](const Request&) {
     Response r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = metrics.Render(&log);
     if (extra) r.body += extra();
     return r;
-  }, MetricsDoc());
+  });
 }
 
 }  // namespace vaxledger::http

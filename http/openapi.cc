@@ -115,7 +115,8 @@ json ProblemSchema() {
             {"title", {{"type", "string"}}},
             {"status", {{"type", "integer"}, {"minimum", 400}, {"maximum", 599}}},
             {"detail", {{"type", "string"}}},
-            {"field", {{"type", "string"}, {"description", "The request field the problem is about"}}}}}};
+            {"field",
+             {{"type", "string"}, {"description", "The request field the problem is about"}}}}}};
 }
 
 RouteDoc OpenApiDoc() {
@@ -153,43 +154,45 @@ json OpenApiDocument(const Router& router) {
   }
   json schemas = registry_api::Schemas();
   schemas["Problem"] = ProblemSchema();
-  return {
-      {"openapi", "3.0.3"},
-      {"info",
-       {{"title", "vaxledger"},
-        {"version", "0.1.0"},
-        {"description",
-         "A vaccination registry on a signed, append-only event log. Errors are RFC 9457 "
-         "problem documents. docs/api.md describes every route with examples."}}},
-      {"servers",
-       json::array({{{"url", "http://127.0.0.1:8080"},
-                     {"description", "tools/dev.sh demo (any vaxledger serve address)"}}})},
-      {"tags", tag_list},
-      {"paths", paths},
-      {"components",
-       {{"securitySchemes",
-         {{"session",
-           {{"type", "http"}, {"scheme", "bearer"}, {"description", "The token of POST /v1/sessions"}}},
-          {"cookie",
-           {{"type", "apiKey"},
-            {"in", "cookie"},
-            {"name", "vx_session"},
-            {"description", "The session cookie POST /v1/sessions sets"}}}}},
-        {"schemas", schemas},
-        {"responses",
-         {{"Problem",
-           {{"description", "RFC 9457 problem details"},
-            {"content",
-             {{"application/problem+json", {{"schema", {{"$ref", "#/components/schemas/Problem"}}}}}}}}},
-          {"Unauthorized",
-           {{"description", "No valid session (RFC 9457 problem details)"},
-            {"headers",
-             {{"WWW-Authenticate",
-               {{"description", "The challenge: Bearer realm=\"vaxledger\""},
-                {"schema", {{"type", "string"}}}}}}},
-            {"content",
-             {{"application/problem+json",
-               {{"schema", {{"$ref", "#/components/schemas/Problem"}}}}}}}}}}}}}};
+  return {{"openapi", "3.0.3"},
+          {"info",
+           {{"title", "vaxledger"},
+            {"version", "0.1.0"},
+            {"description",
+             "A vaccination registry on a signed, append-only event log. Errors are RFC 9457 "
+             "problem documents. docs/api.md describes every route with examples."}}},
+          {"servers",
+           json::array({{{"url", "http://127.0.0.1:8080"},
+                         {"description", "tools/dev.sh demo (any vaxledger serve address)"}}})},
+          {"tags", tag_list},
+          {"paths", paths},
+          {"components",
+           {{"securitySchemes",
+             {{"session",
+               {{"type", "http"},
+                {"scheme", "bearer"},
+                {"description", "The token of POST /v1/sessions"}}},
+              {"cookie",
+               {{"type", "apiKey"},
+                {"in", "cookie"},
+                {"name", "vx_session"},
+                {"description", "The session cookie POST /v1/sessions sets"}}}}},
+            {"schemas", schemas},
+            {"responses",
+             {{"Problem",
+               {{"description", "RFC 9457 problem details"},
+                {"content",
+                 {{"application/problem+json",
+                   {{"schema", {{"$ref", "#/components/schemas/Problem"}}}}}}}}},
+              {"Unauthorized",
+               {{"description", "No valid session (RFC 9457 problem details)"},
+                {"headers",
+                 {{"WWW-Authenticate",
+                   {{"description", "The challenge: Bearer realm=\"vaxledger\""},
+                    {"schema", {{"type", "string"}}}}}}},
+                {"content",
+                 {{"application/problem+json",
+                   {{"schema", {{"$ref", "#/components/schemas/Problem"}}}}}}}}}}}}}};
 }
 
 void AddOpenApiRoute(Router& router) {

@@ -30,7 +30,8 @@ json Enum(std::initializer_list<const char*> values) {
 json Object(json properties, std::initializer_list<const char*> required) {
   json r = json::array();
   for (const char* name : required) r.push_back(name);
-  json o = {{"type", "object"}, {"properties", std::move(properties)}, {"additionalProperties", false}};
+  json o = {
+      {"type", "object"}, {"properties", std::move(properties)}, {"additionalProperties", false}};
   if (!r.empty()) o["required"] = r;
   return o;
 }
@@ -51,8 +52,7 @@ ParamDoc Query(std::string name, std::string description, json schema = Count(),
 }
 
 ParamDoc Limit(int max, int fallback) {
-  return Query("limit",
-               "Most items in the page (default " + std::to_string(fallback) + ")",
+  return Query("limit", "Most items in the page (default " + std::to_string(fallback) + ")",
                {{"type", "integer"}, {"minimum", 1}, {"maximum", max}});
 }
 
@@ -62,9 +62,11 @@ ParamDoc Cursor() {
 
 ParamDoc AsOf(const std::string& what) {
   return Query("as_of",
-               what + " as it was: a log position (that event included) or a UTC time "
-                      "YYYY-MM-DDTHH:MM:SSZ",
-               {{"type", "string"}, {"pattern", "^([0-9]+|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)$"}});
+               what +
+                   " as it was: a log position (that event included) or a UTC time "
+                   "YYYY-MM-DDTHH:MM:SSZ",
+               {{"type", "string"},
+                {"pattern", "^([0-9]+|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)$"}});
 }
 
 ParamDoc IdempotencyKey() {
@@ -114,22 +116,23 @@ RouteDoc Read(std::string summary, ResponseDoc answer, std::vector<int> problems
 }  // namespace
 
 json Schemas() {
-  json vaccination = Record({{"id", Str()},
-                             {"product", Str()},
-                             {"product_name", Str()},
-                             {"disease", Str()},
-                             {"lot", Str()},
-                             {"dose", Int()},
-                             {"date", Str()},
-                             {"entity", Str()},
-                             {"performer", Str()},
-                             {"recorder", Str()},
-                             {"consent", Record({{"decision", Str()}, {"date", Str()}, {"by", Str()}})},
-                             {"status", Enum({"active", "entered_in_error"})},
-                             {"reason", Str()},
-                             {"corrections", Count()},
-                             {"recorded_at_us", Int()},
-                             {"position", Count()}});
+  json vaccination =
+      Record({{"id", Str()},
+              {"product", Str()},
+              {"product_name", Str()},
+              {"disease", Str()},
+              {"lot", Str()},
+              {"dose", Int()},
+              {"date", Str()},
+              {"entity", Str()},
+              {"performer", Str()},
+              {"recorder", Str()},
+              {"consent", Record({{"decision", Str()}, {"date", Str()}, {"by", Str()}})},
+              {"status", Enum({"active", "entered_in_error"})},
+              {"reason", Str()},
+              {"corrections", Count()},
+              {"recorded_at_us", Int()},
+              {"position", Count()}});
   json entity_row = vaccination;
   entity_row["properties"]["patient"] = Str();
   entity_row["required"].push_back("patient");
@@ -184,15 +187,16 @@ json Schemas() {
                                                   {"since_position", Count()}}))},
                         {"pending_requests", Array(Str())}});
   entity["properties"]["pending"] = Array(Ref("Request"));  // today's only, not with as_of
-  json registration = Object({{"patient", Object({{"insz", Str()}, {"name", Str()}, {"birth_date", Str()}}, {})},
-                              {"product", Str()},
-                              {"lot", Str()},
-                              {"dose", {{"type", "integer"}, {"minimum", 0}, {"maximum", 1000}}},
-                              {"date", Str()},
-                              {"performer", Str()},
-                              {"consent", Object({{"decision", Enum({"given", "refused"})}, {"date", Str()}},
-                                                 {"decision", "date"})}},
-                             {"patient", "product", "dose", "date", "consent"});
+  json registration = Object(
+      {{"patient", Object({{"insz", Str()}, {"name", Str()}, {"birth_date", Str()}}, {})},
+       {"product", Str()},
+       {"lot", Str()},
+       {"dose", {{"type", "integer"}, {"minimum", 0}, {"maximum", 1000}}},
+       {"date", Str()},
+       {"performer", Str()},
+       {"consent",
+        Object({{"decision", Enum({"given", "refused"})}, {"date", Str()}}, {"decision", "date"})}},
+      {"patient", "product", "dose", "date", "consent"});
   return {
       {"Session", session},
       {"LoginAnswer", login},
@@ -206,8 +210,8 @@ json Schemas() {
       {"Entity", entity},
       {"Vaccination", vaccination},
       {"EntityVaccination", entity_row},
-      {"VaccinationPage", Record({{"vaccinations", Array(Ref("EntityVaccination"))},
-                                  {"next", Nullable(Count())}})},
+      {"VaccinationPage",
+       Record({{"vaccinations", Array(Ref("EntityVaccination"))}, {"next", Nullable(Count())}})},
       {"Patient", Record({{"id", Str()},
                           {"insz", Str()},
                           {"name", Str()},
@@ -224,14 +228,13 @@ json Schemas() {
                                                {"on_hand", Int()},
                                                {"shortfall", Int()}}))},
                         {"shortfall", Int()}})},
-      {"VaccineList",
-       Record({{"vaccines", Array(Record({{"code", Str()},
-                                          {"name", Str()},
-                                          {"holder", Str()},
-                                          {"holder_code", Str()},
-                                          {"disease", Str()},
-                                          {"disease_name", Str()},
-                                          {"lot_required", Bool()}}))}})},
+      {"VaccineList", Record({{"vaccines", Array(Record({{"code", Str()},
+                                                         {"name", Str()},
+                                                         {"holder", Str()},
+                                                         {"holder_code", Str()},
+                                                         {"disease", Str()},
+                                                         {"disease_name", Str()},
+                                                         {"lot_required", Bool()}}))}})},
       {"Outcome", Object({{"id", Str()},
                           {"positions", Array(Count())},
                           {"already_stored", Bool()},
@@ -240,17 +243,19 @@ json Schemas() {
       {"BatchAnswer",
        Record({{"accepted", Count()},
                {"refused", Count()},
-               {"results", Array(Object({{"row", Count()},
-                                         {"status", {{"type", "integer"}, {"minimum", 200}, {"maximum", 599}}},
-                                         {"id", Str()},
-                                         {"field", Str()},
-                                         {"detail", Str()}},
-                                        {"row", "status"}))}})},
+               {"results",
+                Array(Object({{"row", Count()},
+                              {"status", {{"type", "integer"}, {"minimum", 200}, {"maximum", 599}}},
+                              {"id", Str()},
+                              {"field", Str()},
+                              {"detail", Str()}},
+                             {"row", "status"}))}})},
       {"LedgerEntries",
-       Record({{"entries", Array(Record({{"index", Count()},
-                                         {"leaf", {{"type", "string"}, {"format", "byte"}}},
-                                         {"signature", {{"type", "string"}, {"format", "byte"}}},
-                                         {"key_id", {{"type", "string"}, {"pattern", "^[0-9a-f]{8}$"}}}}))},
+       Record({{"entries",
+                Array(Record({{"index", Count()},
+                              {"leaf", {{"type", "string"}, {"format", "byte"}}},
+                              {"signature", {{"type", "string"}, {"format", "byte"}}},
+                              {"key_id", {{"type", "string"}, {"pattern", "^[0-9a-f]{8}$"}}}}))},
                {"next", Nullable(Count())}})},
       {"LoginBody", Object({{"assertion", Str()}, {"entity", Str()}}, {"assertion"})},
       {"ChooseEntityBody", Object({{"entity", Str()}, {"on_behalf_of", Str()}}, {"entity"})},
@@ -269,10 +274,12 @@ json Schemas() {
                            {"riziv", Str()}},
                           {"insz", "name", "email", "is_physician"})},
       {"UnlinkBody", Object({{"members", Array(Str())}}, {"members"})},
-      {"DeliveryBody", Object({{"product", Str()}, {"lot", Str()}, {"expiry", Str()}, {"quantity", Int()}},
-                              {"product", "lot", "expiry", "quantity"})},
-      {"AdjustmentBody", Object({{"product", Str()}, {"lot", Str()}, {"delta", Int()}, {"reason", Str()}},
-                                {"product", "lot", "delta", "reason"})},
+      {"DeliveryBody",
+       Object({{"product", Str()}, {"lot", Str()}, {"expiry", Str()}, {"quantity", Int()}},
+              {"product", "lot", "expiry", "quantity"})},
+      {"AdjustmentBody",
+       Object({{"product", Str()}, {"lot", Str()}, {"delta", Int()}, {"reason", Str()}},
+              {"product", "lot", "delta", "reason"})},
       {"Registration", registration},
       {"PatientSearchBody", Object({{"insz", Str()}, {"name", Str()}, {"birth_date", Str()}}, {})},
       {"CorrectionBody", Object({{"product", Str()},
@@ -282,12 +289,11 @@ json Schemas() {
                                  {"reason", Str()}},
                                 {"reason"})},
       {"RetractionBody", Object({{"reason", Str()}}, {"reason"})},
-      {"ConsentBody", Object({{"decision", Enum({"given", "refused"})}, {"date", Str()}},
-                             {"decision", "date"})},
-      {"RoleBody", Object({{"insz", Str()},
-                           {"role", Enum({"administrator", "auditor"})},
-                           {"grant", Bool()}},
-                          {"insz", "role", "grant"})},
+      {"ConsentBody",
+       Object({{"decision", Enum({"given", "refused"})}, {"date", Str()}}, {"decision", "date"})},
+      {"RoleBody",
+       Object({{"insz", Str()}, {"role", Enum({"administrator", "auditor"})}, {"grant", Bool()}},
+              {"insz", "role", "grant"})},
   };
 }
 
@@ -354,8 +360,8 @@ RouteDoc GetRequest() {
 }
 
 RouteDoc Approve() {
-  RouteDoc d = Command("Administrators: approve a request", "DecisionBody", 200,
-                       {400, 403, 404, 409, 422});
+  RouteDoc d =
+      Command("Administrators: approve a request", "DecisionBody", 200, {400, 403, 404, 409, 422});
   d.body_required = false;
   return d;
 }
@@ -368,17 +374,17 @@ RouteDoc Reject() {
 }
 
 RouteDoc GetEntity() {
-  RouteDoc d = Read("An entity's members and pending requests (members, administrators)",
-                    Answer(200, "The entity; with as_of, as it was then (no ETag)", "Entity",
-                           {"ETag"}),
-                    {400, 404});
+  RouteDoc d =
+      Read("An entity's members and pending requests (members, administrators)",
+           Answer(200, "The entity; with as_of, as it was then (no ETag)", "Entity", {"ETag"}),
+           {400, 404});
   d.params = {AsOf("The membership")};
   return d;
 }
 
 RouteDoc LinkRequest() {
-  RouteDoc d = Command("Mijn medewerkers, Aanvraag nieuw: link a HAIO or staff member",
-                       "LinkBody", 202, {400, 403, 404, 409, 412, 422}, {"Location"});
+  RouteDoc d = Command("Mijn medewerkers, Aanvraag nieuw: link a HAIO or staff member", "LinkBody",
+                       202, {400, 403, 404, 409, 412, 422}, {"Location"});
   d.params.push_back(IfMatch());
   return d;
 }
@@ -391,9 +397,9 @@ RouteDoc UnlinkRequest() {
 }
 
 RouteDoc EntityVaccinations() {
-  RouteDoc d = Read("The entity's registrations (cursor pages)",
-                    Answer(200, "A page of registrations in log order", "VaccinationPage"),
-                    {400, 404});
+  RouteDoc d =
+      Read("The entity's registrations (cursor pages)",
+           Answer(200, "A page of registrations in log order", "VaccinationPage"), {400, 404});
   d.params = {Cursor(), Limit(1000, 100)};
   return d;
 }
@@ -421,23 +427,25 @@ RouteDoc RegisterBatch() {
   RouteDoc d;
   d.summary = "Register many (a JSON array, or CSV with product, lot and date in the query)";
   d.tag = "registry";
-  d.params = {IdempotencyKey(),
-              Query("product", "CSV: the product of every row", Str()),
+  d.params = {IdempotencyKey(), Query("product", "CSV: the product of every row", Str()),
               Query("lot", "CSV: the lot of every row", Str()),
               Query("date", "CSV: the date of every row (YYYY-MM-DD)", Str()),
               Query("dose", "CSV: the dose of rows without one (default 1)")};
   d.body = {{"application/json", Array(Ref("Registration"))},
-            {"text/csv", {{"type", "string"}, {"description", "a header line naming some of insz, name, birth_date, dose, consent; one person per line"}}}};
-  d.responses = {Answer(200, "Each row accepted (201) or refused (its problem status)",
-                        "BatchAnswer")};
+            {"text/csv",
+             {{"type", "string"},
+              {"description",
+               "a header line naming some of insz, name, birth_date, dose, consent; one person per "
+               "line"}}}};
+  d.responses = {
+      Answer(200, "Each row accepted (201) or refused (its problem status)", "BatchAnswer")};
   d.problems = {400};
   return d;
 }
 
 RouteDoc SearchPatient() {
   RouteDoc d = Read("A patient's history by INSZ, or name and birth date (kept out of the URL)",
-                    Answer(200, "The patient's record (the read is recorded)", "Patient",
-                           {"ETag"}),
+                    Answer(200, "The patient's record (the read is recorded)", "Patient", {"ETag"}),
                     {400, 403, 404});
   d.body = {JsonBody("PatientSearchBody")};
   return d;
@@ -445,8 +453,9 @@ RouteDoc SearchPatient() {
 
 RouteDoc GetPatient() {
   RouteDoc d = Read("A patient's history by patient id",
-                    Answer(200, "The patient's record (the read is recorded); with as_of, as it "
-                                "was then (no ETag)",
+                    Answer(200,
+                           "The patient's record (the read is recorded); with as_of, as it "
+                           "was then (no ETag)",
                            "Patient", {"ETag"}),
                     {400, 403, 404});
   d.params = {AsOf("The record")};
@@ -461,15 +470,14 @@ RouteDoc Correct() {
 }
 
 RouteDoc Retract() {
-  RouteDoc d = Command("Mark a registration entered in error, with a reason", "RetractionBody",
-                       200, {400, 403, 404, 412, 422});
+  RouteDoc d = Command("Mark a registration entered in error, with a reason", "RetractionBody", 200,
+                       {400, 403, 404, 412, 422});
   d.params.push_back(IfMatch());
   return d;
 }
 
 RouteDoc Consent() {
-  return Command("Record the patient's consent decision", "ConsentBody", 200,
-                 {400, 403, 404, 422});
+  return Command("Record the patient's consent decision", "ConsentBody", 200, {400, 403, 404, 422});
 }
 
 RouteDoc Roles() {

@@ -238,24 +238,38 @@ class Routes : public std::enable_shared_from_this<Routes> {
     router.Add("POST", "/v1/sessions", bind(&Routes::Login), registry_api::Login());
     router.Add("GET", "/v1/session", bind(&Routes::WhoAmI), registry_api::WhoAmI());
     router.Add("DELETE", "/v1/session", bind(&Routes::Logout), registry_api::Logout());
-    router.Add("PUT", "/v1/session/entity", bind(&Routes::ChooseEntity), registry_api::ChooseEntity());
+    router.Add("PUT", "/v1/session/entity", bind(&Routes::ChooseEntity),
+               registry_api::ChooseEntity());
     router.Add("GET", "/v1/vaccines", bind(&Routes::Vaccines), registry_api::Vaccines());
-    router.Add("POST", "/v1/access-requests", bind(&Routes::RequestAccessRoute), registry_api::RequestAccess());
+    router.Add("POST", "/v1/access-requests", bind(&Routes::RequestAccessRoute),
+               registry_api::RequestAccess());
     router.Add("GET", "/v1/requests", bind(&Routes::ListRequests), registry_api::ListRequests());
-    router.Add("GET", "/v1/requests/{request}", bind(&Routes::GetRequest), registry_api::GetRequest());
-    router.Add("POST", "/v1/requests/{request}/approve", bind(&Routes::Approve), registry_api::Approve());
-    router.Add("POST", "/v1/requests/{request}/reject", bind(&Routes::Reject), registry_api::Reject());
+    router.Add("GET", "/v1/requests/{request}", bind(&Routes::GetRequest),
+               registry_api::GetRequest());
+    router.Add("POST", "/v1/requests/{request}/approve", bind(&Routes::Approve),
+               registry_api::Approve());
+    router.Add("POST", "/v1/requests/{request}/reject", bind(&Routes::Reject),
+               registry_api::Reject());
     router.Add("GET", "/v1/entities/{entity}", bind(&Routes::GetEntity), registry_api::GetEntity());
-    router.Add("POST", "/v1/entities/{entity}/link-requests", bind(&Routes::LinkRequest), registry_api::LinkRequest());
-    router.Add("POST", "/v1/entities/{entity}/unlink-requests", bind(&Routes::UnlinkRequest), registry_api::UnlinkRequest());
-    router.Add("GET", "/v1/entities/{entity}/vaccinations", bind(&Routes::EntityVaccinations), registry_api::EntityVaccinations());
-    router.Add("GET", "/v1/entities/{entity}/stock", bind(&Routes::GetStock), registry_api::GetStock());
-    router.Add("POST", "/v1/entities/{entity}/stock/deliveries", bind(&Routes::Deliver), registry_api::Deliver());
-    router.Add("POST", "/v1/entities/{entity}/stock/adjustments", bind(&Routes::Adjust), registry_api::Adjust());
+    router.Add("POST", "/v1/entities/{entity}/link-requests", bind(&Routes::LinkRequest),
+               registry_api::LinkRequest());
+    router.Add("POST", "/v1/entities/{entity}/unlink-requests", bind(&Routes::UnlinkRequest),
+               registry_api::UnlinkRequest());
+    router.Add("GET", "/v1/entities/{entity}/vaccinations", bind(&Routes::EntityVaccinations),
+               registry_api::EntityVaccinations());
+    router.Add("GET", "/v1/entities/{entity}/stock", bind(&Routes::GetStock),
+               registry_api::GetStock());
+    router.Add("POST", "/v1/entities/{entity}/stock/deliveries", bind(&Routes::Deliver),
+               registry_api::Deliver());
+    router.Add("POST", "/v1/entities/{entity}/stock/adjustments", bind(&Routes::Adjust),
+               registry_api::Adjust());
     router.Add("POST", "/v1/vaccinations", bind(&Routes::Register), registry_api::Register());
-    router.Add("POST", "/v1/vaccinations/batch", bind(&Routes::RegisterBatch), registry_api::RegisterBatch());
-    router.Add("POST", "/v1/patients/search", bind(&Routes::SearchPatient), registry_api::SearchPatient());
-    router.Add("GET", "/v1/patients/{patient}", bind(&Routes::GetPatient), registry_api::GetPatient());
+    router.Add("POST", "/v1/vaccinations/batch", bind(&Routes::RegisterBatch),
+               registry_api::RegisterBatch());
+    router.Add("POST", "/v1/patients/search", bind(&Routes::SearchPatient),
+               registry_api::SearchPatient());
+    router.Add("GET", "/v1/patients/{patient}", bind(&Routes::GetPatient),
+               registry_api::GetPatient());
     router.Add("POST", "/v1/patients/{patient}/vaccinations/{vaccination}/corrections",
                bind(&Routes::Correct), registry_api::Correct());
     router.Add("POST", "/v1/patients/{patient}/vaccinations/{vaccination}/retraction",

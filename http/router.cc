@@ -6,43 +6,72 @@
 #include "http/metrics.h"
 
 namespace vaxledger::http {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 const char* StatusPhrase(int status) {
   switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 402: return "Payment Required";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 407: return "Proxy Authentication Required";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Range Not Satisfiable";
-    case 417: return "Expectation Failed";
-    case 421: return "Misdirected Request";
-    case 422: return "Unprocessable Content";
-    case 426: return "Upgrade Required";
-    case 428: return "Precondition Required";        // RFC 6585
-    case 429: return "Too Many Requests";            // RFC 6585
-    case 431: return "Request Header Fields Too Large";  // RFC 6585
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 402:
+      return "Payment Required";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 406:
+      return "Not Acceptable";
+    case 407:
+      return "Proxy Authentication Required";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Gone";
+    case 411:
+      return "Length Required";
+    case 412:
+      return "Precondition Failed";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 416:
+      return "Range Not Satisfiable";
+    case 417:
+      return "Expectation Failed";
+    case 421:
+      return "Misdirected Request";
+    case 422:
+      return "Unprocessable Content";
+    case 426:
+      return "Upgrade Required";
+    case 428:
+      return "Precondition Required";  // RFC 6585
+    case 429:
+      return "Too Many Requests";  // RFC 6585
+    case 431:
+      return "Request Header Fields Too Large";  // RFC 6585
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "";
   }
 }
 
@@ -80,10 +109,8 @@ Result<std::string> PercentDecode(std::string_view s, bool plus_is_space) {
 Response Problem(int http_status, const std::string& detail, const std::string& field) {
   std::string title = StatusPhrase(http_status);
   if (title.empty()) title = http_status < 500 ? "Client Error" : "Server Error";
-  nlohmann::json body = {{"type", "about:blank"},
-                         {"title", title},
-                         {"status", http_status},
-                         {"detail", detail}};
+  nlohmann::json body = {
+      {"type", "about:blank"}, {"title", title}, {"status", http_status}, {"detail", detail}};
   if (!field.empty()) body["field"] = field;
   Response r;
   r.status = http_status;

@@ -94,8 +94,11 @@ class Router {
   // tried in sorted order. Adding the same method and path twice replaces the handler. The
   // metrics label a request by its pattern, never by the values in it. `doc` describes the
   // route for the OpenAPI document (http/openapi.h).
-  void Add(const std::string& method, const std::string& path, Handler handler,
-           RouteDoc doc = {});
+  void Add(const std::string& method, const std::string& path, Handler handler, RouteDoc doc = {});
+  // The same, with the description first (reads better before a long lambda).
+  void Add(const std::string& method, const std::string& path, RouteDoc doc, Handler handler) {
+    Add(method, path, std::move(handler), std::move(doc));
+  }
 
   // 404 problem for an unknown path; 405 with an Allow header for a known path and another
   // method. HEAD on a path with GET runs GET's handler and marks the answer `head`. A handler

@@ -97,14 +97,14 @@ class Session : public std::enable_shared_from_this<Session> {
       return Send(
           server_.router.Refuse(std::string(parser_->get().method_string()), 413,
                                 "the body is larger than " +
-                                   std::to_string(server_.options.max_body_bytes) + " bytes"),
+                                    std::to_string(server_.options.max_body_bytes) + " bytes"),
           /*close=*/true);
     }
     if (ec == bhttp::error::header_limit) {
       return Send(
           server_.router.Refuse(std::string(parser_->get().method_string()), 431,
                                 "the request line and headers are larger than " +
-                                   std::to_string(server_.options.max_header_bytes) + " bytes"),
+                                    std::to_string(server_.options.max_header_bytes) + " bytes"),
           /*close=*/true);
     }
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||

@@ -180,7 +180,7 @@ http::RouteDoc AssertionDoc() {
 }  // namespace
 
 void AddDemoRoutes(http::Router& router, const NoteSigner& dev_idp, std::string audience) {
-  router.Add("GET", "/v1/demo/people", [](const http::Request&) {
+  router.Add("GET", "/v1/demo/people", PeopleDoc(), [](const http::Request&) {
     nlohmann::json people = nlohmann::json::array();
     for (const DemoPerson& p : DemoPeople()) {
       people.push_back({{"insz", p.insz}, {"name", p.name}, {"what", p.what}});
@@ -188,9 +188,10 @@ void AddDemoRoutes(http::Router& router, const NoteSigner& dev_idp, std::string 
     http::Response r;
     r.body = nlohmann::json{{"people", people}}.dump();
     return r;
-  }, PeopleDoc());
-  router.Add("POST", "/v1/demo/assertion", [dev_idp, audience](const http::Request& request) {
-    auto body = nlohmann::json::parse(request.body, nullptr, false);
+  });
+  const http::RouteDoc doc = AssertionDoc();
+  router.Add("POST", "/v1/demo/assertion", doc, [dev_idp, audience](const http::Request& in) {
+    auto body = nlohmann::json::parse(in.body, nullptr, false);
     if (!body.is_object() || !body.contains("insz") || !body["insz"].is_string()) {
       return http::ProblemResponse(InvalidArgument("insz is required", "insz"));
     }
@@ -219,7 +220,7 @@ void AddDemoRoutes(http::Router& router, const NoteSigner& dev_idp, std::string 
                                                   HexEncode(ByteView(id.data(), id.size())))}}
                  .dump();
     return r;
-  }, AssertionDoc());
+  });
 }
 
 }  // namespace vaxledger::tools

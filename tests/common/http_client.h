@@ -86,15 +86,15 @@ class HttpClient {
     const char* file = std::getenv("VX_HTTP_SAMPLES");
     if (file == nullptr || *file == '\0') return;
     auto type = req.find(boost::beast::http::field::content_type);
-    nlohmann::json sample = {
-        {"method", std::string(req.method_string())},
-        {"target", std::string(req.target())},
-        {"request_type", type == req.end() ? "" : std::string(type->value())},
-        {"request_body", req.body()},
-        {"status", out.status},
-        {"headers", out.headers},
-        {"body", out.body}};
-    const std::string line = sample.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    nlohmann::json sample = {{"method", std::string(req.method_string())},
+                             {"target", std::string(req.target())},
+                             {"request_type", type == req.end() ? "" : std::string(type->value())},
+                             {"request_body", req.body()},
+                             {"status", out.status},
+                             {"headers", out.headers},
+                             {"body", out.body}};
+    const std::string line =
+        sample.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     const int fd = ::open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     REQUIRE(fd >= 0);
     const ssize_t n = ::write(fd, line.data(), line.size());

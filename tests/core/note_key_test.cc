@@ -46,7 +46,9 @@ TEST_CASE("bad verifier keys are refused with the rule they break") {
   CHECK(ValidateKeyName("has space").code() == Code::kInvalidArgument);
   CHECK(ValidateKeyName("").code() == Code::kInvalidArgument);
   CHECK(ValidateKeyName("plus+sign").code() == Code::kInvalidArgument);
-  CHECK(ValidateKeyName("no\xc2\xa0" "break").code() == Code::kInvalidArgument);  // U+00A0
+  CHECK(ValidateKeyName("no\xc2\xa0"
+                        "break")
+            .code() == Code::kInvalidArgument);  // U+00A0
   CHECK(ValidateKeyName("bad\xffutf8").code() == Code::kInvalidArgument);
   CHECK(ValidateKeyName("overlong\xc0\xaf").code() == Code::kInvalidArgument);
   CHECK(ValidateKeyName(std::string(kMaxKeyNameBytes + 1, 'a')).code() == Code::kInvalidArgument);

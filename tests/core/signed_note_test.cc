@@ -121,12 +121,14 @@ TEST_CASE("a note's characters: UTF-8 without control characters but LF") {
   CHECK(opened->text == "first\n\nafter an empty line\n");
   // A control character or bad UTF-8 anywhere in the note, signature lines included, is refused.
   for (const std::string& bad :
-       {std::string("first\r\n\n") + note->substr(note->rfind("\n\n") + 2),
-        *note + "\x01", note->substr(0, 3) + "\xc0\xaf" + note->substr(3)}) {
+       {std::string("first\r\n\n") + note->substr(note->rfind("\n\n") + 2), *note + "\x01",
+        note->substr(0, 3) + "\xc0\xaf" + note->substr(3)}) {
     auto refused = OpenNote(bad, {signer.verifier()});
     CHECK(refused.status().code() == Code::kInvalidArgument);
   }
-  CHECK_THAT(OpenNote("text\n\n\xe2\x80\x94 a\xc2\xa0" "b AAAAAAA=\n", {signer.verifier()})
+  CHECK_THAT(OpenNote("text\n\n\xe2\x80\x94 a\xc2\xa0"
+                      "b AAAAAAA=\n",
+                      {signer.verifier()})
                  .status()
                  .message(),
              Catch::Contains("key name"));

@@ -352,8 +352,8 @@ TEST_CASE("Standards over the wire: enum parameters, HEAD, problem titles, the O
   }
   // A stale If-Match: 412 titled with its own phrase (RFC 9457 about:blank).
   auto physician = server.Login(kPeeters);
-  auto stale = physician->Post("/v1/entities/demo-linde/unlink-requests", {{"members", json::array()}},
-                               {{"If-Match", "\"999999\""}});
+  auto stale = physician->Post("/v1/entities/demo-linde/unlink-requests",
+                               {{"members", json::array()}}, {{"If-Match", "\"999999\""}});
   CHECK(stale.status == 412);
   CHECK(stale.json()["title"] == "Precondition Failed");
   // The document is served and lists every route the demo server has, demo routes included.

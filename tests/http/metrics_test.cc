@@ -94,10 +94,8 @@ TEST_CASE("the method label is bounded; refusals before routing (413, 431) are c
       text,
       Catch::Contains(
           "vaxledger_http_requests_total{route=\"unmatched\",method=\"POST\",status=\"413\"} 1\n"));
-  CHECK_THAT(
-      text,
-      Catch::Contains(
-          "vaxledger_http_requests_total{route=\"unmatched\",method=\"other\",status=\"431\"} 1\n"));
+  CHECK_THAT(text, Catch::Contains("vaxledger_http_requests_total{route=\"unmatched\",method="
+                                   "\"other\",status=\"431\"} 1\n"));
   CHECK(text.find("XYZZYAB") == std::string::npos);
   CHECK(MethodLabel("get") == "other");  // methods are case-sensitive (RFC 9110 §9.1)
   CHECK(MethodLabel("DELETE") == "DELETE");

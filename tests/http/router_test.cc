@@ -53,14 +53,20 @@ TEST_CASE("the router answers unknown routes 404 and other methods 405, as probl
 }
 
 TEST_CASE("problem titles are the status phrases of RFC 9110 (RFC 9457 about:blank)") {
-  const std::map<int, std::string> phrases = {
-      {400, "Bad Request"},           {401, "Unauthorized"},
-      {403, "Forbidden"},             {404, "Not Found"},
-      {405, "Method Not Allowed"},    {409, "Conflict"},
-      {412, "Precondition Failed"},   {413, "Content Too Large"},
-      {415, "Unsupported Media Type"}, {422, "Unprocessable Content"},
-      {429, "Too Many Requests"},     {431, "Request Header Fields Too Large"},
-      {500, "Internal Server Error"}, {503, "Service Unavailable"}};
+  const std::map<int, std::string> phrases = {{400, "Bad Request"},
+                                              {401, "Unauthorized"},
+                                              {403, "Forbidden"},
+                                              {404, "Not Found"},
+                                              {405, "Method Not Allowed"},
+                                              {409, "Conflict"},
+                                              {412, "Precondition Failed"},
+                                              {413, "Content Too Large"},
+                                              {415, "Unsupported Media Type"},
+                                              {422, "Unprocessable Content"},
+                                              {429, "Too Many Requests"},
+                                              {431, "Request Header Fields Too Large"},
+                                              {500, "Internal Server Error"},
+                                              {503, "Service Unavailable"}};
   for (const auto& [status, phrase] : phrases) {
     INFO(status);
     auto body = nlohmann::json::parse(ProblemResponse(status, "x").body);

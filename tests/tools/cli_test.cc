@@ -198,14 +198,15 @@ TEST_CASE("init --origin and verify-note take what C2SP allows: non-ASCII names,
       {&poet});
   REQUIRE(note.ok());
   std::ofstream(tmp.path() + "/poem.note") << *note;
-  Run verified =
-      Vaxledger("ledger verify-note --vkey " + poet.verifier().ToText() + " " + tmp.path() +
-                "/poem.note");
+  Run verified = Vaxledger("ledger verify-note --vkey " + poet.verifier().ToText() + " " +
+                           tmp.path() + "/poem.note");
   CHECK(verified.code == 0);
   CHECK_THAT(verified.out, Catch::Contains("OK signed by quasimodo.example/salvatore"));
 
   // A Unicode space in the origin is refused, naming the rule, and nothing is created.
-  Run refused = Vaxledger("init --data " + tmp.path() + "/other --origin 'a\xc2\xa0" "b'");
+  Run refused = Vaxledger("init --data " + tmp.path() +
+                          "/other --origin 'a\xc2\xa0"
+                          "b'");
   CHECK(refused.code == 2);
   CHECK_THAT(refused.out, Catch::Contains("--origin: key name"));
   struct stat st;
