@@ -1,5 +1,7 @@
 #include "core/encoding.h"
 
+#include <algorithm>
+
 #include <sodium.h>
 
 #include <array>
@@ -162,6 +164,28 @@ bool IsValidUtf8(std::string_view text) {
     i += length;
   }
   return true;
+}
+
+size_t JsonNestingDepth(std::string_view text) {
+  size_t depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped character, whatever it is
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
 }
 
 }  // namespace vaxledger

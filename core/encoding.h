@@ -44,4 +44,10 @@ Result<Bytes> Base64UrlDecode(std::string_view text, std::string_view what = "ba
 // U+DFFF), nothing above U+10FFFF, no truncated sequence.
 bool IsValidUtf8(std::string_view text);
 
+// The deepest nesting of arrays and objects in JSON `text` (0 for a scalar), counted on the text
+// without parsing it. Bodies nested deeper than a small bound are refused before they are parsed:
+// copying or destroying a deeply nested value recurses once per level.
+inline constexpr size_t kMaxJsonDepth = 32;
+size_t JsonNestingDepth(std::string_view text);
+
 }  // namespace vaxledger

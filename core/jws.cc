@@ -38,6 +38,9 @@ Result<Verified> Verify(std::string_view jws, const std::vector<JwsVerifyKey>& k
   auto payload = Base64UrlDecode(jws.substr(first + 1, second - first - 1));
   auto sig_raw = Base64UrlDecode(jws.substr(second + 1));
   if (!header_raw.ok() || !payload.ok() || !sig_raw.ok()) return Refuse("a part is not base64url");
+  if (JsonNestingDepth(AsChars(*header_raw)) > kMaxJsonDepth) {
+    return Refuse("the header nests arrays and objects too deep");
+  }
   auto header = nlohmann::json::parse(AsChars(*header_raw), nullptr, /*allow_exceptions=*/false);
   if (!header.is_object()) return Refuse("the header is not a JSON object");
   if (!header.contains("alg") || header["alg"] != "EdDSA") return Refuse("alg must be EdDSA");
@@ -123,14 +126,15 @@ Result<Assertion> VerifyAssertion(std::string_view jws, const std::vector<JwsVer
   VX_ASSIGN_OR_RETURN(auto exp, TimeClaim(claims, "exp"));
   if (!exp) return RefuseClaim("exp", "is required");
   if (*exp < now_s - rules.leeway_s) return RefuseClaim("exp", "expired");
-  if (*exp - now_s > rules.max_lifetime_s + rules.leeway_s) {
+  if (*exp > now_s + rules.max_lifetime_s + rules.leeway_s) {
     return RefuseClaim("exp", "may be at most " + max + " from now");
   }
   VX_ASSIGN_OR_RETURN(auto iat, TimeClaim(claims, "iat"));
   if (!iat) return RefuseClaim("iat", "is required");
   if (*iat > now_s + rules.leeway_s) return RefuseClaim("iat", "is in the future");
   if (*iat >= *exp) return RefuseClaim("exp", "must be after iat");
-  if (*exp - *iat > rules.max_lifetime_s) {
+  // exp is within a bounded distance of now here; compared this way nothing can overflow.
+  if (*iat < *exp - rules.max_lifetime_s) {
     return RefuseClaim("exp", "may be at most " + max + " after iat");
   }
   VX_ASSIGN_OR_RETURN(auto nbf, TimeClaim(claims, "nbf"));

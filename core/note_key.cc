@@ -45,11 +45,67 @@ std::string EncodeKey(const std::array<uint8_t, 32>& key) {
 
 }  // namespace
 
+Result<std::vector<char32_t>> DecodeUtf8(std::string_view text, std::string_view what) {
+  std::vector<char32_t> out;
+  out.reserve(text.size());
+  const auto bad = [&] { return InvalidArgument(std::string(what) + ": is not valid UTF-8"); };
+  for (size_t i = 0; i < text.size();) {
+    const auto b0 = static_cast<uint8_t>(text[i]);
+    if (b0 < 0x80) {
+      out.push_back(b0);
+      ++i;
+      continue;
+    }
+    // The length from the lead byte, and the smallest code point that needs it (no overlongs).
+    size_t n;
+    char32_t c, min;
+    if ((b0 & 0xE0) == 0xC0) {
+      n = 2, c = b0 & 0x1F, min = 0x80;
+    } else if ((b0 & 0xF0) == 0xE0) {
+      n = 3, c = b0 & 0x0F, min = 0x800;
+    } else if ((b0 & 0xF8) == 0xF0) {
+      n = 4, c = b0 & 0x07, min = 0x10000;
+    } else {
+      return bad();
+    }
+    if (i + n > text.size()) return bad();
+    for (size_t k = 1; k < n; ++k) {
+      const auto b = static_cast<uint8_t>(text[i + k]);
+      if ((b & 0xC0) != 0x80) return bad();
+      c = (c << 6) | (b & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return bad();
+    out.push_back(c);
+    i += n;
+  }
+  return out;
+}
+
+bool IsUnicodeSpace(char32_t c) {
+  return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
+         c == 0x3000;
+}
+
+Status CheckNoteCharacters(std::string_view text, std::string_view what) {
+  VX_ASSIGN_OR_RETURN(auto code_points, DecodeUtf8(text, what));
+  for (char32_t c : code_points) {
+    if (c < 0x20 && c != '\n') {
+      return InvalidArgument(std::string(what) +
+                             ": holds an ASCII control character other than newline");
+    }
+  }
+  return Status::Ok();
+}
+
 Status ValidateKeyName(std::string_view name) {
-  if (name.empty() || name.size() > 255) return InvalidArgument("key name: must be 1..255 bytes");
-  for (char c : name) {
-    if (c <= ' ' || c > '~' || c == '+') {
-      return InvalidArgument("key name: only printable ASCII without '+' or spaces");
+  if (name.empty() || name.size() > kMaxKeyNameBytes) {
+    return InvalidArgument("key name: must be 1.." + std::to_string(kMaxKeyNameBytes) + " bytes");
+  }
+  VX_ASSIGN_OR_RETURN(auto code_points, DecodeUtf8(name, "key name"));
+  for (char32_t c : code_points) {
+    if (c == '+' || c < 0x20 || IsUnicodeSpace(c)) {
+      return InvalidArgument("key name: must not hold '+', a Unicode space or a control character");
     }
   }
   return Status::Ok();

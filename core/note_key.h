@@ -4,7 +4,9 @@
 //   private key   = "PRIVATE+KEY+" name "+" hex8(key_id) "+" base64(0x01 || seed)
 //   key_id        = first 4 bytes of SHA-256(name || 0x0A || 0x01 || public_key)
 //
-// A name is 1..255 printable ASCII characters without "+" or spaces. The same 4-byte key id
+// A name is 1..255 bytes of UTF-8 without "+", Unicode spaces (the White_Space property, as
+// Go's unicode.IsSpace) or control characters (c2sp.org/signed-note: "MUST NOT contain any
+// Unicode spaces or plus"); letters of any script are fine. The same 4-byte key id
 // names the key that signed each event (SPEC §3) and each checkpoint.
 // Thread-safe: immutable values.
 #pragma once
@@ -13,6 +15,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/crypto.h"
 #include "core/status.h"
@@ -21,8 +24,23 @@ namespace vaxledger {
 
 using KeyId = std::array<uint8_t, 4>;
 
+// Longest key name accepted, in bytes (C2SP sets no limit; ours keeps key files and notes
+// small).
+inline constexpr size_t kMaxKeyNameBytes = 255;
+
 // InvalidArgument naming the rule when `name` cannot be a key name.
 Status ValidateKeyName(std::string_view name);
+
+// The code points of `text`, which must be valid UTF-8 (shortest forms, no surrogates, at most
+// U+10FFFF). InvalidArgument naming `what` otherwise.
+Result<std::vector<char32_t>> DecodeUtf8(std::string_view text, std::string_view what);
+
+// Whether `c` has the Unicode White_Space property (what Go's unicode.IsSpace tests).
+bool IsUnicodeSpace(char32_t c);
+
+// OK when `text` is valid UTF-8 without ASCII control characters other than LF, as C2SP
+// requires of a whole signed note; InvalidArgument naming `what` and the rule otherwise.
+Status CheckNoteCharacters(std::string_view text, std::string_view what);
 
 KeyId ComputeKeyId(std::string_view name, const PublicKey& public_key);
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <set>
 
+#include "core/encoding.h"
 #include "core/identifiers.h"
 #include "core/vaccines.h"
 
@@ -28,6 +29,7 @@ Status CheckText(const std::string& value, const std::string& field, bool requir
     return InvalidArgument(field + " is longer than " + std::to_string(kMaxText) + " characters",
                            field);
   }
+  if (!IsValidUtf8(value)) return InvalidArgument(field + " is not valid UTF-8", field);
   for (unsigned char c : value) {
     if (c < 0x20 || c == 0x7f) {
       return InvalidArgument(field + " contains a control character", field);

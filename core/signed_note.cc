@@ -10,11 +10,7 @@ constexpr std::string_view kDash = "\xe2\x80\x94 ";  // U+2014 and a space
 Status CheckText(std::string_view text) {
   if (text.empty() || text.back() != '\n')
     return InvalidArgument("note: text must end with a newline");
-  if (text.find("\n\n") != std::string_view::npos || text.front() == '\n') {
-    return InvalidArgument("note: text must not contain a blank line");
-  }
-  if (text.find('\0') != std::string_view::npos) return InvalidArgument("note: text holds a NUL");
-  return Status::Ok();
+  return CheckNoteCharacters(text, "note");
 }
 
 Signature SignatureOf(const Bytes& raw) {
@@ -39,6 +35,8 @@ Result<std::string> SignNote(std::string_view text, const std::vector<const Note
 }
 
 Result<OpenedNote> OpenNote(std::string_view note, const std::vector<NoteVerifierKey>& known) {
+  VX_RETURN_IF_ERROR(CheckNoteCharacters(note, "note"));
+  // The last blank line ends the text: signature lines are never empty.
   size_t split = note.rfind("\n\n");
   if (split == std::string_view::npos) return InvalidArgument("note: no signature block");
   OpenedNote out;
@@ -47,7 +45,12 @@ Result<OpenedNote> OpenNote(std::string_view note, const std::vector<NoteVerifie
   std::string_view sigs = note.substr(split + 2);
   if (sigs.empty()) return InvalidArgument("note: no signature lines");
   if (sigs.back() != '\n') return InvalidArgument("note: the last signature line has no newline");
+  size_t lines = 0;
   while (!sigs.empty()) {
+    if (++lines > kMaxNoteSignatures) {
+      return InvalidArgument("note: more than " + std::to_string(kMaxNoteSignatures) +
+                             " signature lines");
+    }
     size_t nl = sigs.find('\n');
     std::string_view line = sigs.substr(0, nl);
     sigs.remove_prefix(nl + 1);
@@ -59,6 +62,9 @@ Result<OpenedNote> OpenNote(std::string_view note, const std::vector<NoteVerifie
     if (space == std::string_view::npos)
       return InvalidArgument("note: signature line without a key name");
     std::string_view name = line.substr(0, space);
+    if (Status valid = ValidateKeyName(name); !valid.ok()) {
+      return InvalidArgument("note: signature line with a bad " + valid.message());
+    }
     auto raw = Base64Decode(line.substr(space + 1), "note signature");
     if (!raw.ok()) return raw.status();
     if (raw->size() < 5) return InvalidArgument("note: signature shorter than a key id");

@@ -1,14 +1,19 @@
 // C2SP signed notes (c2sp.org/signed-note), Ed25519 only:
 //
-//   note      = text LF signature+          ; text: UTF-8 without NUL, ends with LF, no blank
+//   note      = text LF signature+          ; LF here: the blank line that ends the text
+//   text      = line+                       ; line = *(UTF-8 but LF) LF; empty lines allowed
 //   signature = "— " name " " base64(key_id[4] || sig[64]) LF   ; "—" is U+2014
 //
-// The signed message is `text` (up to and including its last LF before the blank line).
+// The whole note is valid UTF-8 without ASCII control characters other than LF. The text is
+// separated from the signatures by the note's last blank line, so it may itself hold empty
+// lines; the signed message is the text, up to and including its final LF. Names follow
+// ValidateKeyName (core/note_key.h). At most kMaxNoteSignatures signature lines.
 // Opening a note ignores signatures by unknown keys, fails on any known key whose signature does
 // not verify, and requires at least one verified signature.
 // Thread-safety: pure functions.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,8 +23,12 @@
 
 namespace vaxledger {
 
-// Signs `text` (which must end with LF and hold no blank line) with every signer.
-// InvalidArgument when `text` breaks those rules.
+// Most signature lines a note may have (C2SP: verifiers must accept at least 16; Go's
+// golang.org/x/mod/sumdb/note accepts 100).
+inline constexpr size_t kMaxNoteSignatures = 100;
+
+// Signs `text` (non-empty, ending with LF, valid UTF-8 without control characters but LF) with
+// every signer. InvalidArgument when `text` breaks those rules.
 Result<std::string> SignNote(std::string_view text, const std::vector<const NoteSigner*>& signers);
 
 struct OpenedNote {

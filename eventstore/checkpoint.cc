@@ -25,6 +25,10 @@ Result<Checkpoint> OpenCheckpoint(std::string_view note, const std::vector<NoteV
     text.remove_prefix(nl + 1);
   }
   if (lines.size() < 3) return InvalidArgument("checkpoint: needs origin, size and root lines");
+  for (std::string_view line : lines) {
+    // A signed note's text may hold empty lines; a checkpoint's may not (tlog-checkpoint).
+    if (line.empty()) return InvalidArgument("checkpoint: every line must be non-empty");
+  }
   Checkpoint c;
   c.origin = std::string(lines[0]);
   if (c.origin.empty()) return InvalidArgument("checkpoint: empty origin");

@@ -1,6 +1,7 @@
 // Checkpoints: C2SP tlog-checkpoint signed notes over the log's Merkle tree.
 //
-//   checkpoint text = origin LF decimal(size) LF base64(root) LF
+//   checkpoint text = origin LF decimal(size) LF base64(root) LF *(extension LF)
+//                     ; every line non-empty (c2sp.org/tlog-checkpoint)
 //   checkpoint      = signed note (core/signed_note.h) of that text, key name = origin
 //
 // Thread-safety: pure functions.

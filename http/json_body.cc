@@ -1,9 +1,15 @@
 #include "http/json_body.h"
 
+#include "core/encoding.h"
+
 namespace vaxledger::http {
 
 Result<JsonObject> JsonObject::Parse(std::string_view text,
                                      std::initializer_list<std::string_view> allowed) {
+  if (JsonNestingDepth(text) > kMaxJsonDepth) {
+    return InvalidArgument(
+        "the body nests arrays and objects deeper than " + std::to_string(kMaxJsonDepth), "body");
+  }
   auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded()) return InvalidArgument("the body is not valid JSON", "body");
   return From(json, "", allowed);

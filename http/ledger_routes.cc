@@ -36,10 +36,83 @@ nlohmann::json Hashes(const std::vector<Hash>& proof) {
   return out;
 }
 
+nlohmann::json Hash64() { return {{"type", "string"}, {"format", "byte"}}; }
+nlohmann::json Count() { return {{"type", "integer"}, {"format", "int64"}, {"minimum", 0}}; }
+
+ParamDoc Size(std::string name, std::string description, bool required) {
+  return {std::move(name), "query", std::move(description), Count(), required};
+}
+
+RouteDoc Public(std::string summary, std::string tag, ResponseDoc answer,
+                std::vector<int> problems) {
+  RouteDoc d;
+  d.summary = std::move(summary);
+  d.tag = std::move(tag);
+  d.authenticated = false;
+  d.responses = {std::move(answer)};
+  d.problems = std::move(problems);
+  return d;
+}
+
+ResponseDoc JsonAnswer(std::string description, nlohmann::json properties) {
+  nlohmann::json required = nlohmann::json::array();
+  for (const auto& [name, schema] : properties.items()) required.push_back(name);
+  return {200,
+          std::move(description),
+          {{"application/json",
+            {{"type", "object"},
+             {"additionalProperties", false},
+             {"required", required},
+             {"properties", std::move(properties)}}}},
+          {}};
+}
+
+RouteDoc CheckpointDoc() {
+  return Public("The latest signed checkpoint (C2SP tlog-checkpoint)", "ledger",
+                {200, "A signed note", {{"text/plain; charset=utf-8", {{"type", "string"}}}}, {}},
+                {404});
+}
+
+RouteDoc InclusionDoc() {
+  RouteDoc d =
+      Public("RFC 9162 inclusion proof", "ledger",
+             JsonAnswer("The proof", {{"index", Count()},
+                                      {"size", Count()},
+                                      {"leaf_hash", Hash64()},
+                                      {"proof", {{"type", "array"}, {"items", Hash64()}}}}),
+             {400});
+  d.params = {Size("index", "Leaf index", true),
+              Size("size", "Tree size (default: the latest checkpoint's)", false)};
+  return d;
+}
+
+RouteDoc ConsistencyDoc() {
+  RouteDoc d =
+      Public("RFC 9162 consistency proof", "ledger",
+             JsonAnswer("The proof", {{"from", Count()},
+                                      {"to", Count()},
+                                      {"proof", {{"type", "array"}, {"items", Hash64()}}}}),
+             {400});
+  d.params = {Size("from", "Older tree size", true),
+              Size("to", "Newer tree size (default: the latest checkpoint's)", false)};
+  return d;
+}
+
+RouteDoc KeysDoc() {
+  nlohmann::json key = {{"type", "object"},
+                        {"additionalProperties", false},
+                        {"required", nlohmann::json::array({"vkey", "from_index"})},
+                        {"properties", {{"vkey", {{"type", "string"}}}, {"from_index", Count()}}}};
+  return Public("The key schedule, as C2SP verifier keys", "ledger",
+                JsonAnswer("Each key and the first log index it signs",
+                           {{"keys", {{"type", "array"}, {"items", key}}}}),
+                {});
+}
+
 }  // namespace
 
 void AddLedgerRoutes(Router& router, EventLog& log) {
-  router.Add("GET", "/v1/ledger/checkpoint", [&log](const Request&) {
+  router.Add("GET", "/v1/ledger/checkpoint", CheckpointDoc(), [&log](const Request&) {
     auto head = log.Head();
     if (head.checkpoint.empty()) {
       return ProblemResponse(NotFound("the log has no checkpoint yet"));
@@ -50,7 +123,7 @@ void AddLedgerRoutes(Router& router, EventLog& log) {
     return r;
   });
 
-  router.Add("GET", "/v1/ledger/proof/inclusion", [&log](const Request& req) {
+  router.Add("GET", "/v1/ledger/proof/inclusion", InclusionDoc(), [&log](const Request& req) {
     const uint64_t head = log.Size();
     auto index = U64Param(req, "index", std::nullopt);
     if (!index.ok()) return ProblemResponse(index.status());
@@ -68,7 +141,7 @@ void AddLedgerRoutes(Router& router, EventLog& log) {
                  {"proof", Hashes(*proof)}});
   });
 
-  router.Add("GET", "/v1/ledger/proof/consistency", [&log](const Request& req) {
+  router.Add("GET", "/v1/ledger/proof/consistency", ConsistencyDoc(), [&log](const Request& req) {
     const uint64_t head = log.Size();
     auto from = U64Param(req, "from", std::nullopt);
     if (!from.ok()) return ProblemResponse(from.status());
@@ -79,7 +152,7 @@ void AddLedgerRoutes(Router& router, EventLog& log) {
     return Json({{"from", *from}, {"to", *to}, {"proof", Hashes(*proof)}});
   });
 
-  router.Add("GET", "/v1/ledger/keys", [&log](const Request&) {
+  router.Add("GET", "/v1/ledger/keys", KeysDoc(), [&log](const Request&) {
     auto schedule = eventstore::ReadKeySchedule(log.storage());
     if (!schedule.ok()) return ProblemResponse(schedule.status());
     nlohmann::json keys = nlohmann::json::array();
@@ -92,8 +165,19 @@ void AddLedgerRoutes(Router& router, EventLog& log) {
 }
 
 void AddHealthRoutes(Router& router, EventLog& log) {
-  router.Add("GET", "/healthz", [](const Request&) { return Json({{"status", "ok"}}); });
-  router.Add("GET", "/readyz", [&log](const Request&) {
+  const RouteDoc alive = Public(
+      "The process answers", "operations",
+      JsonAnswer("Alive",
+                 {{"status", {{"type", "string"}, {"enum", nlohmann::json::array({"ok"})}}}}),
+      {});
+  router.Add("GET", "/healthz", alive, [](const Request&) { return Json({{"status", "ok"}}); });
+  const RouteDoc ready = Public(
+      "The event log can be read", "operations",
+      JsonAnswer("Ready",
+                 {{"status", {{"type", "string"}, {"enum", nlohmann::json::array({"ready"})}}},
+                  {"log_size", Count()}}),
+      {503});
+  router.Add("GET", "/readyz", ready, [&log](const Request&) {
     auto head = log.Head();
     auto probe = log.Read(head.size == 0 ? 0 : head.size - 1, 1);
     if (!probe.ok())

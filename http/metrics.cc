@@ -4,12 +4,20 @@
 
 namespace vaxledger::http {
 
+std::string_view MethodLabel(std::string_view method) {
+  for (std::string_view known :
+       {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"}) {
+    if (method == known) return known;
+  }
+  return "other";
+}
+
 void Metrics::Record(const std::string& route, const std::string& method, int status,
                      double seconds) {
   size_t bucket = 0;
   while (bucket < kLatencyBounds.size() && seconds > kLatencyBounds[bucket]) ++bucket;
   std::lock_guard lock(mu_);
-  RouteStats& r = routes_[{route, method}];
+  RouteStats& r = routes_[{route, std::string(MethodLabel(method))}];
   ++r.by_status[status];
   ++r.buckets[bucket];
   r.sum += seconds;
@@ -76,9 +84,25 @@ std::string Metrics::Render(const eventstore::EventLog* log) const {
   return out;
 }
 
+namespace {
+
+RouteDoc MetricsDoc() {
+  RouteDoc d;
+  d.summary = "Prometheus text exposition (version 0.0.4)";
+  d.tag = "operations";
+  d.authenticated = false;
+  d.responses = {{200,
+                  "Counters, histograms and gauges",
+                  {{"text/plain; version=0.0.4; charset=utf-8", {{"type", "string"}}}},
+                  {}}};
+  return d;
+}
+
+}  // namespace
+
 void AddMetricsRoute(Router& router, const Metrics& metrics, const eventstore::EventLog& log,
                      std::function<std::string()> extra) {
-  router.Add("GET", "/metrics", [&metrics, &log, extra](const Request&) {
+  router.Add("GET", "/metrics", MetricsDoc(), [&metrics, &log, extra](const Request&) {
     Response r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = metrics.Render(&log);

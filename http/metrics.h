@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "eventstore/event_log.h"
@@ -16,13 +17,18 @@
 
 namespace vaxledger::http {
 
+// The `method` label for a request method: one of the RFC 9110 methods (and PATCH), else
+// "other", so that a client cannot create new series by sending made-up methods.
+std::string_view MethodLabel(std::string_view method);
+
 class Metrics {
  public:
   // Upper bounds of the latency buckets, in seconds (+Inf is implied).
   static constexpr std::array<double, 12> kLatencyBounds = {
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
 
-  // Records one answered request. `route` is the route's path, or "unmatched".
+  // Records one answered request. `route` is the route's path, or "unmatched" (also for requests
+  // refused before routing: 413, 431). `method` is labelled by MethodLabel.
   void Record(const std::string& route, const std::string& method, int status, double seconds);
 
   // The exposition text, with the figures of `log` when it is not null.

@@ -1,302 +1,216 @@
 #include "http/openapi.h"
 
-#include "http/web_assets.h"
-
+#include <cctype>
+#include <memory>
+#include <mutex>
+#include <set>
 #include <string_view>
-#include <vector>
+
+#include "http/registry_api.h"
 
 namespace vaxledger::http {
 namespace {
 
 using nlohmann::json;
 
-json Problem() { return {{"$ref", "#/components/responses/Problem"}}; }
-
-json JsonOk(const std::string& description, json schema) {
-  return {{"description", description},
-          {"content", {{"application/json", {{"schema", std::move(schema)}}}}}};
-}
-
-json QueryParam(const std::string& name, bool required, const std::string& description) {
-  return {{"name", name},
-          {"in", "query"},
-          {"required", required},
-          {"description", description},
-          {"schema", {{"type", "integer"}, {"minimum", 0}}}};
-}
-
-json Base64Hashes() {
-  return {{"type", "array"}, {"items", {{"type", "string"}, {"format", "byte"}}}};
-}
-
-// A registry route: its summary, whether it takes a JSON body, and its answers.
-struct Operation {
-  const char* method;
-  const char* path;
-  const char* summary;
-  bool body;
-  std::vector<int> codes;  // besides the problem answers 400/401/403/404
-};
-
-const std::vector<Operation>& RegistryOperations() {
-  static const std::vector<Operation> ops = {
-      {"post",
-       "/v1/sessions",
-       "Log in: exchange the identity provider's assertion for a session",
-       true,
-       {201, 429}},
-      {"get",
-       "/v1/session",
-       "The session: person, roles, entities, the entity acted for",
-       false,
-       {200}},
-      {"delete", "/v1/session", "Log out: the session token stops working", false, {204}},
-      {"put",
-       "/v1/session/entity",
-       "Choose the entity (and, for staff, the physician) to act for",
-       true,
-       {200}},
-      {"get", "/v1/vaccines", "The vaccine reference list", false, {200}},
-      {"post", "/v1/access-requests", "Ask for access as a physician (flow 1)", true, {202, 409}},
-      {"get", "/v1/requests", "Administrators: the queue of requests (cursor pages)", false, {200}},
-      {"get",
-       "/v1/requests/{request}",
-       "One request (administrators, the requester)",
-       false,
-       {200}},
-      {"post",
-       "/v1/requests/{request}/approve",
-       "Administrators: approve a request",
-       true,
-       {200, 409, 422}},
-      {"post",
-       "/v1/requests/{request}/reject",
-       "Administrators: reject a request with a reason",
-       true,
-       {200, 422}},
-      {"get",
-       "/v1/entities/{entity}",
-       "An entity's members and pending requests (ETag)",
-       false,
-       {200}},
-      {"post",
-       "/v1/entities/{entity}/link-requests",
-       "Mijn medewerkers, Aanvraag nieuw: link a HAIO or staff member (If-Match)",
-       true,
-       {202, 409, 412}},
-      {"post",
-       "/v1/entities/{entity}/unlink-requests",
-       "Aanvraag ontkoppelen: unlink members (If-Match)",
-       true,
-       {202, 412, 422}},
-      {"get",
-       "/v1/entities/{entity}/vaccinations",
-       "The entity's registrations (cursor pages)",
-       false,
-       {200}},
-      {"get",
-       "/v1/entities/{entity}/stock",
-       "The entity's stock by product and lot, shortfalls",
-       false,
-       {200}},
-      {"post", "/v1/entities/{entity}/stock/deliveries", "Record a delivery", true, {201}},
-      {"post",
-       "/v1/entities/{entity}/stock/adjustments",
-       "Adjust the stock with a reason",
-       true,
-       {201}},
-      {"post", "/v1/vaccinations", "Register a vaccination (flow 5)", true, {201, 409}},
-      {"post",
-       "/v1/vaccinations/batch",
-       "Register many; each row accepted or refused",
-       true,
-       {200}},
-      {"post",
-       "/v1/patients/search",
-       "A patient's history by INSZ (kept out of the URL)",
-       true,
-       {200}},
-      {"get", "/v1/patients/{patient}", "A patient's history by patient id (ETag)", false, {200}},
-      {"post",
-       "/v1/patients/care-declarations",
-       "Declare a care relationship with a reason (break the glass): the entity may read the "
-       "patient for some hours",
-       true,
-       {201}},
-      {"get",
-       "/v1/care-declarations",
-       "Auditors and administrators: every care declaration, from the log (pages)",
-       false,
-       {200}},
-      {"post",
-       "/v1/patients/{patient}/vaccinations/{vaccination}/corrections",
-       "Correct a registration with a reason (If-Match)",
-       true,
-       {200, 409, 412}},
-      {"post",
-       "/v1/patients/{patient}/vaccinations/{vaccination}/retraction",
-       "Mark a registration entered in error, with a reason (If-Match)",
-       true,
-       {200, 412, 422}},
-      {"post",
-       "/v1/patients/{patient}/vaccinations/{vaccination}/consent",
-       "Record the patient's consent decision",
-       true,
-       {200}},
-      {"post",
-       "/v1/roles",
-       "Administrators: grant or revoke administrator and auditor",
-       true,
-       {200, 409, 422}},
-      {"get",
-       "/v1/ledger/entries",
-       "Auditors: leaves, signatures and key ids (pages)",
-       false,
-       {200}},
-      {"get",
-       "/v1/events",
-       "Server-sent events the caller may see (text/event-stream), resumable with Last-Event-ID",
-       false,
-       {200}},
-  };
-  return ops;
-}
-
-void AddRegistryOperations(json& paths) {
-  for (const Operation& op : RegistryOperations()) {
-    json o = {{"summary", op.summary}};
-    json parameters = json::array();
-    std::string_view path = op.path;
-    for (size_t open = path.find('{'); open != std::string_view::npos;
-         open = path.find('{', open + 1)) {
-      const size_t close = path.find('}', open);
-      parameters.push_back({{"name", std::string(path.substr(open + 1, close - open - 1))},
-                            {"in", "path"},
-                            {"required", true},
-                            {"schema", {{"type", "string"}}}});
+// "GET /v1/entities/{entity}/stock" -> "getV1EntitiesEntityStock".
+std::string OperationId(const std::string& method, const std::string& path) {
+  std::string id;
+  for (char c : method) id += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  bool upper = true;
+  for (char c : path) {
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      id += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+      upper = false;
+    } else {
+      upper = true;
     }
-    if (!parameters.empty()) o["parameters"] = parameters;
-    if (op.body) {
-      o["requestBody"] = {{"required", true},
-                          {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}};
-    }
-    json responses;
-    for (int code : op.codes) {
-      responses[std::to_string(code)] = code == 204 ? json{{"description", "done"}}
-                                        : code < 300
-                                            ? JsonOk("see docs/api.md", {{"type", "object"}})
-                                            : Problem();
-    }
-    for (int code : {400, 401, 403, 404}) responses[std::to_string(code)] = Problem();
-    o["responses"] = responses;
-    o["security"] = json::array({{{"session", json::array()}}, {{"cookie", json::array()}}});
-    if (std::string_view(op.path) == "/v1/sessions") o.erase("security");
-    paths[op.path][op.method] = o;
   }
+  if (path == "/") id += "Root";
+  return id;
+}
+
+json ProblemRef(int status) {
+  if (status == 401) return {{"$ref", "#/components/responses/Unauthorized"}};
+  return {{"$ref", "#/components/responses/Problem"}};
+}
+
+const std::map<std::string, std::string>& HeaderDescriptions() {
+  static const std::map<std::string, std::string> headers = {
+      {"ETag", "The version of what was read, for If-Match"},
+      {"Location", "Where the created or decided resource is read"},
+      {"Set-Cookie", "The vx_session cookie (HttpOnly, SameSite=Strict)"},
+      {"Content-Security-Policy", "Only this origin's scripts, styles and connections"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"Cache-Control", "no-cache"},
+  };
+  return headers;
+}
+
+json Operation(const std::string& method, const std::string& path, const RouteDoc& doc) {
+  json op = {{"summary", doc.summary.empty() ? method + " " + path : doc.summary},
+             {"operationId", OperationId(method, path)}};
+  if (!doc.tag.empty()) op["tags"] = json::array({doc.tag});
+  json parameters = json::array();
+  std::string_view p = path;
+  for (size_t open = p.find('{'); open != std::string_view::npos; open = p.find('{', open + 1)) {
+    const size_t close = p.find('}', open);
+    parameters.push_back({{"name", std::string(p.substr(open + 1, close - open - 1))},
+                          {"in", "path"},
+                          {"required", true},
+                          {"schema", {{"type", "string"}}}});
+  }
+  for (const ParamDoc& param : doc.params) {
+    json j = {{"name", param.name}, {"in", param.in}, {"schema", param.schema}};
+    if (!param.description.empty()) j["description"] = param.description;
+    if (param.required) j["required"] = true;
+    parameters.push_back(j);
+  }
+  if (!parameters.empty()) op["parameters"] = parameters;
+  if (!doc.body.empty()) {
+    json content = json::object();
+    for (const ContentDoc& c : doc.body) content[c.content_type] = {{"schema", c.schema}};
+    op["requestBody"] = {{"required", doc.body_required}, {"content", content}};
+  }
+  json responses = json::object();
+  for (const ResponseDoc& r : doc.responses) {
+    json answer = {{"description", r.description.empty() ? "OK" : r.description}};
+    if (!r.content.empty()) {
+      json content = json::object();
+      for (const ContentDoc& c : r.content) content[c.content_type] = {{"schema", c.schema}};
+      answer["content"] = content;
+    }
+    if (!r.headers.empty()) {
+      json headers = json::object();
+      for (const std::string& h : r.headers) {
+        auto d = HeaderDescriptions().find(h);
+        headers[h] = {{"schema", {{"type", "string"}}},
+                      {"description", d == HeaderDescriptions().end() ? h : d->second}};
+      }
+      answer["headers"] = headers;
+    }
+    responses[std::to_string(r.status)] = answer;
+  }
+  std::set<int> problems(doc.problems.begin(), doc.problems.end());
+  if (doc.authenticated) problems.insert(401);
+  // The server's limits (ServerOptions) apply to every request, before any route is chosen.
+  problems.insert(431);
+  if (!doc.body.empty()) problems.insert(413);
+  for (int status : problems) responses[std::to_string(status)] = ProblemRef(status);
+  op["responses"] = responses;
+  if (doc.authenticated) {
+    op["security"] = json::array({{{"session", json::array()}}, {{"cookie", json::array()}}});
+  } else {
+    op["security"] = json::array();
+  }
+  return op;
+}
+
+json ProblemSchema() {
+  return {{"type", "object"},
+          {"required", json::array({"type", "title", "status", "detail"})},
+          {"additionalProperties", false},
+          {"properties",
+           {{"type", {{"type", "string"}, {"enum", json::array({"about:blank"})}}},
+            {"title", {{"type", "string"}}},
+            {"status", {{"type", "integer"}, {"minimum", 400}, {"maximum", 599}}},
+            {"detail", {{"type", "string"}}},
+            {"field",
+             {{"type", "string"}, {"description", "The request field the problem is about"}}}}}};
+}
+
+RouteDoc OpenApiDoc() {
+  RouteDoc d;
+  d.summary = "This document (OpenAPI 3.0)";
+  d.tag = "operations";
+  d.authenticated = false;
+  d.responses = {{200, "The OpenAPI document", {{"application/json", {{"type", "object"}}}}, {}}};
+  return d;
 }
 
 }  // namespace
 
-json OpenApiDocument() {
-  json paths;
-  paths["/healthz"]["get"] = {{"summary", "The process answers"},
-                              {"responses", {{"200", JsonOk("alive", {{"type", "object"}})}}}};
-  paths["/readyz"]["get"] = {
-      {"summary", "The event log can be read"},
-      {"responses", {{"200", JsonOk("ready", {{"type", "object"}})}, {"503", Problem()}}}};
-  paths["/metrics"]["get"] = {
-      {"summary", "Prometheus text exposition"},
-      {"responses",
-       {{"200",
-         {{"description", "metrics"},
-          {"content", {{"text/plain; version=0.0.4", {{"schema", {{"type", "string"}}}}}}}}}}}};
-  paths["/v1/openapi.json"]["get"] = {
-      {"summary", "This document"},
-      {"responses", {{"200", JsonOk("OpenAPI 3 document", {{"type", "object"}})}}}};
-  paths["/v1/ledger/checkpoint"]["get"] = {
-      {"summary", "The latest signed checkpoint (C2SP tlog-checkpoint)"},
-      {"responses",
-       {{"200",
-         {{"description", "signed note"},
-          {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}}},
-        {"404", Problem()}}}};
-  paths["/v1/ledger/proof/inclusion"]["get"] = {
-      {"summary", "RFC 9162 inclusion proof"},
-      {"parameters",
-       {QueryParam("index", true, "leaf index"),
-        QueryParam("size", false, "tree size; default: the latest checkpoint's")}},
-      {"responses",
-       {{"200", JsonOk("proof", {{"type", "object"},
-                                 {"properties",
-                                  {{"index", {{"type", "integer"}}},
-                                   {"size", {{"type", "integer"}}},
-                                   {"leaf_hash", {{"type", "string"}, {"format", "byte"}}},
-                                   {"proof", Base64Hashes()}}}})},
-        {"400", Problem()}}}};
-  paths["/v1/ledger/proof/consistency"]["get"] = {
-      {"summary", "RFC 9162 consistency proof"},
-      {"parameters",
-       {QueryParam("from", true, "older tree size"),
-        QueryParam("to", false, "newer tree size; default: the latest checkpoint's")}},
-      {"responses",
-       {{"200", JsonOk("proof", {{"type", "object"},
-                                 {"properties",
-                                  {{"from", {{"type", "integer"}}},
-                                   {"to", {{"type", "integer"}}},
-                                   {"proof", Base64Hashes()}}}})},
-        {"400", Problem()}}}};
-  paths["/v1/ledger/keys"]["get"] = {
-      {"summary", "The key schedule, as C2SP verifier keys"},
-      {"responses",
-       {{"200", JsonOk("keys", {{"type", "object"},
-                                {"properties",
-                                 {{"keys",
-                                   {{"type", "array"},
-                                    {"items",
-                                     {{"type", "object"},
-                                      {"properties",
-                                       {{"vkey", {{"type", "string"}}},
-                                        {"from_index", {{"type", "integer"}}}}}}}}}}}})}}}};
-  AddRegistryOperations(paths);
-  for (const WebAsset& asset : WebAssets()) {
-    json page = {{"summary", "The web application: " + std::string(asset.path.substr(1))},
-                 {"responses",
-                  {{"200",
-                    {{"description", "the file"},
-                     {"content",
-                      {{std::string(asset.content_type), {{"schema", {{"type", "string"}}}}}}}}}}}};
-    paths[std::string(asset.path)]["get"] = page;
-    if (asset.path == "/index.html") paths["/"]["get"] = page;
+json OpenApiDocument(const Router& router) {
+  json paths = json::object();
+  std::set<std::string> tags;
+  for (const Router::DocumentedRoute& route : router.Documented()) {
+    std::string method = route.method;
+    for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    paths[route.path][method] = Operation(route.method, route.path, *route.doc);
+    if (!route.doc->tag.empty()) tags.insert(route.doc->tag);
   }
+  static const std::map<std::string, std::string> kTagDescriptions = {
+      {"ledger", "The public transparency log: checkpoints, proofs, keys; entries for auditors"},
+      {"operations", "Health, readiness, metrics and this document"},
+      {"registry", "Requests, entities, vaccinations, patients, stock, roles, events"},
+      {"session", "Logging in and out, choosing the entity to act for"},
+      {"web", "The web application"},
+      {"demo", "Demo mode only: demo people and assertions of the development provider"},
+  };
+  json tag_list = json::array();
+  for (const std::string& t : tags) {
+    auto d = kTagDescriptions.find(t);
+    tag_list.push_back({{"name", t}, {"description", d == kTagDescriptions.end() ? t : d->second}});
+  }
+  json schemas = registry_api::Schemas();
+  schemas["Problem"] = ProblemSchema();
   return {{"openapi", "3.0.3"},
-          {"info", {{"title", "vaxledger"}, {"version", "0.1.0"}}},
+          {"info",
+           {{"title", "vaxledger"},
+            {"version", "0.1.0"},
+            {"description",
+             "A vaccination registry on a signed, append-only event log. Errors are RFC 9457 "
+             "problem documents. docs/api.md describes every route with examples."}}},
+          {"servers",
+           json::array({{{"url", "http://127.0.0.1:8080"},
+                         {"description", "tools/dev.sh demo (any vaxledger serve address)"}}})},
+          {"tags", tag_list},
           {"paths", paths},
           {"components",
            {{"securitySchemes",
-             {{"session", {{"type", "http"}, {"scheme", "bearer"}}},
-              {"cookie", {{"type", "apiKey"}, {"in", "cookie"}, {"name", "vx_session"}}}}},
+             {{"session",
+               {{"type", "http"},
+                {"scheme", "bearer"},
+                {"description", "The token of POST /v1/sessions"}}},
+              {"cookie",
+               {{"type", "apiKey"},
+                {"in", "cookie"},
+                {"name", "vx_session"},
+                {"description", "The session cookie POST /v1/sessions sets"}}}}},
+            {"schemas", schemas},
             {"responses",
              {{"Problem",
                {{"description", "RFC 9457 problem details"},
                 {"content",
                  {{"application/problem+json",
-                   {{"schema",
-                     {{"type", "object"},
-                      {"properties",
-                       {{"type", {{"type", "string"}}},
-                        {"title", {{"type", "string"}}},
-                        {"status", {{"type", "integer"}}},
-                        {"detail", {{"type", "string"}}},
-                        {"field", {{"type", "string"}}}}}}}}}}}}}}}}}};
+                   {{"schema", {{"$ref", "#/components/schemas/Problem"}}}}}}}}},
+              {"Unauthorized",
+               {{"description", "No valid session (RFC 9457 problem details)"},
+                {"headers",
+                 {{"WWW-Authenticate",
+                   {{"description", "The challenge: Bearer realm=\"vaxledger\""},
+                    {"schema", {{"type", "string"}}}}}}},
+                {"content",
+                 {{"application/problem+json",
+                   {{"schema", {{"$ref", "#/components/schemas/Problem"}}}}}}}}}}}}}};
 }
 
 void AddOpenApiRoute(Router& router) {
-  const std::string body = OpenApiDocument().dump();
-  router.Add("GET", "/v1/openapi.json", [body](const Request&) {
-    Response r;
-    r.body = body;
-    return r;
-  });
+  struct Cache {
+    std::once_flag once;
+    std::string body;
+  };
+  auto cache = std::make_shared<Cache>();
+  const Router* table = &router;
+  router.Add(
+      "GET", "/v1/openapi.json",
+      [cache, table](const Request&) {
+        std::call_once(cache->once, [&] { cache->body = OpenApiDocument(*table).dump(); });
+        Response r;
+        r.body = cache->body;
+        return r;
+      },
+      OpenApiDoc());
 }
 
 }  // namespace vaxledger::http

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -14,6 +15,7 @@
 #include "core/vaccines.h"
 #include "eventstore/event.h"
 #include "http/json_body.h"
+#include "http/registry_api.h"
 #include "projections/rebuild.h"
 
 namespace vaxledger::http {
@@ -93,9 +95,19 @@ std::string IdempotencyKey(const Request& request) {
 
 // What makes two requests the same request for Idempotency-Key: method, path, query and body.
 std::string Fingerprint(const Request& request) {
-  std::string material = request.method + "\n" + request.path + "\n";
-  for (const auto& [name, value] : request.query) material += name + "=" + value + "&";
-  material += "\n" + request.body;
+  // Each part with its length first, so that no two different requests read the same.
+  std::string material;
+  auto part = [&](std::string_view p) {
+    material += std::to_string(p.size()) + ":";
+    material += p;
+  };
+  part(request.method);
+  part(request.path);
+  for (const auto& [name, value] : request.query) {
+    part(name);
+    part(value);
+  }
+  part(request.body);
   const Hash h = Sha256(AsBytes(material));
   return HexEncode(ByteView(h.data(), h.size()));
 }
@@ -257,39 +269,54 @@ class Routes : public std::enable_shared_from_this<Routes> {
         return out.ok() ? std::move(out).value() : ProblemResponse(out.status());
       };
     };
-    router.Add("POST", "/v1/sessions", bind(&Routes::Login));
-    router.Add("GET", "/v1/session", bind(&Routes::WhoAmI));
-    router.Add("DELETE", "/v1/session", bind(&Routes::Logout));
-    router.Add("PUT", "/v1/session/entity", bind(&Routes::ChooseEntity));
-    router.Add("GET", "/v1/vaccines", bind(&Routes::Vaccines));
-    router.Add("POST", "/v1/access-requests", bind(&Routes::RequestAccessRoute));
-    router.Add("GET", "/v1/requests", bind(&Routes::ListRequests));
-    router.Add("GET", "/v1/requests/{request}", bind(&Routes::GetRequest));
-    router.Add("POST", "/v1/requests/{request}/approve", bind(&Routes::Approve));
-    router.Add("POST", "/v1/requests/{request}/reject", bind(&Routes::Reject));
-    router.Add("GET", "/v1/entities/{entity}", bind(&Routes::GetEntity));
-    router.Add("POST", "/v1/entities/{entity}/link-requests", bind(&Routes::LinkRequest));
-    router.Add("POST", "/v1/entities/{entity}/unlink-requests", bind(&Routes::UnlinkRequest));
-    router.Add("GET", "/v1/entities/{entity}/vaccinations", bind(&Routes::EntityVaccinations));
-    router.Add("GET", "/v1/entities/{entity}/stock", bind(&Routes::GetStock));
-    router.Add("POST", "/v1/entities/{entity}/stock/deliveries", bind(&Routes::Deliver));
-    router.Add("POST", "/v1/entities/{entity}/stock/adjustments", bind(&Routes::Adjust));
-    router.Add("POST", "/v1/vaccinations", bind(&Routes::Register));
-    router.Add("POST", "/v1/vaccinations/batch", bind(&Routes::RegisterBatch));
-    router.AcceptMediaType("POST", "/v1/vaccinations/batch", "text/csv");
-    router.Add("POST", "/v1/patients/search", bind(&Routes::SearchPatient));
-    router.Add("POST", "/v1/patients/care-declarations", bind(&Routes::DeclareCareRoute));
-    router.Add("GET", "/v1/care-declarations", bind(&Routes::ListCareDeclarations));
-    router.Add("GET", "/v1/patients/{patient}", bind(&Routes::GetPatient));
+    router.Add("POST", "/v1/sessions", bind(&Routes::Login), registry_api::Login());
+    router.Add("GET", "/v1/session", bind(&Routes::WhoAmI), registry_api::WhoAmI());
+    router.Add("DELETE", "/v1/session", bind(&Routes::Logout), registry_api::Logout());
+    router.Add("PUT", "/v1/session/entity", bind(&Routes::ChooseEntity),
+               registry_api::ChooseEntity());
+    router.Add("GET", "/v1/vaccines", bind(&Routes::Vaccines), registry_api::Vaccines());
+    router.Add("POST", "/v1/access-requests", bind(&Routes::RequestAccessRoute),
+               registry_api::RequestAccess());
+    router.Add("GET", "/v1/requests", bind(&Routes::ListRequests), registry_api::ListRequests());
+    router.Add("GET", "/v1/requests/{request}", bind(&Routes::GetRequest),
+               registry_api::GetRequest());
+    router.Add("POST", "/v1/requests/{request}/approve", bind(&Routes::Approve),
+               registry_api::Approve());
+    router.Add("POST", "/v1/requests/{request}/reject", bind(&Routes::Reject),
+               registry_api::Reject());
+    router.Add("GET", "/v1/entities/{entity}", bind(&Routes::GetEntity), registry_api::GetEntity());
+    router.Add("POST", "/v1/entities/{entity}/link-requests", bind(&Routes::LinkRequest),
+               registry_api::LinkRequest());
+    router.Add("POST", "/v1/entities/{entity}/unlink-requests", bind(&Routes::UnlinkRequest),
+               registry_api::UnlinkRequest());
+    router.Add("GET", "/v1/entities/{entity}/vaccinations", bind(&Routes::EntityVaccinations),
+               registry_api::EntityVaccinations());
+    router.Add("GET", "/v1/entities/{entity}/stock", bind(&Routes::GetStock),
+               registry_api::GetStock());
+    router.Add("POST", "/v1/entities/{entity}/stock/deliveries", bind(&Routes::Deliver),
+               registry_api::Deliver());
+    router.Add("POST", "/v1/entities/{entity}/stock/adjustments", bind(&Routes::Adjust),
+               registry_api::Adjust());
+    router.Add("POST", "/v1/vaccinations", bind(&Routes::Register), registry_api::Register());
+    router.Add("POST", "/v1/vaccinations/batch", bind(&Routes::RegisterBatch),
+               registry_api::RegisterBatch());
+    router.Add("POST", "/v1/patients/search", bind(&Routes::SearchPatient),
+               registry_api::SearchPatient());
+    router.Add("POST", "/v1/patients/care-declarations", bind(&Routes::DeclareCareRoute),
+               registry_api::DeclareCare());
+    router.Add("GET", "/v1/care-declarations", bind(&Routes::ListCareDeclarations),
+               registry_api::ListCareDeclarations());
+    router.Add("GET", "/v1/patients/{patient}", bind(&Routes::GetPatient),
+               registry_api::GetPatient());
     router.Add("POST", "/v1/patients/{patient}/vaccinations/{vaccination}/corrections",
-               bind(&Routes::Correct));
+               bind(&Routes::Correct), registry_api::Correct());
     router.Add("POST", "/v1/patients/{patient}/vaccinations/{vaccination}/retraction",
-               bind(&Routes::Retract));
+               bind(&Routes::Retract), registry_api::Retract());
     router.Add("POST", "/v1/patients/{patient}/vaccinations/{vaccination}/consent",
-               bind(&Routes::ConsentRoute));
-    router.Add("POST", "/v1/roles", bind(&Routes::Roles));
-    router.Add("GET", "/v1/ledger/entries", bind(&Routes::Entries));
-    router.Add("GET", "/v1/events", bind(&Routes::Events));
+               bind(&Routes::ConsentRoute), registry_api::Consent());
+    router.Add("POST", "/v1/roles", bind(&Routes::Roles), registry_api::Roles());
+    router.Add("GET", "/v1/ledger/entries", bind(&Routes::Entries), registry_api::Entries());
+    router.Add("GET", "/v1/events", bind(&Routes::Events), registry_api::Events());
   }
 
  private:
@@ -517,6 +544,10 @@ class Routes : public std::enable_shared_from_this<Routes> {
     }
     const std::string status =
         request.query.contains("status") ? request.query.at("status") : "pending";
+    if (std::find(std::begin(kRequestStatusFilters), std::end(kRequestStatusFilters), status) ==
+        std::end(kRequestStatusFilters)) {
+      return InvalidArgument("status must be pending, approved, rejected or all", "status");
+    }
     uint64_t cursor = 0, limit = 50;
     if (auto it = request.query.find("cursor"); it != request.query.end()) {
       VX_ASSIGN_OR_RETURN(cursor, ParseDecimal(it->second, "cursor"));
@@ -842,6 +873,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
       common.dose = static_cast<int>(std::min<uint64_t>(dose, 1000));
     }
     common.consent = {"given", common.date};
+    if (!IsValidUtf8(request.body)) return InvalidArgument("the CSV is not valid UTF-8", "body");
     std::vector<std::string> lines;
     std::string_view body = request.body;
     while (!body.empty()) {
@@ -891,6 +923,11 @@ class Routes : public std::enable_shared_from_this<Routes> {
   }
 
   Result<std::vector<Result<RegisterVaccination>>> ParseJsonBatch(const Request& request) {
+    if (JsonNestingDepth(request.body) > kMaxJsonDepth) {
+      return InvalidArgument(
+          "the body nests arrays and objects deeper than " + std::to_string(kMaxJsonDepth),
+          "body");
+    }
     auto rows = json::parse(request.body, nullptr, false);
     if (rows.is_discarded() || !rows.is_array()) {
       return InvalidArgument("the body must be a JSON array of registrations", "body");
@@ -909,7 +946,9 @@ class Routes : public std::enable_shared_from_this<Routes> {
   Result<Response> RegisterBatch(const Request& request) {
     VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
     auto type = request.headers.find("content-type");
-    const bool csv = type != request.headers.end() && type->second.starts_with("text/csv");
+    std::string media = type == request.headers.end() ? std::string() : type->second;
+    for (char& ch : media) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    const bool csv = media.starts_with("text/csv");
     VX_ASSIGN_OR_RETURN(auto rows, csv ? ParseCsvBatch(request) : ParseJsonBatch(request));
     if (rows.size() > options_.max_batch_rows) {
       return InvalidArgument(
@@ -918,6 +957,9 @@ class Routes : public std::enable_shared_from_this<Routes> {
     json results = json::array();
     size_t accepted = 0;
     const std::string key = IdempotencyKey(request);
+    // The key of another batch: refused whole, before any row runs.
+    VX_RETURN_IF_ERROR(registry_.CheckIdempotencyKey(a.session.person, key, Fingerprint(request),
+                                                     options_.max_batch_rows));
     for (size_t i = 0; i < rows.size(); ++i) {
       Result<RegisterVaccination>& c = (rows)[i];
       Result<projections::Outcome> out = c.ok() ? Status() : c.status();
@@ -960,9 +1002,9 @@ class Routes : public std::enable_shared_from_this<Routes> {
       if (v.entity == entity) own.push_back(VaccinationJson(v));
     }
     if (own.empty()) return std::nullopt;
-    return json{{"id", p.id},          {"insz", ""},         {"name", ""},
-                {"birth_date", ""},    {"version", p.version}, {"vaccinations", own},
-                {"restricted", true}};
+    // No version either: it would show when other entities change the record.
+    return json{{"id", p.id},       {"insz", ""},          {"name", ""},      {"birth_date", ""},
+                {"version", 0},     {"vaccinations", own}, {"restricted", true}};
   }
 
   // A patient's record, as far as the session's entity may see it (VisibleRecord). Anyone with
@@ -997,10 +1039,16 @@ class Routes : public std::enable_shared_from_this<Routes> {
         }));
     VX_ASSIGN_OR_RETURN(Seen record, std::move(found));
     if (as_of) {
-      VX_ASSIGN_OR_RETURN(auto then,
-                          projections::PatientAsOf(registry_.log().storage(), patient, *as_of));
-      std::optional<json> visible = VisibleRecord(then, a.caller.entity, record.cared_for);
-      json empty = {{"id", patient}, {"vaccinations", json::array()}, {"restricted", true}};
+      auto then = projections::PatientAsOf(registry_.log().storage(), patient, *as_of);
+      json empty = {{"id", patient},     {"insz", ""},    {"name", ""},
+                    {"birth_date", ""},  {"version", 0},  {"vaccinations", json::array()},
+                    {"restricted", true}};
+      if (!then.ok()) {
+        // Whether the patient had a record then is not told to an entity without access.
+        if (then.status().code() == Code::kNotFound && !record.cared_for) return Json(200, empty);
+        return then.status();
+      }
+      std::optional<json> visible = VisibleRecord(*then, a.caller.entity, record.cared_for);
       return Json(200, visible ? *visible : empty);
     }
     // The version lets a caller with a care relationship send If-Match; a restricted view has
@@ -1219,6 +1267,9 @@ class Routes : public std::enable_shared_from_this<Routes> {
     uint64_t from = log.Size();
     if (auto it = request.headers.find("last-event-id"); it != request.headers.end()) {
       VX_ASSIGN_OR_RETURN(auto last, ParseDecimal(it->second, "Last-Event-ID"));
+      if (last == std::numeric_limits<uint64_t>::max()) {
+        return InvalidArgument("Last-Event-ID is past any position", "Last-Event-ID");
+      }
       from = last + 1;
     } else if (auto q = request.query.find("from"); q != request.query.end()) {
       VX_ASSIGN_OR_RETURN(from, ParseDecimal(q->second, "from"));

@@ -14,6 +14,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/jws.h"
@@ -23,6 +24,10 @@
 #include "projections/registry.h"
 
 namespace vaxledger::http {
+
+// The values GET /v1/requests?status= takes (default pending); another is InvalidArgument.
+inline constexpr std::string_view kRequestStatusFilters[] = {"pending", "approved", "rejected",
+                                                             "all"};
 
 struct RegistryRoutesOptions {
   // The identity providers' public keys, each with its issuer. Required (an empty list refuses

@@ -9,40 +9,76 @@
 #include "http/metrics.h"
 
 namespace vaxledger::http {
-namespace {
+namespace {}  // namespace
 
-const char* Title(int status) {
+const char* StatusPhrase(int status) {
   switch (status) {
     case 400:
       return "Bad Request";
     case 401:
       return "Unauthorized";
+    case 402:
+      return "Payment Required";
     case 403:
       return "Forbidden";
     case 404:
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 406:
+      return "Not Acceptable";
+    case 407:
+      return "Proxy Authentication Required";
+    case 408:
+      return "Request Timeout";
     case 409:
       return "Conflict";
-    case 415:
-      return "Unsupported Media Type";
+    case 410:
+      return "Gone";
+    case 411:
+      return "Length Required";
+    case 412:
+      return "Precondition Failed";
     case 413:
       return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 416:
+      return "Range Not Satisfiable";
+    case 417:
+      return "Expectation Failed";
+    case 421:
+      return "Misdirected Request";
     case 422:
       return "Unprocessable Content";
+    case 426:
+      return "Upgrade Required";
+    case 428:
+      return "Precondition Required";  // RFC 6585
     case 429:
-      return "Too Many Requests";
+      return "Too Many Requests";  // RFC 6585
     case 431:
-      return "Request Header Fields Too Large";
+      return "Request Header Fields Too Large";  // RFC 6585
+    case 500:
+      return "Internal Server Error";
     case 501:
       return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
     case 503:
       return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
     default:
-      return "Internal Server Error";
+      return "";
   }
 }
+
+namespace {
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -74,15 +110,17 @@ Result<std::string> PercentDecode(std::string_view s, bool plus_is_space) {
 }
 
 Response Problem(int http_status, const std::string& detail, const std::string& field) {
-  nlohmann::json body = {{"type", "about:blank"},
-                         {"title", Title(http_status)},
-                         {"status", http_status},
-                         {"detail", detail}};
+  std::string title = StatusPhrase(http_status);
+  if (title.empty()) title = http_status < 500 ? "Client Error" : "Server Error";
+  nlohmann::json body = {
+      {"type", "about:blank"}, {"title", title}, {"status", http_status}, {"detail", detail}};
   if (!field.empty()) body["field"] = field;
   Response r;
   r.status = http_status;
   r.content_type = "application/problem+json";
   r.body = JsonText(body);
+  // RFC 9110 §15.5.2: a 401 carries a challenge for the scheme the resource takes.
+  if (http_status == 401) r.headers.emplace_back("WWW-Authenticate", kAuthenticateChallenge);
   return r;
 }
 
@@ -171,13 +209,9 @@ Status ParseTarget(std::string_view target, Request* request) {
   return Status::Ok();
 }
 
-void Router::Add(const std::string& method, const std::string& path, Handler handler) {
-  routes_[path][method] = std::move(handler);
-}
-
-void Router::AcceptMediaType(const std::string& method, const std::string& path,
-                             std::string media_type) {
-  media_types_[{method, path}].push_back(std::move(media_type));
+void Router::Add(const std::string& method, const std::string& path, Handler handler,
+                 RouteDoc doc) {
+  routes_[path][method] = Route{std::move(handler), std::move(doc)};
 }
 
 std::vector<std::pair<std::string, std::string>> Router::Routes() const {
@@ -186,6 +220,21 @@ std::vector<std::pair<std::string, std::string>> Router::Routes() const {
     for (const auto& [method, handler] : methods) out.emplace_back(method, path);
   }
   return out;
+}
+
+std::vector<Router::DocumentedRoute> Router::Documented() const {
+  std::vector<DocumentedRoute> out;
+  for (const auto& [path, methods] : routes_) {
+    for (const auto& [method, route] : methods) out.push_back({method, path, &route.doc});
+  }
+  return out;
+}
+
+Response Router::Refuse(const std::string& method, int http_status,
+                        const std::string& detail) const {
+  Response response = ProblemResponse(http_status, detail);
+  if (metrics_ != nullptr) metrics_->Record("unmatched", method, http_status, 0);
+  return response;
 }
 
 Response Router::Handle(Request request) const {
@@ -246,21 +295,37 @@ Response Router::Dispatch(Request& request, std::string* route_label) const {
   }
   *route_label = route->first;
   auto handler = route->second.find(request.method);
+  // RFC 9110 §9.3.2: HEAD wherever GET works, answered as GET without the content.
+  const bool head = request.method == "HEAD" && handler == route->second.end();
+  if (head) handler = route->second.find("GET");
   if (handler != route->second.end()) {
-    if (auto refused = CheckUnsafe(request, route->first)) return std::move(*refused);
+    if (auto refused = CheckUnsafe(request, handler->second.doc)) return std::move(*refused);
   }
   if (handler == route->second.end()) {
     std::string allow;
-    for (const auto& [method, h] : route->second) allow += (allow.empty() ? "" : ", ") + method;
+    for (const auto& [method, h] : route->second) {
+      allow += (allow.empty() ? "" : ", ") + method;
+      if (method == "GET" && !route->second.contains("HEAD")) allow += ", HEAD";
+    }
     Response r = ProblemResponse(405, request.method + " is not allowed on " + request.path);
     r.headers.emplace_back("Allow", allow);
     return r;
   }
-  return handler->second(request);
+  Response response = handler->second.handler(request);
+  if (head) {
+    response.head = true;
+    if (response.stream) {
+      response.stream->Cancel();  // a stream has no length: none is sent
+      response.stream.reset();
+      response.body.clear();
+    } else {
+      response.head_content_length = response.body.size();
+    }
+  }
+  return response;
 }
 
-std::optional<Response> Router::CheckUnsafe(const Request& request,
-                                            const std::string& route) const {
+std::optional<Response> Router::CheckUnsafe(const Request& request, const RouteDoc& doc) const {
   const std::string& m = request.method;
   if (m == "GET" || m == "HEAD" || m == "OPTIONS") return std::nullopt;
   auto header = [&](const char* name) -> const std::string* {
@@ -290,10 +355,11 @@ std::optional<Response> Router::CheckUnsafe(const Request& request,
   std::string media = type == nullptr ? std::string() : type->substr(0, type->find(';'));
   while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.pop_back();
   for (char& c : media) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  std::vector<std::string> accepted = {"application/json"};
-  if (auto it = media_types_.find({m, route}); it != media_types_.end()) {
-    accepted.insert(accepted.end(), it->second.begin(), it->second.end());
-  }
+  // The body's media types are those the route's description names (application/json when it
+  // names none).
+  std::vector<std::string> accepted;
+  for (const ContentDoc& c : doc.body) accepted.push_back(c.content_type);
+  if (accepted.empty()) accepted.push_back("application/json");
   if (std::find(accepted.begin(), accepted.end(), media) != accepted.end()) return std::nullopt;
   std::string list;
   for (const std::string& a : accepted) list += (list.empty() ? "" : ", ") + a;

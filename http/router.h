@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "http/route_doc.h"
 
 namespace vaxledger::http {
 
@@ -49,7 +50,20 @@ struct Response {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
   std::shared_ptr<StreamBody> stream;                        // when set, `body` is ignored
+  // An answer to HEAD (RFC 9110 §9.3.2), set by the router: the server sends the headers GET
+  // would get and no content; Content-Length is head_content_length when set (GET's length),
+  // and absent otherwise (GET would stream).
+  bool head = false;
+  std::optional<uint64_t> head_content_length;
 };
+
+// The challenge every 401 carries in WWW-Authenticate (RFC 9110 §11.6.1): a bearer token
+// (RFC 6750; the session cookie works as well).
+inline constexpr const char* kAuthenticateChallenge = "Bearer realm=\"vaxledger\"";
+
+// The reason phrase RFC 9110 (and RFC 6585 for 428, 429, 431) gives a status, or "" for one it
+// does not name. Problems of type about:blank take it as their title (RFC 9457 §4.2.1).
+const char* StatusPhrase(int status);
 
 // The HTTP status for a non-OK code: InvalidArgument 400, Unauthenticated 401,
 // PermissionDenied 403, NotFound 404, AlreadyExists and Aborted 409, FailedPrecondition 422,
@@ -84,37 +98,53 @@ class Router {
   // A path is exact ("/v1/session") or a pattern whose "{name}" segments match any one segment
   // and are passed in Request::params ("/v1/entities/{entity}"). Exact paths win; patterns are
   // tried in sorted order. Adding the same method and path twice replaces the handler. The
-  // metrics label a request by its pattern, never by the values in it.
-  void Add(const std::string& method, const std::string& path, Handler handler);
-
-  // Lets the route (method, path) take a request body of `media_type` ("text/csv") besides
-  // application/json.
-  void AcceptMediaType(const std::string& method, const std::string& path, std::string media_type);
+  // metrics label a request by its pattern, never by the values in it. `doc` describes the
+  // route for the OpenAPI document (http/openapi.h).
+  void Add(const std::string& method, const std::string& path, Handler handler, RouteDoc doc = {});
+  // The same, with the description first (reads better before a long lambda).
+  void Add(const std::string& method, const std::string& path, RouteDoc doc, Handler handler) {
+    Add(method, path, std::move(handler), std::move(doc));
+  }
 
   // Before any handler, an unsafe request (any method but GET, HEAD and OPTIONS) is refused
   // when a browser says it comes from another site (CSRF): 403 when Sec-Fetch-Site is present
   // and neither same-origin nor none, or when Origin is present and names another host than
-  // Host. A request body must be application/json (or a type the route accepts): 415
-  // otherwise, with the accepted types in Accept-Post. Every response under /v1 carries
+  // Host. A request body must be of a media type the route's RouteDoc::body names
+  // (application/json when it names none): 415 otherwise, with the accepted types in Accept-Post. Every response under /v1 carries
   // Cache-Control: no-store (they hold personal data; no cache may keep them).
   //
   // 404 problem for an unknown path; 405 with an Allow header for a known path and another
-  // method. A handler that throws is answered 500 with a generic detail (and must not: handlers
-  // return problems); what it threw goes to stderr. Handle itself never throws.
-  // Takes the request by value: the path parameters are filled in place.
+  // method. HEAD on a path with GET runs GET's handler and marks the answer `head`. A handler
+  // that throws is answered 500 with a generic detail (and must not: handlers return problems);
+  // what it threw goes to stderr. Handle itself never throws. Takes the request by value: the
+  // path parameters are filled in place.
   Response Handle(Request request) const;
+
+  // The problem for a request the server refuses before routing it (413, 431, a malformed
+  // request), counted in the metrics as route "unmatched".
+  Response Refuse(const std::string& method, int http_status, const std::string& detail) const;
 
   // Every (method, path) with a handler, sorted.
   std::vector<std::pair<std::string, std::string>> Routes() const;
 
+  struct DocumentedRoute {
+    std::string method;
+    std::string path;
+    const RouteDoc* doc;  // owned by the router
+  };
+  // Every route with its description, sorted by path and method.
+  std::vector<DocumentedRoute> Documented() const;
+
  private:
+  struct Route {
+    Handler handler;
+    RouteDoc doc;
+  };
   Response Dispatch(Request& request, std::string* route) const;
   Response GuardedDispatch(Request& request, std::string* route) const;
-  std::optional<Response> CheckUnsafe(const Request& request, const std::string& route) const;
+  std::optional<Response> CheckUnsafe(const Request& request, const RouteDoc& doc) const;
 
-  std::map<std::string, std::map<std::string, Handler>> routes_;  // path -> method -> handler
-  // (method, path) -> body media types accepted besides application/json
-  std::map<std::pair<std::string, std::string>, std::vector<std::string>> media_types_;
+  std::map<std::string, std::map<std::string, Route>> routes_;  // path -> method -> route
   Metrics* metrics_ = nullptr;
 };
 

@@ -12,6 +12,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <algorithm>
 #include <array>
 #include <condition_variable>
 #include <map>
@@ -100,8 +101,16 @@ std::optional<Response> CheckFraming(const bhttp::request<bhttp::string_body>& m
   if (idempotency_keys > 1) {
     return ProblemResponse(400, "the Idempotency-Key header is sent more than once");
   }
-  if (message.version() >= 11 && message.count(bhttp::field::host) == 0) {
+  if (message.version() >= 11 &&
+      (message.count(bhttp::field::host) == 0 || message[bhttp::field::host].empty())) {
     return ProblemResponse(400, "an HTTP/1.1 request needs a Host header");
+  }
+  if (message.count(bhttp::field::content_length) == 1) {
+    const auto length = message[bhttp::field::content_length];
+    if (length.empty() || !std::all_of(length.begin(), length.end(),
+                                       [](char c) { return c >= '0' && c <= '9'; })) {
+      return ProblemResponse(400, "Content-Length must be one decimal number");
+    }
   }
   if (message.count(bhttp::field::transfer_encoding) > 0) {
     if (message.count(bhttp::field::content_length) > 0) {
@@ -177,8 +186,19 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadHeader() {
-    const std::string_view data(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    // Empty lines before a request line are ignored (RFC 9112 §2.2).
+    std::string_view data(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    size_t blank = 0;
+    while (data.substr(blank).starts_with("\r\n")) blank += 2;
+    if (blank > 0) {
+      buffer_.consume(blank);
+      data = std::string_view(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    }
     const size_t end = data.find("\r\n\r\n");
+    if (end == std::string_view::npos && data.find("\n\n") != std::string_view::npos) {
+      reading_ = false;
+      return Send(ProblemResponse(400, "header lines must end with CRLF"), /*close=*/true);
+    }
     if (end == std::string_view::npos) {
       if (data.size() >= server_.options.max_header_bytes) {
         reading_ = false;
@@ -204,6 +224,22 @@ class Session : public std::enable_shared_from_this<Session> {
       return Send(ProblemResponse(400, "a header line is folded (obs-fold); send it on one line"),
                   /*close=*/true);
     }
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [s = shared_from_this()](beast::error_code ec, size_t) { s->OnHeader(ec); });
+  }
+
+  // The header is read: check its framing before reading any body, and keep its fields (a
+  // chunked body's trailer may not add any).
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnRead(ec);
+    const auto& message = parser_->get();
+    if (auto problem = CheckFraming(message)) {
+      reading_ = false;
+      return Send(std::move(*problem), /*close=*/true);
+    }
+    header_fields_ = static_cast<size_t>(std::distance(message.begin(), message.end()));
+    if (parser_->is_done()) return OnRead({});
     bhttp::async_read(stream_, buffer_, *parser_,
                       [s = shared_from_this()](beast::error_code ec, size_t) { s->OnRead(ec); });
   }
@@ -212,14 +248,16 @@ class Session : public std::enable_shared_from_this<Session> {
     reading_ = false;
     if (ec == bhttp::error::body_limit) {
       return Send(
-          ProblemResponse(413, "the body is larger than " +
-                                   std::to_string(server_.options.max_body_bytes) + " bytes"),
+          server_.router.Refuse(std::string(parser_->get().method_string()), 413,
+                                "the body is larger than " +
+                                    std::to_string(server_.options.max_body_bytes) + " bytes"),
           /*close=*/true);
     }
     if (ec == bhttp::error::header_limit) {
       return Send(
-          ProblemResponse(431, "the request line and headers are larger than " +
-                                   std::to_string(server_.options.max_header_bytes) + " bytes"),
+          server_.router.Refuse(std::string(parser_->get().method_string()), 431,
+                                "the request line and headers are larger than " +
+                                    std::to_string(server_.options.max_header_bytes) + " bytes"),
           /*close=*/true);
     }
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
@@ -231,7 +269,10 @@ class Session : public std::enable_shared_from_this<Session> {
       return Send(ProblemResponse(400, "malformed HTTP request: " + ec.message()), true);
     }
     auto& message = parser_->get();
-    if (auto problem = CheckFraming(message)) return Send(std::move(*problem), /*close=*/true);
+    if (static_cast<size_t>(std::distance(message.begin(), message.end())) != header_fields_) {
+      // Trailer fields would reach the handlers as headers that no proxy in front has seen.
+      return Send(ProblemResponse(400, "trailer fields are not accepted"), /*close=*/true);
+    }
     Request request;
     request.method = std::string(message.method_string());
     const auto raw_target = message.target();
@@ -295,9 +336,13 @@ class Session : public std::enable_shared_from_this<Session> {
     res->set(bhttp::field::server, "vaxledger");
     res->set(bhttp::field::content_type, response.content_type);
     for (const auto& [name, value] : response.headers) res->set(name, value);
-    res->body() = std::move(response.body);
     res->keep_alive(!close);
-    res->prepare_payload();
+    if (response.head) {  // RFC 9110 §9.3.2: GET's headers, no content
+      if (response.head_content_length) res->content_length(*response.head_content_length);
+    } else {
+      res->body() = std::move(response.body);
+      res->prepare_payload();
+    }
     stream_.expires_after(server_.options.write_timeout);
     bhttp::async_write(stream_, *res,
                        [s = shared_from_this(), res, close](beast::error_code ec, size_t) {
@@ -331,8 +376,13 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     std::string head = "HTTP/1.1 " + std::to_string(response.status) +
                        " OK\r\nServer: vaxledger\r\nContent-Type: " + response.content_type +
-                       "\r\nCache-Control: no-store\r\nConnection: close\r\n";
-    for (const auto& [name, value] : response.headers) head += name + ": " + value + "\r\n";
+                       "\r\nConnection: close\r\n";
+    bool cache_control = false;
+    for (const auto& [name, value] : response.headers) {
+      head += name + ": " + value + "\r\n";
+      cache_control = cache_control || beast::iequals(name, "Cache-Control");
+    }
+    if (!cache_control) head += "Cache-Control: no-store\r\n";
     head += "\r\n";
     stream_.expires_never();
     // The client sends nothing more on a stream: anything it sends, or its closing the
@@ -393,6 +443,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::weak_ptr<Session> self_;
   size_t requests_ = 0;
+  size_t header_fields_ = 0;  // fields of the request being read, counted before its body
   bool reading_ = false;
   bool handling_ = false;  // a command is on the command pool; its answer comes back here
   std::atomic<bool> closing_{false};

@@ -360,6 +360,8 @@ Result<std::string> SessionStore::Create(Session session, int64_t now_us,
   }
   if (sessions_.size() - ended.size() >= options_.max_sessions) {
     VX_RETURN_IF_ERROR(PurgeLocked(now_us, /*force=*/true));
+    // The purge may have removed some of `ended` already (expired ones).
+    std::erase_if(ended, [&](const Hash& h) { return !sessions_.contains(h); });
     if (sessions_.size() - ended.size() >= options_.max_sessions) {
       return ResourceExhausted("too many sessions; try again later");
     }

@@ -16,8 +16,19 @@ void AddWebRoutes(Router& router) {
       r.headers.emplace_back("Cache-Control", "no-cache");
       return r;
     };
-    router.Add("GET", std::string(asset.path), handler);
-    if (asset.path == "/index.html") router.Add("GET", "/", handler);
+    RouteDoc doc;
+    doc.summary = "The web application: " + std::string(asset.path.substr(1));
+    doc.tag = "web";
+    doc.authenticated = false;
+    doc.responses = {{200,
+                      "The file",
+                      {{std::string(asset.content_type), {{"type", "string"}}}},
+                      {"Content-Security-Policy", "X-Content-Type-Options", "Cache-Control"}}};
+    router.Add("GET", std::string(asset.path), handler, doc);
+    if (asset.path == "/index.html") {
+      doc.summary = "The web application";
+      router.Add("GET", "/", handler, doc);
+    }
   }
 }
 

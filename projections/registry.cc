@@ -64,9 +64,22 @@ EventId IdempotentId(const std::string& person, std::string_view key, size_t ind
   return id;
 }
 
+// The correlation id of a command sent with an idempotency key: derived from the request's
+// fingerprint too, so that a retry of the same request finds it again and another does not.
+EventId RequestCorrelation(const std::string& person, std::string_view key,
+                           std::string_view fingerprint) {
+  return IdempotentId(person, std::string(key) + "\nrequest\n" + std::string(fingerprint), 0);
+}
+
+Status KeyReused() {
+  return FailedPrecondition(
+      "Idempotency-Key was used already, with another request; use a new key for a new request",
+      "Idempotency-Key");
+}
+
 // The resource an event is about, for the outcome of an idempotent retry.
 std::string SubjectOf(const DomainEvent& e) {
-  for (const char* key : {"request_id", "vaccination_id", "person"}) {
+  for (const char* key : {"request_id", "vaccination_id", "person", "patient"}) {
     if (e.payload.is_object() && e.payload.contains(key) && e.payload[key].is_string()) {
       return e.payload[key].get<std::string>();
     }
@@ -283,16 +296,28 @@ std::array<Position, kViewCount> Registry::view_positions() const {
   return follower_->stored;
 }
 
+Status Registry::CheckIdempotencyKey(const std::string& person, std::string_view key,
+                                     std::string_view fingerprint, size_t commands) {
+  if (key.empty()) return Status::Ok();
+  for (size_t i = 0; i < commands; ++i) {
+    const std::string row_key = std::string(key) + "#" + std::to_string(i);
+    const EventId expected = RequestCorrelation(person, row_key, fingerprint);
+    VX_ASSIGN_OR_RETURN(auto stored,
+                        log_.storage().FindEventId(IdempotentId(person, row_key, 0)));
+    if (!stored) continue;
+    VX_ASSIGN_OR_RETURN(auto events, log_.Read(*stored, 1));
+    if (events.empty()) return Unavailable("the stored command is not committed yet; retry");
+    if (events[0].event.correlation_id.bytes != expected.bytes) return KeyReused();
+  }
+  return Status::Ok();
+}
+
 Result<Outcome> Registry::Execute(Caller caller, const Command& command,
                                   std::string_view idempotency_key,
                                   std::string_view request_fingerprint) {
   if (caller.now_us == 0) caller.now_us = options_.clock_us();
-  // With a key, the correlation id is derived from the request too: a retry of the same request
-  // finds it again; the same key with another request does not.
   const EventId request_correlation =
-      IdempotentId(caller.person,
-                   std::string(idempotency_key) + "\nrequest\n" + std::string(request_fingerprint),
-                   0);
+      RequestCorrelation(caller.person, idempotency_key, request_fingerprint);
   if (!idempotency_key.empty()) {
     VX_ASSIGN_OR_RETURN(
         auto stored, log_.storage().FindEventId(IdempotentId(caller.person, idempotency_key, 0)));
@@ -300,10 +325,7 @@ Result<Outcome> Registry::Execute(Caller caller, const Command& command,
       VX_ASSIGN_OR_RETURN(auto events, log_.Read(*stored, 1));
       if (events.empty()) return Unavailable("the stored command is not committed yet; retry");
       if (events[0].event.correlation_id.bytes != request_correlation.bytes) {
-        return FailedPrecondition(
-            "Idempotency-Key was used already, with another request; use a new key for a new "
-            "request",
-            "Idempotency-Key");
+        return KeyReused();
       }
       VX_ASSIGN_OR_RETURN(DomainEvent first, ToDomainEvent(events[0]));
       Outcome outcome;
@@ -340,6 +362,14 @@ Result<Outcome> Registry::Execute(Caller caller, const Command& command,
       continue;  // another append changed a stream the decision read: decide again
     }
     if (!appended.ok()) return appended.status();
+    if (appended->already_stored && !idempotency_key.empty()) {
+      // Another call with the same key got there first (between the check above and this
+      // append): it is a retry only if it was the same request.
+      VX_ASSIGN_OR_RETURN(auto first, log_.Read(appended->events.front().position, 1));
+      if (first.empty() || first[0].event.correlation_id.bytes != request_correlation.bytes) {
+        return KeyReused();
+      }
+    }
     Outcome outcome;
     outcome.id = decision->id;
     outcome.waits_for_approval = decision->waits_for_approval;

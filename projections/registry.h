@@ -81,6 +81,13 @@ class Registry {
                           std::string_view idempotency_key = {},
                           std::string_view request_fingerprint = {});
 
+  // For a request of many commands sent with one key (a batch: command i uses key "K#i"):
+  // FailedPrecondition naming Idempotency-Key when any of the first `commands` was stored for
+  // another request (fingerprint), so that nothing of the new request runs. OK when none was
+  // stored, or all for this request.
+  Status CheckIdempotencyKey(const std::string& person, std::string_view key,
+                             std::string_view fingerprint, size_t commands);
+
   // Runs f(state) under the views' read lock, once they include every event acknowledged before
   // this call. Unavailable as Execute.
   template <typename F>

@@ -47,6 +47,10 @@ Result<std::unique_ptr<EventLog>> InitDataDir(const std::string& dir, const std:
   if (!first_administrator.empty()) {
     VX_ASSIGN_OR_RETURN(admin, ParseInsz(first_administrator));
   }
+  // The origin is the registry key's name: refused before anything is created.
+  if (Status name = ValidateKeyName(origin); !name.ok()) {
+    return InvalidArgument("--origin: " + name.message(), "origin");
+  }
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return FailedPrecondition("cannot create " + dir + ": " + ec.message());

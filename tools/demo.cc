@@ -133,8 +133,54 @@ Status SeedDemo(projections::Registry& registry) {
   return Status::Ok();
 }
 
+namespace {
+
+http::RouteDoc DemoDoc(std::string summary, nlohmann::json properties) {
+  http::RouteDoc d;
+  d.summary = std::move(summary);
+  d.tag = "demo";
+  d.authenticated = false;
+  nlohmann::json required = nlohmann::json::array();
+  for (const auto& [name, schema] : properties.items()) required.push_back(name);
+  d.responses = {{200,
+                  "OK",
+                  {{"application/json",
+                    {{"type", "object"},
+                     {"additionalProperties", false},
+                     {"required", required},
+                     {"properties", std::move(properties)}}}},
+                  {}}};
+  return d;
+}
+
+http::RouteDoc PeopleDoc() {
+  const nlohmann::json str = {{"type", "string"}};
+  return DemoDoc("Demo mode: the demo people",
+                 {{"people",
+                   {{"type", "array"},
+                    {"items",
+                     {{"type", "object"},
+                      {"additionalProperties", false},
+                      {"required", nlohmann::json::array({"insz", "name", "what"})},
+                      {"properties", {{"insz", str}, {"name", str}, {"what", str}}}}}}}});
+}
+
+http::RouteDoc AssertionDoc() {
+  http::RouteDoc d = DemoDoc(
+      "Demo mode: an assertion of the development identity provider, for POST /v1/sessions",
+      {{"assertion", {{"type", "string"}, {"description", "A compact JWS (RFC 7515, EdDSA)"}}}});
+  d.body = {{"application/json",
+             {{"type", "object"},
+              {"required", nlohmann::json::array({"insz"})},
+              {"properties", {{"insz", {{"type", "string"}}}}}}}};
+  d.problems = {400};
+  return d;
+}
+
+}  // namespace
+
 void AddDemoRoutes(http::Router& router, const NoteSigner& dev_idp, std::string audience) {
-  router.Add("GET", "/v1/demo/people", [](const http::Request&) {
+  router.Add("GET", "/v1/demo/people", PeopleDoc(), [](const http::Request&) {
     nlohmann::json people = nlohmann::json::array();
     for (const DemoPerson& p : DemoPeople()) {
       people.push_back({{"insz", p.insz}, {"name", p.name}, {"what", p.what}});
@@ -143,8 +189,11 @@ void AddDemoRoutes(http::Router& router, const NoteSigner& dev_idp, std::string 
     r.body = nlohmann::json{{"people", people}}.dump();
     return r;
   });
-  router.Add("POST", "/v1/demo/assertion", [dev_idp, audience](const http::Request& request) {
-    auto body = nlohmann::json::parse(request.body, nullptr, false);
+  const http::RouteDoc doc = AssertionDoc();
+  router.Add("POST", "/v1/demo/assertion", doc, [dev_idp, audience](const http::Request& in) {
+    auto body = JsonNestingDepth(in.body) > kMaxJsonDepth
+                    ? nlohmann::json(nlohmann::json::value_t::discarded)
+                    : nlohmann::json::parse(in.body, nullptr, false);
     if (!body.is_object() || !body.contains("insz") || !body["insz"].is_string()) {
       return http::ProblemResponse(InvalidArgument("insz is required", "insz"));
     }

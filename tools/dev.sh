@@ -16,7 +16,8 @@ PACKAGES=(
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev catch2
   libboost-dev libboost-system-dev curl
 )
-# Only for the browser tests (tests/e2e/browser): Debian's chromium, Node.js and npm.
+# Only for the browser and OpenAPI tests (tests/e2e/browser, tests/openapi): Debian's chromium,
+# Node.js and npm.
 BROWSER_PACKAGES=(chromium nodejs)
 BUILD_DIR=${BUILD_DIR:-build}
 
@@ -29,6 +30,8 @@ browser_deps() {
   # Debian's npm, unless Node.js came with its own (e.g. from NodeSource).
   command -v npm > /dev/null || install_packages npm
   (cd tests/e2e/browser && npm ci --no-audit --no-fund --loglevel=error)
+  # swagger-parser, redocly and Ajv for the OpenAPI conformance test (tests/openapi).
+  (cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error)
 }
 
 install_packages() {

@@ -10,6 +10,8 @@
 //   vaxledger ledger export --data DIR --out FILE
 //   vaxledger ledger checkpoint --data DIR
 //   vaxledger ledger verify-note --vkey VKEY [--vkey VKEY]... FILE
+//   vaxledger ledger witness --key FILE [--name NAME] --state FILE --vkey VKEY... CHECKPOINT
+//                            [--proof FILE]
 //   vaxledger ledger prove --data DIR --index I [--size N]
 //   vaxledger ledger consistency --data DIR OLD_CHECKPOINT_FILE
 //   vaxledger keys rotate --data DIR
@@ -55,6 +57,7 @@
 #include "projections/views.h"
 #include "tools/data_dir.h"
 #include "tools/demo.h"
+#include "tools/witness.h"
 
 namespace vaxledger::tools {
 namespace {
@@ -464,6 +467,32 @@ int RunVerifyNote(const std::vector<std::string>& vkeys, const std::string& file
   return 0;
 }
 
+int RunWitness(tools::WitnessOptions options, const std::vector<std::string>& vkeys,
+               const std::string& checkpoint_file, const std::string& proof_file) {
+  auto keys = ParseKeys(vkeys);
+  if (!keys.ok()) return Fail(keys.status());
+  options.log_keys = *keys;
+  auto checkpoint = ReadFile(checkpoint_file);
+  if (!checkpoint.ok()) return Fail(checkpoint.status());
+  options.checkpoint = *checkpoint;
+  if (!proof_file.empty()) {
+    auto proof = ReadFile(proof_file);
+    if (!proof.ok()) return Fail(proof.status());
+    options.proof = *proof;
+  }
+  auto cosigned = tools::Witness(options);
+  if (!cosigned.ok()) {
+    const Code code = cosigned.status().code();
+    if (code != Code::kFailedPrecondition && code != Code::kInvalidArgument) {
+      return Fail(cosigned.status());
+    }
+    fmt::print("FAIL: {}\n", cosigned.status().message());
+    return 1;
+  }
+  fmt::print("{}", *cosigned);
+  return 0;
+}
+
 int RunProve(const std::string& dir, uint64_t index, std::optional<uint64_t> size_arg) {
   auto ro = OpenReadOnly(dir);
   if (!ro.ok()) return Fail(ro.status());
@@ -688,6 +717,18 @@ int main(int argc, char** argv) {
   auto* checkpoint = ledger->add_subcommand("checkpoint", "print the latest signed checkpoint");
   checkpoint->add_option("--data", dir, "data directory")->required();
 
+  vaxledger::tools::WitnessOptions witness_options;
+  std::string proof_file;
+  auto* witness = ledger->add_subcommand(
+      "witness", "check a checkpoint against the last one cosigned and cosign it (C2SP witness)");
+  witness->add_option("--key", witness_options.key_path, "the witness's private key file")
+      ->required();
+  witness->add_option("--name", witness_options.name, "the witness's name, for a new key");
+  witness->add_option("--state", witness_options.state_path, "the last checkpoint cosigned")
+      ->required();
+  witness->add_option("--vkey", vkeys, "the log's verifier key")->required();
+  witness->add_option("--proof", proof_file, "consistency proof (JSON) from the state's size");
+  witness->add_option("checkpoint", file, "the checkpoint to cosign")->required();
   auto* verify_note = ledger->add_subcommand("verify-note", "verify a C2SP signed note");
   verify_note->add_option("--vkey", vkeys, "verifier key")->required();
   verify_note->add_option("file", file, "the note")->required();
@@ -796,6 +837,7 @@ int main(int argc, char** argv) {
   if (exp->parsed()) return RunExport(dir, out);
   if (checkpoint->parsed()) return RunCheckpoint(dir);
   if (verify_note->parsed()) return RunVerifyNote(vkeys, file);
+  if (witness->parsed()) return RunWitness(witness_options, vkeys, file, proof_file);
   if (prove->parsed()) return RunProve(dir, index, size);
   if (consistency->parsed()) return RunConsistency(dir, file);
   if (rotate->parsed()) return RunRotate(dir);

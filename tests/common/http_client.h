@@ -3,11 +3,15 @@
 
 #include <utility>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -62,6 +66,7 @@ class HttpClient {
       for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       out.headers[name] = std::string(field.value());
     }
+    Record(req, out);
     return out;
   }
   HttpResult Get(const std::string& target) { return Send("GET", target); }
@@ -73,6 +78,30 @@ class HttpClient {
   const std::string& token() const { return token_; }
 
  private:
+  // With VX_HTTP_SAMPLES set, appends the exchange as one JSON line to that file, for the
+  // OpenAPI conformance test (tests/openapi/validate.test.mjs). One write per line, O_APPEND:
+  // test processes running in parallel do not interleave lines.
+  static void Record(const boost::beast::http::request<boost::beast::http::string_body>& req,
+                     const HttpResult& out) {
+    const char* file = std::getenv("VX_HTTP_SAMPLES");
+    if (file == nullptr || *file == '\0') return;
+    auto type = req.find(boost::beast::http::field::content_type);
+    nlohmann::json sample = {{"method", std::string(req.method_string())},
+                             {"target", std::string(req.target())},
+                             {"request_type", type == req.end() ? "" : std::string(type->value())},
+                             {"request_body", req.body()},
+                             {"status", out.status},
+                             {"headers", out.headers},
+                             {"body", out.body}};
+    const std::string line =
+        sample.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    const int fd = ::open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    REQUIRE(fd >= 0);
+    const ssize_t n = ::write(fd, line.data(), line.size());
+    ::close(fd);
+    REQUIRE(n == static_cast<ssize_t>(line.size()));
+  }
+
   boost::asio::io_context ioc_;
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;

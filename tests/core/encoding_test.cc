@@ -28,5 +28,13 @@ TEST_CASE("IsValidUtf8 accepts well-formed UTF-8 and refuses every ill-formed ki
   CHECK_FALSE(IsValidUtf8(std::string("ok\0\xFE", 4)));    // bad byte after a NUL
 }
 
+TEST_CASE("JsonNestingDepth counts arrays and objects, not brackets in strings") {
+  CHECK(JsonNestingDepth("1") == 0);
+  CHECK(JsonNestingDepth("{}") == 1);
+  CHECK(JsonNestingDepth("{\"a\":[1,{\"b\":[]}]}") == 4);
+  CHECK(JsonNestingDepth("[\"[[[[\", \"\\\"[[\"]") == 1);  // escaped quote inside a string
+  CHECK(JsonNestingDepth(std::string(100000, '[')) == 100000);
+}
+
 }  // namespace
 }  // namespace vaxledger

@@ -45,6 +45,17 @@ TEST_CASE("bad verifier keys are refused with the rule they break") {
   CHECK(NoteVerifierKey::Parse("only+two").status().code() == Code::kInvalidArgument);
   CHECK(ValidateKeyName("has space").code() == Code::kInvalidArgument);
   CHECK(ValidateKeyName("").code() == Code::kInvalidArgument);
+  CHECK(ValidateKeyName("plus+sign").code() == Code::kInvalidArgument);
+  CHECK(ValidateKeyName("no\xc2\xa0"
+                        "break")
+            .code() == Code::kInvalidArgument);  // U+00A0
+  CHECK(ValidateKeyName("bad\xffutf8").code() == Code::kInvalidArgument);
+  CHECK(ValidateKeyName("overlong\xc0\xaf").code() == Code::kInvalidArgument);
+  CHECK(ValidateKeyName(std::string(kMaxKeyNameBytes + 1, 'a')).code() == Code::kInvalidArgument);
+  CHECK(ValidateKeyName(std::string(kMaxKeyNameBytes, 'a')).ok());
+  // Letters of any script are fine (C2SP forbids only Unicode spaces and '+').
+  CHECK(ValidateKeyName("zo\xc3\xab.example/r\xc3\xa9gistre").ok());
+  CHECK(ValidateKeyName("\xe4\xbe\x8b\xe3\x81\x88.jp").ok());
   CHECK(NoteVerifierKey::Parse(good).ok());
 }
 

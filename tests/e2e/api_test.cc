@@ -357,8 +357,35 @@ TEST_CASE("Roles by route: who may call what") {
       INFO(calls[i].method << " " << calls[i].target << " as " << names[j] << ": " << r.body);
       CHECK(r.status == expected[i][j]);
       if (r.status >= 400) CHECK(r.headers["content-type"] == "application/problem+json");
+      // RFC 9110 §15.5.2: every 401 carries a challenge.
+      if (r.status == 401) CHECK(r.headers["www-authenticate"] == "Bearer realm=\"vaxledger\"");
     }
   }
+}
+
+TEST_CASE("Standards over the wire: enum parameters, HEAD, problem titles, the OpenAPI document") {
+  Server server;
+  auto admin = server.Login(kAdmin);
+  // A value outside the enum is refused naming the parameter, not answered with an empty list.
+  auto bogus = admin->Get("/v1/requests?status=bogus");
+  CHECK(bogus.status == 400);
+  CHECK(bogus.json()["field"] == "status");
+  CHECK(bogus.json()["title"] == "Bad Request");
+  for (const char* status : {"pending", "approved", "rejected", "all"}) {
+    CHECK(admin->Get(std::string("/v1/requests?status=") + status).status == 200);
+  }
+  // A stale If-Match: 412 titled with its own phrase (RFC 9457 about:blank).
+  auto physician = server.Login(kPeeters);
+  auto stale = physician->Post("/v1/entities/demo-linde/unlink-requests",
+                               {{"members", json::array()}}, {{"If-Match", "\"999999\""}});
+  CHECK(stale.status == 412);
+  CHECK(stale.json()["title"] == "Precondition Failed");
+  // The document is served and lists every route the demo server has, demo routes included.
+  auto doc = admin->Get("/v1/openapi.json");
+  REQUIRE(doc.status == 200);
+  CHECK(doc.json()["paths"].contains("/v1/demo/assertion"));
+  CHECK(doc.json()["paths"]["/v1/events"]["get"]["responses"]["200"]["content"].contains(
+      "text/event-stream"));
 }
 
 TEST_CASE("Bad input: a 4xx problem naming the field, nothing appended, the server still serves") {

@@ -68,6 +68,39 @@ TEST_CASE("requests are counted by route, method and status; unknown paths share
   CHECK_THAT(text, Catch::Contains("vaxledger_log_commit_batch_events_sum 5\n"));
 }
 
+TEST_CASE("the method label is bounded; refusals before routing (413, 431) are counted") {
+  auto log = eventstore::EventLog::Open(std::make_unique<eventstore::MemoryStorage>(),
+                                        NoteSigner("metrics.test/log", Ed25519Key::Generate()));
+  REQUIRE(log.ok());
+  Metrics metrics;
+  Router router;
+  router.set_metrics(&metrics);
+  AddHealthRoutes(router, **log);
+  CHECK(router.Handle(Make("XYZZYAB", "/healthz")).status == 405);
+  CHECK(router.Handle(Make("PLUGH", "/healthz")).status == 405);
+  CHECK(router.Handle(Make("HEAD", "/healthz")).status == 200);
+  CHECK(router.Refuse("POST", 413, "too large").status == 413);
+  CHECK(router.Refuse("", 431, "headers too large").status == 431);
+  const std::string text = metrics.Render(nullptr);
+  CHECK_THAT(
+      text,
+      Catch::Contains(
+          "vaxledger_http_requests_total{route=\"/healthz\",method=\"other\",status=\"405\"} 2\n"));
+  CHECK_THAT(
+      text,
+      Catch::Contains(
+          "vaxledger_http_requests_total{route=\"/healthz\",method=\"HEAD\",status=\"200\"} 1\n"));
+  CHECK_THAT(
+      text,
+      Catch::Contains(
+          "vaxledger_http_requests_total{route=\"unmatched\",method=\"POST\",status=\"413\"} 1\n"));
+  CHECK_THAT(text, Catch::Contains("vaxledger_http_requests_total{route=\"unmatched\",method="
+                                   "\"other\",status=\"431\"} 1\n"));
+  CHECK(text.find("XYZZYAB") == std::string::npos);
+  CHECK(MethodLabel("get") == "other");  // methods are case-sensitive (RFC 9110 §9.1)
+  CHECK(MethodLabel("DELETE") == "DELETE");
+}
+
 TEST_CASE("latency buckets are cumulative") {
   Metrics metrics;
   metrics.Record("/r", "GET", 200, 0.0001);  // first bucket

@@ -72,6 +72,16 @@ class Client {
   bhttp::response<bhttp::string_body> Get(const std::string& target) {
     return Send({bhttp::verb::get, target, 11});
   }
+  // HEAD: the parser is told that no content follows.
+  bhttp::response<bhttp::string_body> Head(const std::string& target) {
+    bhttp::request<bhttp::string_body> req{bhttp::verb::head, target, 11};
+    req.set(bhttp::field::host, "localhost");
+    bhttp::write(stream_, req);
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.skip(true);
+    bhttp::read(stream_, buffer_, parser);
+    return parser.release();
+  }
   bhttp::response<bhttp::string_body> Receive() {
     bhttp::response<bhttp::string_body> res;
     bhttp::read(stream_, buffer_, res);
@@ -157,8 +167,25 @@ TEST_CASE("bad requests get problems and the server goes on serving") {
   CHECK(client.Get("/v1/nowhere").result_int() == 404);
   auto post = client.Send({bhttp::verb::post, "/v1/ledger/checkpoint", 11});
   CHECK(post.result_int() == 405);
-  CHECK(post[bhttp::field::allow] == "GET");
+  CHECK(post[bhttp::field::allow] == "GET, HEAD");
   CHECK(client.Get("/healthz").result_int() == 200);  // same connection, still served
+}
+
+TEST_CASE("HEAD answers with GET's headers and Content-Length and sends no content") {
+  Fixture f;
+  Client client(f.server->port());
+  auto get = client.Get("/v1/ledger/checkpoint");
+  REQUIRE(get.result_int() == 200);
+  auto head = client.Head("/v1/ledger/checkpoint");
+  CHECK(head.result_int() == 200);
+  CHECK(head[bhttp::field::content_type] == get[bhttp::field::content_type]);
+  CHECK(head[bhttp::field::content_length] == std::to_string(get.body().size()));
+  CHECK(head.body().empty());
+  // Had the server sent content, this answer would be read from it.
+  auto again = client.Get("/healthz");
+  CHECK(again.result_int() == 200);
+  CHECK(nlohmann::json::parse(again.body())["status"] == "ok");
+  CHECK(client.Head("/v1/nowhere").result_int() == 404);
 }
 
 TEST_CASE("a body over the limit gets 413 and the connection is closed") {
@@ -346,6 +373,27 @@ TEST_CASE("framing a proxy could read otherwise is refused, and the connection c
     CHECK(res[bhttp::field::content_type] == "application/problem+json");
     CHECK(client.Closed());
   }
+  // A chunked body's trailer may not add header fields (they would bypass a proxy's rules).
+  {
+    Client client(port);
+    client.WriteRaw("POST /v1/ledger/checkpoint HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
+                    "\r\n\r\n0\r\nAuthorization: Bearer stolen\r\n\r\n" + smuggled);
+    auto res = client.Receive();
+    CHECK(res.result_int() == 400);
+    CHECK_THAT(res.body(), Catch::Contains("trailer"));
+    CHECK(client.Closed());
+  }
+  CHECK(RawStatus(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0, 0\r\n\r\n") ==
+        400);
+  CHECK(RawStatus(port, "GET /healthz HTTP/1.1\r\nHost:\r\n\r\n") == 400);
+  {
+    // Bare LF line endings: refused at once, not at the time-out.
+    const auto start = std::chrono::steady_clock::now();
+    CHECK(RawStatus(port, "GET /healthz HTTP/1.1\nHost: x\n\n") == 400);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  }
+  // Empty lines before the request line are ignored (RFC 9112 §2.2).
+  CHECK(RawStatus(port, "\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") == 200);
   // Plain chunked is fine.
   CHECK(RawStatus(port,
                   "POST /v1/ledger/checkpoint HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"

@@ -14,8 +14,11 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/cosignature.h"
 #include "core/jws.h"
 #include "core/merkle.h"
+#include "core/signed_note.h"
+#include "eventstore/checkpoint.h"
 #include "eventstore/event_log.h"
 #include "eventstore/registry_key.h"
 #include "eventstore/rocksdb_storage.h"
@@ -177,6 +180,117 @@ TEST_CASE("vaxledger: init, verify, prove, export, consistency from a user's poi
   CHECK(too_open.code == 2);
   CHECK_THAT(too_open.out, Catch::Contains("chmod 600"));
   CHECK(Vaxledger("ledger status --data " + tmp.path() + "/nothing").code == 2);
+}
+
+TEST_CASE("init --origin and verify-note take what C2SP allows: non-ASCII names, empty lines") {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/data";
+  const std::string origin = "zo\xc3\xab.example/r\xc3\xa9gistre";
+  Run init = Vaxledger("init --data " + dir + " --origin '" + origin + "'");
+  REQUIRE(init.code == 0);
+  Run cp = Vaxledger("ledger checkpoint --data " + dir);
+  REQUIRE(cp.code == 0);
+  CHECK_THAT(cp.out, Catch::StartsWith(origin + "\n1\n"));
+
+  // A note whose text has an empty line (the C2SP example has one) verifies.
+  NoteSigner poet("quasimodo.example/salvatore", Ed25519Key::Generate());
+  auto note = SignNote(
+      "Ognuno sta solo sul cuor della terra\ntrafitto da un raggio di sole:\n\ned \xc3\xa8 "
+      "subito sera.\n",
+      {&poet});
+  REQUIRE(note.ok());
+  std::ofstream(tmp.path() + "/poem.note") << *note;
+  Run verified = Vaxledger("ledger verify-note --vkey " + poet.verifier().ToText() + " " +
+                           tmp.path() + "/poem.note");
+  CHECK(verified.code == 0);
+  CHECK_THAT(verified.out, Catch::Contains("OK signed by quasimodo.example/salvatore"));
+
+  // A Unicode space in the origin is refused, naming the rule, and nothing is created.
+  Run refused = Vaxledger("init --data " + tmp.path() +
+                          "/other --origin 'a\xc2\xa0"
+                          "b'");
+  CHECK(refused.code == 2);
+  CHECK_THAT(refused.out, Catch::Contains("--origin: key name"));
+  struct stat st;
+  CHECK(::stat((tmp.path() + "/other").c_str(), &st) != 0);
+}
+
+TEST_CASE(
+    "ledger witness: first checkpoint trusted, extensions cosigned, rollback and split view "
+    "refused") {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/data";
+  REQUIRE(Vaxledger("init --data " + dir + " --origin witness.test/registry").code == 0);
+  Run status = Vaxledger("ledger status --data " + dir);
+  std::string vkey;
+  std::istringstream lines(status.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with("vkey")) vkey = line.substr(line.find_last_of(' ') + 1);
+  }
+  REQUIRE(!vkey.empty());
+  auto save_checkpoint = [&](const std::string& name) {
+    Run cp = Vaxledger("ledger checkpoint --data " + dir);
+    REQUIRE(cp.code == 0);
+    std::ofstream(tmp.path() + "/" + name) << cp.out;
+    return cp.out;
+  };
+  const std::string w = "ledger witness --key " + tmp.path() + "/w.key --state " + tmp.path() +
+                        "/w.state --vkey " + vkey + " ";
+  AppendEvents(dir, 5);
+  const std::string cp1 = save_checkpoint("cp1");
+  Run first = Vaxledger(w + "--name auditor.example/w1 " + tmp.path() + "/cp1");
+  REQUIRE(first.code == 0);
+  CHECK_THAT(first.out, Catch::StartsWith(cp1));
+  auto key = Cosigner::Parse(
+      Slurp(tmp.path() + "/w.key").substr(0, Slurp(tmp.path() + "/w.key").find('\n')));
+  REQUIRE(key.ok());
+  auto stamp = VerifyCosignature(first.out, key->verifier());
+  REQUIRE(stamp.ok());
+  CHECK(*stamp > 1700000000);
+  std::ofstream(tmp.path() + "/cosigned") << first.out;
+  CHECK(Vaxledger("ledger verify-note --vkey " + vkey + " " + tmp.path() + "/cosigned").code == 0);
+
+  AppendEvents(dir, 7);
+  save_checkpoint("cp2");
+  Run no_proof = Vaxledger(w + tmp.path() + "/cp2");
+  CHECK(no_proof.code == 1);
+  CHECK_THAT(no_proof.out, Catch::Contains("consistency proof from 6 to 13"));
+  Run consistency = Vaxledger("ledger consistency --data " + dir + " " + tmp.path() + "/cp1");
+  REQUIRE(consistency.code == 0);
+  const std::string& c = consistency.out;
+  const std::string proof = c.substr(c.find('{'), c.rfind('}') + 1 - c.find('{'));
+  std::ofstream(tmp.path() + "/proof.json") << proof;
+  Run second = Vaxledger(w + "--proof " + tmp.path() + "/proof.json " + tmp.path() + "/cp2");
+  CHECK(second.code == 0);
+  CHECK(Slurp(tmp.path() + "/w.state") == Slurp(tmp.path() + "/cp2"));
+
+  // Shown the older checkpoint again: a rollback.
+  Run rollback = Vaxledger(w + tmp.path() + "/cp1");
+  CHECK(rollback.code == 1);
+  CHECK_THAT(rollback.out, Catch::Contains("rollback"));
+  // The log's key signing another root for the same size: a split view.
+  auto signer = eventstore::LoadRegistryKey(dir + "/registry.key");
+  REQUIRE(signer.ok());
+  auto fork = eventstore::SignCheckpoint(
+      {"witness.test/registry", 13, Sha256(AsBytes(std::string("fork")))}, *signer);
+  REQUIRE(fork.ok());
+  std::ofstream(tmp.path() + "/fork") << *fork;
+  Run split = Vaxledger(w + tmp.path() + "/fork");
+  CHECK(split.code == 1);
+  CHECK_THAT(split.out, Catch::Contains("split view"));
+  // A larger forged tree with the real proof does not verify; the state is unchanged.
+  auto bigger = eventstore::SignCheckpoint(
+      {"witness.test/registry", 20, Sha256(AsBytes(std::string("fork")))}, *signer);
+  REQUIRE(bigger.ok());
+  std::ofstream(tmp.path() + "/bigger") << *bigger;
+  nlohmann::json forged = nlohmann::json::parse(proof);
+  forged["from"] = 13;
+  forged["to"] = 20;
+  std::ofstream(tmp.path() + "/forged.json") << forged.dump();
+  Run bad = Vaxledger(w + "--proof " + tmp.path() + "/forged.json " + tmp.path() + "/bigger");
+  CHECK(bad.code == 1);
+  CHECK_THAT(bad.out, Catch::Contains("does not extend"));
+  CHECK(Slurp(tmp.path() + "/w.state") == Slurp(tmp.path() + "/cp2"));
 }
 
 TEST_CASE("vaxledger idp issues assertions that verify with the provider's key") {
