@@ -72,6 +72,38 @@ Status SyncParent(const std::string& path) {
 
 CheckpointFile::~CheckpointFile() { ::close(fd_); }
 
+Result<std::optional<std::string>> CheckpointFile::ReadLatest(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) return std::optional<std::string>();
+  if (fd < 0) return Unavailable(Errno("cannot open checkpoint file " + path));
+  std::unique_ptr<CheckpointFile> file(new CheckpointFile(fd, path));
+  VX_RETURN_IF_ERROR(file->Load());
+  return file->latest_;
+}
+
+Status CheckpointFile::Load() {
+  const std::string& path = path_;
+  std::vector<uint8_t> bytes(2 * kCheckpointSlotBytes + 1);
+  const ssize_t n = ::pread(fd_, bytes.data(), bytes.size(), 0);
+  if (n < 0) return Unavailable(Errno("cannot read checkpoint file " + path));
+  if (static_cast<size_t>(n) != 2 * kCheckpointSlotBytes) {
+    return DataLoss("checkpoint file " + path + " is " + std::to_string(n) + " bytes, not " +
+                    std::to_string(2 * kCheckpointSlotBytes));
+  }
+  const Slot slots[2] = {ParseSlot(bytes.data()), ParseSlot(bytes.data() + kCheckpointSlotBytes)};
+  if (!slots[0].valid && !slots[1].valid && !(slots[0].empty && slots[1].empty)) {
+    return DataLoss("checkpoint file " + path + " is damaged: neither slot is valid");
+  }
+  for (int i = 0; i < 2; ++i) {
+    if (slots[i].valid && slots[i].seq > seq_) {
+      seq_ = slots[i].seq;
+      newest_ = i;
+      latest_ = slots[i].note;
+    }
+  }
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<CheckpointFile>> CheckpointFile::Open(const std::string& path,
                                                              bool create) {
   int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
@@ -99,24 +131,7 @@ Result<std::unique_ptr<CheckpointFile>> CheckpointFile::Open(const std::string& 
     return Unavailable(Errno("cannot open checkpoint file " + path));
   }
   std::unique_ptr<CheckpointFile> file(new CheckpointFile(fd, path));
-  std::vector<uint8_t> bytes(2 * kCheckpointSlotBytes + 1);
-  const ssize_t n = ::pread(fd, bytes.data(), bytes.size(), 0);
-  if (n < 0) return Unavailable(Errno("cannot read checkpoint file " + path));
-  if (static_cast<size_t>(n) != 2 * kCheckpointSlotBytes) {
-    return DataLoss("checkpoint file " + path + " is " + std::to_string(n) + " bytes, not " +
-                    std::to_string(2 * kCheckpointSlotBytes));
-  }
-  const Slot slots[2] = {ParseSlot(bytes.data()), ParseSlot(bytes.data() + kCheckpointSlotBytes)};
-  if (!slots[0].valid && !slots[1].valid && !(slots[0].empty && slots[1].empty)) {
-    return DataLoss("checkpoint file " + path + " is damaged: neither slot is valid");
-  }
-  for (int i = 0; i < 2; ++i) {
-    if (slots[i].valid && slots[i].seq > file->seq_) {
-      file->seq_ = slots[i].seq;
-      file->newest_ = i;
-      file->latest_ = slots[i].note;
-    }
-  }
+  VX_RETURN_IF_ERROR(file->Load());
   return file;
 }
 

@@ -42,6 +42,10 @@ class CheckpointFile {
   // not empty (the message names the file).
   static Result<std::unique_ptr<CheckpointFile>> Open(const std::string& path, bool create);
 
+  // The newest checkpoint in the file at `path`, read without opening it for writing (beside a
+  // running server). nullopt when the file does not exist or holds none yet; DataLoss as Open.
+  static Result<std::optional<std::string>> ReadLatest(const std::string& path);
+
   // The newest checkpoint written, or nullopt when the file holds none yet.
   const std::optional<std::string>& latest() const { return latest_; }
 
@@ -54,6 +58,7 @@ class CheckpointFile {
 
  private:
   CheckpointFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  Status Load();  // reads both slots; sets seq_, newest_, latest_
   int fd_;
   std::string path_;
   uint64_t seq_ = 0;   // seq of the newest slot; 0 = none
