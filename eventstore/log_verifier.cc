@@ -34,6 +34,7 @@ struct PendingCheckpoint {
   uint64_t size = 0;
   std::string note;
   Result<Checkpoint> opened = Internal("not opened");
+  bool outside = false;  // the acknowledged checkpoint (VerifyOptions), not one of the source's
 };
 
 // Which key is in force from which position: the first key from 0, then each key a rotation
@@ -319,6 +320,7 @@ Result<VerifyReport> VerifyFrom(LedgerSource& storage, const std::vector<NoteVer
       for (auto& [size, note] : notes) round.checkpoints.push_back({size, std::move(note)});
       if (acknowledged_size && *acknowledged_size > round_start && *acknowledged_size <= next) {
         PendingCheckpoint c{*acknowledged_size, *options.acknowledged_checkpoint};
+        c.outside = true;
         auto at = std::upper_bound(round.checkpoints.begin(), round.checkpoints.end(), c.size,
                                    [](uint64_t s, const PendingCheckpoint& p) { return s < p.size; });
         round.checkpoints.insert(at, std::move(c));
@@ -379,13 +381,14 @@ Result<VerifyReport> VerifyFrom(LedgerSource& storage, const std::vector<NoteVer
         for (; cp < checkpoints.size() && checkpoints[cp].size <= range.size(); ++cp) {
           const PendingCheckpoint& c = checkpoints[cp];
           if (!report.checkpoint_problem.empty()) continue;
+          const std::string which =
+              (c.outside ? "the checkpoint file's checkpoint at size " : "checkpoint at size ") +
+              std::to_string(c.size);
           if (!c.opened.ok()) {
-            report.checkpoint_problem =
-                "checkpoint at size " + std::to_string(c.size) + ": " + c.opened.status().message();
+            report.checkpoint_problem = which + ": " + c.opened.status().message();
           } else if (c.opened->size != c.size || c.opened->root != range.Root()) {
-            report.checkpoint_problem = "checkpoint at size " + std::to_string(c.size) +
-                                        ": its root is not the Merkle root of the leaves";
-          } else {
+            report.checkpoint_problem = which + ": its root is not the Merkle root of the leaves";
+          } else if (!c.outside) {
             ++report.checkpoints_verified;
           }
         }

@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 namespace vaxledger::eventstore {
 namespace {
@@ -329,6 +330,32 @@ class RocksDbStorage : public LogStorage {
   std::atomic<bool> write_failed_{false};
 };
 
+// After an open that failed with Corruption: what RocksDB's own LOG says about it (the write-ahead
+// log file and the bytes it could not replay), so that the message names the file.
+std::string CorruptionDetail(const std::string& path) {
+  std::ifstream log(path + "/LOG");
+  std::string line, found, dropping;
+  while (std::getline(log, line)) {
+    if (line.find("dropping") != std::string::npos) dropping = line;
+    if (line.find("Corruption") != std::string::npos) found = line;
+  }
+  if (!dropping.empty()) found = dropping;  // names the write-ahead log file
+  if (found.empty()) {
+    // A read-only open does not log: name the write-ahead log files, where it replays from.
+    std::string wals;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+      if (entry.path().extension() == ".log") wals += " " + entry.path().filename().string();
+    }
+    return wals.empty() ? std::string() : " (in the write-ahead log:" + wals + ")";
+  }
+  // "2026/12/01-22:30:00.123456 7f0c [db/db_impl/db_impl_open.cc:1000] <what>": keep <what>.
+  if (size_t bracket = found.find("] "); bracket != std::string::npos) {
+    found = found.substr(bracket + 2);
+  }
+  return " (RocksDB's LOG: " + found + ")";
+}
+
 }  // namespace
 
 Result<std::unique_ptr<LogStorage>> OpenRocksDbStorage(const std::string& path,
@@ -387,6 +414,7 @@ Result<std::unique_ptr<LogStorage>> OpenRocksDbStorage(const std::string& path,
     return Unavailable("the event log at " + path +
                        " is in use by another process (a running `vaxledger serve`?)");
   }
+  if (s.IsCorruption()) return DataLoss("open " + path + ": " + s.ToString() + CorruptionDetail(path));
   VX_RETURN_IF_ERROR(FromRocks(s, "open " + path));
   auto storage = std::make_unique<RocksDbStorage>(std::unique_ptr<rocksdb::DB>(raw),
                                                   std::move(handles), options, path);

@@ -170,6 +170,12 @@ int RunVerify(const std::string& dir, const std::vector<std::string>& vkeys, siz
   auto trusted = ParseKeys(vkeys);
   if (!trusted.ok()) return Fail(trusted.status());
   auto ro = OpenReadOnly(dir);
+  if (!ro.ok() && ro.status().code() == Code::kDataLoss) {
+    // RocksDB found the damage itself (a write-ahead log or table checksum): its message names
+    // the file.
+    fmt::print("FAIL: {}\n", ro.status().message());
+    return 1;
+  }
   if (!ro.ok()) return Fail(ro.status());
   if (trusted->empty()) trusted->push_back(ro->keys.front());  // the first key the log recorded
   eventstore::VerifyOptions options;
