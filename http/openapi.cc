@@ -191,7 +191,7 @@ json OpenApiDocument() {
   paths["/healthz"]["get"] = {{"summary", "The process answers"},
                               {"responses", {{"200", JsonOk("alive", {{"type", "object"}})}}}};
   paths["/readyz"]["get"] = {
-      {"summary", "The event log can be read"},
+      {"summary", "The event log can be read and accepts writes (503 says why not: a full disk, a failed commit)"},
       {"responses", {{"200", JsonOk("ready", {{"type", "object"}})}, {"503", Problem()}}}};
   paths["/metrics"]["get"] = {
       {"summary", "Prometheus text exposition"},
