@@ -1,4 +1,5 @@
 #include "eventstore/rocksdb_storage.h"
+#include "eventstore/rocksdb_logger.h"
 #include "eventstore/rocksdb_status.h"
 
 #include <rocksdb/db.h>
@@ -330,30 +331,18 @@ class RocksDbStorage : public LogStorage {
   std::atomic<bool> write_failed_{false};
 };
 
-// After an open that failed with Corruption: what RocksDB's own LOG says about it (the write-ahead
-// log file and the bytes it could not replay), so that the message names the file.
-std::string CorruptionDetail(const std::string& path) {
-  std::ifstream log(path + "/LOG");
-  std::string line, found, dropping;
-  while (std::getline(log, line)) {
-    if (line.find("dropping") != std::string::npos) dropping = line;
-    if (line.find("Corruption") != std::string::npos) found = line;
+// After an open that failed with Corruption: what RocksDB logged about it (the write-ahead log
+// file and the bytes it could not replay), or else the WAL files, so that the message names the
+// file.
+std::string CorruptionDetail(const std::string& path, const RocksDbLogger& logger) {
+  std::string found = LastCorruption(logger);
+  if (!found.empty()) return " (RocksDB: " + found + ")";
+  std::string wals;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+    if (entry.path().extension() == ".log") wals += " " + entry.path().filename().string();
   }
-  if (!dropping.empty()) found = dropping;  // names the write-ahead log file
-  if (found.empty()) {
-    // A read-only open does not log: name the write-ahead log files, where it replays from.
-    std::string wals;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
-      if (entry.path().extension() == ".log") wals += " " + entry.path().filename().string();
-    }
-    return wals.empty() ? std::string() : " (in the write-ahead log:" + wals + ")";
-  }
-  // "2026/12/01-22:30:00.123456 7f0c [db/db_impl/db_impl_open.cc:1000] <what>": keep <what>.
-  if (size_t bracket = found.find("] "); bracket != std::string::npos) {
-    found = found.substr(bracket + 2);
-  }
-  return " (RocksDB's LOG: " + found + ")";
+  return wals.empty() ? std::string() : " (in the write-ahead log:" + wals + ")";
 }
 
 }  // namespace
@@ -383,6 +372,10 @@ Result<std::unique_ptr<LogStorage>> OpenRocksDbStorage(const std::string& path,
   // open instead of silently dropping everything after it (kPointInTimeRecovery would).
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   db_options.paranoid_checks = true;
+  // The info log off the data disk: RocksDB aborts when it logs through a LOG writer that a full
+  // disk made fail (rocksdb_logger.h).
+  auto logger = NewRocksDbLogger(path);
+  db_options.info_log = AsRocksLogger(logger);
   // With an SstFileManager RocksDB recovers by itself from a flush or compaction that hit a full
   // disk, once space is back.
   db_options.sst_file_manager.reset(rocksdb::NewSstFileManager(rocksdb::Env::Default()));
@@ -414,7 +407,9 @@ Result<std::unique_ptr<LogStorage>> OpenRocksDbStorage(const std::string& path,
     return Unavailable("the event log at " + path +
                        " is in use by another process (a running `vaxledger serve`?)");
   }
-  if (s.IsCorruption()) return DataLoss("open " + path + ": " + s.ToString() + CorruptionDetail(path));
+  if (s.IsCorruption()) {
+    return DataLoss("open " + path + ": " + s.ToString() + CorruptionDetail(path, *logger));
+  }
   VX_RETURN_IF_ERROR(FromRocks(s, "open " + path));
   auto storage = std::make_unique<RocksDbStorage>(std::unique_ptr<rocksdb::DB>(raw),
                                                   std::move(handles), options, path);

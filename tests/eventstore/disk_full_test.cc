@@ -155,6 +155,7 @@ TEST_CASE("a write that fails inside RocksDB on a full disk stops the log withou
     CHECK(log->Size() == acknowledged);
     auto read = log->Read(0, 1);
     REQUIRE(read.ok());
+    CHECK_FALSE(log->Append(testing::OneEvent("s")).ok());  // refused again, no abort
   }  // closing the stopped log must not abort
   disk.Free();
   auto log = OpenOn(path, false, 1 << 20);
