@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
@@ -475,6 +476,19 @@ TEST_CASE("Views that have applied more events than the log holds refuse to open
   CHECK_THAT(refused.status().message(),
              Catch::Contains("positions 1.." + std::to_string(applied - 1) + " are missing"));
   CHECK_THAT(refused.status().message(), Catch::Contains("view membership"));
+}
+
+
+TEST_CASE("An outbox that has looked past the log's end refuses to open") {
+  TempDir dir;
+  auto log = OpenRocksDbLog(dir.path() + "/log", true);
+  Bootstrap(*log, kAdmin);
+  auto registry = OpenRegistry(*log, dir.path() + "/views");
+  std::filesystem::create_directories(dir.path() + "/outbox");
+  std::ofstream(dir.path() + "/outbox/position") << log->Size() + 5 << "\n";
+  auto outbox = MailOutbox::Open(*log, *registry, dir.path() + "/outbox");
+  CHECK(outbox.status().code() == Code::kDataLoss);
+  CHECK_THAT(outbox.status().message(), Catch::Contains("are missing from the log"));
 }
 
 }  // namespace
