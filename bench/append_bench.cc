@@ -30,6 +30,7 @@ struct Run {
 };
 
 size_t g_signing_threads = 0;
+bool g_checkpoint_file = false;  // --checkpoint-file 1: as OpenDataDir runs it (a sync more per commit)
 
 Run RunAppenders(const std::string& dir, int appenders, double seconds, const NoteSigner& signer) {
   std::filesystem::remove_all(dir);
@@ -42,6 +43,10 @@ Run RunAppenders(const std::string& dir, int appenders, double seconds, const No
   }
   EventLogOptions options;
   options.signing_threads = g_signing_threads;
+  if (g_checkpoint_file) {
+    std::filesystem::remove(dir + ".checkpoint");
+    options.checkpoint_file = dir + ".checkpoint";
+  }
   auto log = EventLog::Open(std::move(storage).value(), signer, options);
   if (!log.ok()) std::exit(1);
 
@@ -106,6 +111,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--dir")) dir = argv[i + 1];
     if (!std::strcmp(argv[i], "--appenders")) counts = {std::atoi(argv[i + 1])};
     if (!std::strcmp(argv[i], "--signing-threads")) g_signing_threads = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--checkpoint-file")) g_checkpoint_file = std::atoi(argv[i + 1]) != 0;
   }
   NoteSigner signer("bench.example/log", Ed25519Key::Generate());
   double sign_rate = SignRate(2.0);
@@ -120,4 +126,5 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   std::filesystem::remove_all(dir);
+  std::filesystem::remove(dir + ".checkpoint");
 }

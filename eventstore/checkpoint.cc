@@ -47,4 +47,17 @@ Result<Checkpoint> OpenCheckpoint(std::string_view note, const std::vector<NoteV
   return c;
 }
 
+Result<uint64_t> ParseCheckpointSize(std::string_view note) {
+  const size_t first = note.find('\n');
+  const size_t second = first == std::string_view::npos ? first : note.find('\n', first + 1);
+  if (second == std::string_view::npos) {
+    return InvalidArgument("checkpoint: needs origin, size and root lines");
+  }
+  auto size = ParseDecimal(note.substr(first + 1, second - first - 1));
+  if (!size.ok()) {
+    return InvalidArgument("checkpoint: size is not a decimal number without leading zeros");
+  }
+  return *size;
+}
+
 }  // namespace vaxledger::eventstore

@@ -35,4 +35,8 @@ Result<std::string> SignCheckpoint(const Checkpoint& checkpoint, const NoteSigne
 // which rule is broken.
 Result<Checkpoint> OpenCheckpoint(std::string_view note, const std::vector<NoteVerifierKey>& keys);
 
+// The tree size a checkpoint note claims, read from its second line WITHOUT checking anything
+// else (to choose the key to open it with). InvalidArgument when there is no such line.
+Result<uint64_t> ParseCheckpointSize(std::string_view note);
+
 }  // namespace vaxledger::eventstore

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "eventstore/checkpoint.h"
+#include "eventstore/checkpoint_file.h"
 #include "eventstore/internal/worker_pool.h"
 #include "eventstore/leaf.h"
 
@@ -39,6 +40,8 @@ constexpr size_t kMaxCachedStreams = 1 << 20;
 // A decided, signed group on its way to storage.
 struct CommitJob {
   uint64_t seq = 0;
+  uint64_t epoch = 0;  // the writer's epoch when it decided the job (see State::epoch)
+  std::optional<NoteSigner> signer_before;  // the key in force before the job
   std::vector<Pending*> group;
   std::vector<Result<AppendResult>> results;  // one per pending
   CommitBatch commit;
@@ -73,6 +76,13 @@ struct EventLog::State {
   bool writer_done = false;
   uint64_t committed_seq = 0;  // every job up to this one has been committed (or failed)
   Status failed;               // set by the committer after a failed commit; refuses appends
+  // Bumped by the committer when the storage refuses a commit without writing it: every job
+  // decided in an older epoch was decided on a tip that will not be, and fails with `refused`;
+  // the writer then starts again from the committed head, with `rollback_signer` in force.
+  uint64_t epoch = 0;
+  Status refused;
+  std::optional<NoteSigner> rollback_signer;
+  std::unique_ptr<CheckpointFile> checkpoint_file;  // used by the committer only, after Open
 
   // The committed head and the counters; subscriptions wait on head_cv.
   mutable std::mutex head_mu;
@@ -86,6 +96,7 @@ struct EventLog::State {
   LogHead tip;
   merkle::CompactRange range;  // the Merkle tree's edge at tip.size
   uint64_t next_seq = 1;
+  uint64_t decided_epoch = 0;
   std::unordered_map<std::string, std::optional<uint64_t>> stream_versions;
   std::map<EventId, AppendedEvent> inflight_ids;
   std::deque<std::pair<uint64_t, std::vector<EventId>>> inflight_order;
@@ -96,6 +107,11 @@ struct EventLog::State {
   void WriterLoop();
   void CommitterLoop();
   std::unique_ptr<CommitJob> Decide(std::vector<Pending*> group);
+  // After a refused commit: waits for the jobs in flight, then resets the writer's state to the
+  // committed head.
+  Status RollBack(uint64_t seq);
+  // Checks the log against the checkpoint file at Open (see EventLog::Open).
+  Status CheckAgainstCheckpointFile();
   // Decides one pending batch. On success appends its records to `job` and returns its result;
   // on error changes nothing.
   Result<AppendResult> DecideOne(Pending& p, CommitJob& job, std::vector<Hash>& hashes);
@@ -175,7 +191,47 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(std::unique_ptr<LogStorage> sto
     }
   }
   state->head.key = state->signer.verifier();
+  if (!state->options.checkpoint_file.empty()) {
+    VX_RETURN_IF_ERROR(state->CheckAgainstCheckpointFile());
+  }
   return std::unique_ptr<EventLog>(new EventLog(std::move(state)));
+}
+
+Status EventLog::State::CheckAgainstCheckpointFile() {
+  const std::string& path = options.checkpoint_file;
+  VX_ASSIGN_OR_RETURN(checkpoint_file, CheckpointFile::Open(path, /*create=*/true));
+  const Position size = head.size;
+  if (!checkpoint_file->latest()) {
+    // A new file (a new log, or one from before the file existed): it starts at today's head.
+    if (size == 0) return Status::Ok();
+    return checkpoint_file->Write(head.checkpoint);
+  }
+  VX_ASSIGN_OR_RETURN(auto schedule, ReadKeySchedule(*storage));
+  std::vector<NoteVerifierKey> keys;
+  for (auto& [from, key] : schedule) keys.push_back(std::move(key));
+  keys.push_back(signer.verifier());
+  auto acknowledged = OpenCheckpoint(*checkpoint_file->latest(), keys);
+  if (!acknowledged.ok()) {
+    return DataLoss("the checkpoint in " + path + " does not open under the log's keys: " +
+                    acknowledged.status().message());
+  }
+  const uint64_t want = acknowledged->size;
+  if (want > size) {
+    return DataLoss(
+        "the log holds " + std::to_string(size) + " events, but it acknowledged " +
+        std::to_string(want) + " (checkpoint file " + path + "): positions " +
+        std::to_string(size) + ".." + std::to_string(want - 1) +
+        " are missing (a damaged or truncated write-ahead log, or an older copy of the "
+        "database); refusing to re-use their positions. Restore the log from a backup that "
+        "holds them, or see docs/storage.md, \"Integrity checks at open\"");
+  }
+  VX_ASSIGN_OR_RETURN(Hash root, merkle::RootAt(want, TreeNodeReader(*storage)));
+  if (root != acknowledged->root) {
+    return DataLoss("the stored log's first " + std::to_string(want) +
+                    " events are not those the log acknowledged (checkpoint file " + path +
+                    ": the Merkle roots differ)");
+  }
+  return Status::Ok();
 }
 
 Result<AppendResult> EventLog::Append(const AppendBatch& batch) {
@@ -308,14 +364,32 @@ void EventLog::State::CommitterLoop() {
       job = std::move(commit_queue.front());
       commit_queue.pop_front();
       already_failed = failed;
+      // Decided on the tip of a commit the storage refused: fails as that one did.
+      if (already_failed.ok() && job->epoch != epoch) already_failed = refused;
       commit_cv.notify_all();  // room for the writer's next job
     }
     Status status = already_failed;
+    bool was_refused = false;  // the storage wrote nothing: the log carries on from its head
+    bool stops = false;        // the outcome is unknown: the log stops
     if (status.ok() && !job->commit.records.empty()) {
       Status s = storage->Commit(job->commit);
-      if (!s.ok()) {
+      if (s.code() == Code::kResourceExhausted) {
+        status = Unavailable("event log: the commit was refused and nothing written (" +
+                             s.message() + "); try again later");
+        was_refused = true;
+      } else if (!s.ok()) {
         status = Unavailable("event log stopped after a failed commit (" + s.ToString() +
                              "); restart to recover — a retry with the same event ids is safe");
+        stops = true;
+      } else if (checkpoint_file) {
+        // Acknowledged only once the checkpoint is outside the storage too.
+        Status w = checkpoint_file->Write(job->commit.checkpoint);
+        if (!w.ok()) {
+          status = Unavailable("event log stopped: a commit is stored but its checkpoint could "
+                               "not be written (" + w.ToString() +
+                               "); restart to recover — a retry with the same event ids is safe");
+          stops = true;
+        }
       }
     }
     if (status.ok()) {
@@ -344,7 +418,12 @@ void EventLog::State::CommitterLoop() {
     }
     {
       std::lock_guard lock(commit_mu);
-      if (!status.ok() && failed.ok()) failed = status;
+      if (stops && failed.ok()) failed = status;
+      if (was_refused) {
+        ++epoch;
+        refused = status;
+        rollback_signer = job->signer_before;
+      }
       committed_seq = job->seq;
       commit_cv.notify_all();
     }
@@ -352,6 +431,32 @@ void EventLog::State::CommitterLoop() {
       job->group[i]->done.set_value(std::move(job->results[i]));
     }
   }
+}
+
+Status EventLog::State::RollBack(uint64_t seq) {
+  uint64_t new_epoch;
+  std::optional<NoteSigner> restore;
+  {
+    std::unique_lock lock(commit_mu);
+    commit_cv.wait(lock, [&] { return committed_seq + 1 == seq; });
+    new_epoch = epoch;
+    restore = rollback_signer;
+  }
+  LogHead committed;
+  {
+    std::lock_guard lock(head_mu);
+    committed = head;
+  }
+  VX_ASSIGN_OR_RETURN(auto loaded, merkle::CompactRange::Load(committed.size,
+                                                              TreeNodeReader(*storage)));
+  range = std::move(loaded);
+  tip = committed;
+  stream_versions.clear();
+  inflight_ids.clear();
+  inflight_order.clear();
+  if (restore) signer = *restore;
+  decided_epoch = new_epoch;
+  return Status::Ok();
 }
 
 void EventLog::State::ForgetCommittedIds() {
@@ -379,6 +484,7 @@ std::unique_ptr<CommitJob> EventLog::State::Decide(std::vector<Pending*> group) 
   job->seq = next_seq++;
   job->group = std::move(group);
   job->results.reserve(job->group.size());
+  bool roll_back = false;
   {
     std::lock_guard lock(commit_mu);
     if (!failed.ok()) {
@@ -386,7 +492,18 @@ std::unique_ptr<CommitJob> EventLog::State::Decide(std::vector<Pending*> group) 
       job->tip = tip;
       return job;
     }
+    roll_back = decided_epoch != epoch;
   }
+  if (roll_back) {
+    if (Status s = RollBack(job->seq); !s.ok()) {
+      job->results.assign(job->group.size(), Result<AppendResult>(s));
+      job->tip = tip;
+      job->epoch = decided_epoch;  // stale on purpose: the committer fails it, the next one retries
+      return job;
+    }
+  }
+  job->epoch = decided_epoch;
+  job->signer_before = signer;
   ForgetCommittedIds();
   if (stream_versions.size() > kMaxCachedStreams) {
     // The cache is exact only together with the jobs in flight: empty it when none is.
@@ -528,6 +645,14 @@ Position EventLog::Size() const {
 LogStats EventLog::Stats() const {
   std::lock_guard lock(state_->head_mu);
   return state_->stats;
+}
+
+Status EventLog::WriteStatus() const {
+  {
+    std::lock_guard lock(state_->commit_mu);
+    if (!state_->failed.ok()) return state_->failed;
+  }
+  return state_->storage->Writable();
 }
 
 Result<std::vector<RecordedEvent>> EventLog::State::Load(const std::vector<StoredRecord>& records) {

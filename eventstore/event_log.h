@@ -8,9 +8,17 @@
 // follows the log live; it reads from storage, so a slow subscriber never holds up the writer and
 // never misses or reorders an event.
 //
-// After a failed storage commit the log refuses every further append with Unavailable (the
-// outcome of the failed batch is unknown until the storage is reopened; a retry with the same
-// event ids is safe). Reads keep working.
+// When the storage refuses a commit before writing any of it (ResourceExhausted from
+// LogStorage::Commit: the disk is nearly full), the batches of that commit, and of those decided
+// after it, fail with Unavailable and the log carries on from its committed head: appends work
+// again as soon as the storage accepts commits (free space is back), with no restart.
+// After a storage commit that failed in any other way the log refuses every further append with
+// Unavailable (the outcome of the failed batch is unknown until the storage is reopened; a retry
+// with the same event ids is safe). Reads keep working in both cases. WriteStatus says which.
+//
+// With a checkpoint file (EventLogOptions::checkpoint_file) every commit also writes its
+// checkpoint there before it is acknowledged, and Open refuses a log that is shorter than that
+// checkpoint or holds other leaves below it.
 //
 // Thread-safety: every method is thread-safe. Subscriptions must be destroyed before the log.
 #pragma once
@@ -45,6 +53,10 @@ struct EventLogOptions {
   // The clock, in UTC microseconds since the epoch. Default: the system clock. Recorded times are
   // made non-decreasing in position order whatever the clock does.
   std::function<int64_t()> clock_us;
+  // A file outside the storage that holds the latest acknowledged checkpoint
+  // (eventstore/checkpoint_file.h); created when missing. Default: empty, no file (tests, tools
+  // that only read). OpenDataDir sets DIR/checkpoint.
+  std::string checkpoint_file;
 };
 
 // The committed end of the log.
@@ -75,8 +87,10 @@ class EventLog {
   // checkpoint. Refuses (DataLoss) a log whose checkpoint is missing, not signed by `signer`, or
   // not the root of the stored tree at the log's size: the registry never signs a checkpoint
   // inconsistent with one it signed before. Refuses (FailedPrecondition) a `signer` that is not
-  // the key in force (the first key, or the one the last rotation named). Storage errors are
-  // returned as they are.
+  // the key in force (the first key, or the one the last rotation named). With a checkpoint
+  // file, refuses (DataLoss, naming the missing positions) a log that holds fewer events than the
+  // file's checkpoint, or whose tree at that size has another root. Storage errors are returned
+  // as they are.
   static Result<std::unique_ptr<EventLog>> Open(std::unique_ptr<LogStorage> storage,
                                                 NoteSigner signer, EventLogOptions options = {});
   // Finishes every queued append, then stops the writer.
@@ -99,6 +113,11 @@ class EventLog {
   // Head().size without copying the rest of the head (cheap; for hot paths).
   Position Size() const;
   LogStats Stats() const;
+
+  // Ok when appends are accepted now; otherwise why not: Unavailable after a failed commit (until
+  // the storage is reopened), or the storage's own refusal (LogStorage::Writable: disk nearly
+  // full, read-only). Cheap (one statvfs); for readiness checks.
+  Status WriteStatus() const;
 
   // Appends a key rotation event naming `next` (signed by the current key) and signs everything
   // after it with `next`. InvalidArgument when `next` has another name (the origin) or is the

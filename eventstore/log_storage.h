@@ -69,9 +69,16 @@ class LogStorage {
   virtual ~LogStorage() = default;
 
   // Writes the whole batch atomically; when it returns OK the batch is durable (if the storage
-  // was opened durable). On error nothing of the batch is visible, but the storage may refuse
-  // further commits (RocksDB enters a read-only error state after a failed sync).
+  // was opened durable). ResourceExhausted when the storage refused the batch before writing any
+  // of it (Writable() failed: the disk is nearly full); the storage stays usable and a later
+  // commit may succeed. On any other error nothing of the batch is visible, but its outcome
+  // after a reopen is unknown and the storage may refuse further commits (RocksDB enters a
+  // read-only error state after a failed sync).
   virtual Status Commit(const CommitBatch& batch) = 0;
+
+  // Ok when a commit would be attempted now; otherwise why not (ResourceExhausted: free space
+  // below the storage's reserve; FailedPrecondition: opened read-only). Cheap; thread-safe.
+  virtual Status Writable() { return Status::Ok(); }
 
   // The number of records = the next position.
   virtual Result<Position> RecordCount() = 0;

@@ -34,6 +34,7 @@ struct PendingCheckpoint {
   uint64_t size = 0;
   std::string note;
   Result<Checkpoint> opened = Internal("not opened");
+  bool outside = false;  // the acknowledged checkpoint (VerifyOptions), not one of the source's
 };
 
 // Which key is in force from which position: the first key from 0, then each key a rotation
@@ -157,6 +158,18 @@ class StorageSource : public LedgerSource {
   LogStorage& storage_;
 };
 
+// What a verification that starts past 0 takes as established below its start.
+struct Start {
+  Position from = 0;
+  Hash prev_hash{};  // leaf hash at from-1
+  int64_t prev_time = 0;
+  std::optional<NoteVerifierKey> in_force;  // the key in force at `from`
+  merkle::CompactRange range;               // the tree's edge at `from`
+};
+
+Result<VerifyReport> VerifyFrom(LedgerSource& storage, const std::vector<NoteVerifierKey>& keys,
+                                const VerifyOptions& options, Start start);
+
 }  // namespace
 
 Result<VerifyReport> VerifyLog(LogStorage& storage, const std::vector<NoteVerifierKey>& keys,
@@ -167,6 +180,63 @@ Result<VerifyReport> VerifyLog(LogStorage& storage, const std::vector<NoteVerifi
 
 Result<VerifyReport> VerifyLedger(LedgerSource& storage, const std::vector<NoteVerifierKey>& keys,
                                   const VerifyOptions& options) {
+  return VerifyFrom(storage, keys, options, Start{});
+}
+
+Result<VerifyReport> VerifyTail(LogStorage& storage, const Checkpoint& verified,
+                                const std::vector<NoteVerifierKey>& keys,
+                                const VerifyOptions& options) {
+  if (verified.size == 0) return VerifyLog(storage, keys, options);
+  const Position from = verified.size;
+  VerifyReport report;
+  auto fail = [&](Position at, std::string reason) {
+    report.first_failure = at;
+    report.reason = std::move(reason);
+    report.verified = at;
+    return report;
+  };
+  VX_ASSIGN_OR_RETURN(report.size, storage.RecordCount());
+  if (report.size < from) {
+    return fail(report.size, "the log holds " + std::to_string(report.size) +
+                                 " events, fewer than the " + std::to_string(from) +
+                                 " verified before: positions " + std::to_string(report.size) +
+                                 ".." + std::to_string(from - 1) + " are missing");
+  }
+  Start start;
+  start.from = from;
+  auto range = merkle::CompactRange::Load(from, TreeNodeReader(storage));
+  if (!range.ok() || range->Root() != verified.root) {
+    return fail(from, "the stored tree at size " + std::to_string(from) +
+                          " is not the one verified before" +
+                          (range.ok() ? std::string() : ": " + range.status().message()));
+  }
+  start.range = std::move(range).value();
+  auto last = storage.ReadRecords(from - 1, 1, /*forward=*/true);
+  if (!last.ok() || last->size() != 1) {
+    return fail(from - 1, "cannot be read" +
+                              (last.ok() ? std::string() : ": " + last.status().message()));
+  }
+  auto header = ReadLeafHeader(last->front().leaf);
+  if (!header.ok()) return fail(from - 1, header.status().message());
+  start.prev_hash = LeafHash(last->front().leaf);
+  start.prev_time = header->recorded_at_us;
+  // A leaf at from-1 other than the verified one breaks the chain at `from` (its
+  // prev_leaf_hash was verified against the original).
+  VX_ASSIGN_OR_RETURN(auto schedule, ReadKeySchedule(storage));
+  bool trusted = false;
+  for (const auto& k : keys) trusted |= !schedule.empty() && k.ToText() == schedule[0].second.ToText();
+  if (!trusted) return fail(0, "the log's first key is not a trusted first key");
+  for (const auto& [at, key] : schedule) {
+    if (at <= from) start.in_force = key;
+  }
+  StorageSource source(storage);
+  return VerifyFrom(source, keys, options, std::move(start));
+}
+
+namespace {
+
+Result<VerifyReport> VerifyFrom(LedgerSource& storage, const std::vector<NoteVerifierKey>& keys,
+                                const VerifyOptions& options, Start start) {
   VerifyReport report;
   // The latest checkpoint before the count: a writer commits both at once, so the count read
   // after it is at least the checkpoint's size.
@@ -176,22 +246,55 @@ Result<VerifyReport> VerifyLedger(LedgerSource& storage, const std::vector<NoteV
   const size_t chunk = std::max<size_t>(1, options.chunk_records);
   const size_t chunks_per_round = pool.threads() * 4;
 
-  Hash prev_hash{};  // leaf hash before the next chunk; zero before position 0
-  int64_t prev_time = 0;
-  merkle::CompactRange range;
+  // The size the outside checkpoint claims, read from its text (its signature is checked with
+  // the others, once the key in force at that size is known).
+  std::optional<uint64_t> acknowledged_size;
+  if (options.acknowledged_checkpoint) {
+    auto claimed = ParseCheckpointSize(*options.acknowledged_checkpoint);
+    if (!claimed.ok()) {
+      report.checkpoint_problem = "the checkpoint file: " + claimed.status().message();
+    } else {
+      acknowledged_size = *claimed;
+    }
+  }
+  Hash prev_hash = start.prev_hash;  // leaf hash before the next chunk; zero before position 0
+  int64_t prev_time = start.prev_time;
+  merkle::CompactRange range = std::move(start.range);
+  report.verified = start.from;
   // Reads the next round of chunks and the checkpoints that fall in it.
-  Position next = 0;
+  Position next = start.from;
   // The key in force at `next`. Position 0 chooses among the trusted keys by its key id; a
   // rotation event that fails its own checks is caught by the workers before anything after it
   // counts.
-  std::optional<NoteVerifierKey> in_force;
+  std::optional<NoteVerifierKey> in_force = start.in_force;
   auto read_round = [&]() -> Result<Round> {
     Round round;
     const Position round_start = next;
     round.keys.from.emplace_back(round_start, in_force);
     for (size_t c = 0; c < chunks_per_round && next < report.size; ++c) {
       size_t n = std::min<Position>(chunk, report.size - next);
-      VX_ASSIGN_OR_RETURN(auto scan, storage.ScanRecords(next, n));
+      ChunkResult r;
+      r.first = next;
+      r.end = next + n;
+      auto scanned = storage.ScanRecords(next, n);
+      if (!scanned.ok() && scanned.status().code() == Code::kDataLoss) {
+        // Damage the storage itself noticed (a block checksum): find the first position that
+        // cannot be read, so that the report names it; the records before it are verified.
+        LogStorage::RawScan partial;
+        for (Position p = next; p < next + n; ++p) {
+          auto one = storage.ScanRecords(p, 1);
+          if (!one.ok()) {
+            Fail(r, p, "cannot be read: " + one.status().message());
+            break;
+          }
+          for (auto& rec : one->records) partial.records.push_back(std::move(rec));
+          for (Position m : one->malformed) partial.malformed.push_back(m);
+        }
+        if (!r.failure) return scanned.status();  // not reproducible record by record
+        scanned = std::move(partial);
+      }
+      VX_RETURN_IF_ERROR(scanned.status());
+      auto scan = std::move(scanned).value();
       for (const StoredRecord& rec : scan.records) {
         if (rec.position == 0) {
           in_force.reset();
@@ -209,15 +312,19 @@ Result<VerifyReport> VerifyLedger(LedgerSource& storage, const std::vector<NoteV
         }
       }
       round.scans.push_back(std::move(scan));
-      ChunkResult r;
-      r.first = next;
-      r.end = next + n;
-      round.results.push_back(r);
+      round.results.push_back(std::move(r));
       next += n;
     }
     if (next > round_start) {
       VX_ASSIGN_OR_RETURN(auto notes, storage.CheckpointsBetween(round_start + 1, next));
       for (auto& [size, note] : notes) round.checkpoints.push_back({size, std::move(note)});
+      if (acknowledged_size && *acknowledged_size > round_start && *acknowledged_size <= next) {
+        PendingCheckpoint c{*acknowledged_size, *options.acknowledged_checkpoint};
+        c.outside = true;
+        auto at = std::upper_bound(round.checkpoints.begin(), round.checkpoints.end(), c.size,
+                                   [](uint64_t s, const PendingCheckpoint& p) { return s < p.size; });
+        round.checkpoints.insert(at, std::move(c));
+      }
     }
     return round;
   };
@@ -274,13 +381,14 @@ Result<VerifyReport> VerifyLedger(LedgerSource& storage, const std::vector<NoteV
         for (; cp < checkpoints.size() && checkpoints[cp].size <= range.size(); ++cp) {
           const PendingCheckpoint& c = checkpoints[cp];
           if (!report.checkpoint_problem.empty()) continue;
+          const std::string which =
+              (c.outside ? "the checkpoint file's checkpoint at size " : "checkpoint at size ") +
+              std::to_string(c.size);
           if (!c.opened.ok()) {
-            report.checkpoint_problem =
-                "checkpoint at size " + std::to_string(c.size) + ": " + c.opened.status().message();
+            report.checkpoint_problem = which + ": " + c.opened.status().message();
           } else if (c.opened->size != c.size || c.opened->root != range.Root()) {
-            report.checkpoint_problem = "checkpoint at size " + std::to_string(c.size) +
-                                        ": its root is not the Merkle root of the leaves";
-          } else {
+            report.checkpoint_problem = which + ": its root is not the Merkle root of the leaves";
+          } else if (!c.outside) {
             ++report.checkpoints_verified;
           }
         }
@@ -302,6 +410,13 @@ Result<VerifyReport> VerifyLedger(LedgerSource& storage, const std::vector<NoteV
   }
   report.root = range.Root();
   report.final_key = in_force;
+  if (report.checkpoint_problem.empty() && acknowledged_size && *acknowledged_size > report.size) {
+    report.checkpoint_problem =
+        "the log holds " + std::to_string(report.size) + " events, but the checkpoint file says " +
+        std::to_string(*acknowledged_size) + " were acknowledged: positions " +
+        std::to_string(report.size) + ".." + std::to_string(*acknowledged_size - 1) +
+        " are missing";
+  }
   if (report.checkpoint_problem.empty() && report.size > 0) {
     if (!latest) {
       report.checkpoint_problem = "the log has no checkpoint";
@@ -320,4 +435,5 @@ Result<VerifyReport> VerifyLedger(LedgerSource& storage, const std::vector<NoteV
   return report;
 }
 
+}  // namespace
 }  // namespace vaxledger::eventstore

@@ -19,6 +19,7 @@
 
 #include "core/note_key.h"
 #include "core/status.h"
+#include "eventstore/checkpoint.h"
 #include "eventstore/log_storage.h"
 
 namespace vaxledger::eventstore {
@@ -30,6 +31,11 @@ struct VerifyOptions {
   size_t chunk_records = 2048;
   // Called now and then with (records verified, records in all); may be empty.
   std::function<void(Position, Position)> progress;
+  // A checkpoint kept outside the source (the data directory's checkpoint file): it is checked
+  // like the source's own (signed by the key in force at its size, the Merkle root of the leaves
+  // at its size), and a source with fewer records than it fails, naming the missing positions.
+  // Default: none.
+  std::optional<std::string> acknowledged_checkpoint;
 };
 
 struct VerifyReport {
@@ -72,5 +78,17 @@ Result<VerifyReport> VerifyLedger(LedgerSource& source, const std::vector<NoteVe
 // VerifyLedger over a stored log.
 Result<VerifyReport> VerifyLog(LogStorage& storage, const std::vector<NoteVerifierKey>& keys,
                                const VerifyOptions& options = {});
+
+// Verifies only the records from `verified.size` on (the tail since an earlier verification),
+// as VerifyLog does, trusting what that verification established below it: `verified` is a
+// checkpoint (already opened under the log's keys) whose leaves verified. The stored tree at
+// its size must have its root, the chain continues from the stored leaf at size-1, the log's
+// first key must be among `keys`, and the key in force at the start is the
+// one the log's key schedule names. The tail's checkpoints and the latest one are checked as by
+// VerifyLog. Cost: the tail, plus O(log n) tree nodes and the key rotations. A log shorter than
+// `verified.size` fails at its end. verified.size == 0 is VerifyLog.
+Result<VerifyReport> VerifyTail(LogStorage& storage, const Checkpoint& verified,
+                                const std::vector<NoteVerifierKey>& keys,
+                                const VerifyOptions& options = {});
 
 }  // namespace vaxledger::eventstore

@@ -37,6 +37,7 @@ struct MemoryStorage::State {
   std::map<uint64_t, std::string> checkpoints;
   std::optional<std::string> first_key;
   int fail_commits = 0;
+  int refuse_commits = 0;
 };
 
 MemoryStorage::MemoryStorage() : state_(std::make_unique<State>()) {}
@@ -45,6 +46,17 @@ MemoryStorage::~MemoryStorage() = default;
 void MemoryStorage::FailNextCommits(int count) {
   std::lock_guard lock(state_->mu);
   state_->fail_commits = count;
+}
+
+void MemoryStorage::RefuseNextCommits(int count) {
+  std::lock_guard lock(state_->mu);
+  state_->refuse_commits = count;
+}
+
+Status MemoryStorage::Writable() {
+  std::lock_guard lock(state_->mu);
+  if (state_->refuse_commits > 0) return ResourceExhausted("memory storage: injected full disk");
+  return Status::Ok();
 }
 
 void MemoryStorage::HoldCommits(bool hold) {
@@ -71,6 +83,10 @@ Status MemoryStorage::Commit(const CommitBatch& batch) {
   if (state_->fail_commits > 0) {
     --state_->fail_commits;
     return Unavailable("memory storage: injected commit failure");
+  }
+  if (state_->refuse_commits > 0) {
+    --state_->refuse_commits;
+    return ResourceExhausted("memory storage: injected full disk");
   }
   for (size_t i = 0; i < batch.records.size(); ++i) {
     if (batch.records[i].position != state_->records.size() + i) {

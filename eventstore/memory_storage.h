@@ -16,6 +16,9 @@ class MemoryStorage : public LogStorage {
 
   // The next `count` commits fail with Unavailable and change nothing.
   void FailNextCommits(int count);
+  // The next `count` commits are refused with ResourceExhausted (as a full disk is: nothing
+  // written, the storage stays usable); Writable() says so until they have been.
+  void RefuseNextCommits(int count);
 
   // While held, Commit blocks (after counting itself in commits_entered) until released.
   void HoldCommits(bool hold);
@@ -24,6 +27,7 @@ class MemoryStorage : public LogStorage {
   void WaitForCommitsEntered(int n) const;
 
   Status Commit(const CommitBatch& batch) override;
+  Status Writable() override;
   Result<Position> RecordCount() override;
   Result<std::vector<StoredRecord>> ReadRecords(Position from, size_t max, bool forward) override;
   Result<RawScan> ScanRecords(Position from, size_t max) override;

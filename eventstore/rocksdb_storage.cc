@@ -1,15 +1,23 @@
 #include "eventstore/rocksdb_storage.h"
+#include "eventstore/rocksdb_logger.h"
 #include "eventstore/rocksdb_status.h"
 
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
+#include <rocksdb/sst_file_manager.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 namespace vaxledger::eventstore {
 namespace {
@@ -62,14 +70,37 @@ ByteView SliceBytes(const rocksdb::Slice& s) {
   return ByteView(reinterpret_cast<const uint8_t*>(s.data()), s.size());
 }
 
+std::string MiB(uint64_t bytes) {
+  return std::to_string(bytes >> 20) + "." + std::to_string(((bytes & ((1 << 20) - 1)) * 10) >> 20) +
+         " MiB";
+}
+
+// Ok when the file system of `path` has at least `reserve` bytes free for an unprivileged
+// user; ResourceExhausted saying how much is free otherwise.
+Status CheckFreeSpace(const std::string& path, uint64_t reserve) {
+  if (reserve == 0) return Status::Ok();
+  struct statvfs st {};
+  if (::statvfs(path.c_str(), &st) != 0) {
+    return Unavailable("cannot stat the file system of " + path + ": " + std::strerror(errno));
+  }
+  const uint64_t free_bytes = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+  if (free_bytes >= reserve) return Status::Ok();
+  return ResourceExhausted("disk nearly full: " + MiB(free_bytes) + " free on the file system of " +
+                           path + ", below the reserve of " + MiB(reserve) +
+                           "; writes resume by themselves once space is freed");
+}
+
 class RocksDbStorage : public LogStorage {
  public:
   RocksDbStorage(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> cfs,
-                 RocksDbStorageOptions options)
-      : db_(std::move(db)), cfs_(std::move(cfs)), options_(options) {}
+                 RocksDbStorageOptions options, std::string path)
+      : db_(std::move(db)), cfs_(std::move(cfs)), options_(options), path_(std::move(path)) {}
 
   ~RocksDbStorage() override {
-    if (!options_.read_only) {
+    // After a failed write RocksDB has stopped writing; a flush would touch the write-ahead log
+    // writer that failed, which RocksDB does not allow (it asserts). Close without it: the WAL
+    // replay at the next open restores everything that was committed.
+    if (!options_.read_only && !write_failed_.load()) {
       // Everything committed is already in the synced WAL; flushing the memtables now only spares
       // the next open a WAL replay. A failure leaves that replay to do.
       IgnoreError(FromRocks(db_->Flush(rocksdb::FlushOptions(), cfs_), "flush on close"));
@@ -104,7 +135,16 @@ class RocksDbStorage : public LogStorage {
     return Status::Ok();
   }
 
+  Status Writable() override {
+    if (options_.read_only) return FailedPrecondition("the event log is open read-only");
+    if (write_failed_.load()) {
+      return Unavailable("a write to the event log's database failed; restart to recover");
+    }
+    return CheckFreeSpace(path_, options_.min_free_bytes);
+  }
+
   Status Commit(const CommitBatch& batch) override {
+    if (Status w = Writable(); w.code() == Code::kResourceExhausted) return w;
     rocksdb::WriteBatch wb;
     for (const auto& r : batch.records) {
       Bytes value = EncodeRecordValue(r);
@@ -135,7 +175,9 @@ class RocksDbStorage : public LogStorage {
     }
     rocksdb::WriteOptions wo;
     wo.sync = options_.sync;
-    return FromRocks(db_->Write(wo, &wb), "commit");
+    Status s = FromRocks(db_->Write(wo, &wb), "commit");
+    if (!s.ok()) write_failed_.store(true);
+    return s;
   }
 
   Result<Position> RecordCount() override {
@@ -285,7 +327,23 @@ class RocksDbStorage : public LogStorage {
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs_;
   RocksDbStorageOptions options_;
+  std::string path_;
+  std::atomic<bool> write_failed_{false};
 };
+
+// After an open that failed with Corruption: what RocksDB logged about it (the write-ahead log
+// file and the bytes it could not replay), or else the WAL files, so that the message names the
+// file.
+std::string CorruptionDetail(const std::string& path, const RocksDbLogger& logger) {
+  std::string found = LastCorruption(logger);
+  if (!found.empty()) return " (RocksDB: " + found + ")";
+  std::string wals;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+    if (entry.path().extension() == ".log") wals += " " + entry.path().filename().string();
+  }
+  return wals.empty() ? std::string() : " (in the write-ahead log:" + wals + ")";
+}
 
 }  // namespace
 
@@ -296,11 +354,31 @@ Result<std::unique_ptr<LogStorage>> OpenRocksDbStorage(const std::string& path,
   if (!exists && (!options.create_if_missing || options.read_only)) {
     return FailedPrecondition("no event log database at " + path);
   }
+  if (!exists) {
+    // Personal data lives in here: only the owner may enter (umask aside).
+    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
+      return FailedPrecondition("cannot create " + path + ": " + std::strerror(errno));
+    }
+  }
+  if (!options.read_only) {
+    // Opening writes (a new MANIFEST and WAL); on a full disk RocksDB's failure path is not
+    // safe, so do not start it there.
+    VX_RETURN_IF_ERROR(CheckFreeSpace(path, options.min_free_bytes));
+  }
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = options.create_if_missing;
-  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  // A torn last record is dropped (it was never acknowledged); damage anywhere else refuses the
+  // open instead of silently dropping everything after it (kPointInTimeRecovery would).
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   db_options.paranoid_checks = true;
+  // The info log off the data disk: RocksDB aborts when it logs through a LOG writer that a full
+  // disk made fail (rocksdb_logger.h).
+  auto logger = NewRocksDbLogger(path);
+  db_options.info_log = AsRocksLogger(logger);
+  // With an SstFileManager RocksDB recovers by itself from a flush or compaction that hit a full
+  // disk, once space is back.
+  db_options.sst_file_manager.reset(rocksdb::NewSstFileManager(rocksdb::Env::Default()));
   db_options.max_background_jobs = 2;
   // Every commit writes to the small default and checkpoints families too, so the WAL could only
   // be recycled once RocksDB's default cap (4 x all write buffers, ~3 GiB here) forced flushes:
@@ -329,9 +407,12 @@ Result<std::unique_ptr<LogStorage>> OpenRocksDbStorage(const std::string& path,
     return Unavailable("the event log at " + path +
                        " is in use by another process (a running `vaxledger serve`?)");
   }
+  if (s.IsCorruption()) {
+    return DataLoss("open " + path + ": " + s.ToString() + CorruptionDetail(path, *logger));
+  }
   VX_RETURN_IF_ERROR(FromRocks(s, "open " + path));
   auto storage = std::make_unique<RocksDbStorage>(std::unique_ptr<rocksdb::DB>(raw),
-                                                  std::move(handles), options);
+                                                  std::move(handles), options, path);
   VX_RETURN_IF_ERROR(storage->CheckFormat(/*created=*/!exists));
   return std::unique_ptr<LogStorage>(std::move(storage));
 }

@@ -182,6 +182,10 @@ void AddHealthRoutes(Router& router, EventLog& log) {
     auto probe = log.Read(head.size == 0 ? 0 : head.size - 1, 1);
     if (!probe.ok())
       return ProblemResponse(Unavailable("log not readable: " + probe.status().message()));
+    // Reads go on while writes are refused (a full disk, a failed commit): not ready, and why.
+    if (Status writes = log.WriteStatus(); !writes.ok()) {
+      return ProblemResponse(Unavailable("log not accepting writes: " + writes.message()));
+    }
     return Json({{"status", "ready"}, {"log_size", head.size}});
   });
 }

@@ -19,7 +19,8 @@ namespace vaxledger::http {
 
 void AddLedgerRoutes(Router& router, eventstore::EventLog& log);
 
-// GET /healthz (the process answers) and GET /readyz (the log answers reads).
+// GET /healthz (the process answers) and GET /readyz (the log answers reads and accepts writes;
+// 503 with the reason otherwise: a full disk, a failed commit).
 void AddHealthRoutes(Router& router, eventstore::EventLog& log);
 
 }  // namespace vaxledger::http

@@ -65,6 +65,13 @@ Result<std::unique_ptr<MailOutbox>> MailOutbox::Open(eventstore::EventLog& log, 
       return DataLoss(PositionPath(dir) + " does not hold a position");
     }
   }
+  // Mails were sent for events the log no longer holds: refuse, as the views do.
+  if (const eventstore::Position size = log.Size(); from > size) {
+    return DataLoss("the outbox has looked at " + std::to_string(from) +
+                    " events but the log holds only " + std::to_string(size) + ": positions " +
+                    std::to_string(size) + ".." + std::to_string(from - 1) +
+                    " are missing from the log (" + PositionPath(dir) + ")");
+  }
   return std::unique_ptr<MailOutbox>(new MailOutbox(log, registry, std::move(dir), from));
 }
 

@@ -28,6 +28,7 @@ namespace vaxledger::projections {
 class MailOutbox {
  public:
   // Creates `dir` when missing and starts following the log from OUTBOX/position (or 0).
+  // DataLoss when DIR/position is beyond the log's size (the log lost events it had published).
   static Result<std::unique_ptr<MailOutbox>> Open(eventstore::EventLog& log, Registry& registry,
                                                   std::string dir);
   ~MailOutbox();

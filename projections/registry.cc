@@ -137,6 +137,16 @@ Status Registry::Load() {
       continue;
     }
     VX_ASSIGN_OR_RETURN(auto store, ViewStore::Open(dir, name));
+    // A view that has applied more than the log holds has seen events the log lost: refuse,
+    // rather than let new events take their positions.
+    if (const Position size = log_.Size(); store->position() && *store->position() > size) {
+      return DataLoss("view " + name + " has applied " + std::to_string(*store->position()) +
+                      " events but the log holds only " + std::to_string(size) + ": positions " +
+                      std::to_string(size) + ".." + std::to_string(*store->position() - 1) +
+                      " are missing from the log (a damaged write-ahead log, or an older copy of "
+                      "the log beside newer views); restore the log, or rebuild the views "
+                      "(`vaxledger projections rebuild`) to accept the loss");
+    }
     if (store->schema() != SchemaVersion(v) || !store->position()) stale.push_back(name);
   }
   if (!stale.empty()) {

@@ -69,6 +69,8 @@ struct Outcome {
 
 class Registry {
  public:
+  // DataLoss (naming the view and the missing positions) when a view's store has applied more
+  // events than the log holds: the log lost events that were acknowledged and published.
   static Result<std::unique_ptr<Registry>> Open(eventstore::EventLog& log, RegistryOptions options);
   ~Registry();
   Registry(const Registry&) = delete;

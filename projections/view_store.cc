@@ -1,5 +1,7 @@
 #include "projections/view_store.h"
 
+#include "eventstore/rocksdb_logger.h"
+
 #include <fcntl.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
@@ -80,6 +82,8 @@ namespace {
 
 Result<std::unique_ptr<rocksdb::DB>> OpenDb(const std::string& path, bool create, bool read_only) {
   rocksdb::Options options;
+  // Off the data disk: a LOG write that a full disk made fail aborts RocksDB at its next line.
+  options.info_log = eventstore::AsRocksLogger(eventstore::NewRocksDbLogger(path));
   options.create_if_missing = create;
   options.error_if_exists = create;
   options.IncreaseParallelism(2);

@@ -1,6 +1,7 @@
 #include "tools/data_dir.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,6 +14,9 @@
 #include "core/encoding.h"
 #include "core/identifiers.h"
 #include "core/registry_commands.h"
+#include "eventstore/checkpoint.h"
+#include "eventstore/checkpoint_file.h"
+#include "eventstore/log_verifier.h"
 #include "eventstore/registry_key.h"
 #include "eventstore/rocksdb_storage.h"
 #include "projections/views.h"
@@ -27,6 +31,25 @@ std::string DevIdpKeyPath(const std::string& dir) { return dir + "/idp-dev.key";
 std::string PseudonymKeyPath(const std::string& dir) { return dir + "/pseudonym.key"; }
 std::string ViewsPath(const std::string& dir) { return dir + "/views"; }
 std::string SessionsPath(const std::string& dir) { return dir + "/sessions"; }
+std::string CheckpointFilePath(const std::string& dir) { return dir + "/checkpoint"; }
+std::string VerifiedFilePath(const std::string& dir) { return dir + "/verified"; }
+
+Status CheckPrivateDataDir(const std::string& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    return FailedPrecondition("data directory " + dir + ": " + std::strerror(errno));
+  }
+  if (!S_ISDIR(st.st_mode)) return FailedPrecondition("data directory " + dir + " is not a directory");
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return FailedPrecondition("data directory " + dir + " has mode " + mode +
+                              ": group or others can enter it, and it holds personal data; run "
+                              "`chmod 700 " + dir + "` (and keep it owned by the user that runs "
+                              "vaxledger)");
+  }
+  return Status::Ok();
+}
 
 Result<PseudonymKey> LoadPseudonymKey(const std::string& dir) {
   VX_ASSIGN_OR_RETURN(std::string text,
@@ -52,11 +75,19 @@ Result<std::unique_ptr<EventLog>> InitDataDir(const std::string& dir, const std:
     return InvalidArgument("--origin: " + name.message(), "origin");
   }
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return FailedPrecondition("cannot create " + dir + ": " + ec.message());
+  const std::filesystem::path parent = std::filesystem::path(dir).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (ec) return FailedPrecondition("cannot create " + parent.string() + ": " + ec.message());
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return FailedPrecondition("cannot create " + dir + ": " + std::strerror(errno));
+  }
   if (std::filesystem::exists(LogPath(dir))) {
     return Status(Code::kAlreadyExists, dir + " already holds an event log");
   }
+  if (std::filesystem::is_empty(dir, ec) && ::chmod(dir.c_str(), 0700) != 0) {
+    return FailedPrecondition("cannot chmod " + dir + ": " + std::strerror(errno));
+  }
+  VX_RETURN_IF_ERROR(CheckPrivateDataDir(dir));
   VX_ASSIGN_OR_RETURN(NoteSigner signer, eventstore::CreateRegistryKey(KeyPath(dir), origin));
   const PseudonymKey pseudonym_key = Pseudonymizer::GenerateKey();
   VX_RETURN_IF_ERROR(eventstore::CreateSecretFile(
@@ -66,7 +97,10 @@ Result<std::unique_ptr<EventLog>> InitDataDir(const std::string& dir, const std:
   storage_options.create_if_missing = true;
   VX_ASSIGN_OR_RETURN(auto storage, eventstore::OpenRocksDbStorage(LogPath(dir), storage_options));
   const std::string vkey = signer.verifier().ToText();
-  VX_ASSIGN_OR_RETURN(auto log, EventLog::Open(std::move(storage), std::move(signer)));
+  eventstore::EventLogOptions log_options;
+  log_options.checkpoint_file = CheckpointFilePath(dir);
+  VX_ASSIGN_OR_RETURN(auto log,
+                      EventLog::Open(std::move(storage), std::move(signer), log_options));
 
   eventstore::NewEvent genesis;
   genesis.event_id = eventstore::EventId::Random();
@@ -109,8 +143,45 @@ Status InstallNextKey(const std::string& dir) {
 
 }  // namespace
 
-Result<std::unique_ptr<EventLog>> OpenDataDir(const std::string& dir,
-                                              eventstore::EventLogOptions options) {
+// The start-up check of OpenDataDir: the tail since the last verification.
+Status VerifyAtStart(const std::string& dir, eventstore::LogStorage& storage,
+                     const std::function<void(eventstore::Position, eventstore::Position)>& progress) {
+  VX_ASSIGN_OR_RETURN(auto schedule, eventstore::ReadKeySchedule(storage));
+  if (schedule.empty()) return Status::Ok();  // an empty log
+  std::vector<NoteVerifierKey> keys;
+  for (const auto& [from, key] : schedule) keys.push_back(key);
+  eventstore::VerifyOptions options;
+  options.progress = progress;
+  VX_ASSIGN_OR_RETURN(options.acknowledged_checkpoint,
+                      eventstore::CheckpointFile::ReadLatest(CheckpointFilePath(dir)));
+  VX_ASSIGN_OR_RETURN(auto verified_note,
+                      eventstore::CheckpointFile::ReadLatest(VerifiedFilePath(dir)));
+  eventstore::Checkpoint verified;  // size 0: verify everything
+  if (verified_note) {
+    auto opened = eventstore::OpenCheckpoint(*verified_note, keys);
+    if (!opened.ok()) {
+      return DataLoss("the checkpoint in " + VerifiedFilePath(dir) +
+                      " does not open under the log's keys: " + opened.status().message());
+    }
+    verified = *opened;
+  }
+  VX_ASSIGN_OR_RETURN(auto report, eventstore::VerifyTail(storage, verified, {keys.front()}, options));
+  const std::string how = "; `vaxledger ledger verify --data " + dir + "` checks the whole log";
+  if (report.first_failure) {
+    return DataLoss("the event log does not verify at position " +
+                    std::to_string(*report.first_failure) + ": " + report.reason + how);
+  }
+  if (!report.checkpoint_problem.empty()) {
+    return DataLoss("the event log does not verify: " + report.checkpoint_problem + how);
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<EventLog>> OpenDataDir(
+    const std::string& dir, eventstore::EventLogOptions options,
+    const std::function<void(eventstore::Position, eventstore::Position)>& progress) {
+  VX_RETURN_IF_ERROR(CheckPrivateDataDir(dir));
+  if (options.checkpoint_file.empty()) options.checkpoint_file = CheckpointFilePath(dir);
   VX_ASSIGN_OR_RETURN(NoteSigner signer, eventstore::LoadRegistryKey(KeyPath(dir)));
   VX_ASSIGN_OR_RETURN(auto storage, eventstore::OpenRocksDbStorage(LogPath(dir)));
   if (std::filesystem::exists(NextKeyPath(dir))) {
@@ -124,7 +195,15 @@ Result<std::unique_ptr<EventLog>> OpenDataDir(const std::string& dir,
       return Unavailable("cannot remove " + NextKeyPath(dir) + ": " + std::strerror(errno));
     }
   }
-  return EventLog::Open(std::move(storage), std::move(signer), std::move(options));
+  VX_RETURN_IF_ERROR(VerifyAtStart(dir, *storage, progress));
+  VX_ASSIGN_OR_RETURN(auto log,
+                      EventLog::Open(std::move(storage), std::move(signer), std::move(options)));
+  if (const eventstore::LogHead head = log->Head(); head.size > 0) {
+    VX_ASSIGN_OR_RETURN(auto verified,
+                        eventstore::CheckpointFile::Open(VerifiedFilePath(dir), /*create=*/true));
+    VX_RETURN_IF_ERROR(verified->Write(head.checkpoint));
+  }
+  return log;
 }
 
 Result<Rotation> RotateRegistryKey(const std::string& dir) {

@@ -7,10 +7,18 @@
 //                      digits, mode 0600: losing it loses the link from an INSZ to its records
 //   DIR/views/         the views' stores (projections/view_store.h)
 //   DIR/outbox/        mails about access decisions, one file each (projections/mail_outbox.h)
+//   DIR/checkpoint     the latest acknowledged checkpoint, outside the log's database
+//                      (eventstore/checkpoint_file.h)
+//   DIR/verified       the checkpoint up to which the log was last verified at start (same form)
+//
+// DIR is mode 0700 and everything in it is created 0600/0700 (the program runs with umask 077):
+// the log and the views hold personal data. Opening refuses a DIR that group or others can
+// enter.
 //
 // Thread-safety: functions; the returned log is thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -27,21 +35,37 @@ std::string DevIdpKeyPath(const std::string& dir);
 std::string PseudonymKeyPath(const std::string& dir);
 std::string ViewsPath(const std::string& dir);
 std::string SessionsPath(const std::string& dir);  // the sessions store (http/sessions.h)
+std::string CheckpointFilePath(const std::string& dir);
+std::string VerifiedFilePath(const std::string& dir);
+
+// FailedPrecondition, saying how to fix it, when DIR is not a directory or its group or others
+// have any permission on it.
+Status CheckPrivateDataDir(const std::string& dir);
 
 // The pseudonym key, refused when missing, too open or malformed.
 Result<PseudonymKey> LoadPseudonymKey(const std::string& dir);
 
-// Creates DIR (if needed), the registry key named `origin`, the pseudonym key, and the log with
+// Creates DIR (if needed, mode 0700; an existing empty DIR is set to 0700), the registry key
+// named `origin`, the pseudonym key, and the log with
 // its first event, `registry.initialised`, which records the origin and the verifier key. With
 // `first_administrator` (an INSZ) the same batch grants that person the administrator role.
 // AlreadyExists when DIR already holds a key or a log; InvalidArgument for a bad INSZ.
 Result<std::unique_ptr<eventstore::EventLog>> InitDataDir(
     const std::string& dir, const std::string& origin, const std::string& first_administrator = {});
 
-// Loads the key (refusing a missing or too-open one) and opens the log for appending. Finishes a
-// key rotation that a crash interrupted (see RotateRegistryKey).
-Result<std::unique_ptr<eventstore::EventLog>> OpenDataDir(const std::string& dir,
-                                                          eventstore::EventLogOptions options = {});
+// Checks DIR (CheckPrivateDataDir), loads the key (refusing a missing or too-open one) and
+// opens the log for appending, with DIR/checkpoint as its checkpoint file (so a log shorter than
+// what it acknowledged is refused). Finishes a key rotation that a crash interrupted (see
+// RotateRegistryKey).
+//
+// Before it opens the log it verifies the tail written since the last verification
+// (eventstore::VerifyTail from the checkpoint in DIR/verified; the whole log when that file is
+// missing), every leaf, link, signature and checkpoint of it, and refuses (DataLoss, naming the
+// position or file) a log that fails; then it records the head in DIR/verified. The cost is
+// that of the events written since the last start. `progress` reports (verified, total).
+Result<std::unique_ptr<eventstore::EventLog>> OpenDataDir(
+    const std::string& dir, eventstore::EventLogOptions options = {},
+    const std::function<void(eventstore::Position, eventstore::Position)>& progress = {});
 
 struct Rotation {
   eventstore::Position position = 0;  // of the rotation event

@@ -22,6 +22,7 @@
 // Exit codes: 0 success; 1 the thing checked does not verify; 2 the command could not run (bad
 // arguments, missing or too-open key, no database, unreadable file).
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/core.h>
@@ -42,6 +43,7 @@
 #include "core/merkle.h"
 #include "core/signed_note.h"
 #include "eventstore/checkpoint.h"
+#include "eventstore/checkpoint_file.h"
 #include "eventstore/ledger_export.h"
 #include "eventstore/log_verifier.h"
 #include "eventstore/registry_key.h"
@@ -101,6 +103,7 @@ struct ReadOnlyDir {
 };
 
 Result<ReadOnlyDir> OpenReadOnly(const std::string& dir) {
+  VX_RETURN_IF_ERROR(CheckPrivateDataDir(dir));
   VX_ASSIGN_OR_RETURN(NoteSigner signer, eventstore::LoadRegistryKey(KeyPath(dir)));
   eventstore::RocksDbStorageOptions options;
   options.read_only = true;
@@ -170,11 +173,24 @@ int RunVerify(const std::string& dir, const std::vector<std::string>& vkeys, siz
   auto trusted = ParseKeys(vkeys);
   if (!trusted.ok()) return Fail(trusted.status());
   auto ro = OpenReadOnly(dir);
+  if (!ro.ok() && ro.status().code() == Code::kDataLoss) {
+    // RocksDB found the damage itself (a write-ahead log or table checksum): its message names
+    // the file.
+    fmt::print("FAIL: {}\n", ro.status().message());
+    return 1;
+  }
   if (!ro.ok()) return Fail(ro.status());
   if (trusted->empty()) trusted->push_back(ro->keys.front());  // the first key the log recorded
   eventstore::VerifyOptions options;
   options.threads = threads;
   options.progress = Progress("verifying");
+  // What the log acknowledged, kept outside its database: a log shorter than it fails.
+  auto acknowledged = eventstore::CheckpointFile::ReadLatest(CheckpointFilePath(dir));
+  if (!acknowledged.ok()) {
+    fmt::print("FAIL: {}\n", acknowledged.status().message());
+    return 1;
+  }
+  options.acknowledged_checkpoint = *acknowledged;
   auto start = std::chrono::steady_clock::now();
   auto report = eventstore::VerifyLog(*ro->storage, *trusted, options);
   if (report.ok() && report->ok() && report->size > 0 &&
@@ -300,7 +316,7 @@ int RunServe(const std::string& dir, const std::string& listen, const ServeFlags
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto log = OpenDataDir(dir);
+  auto log = OpenDataDir(dir, {}, Progress("verifying the log's tail"));
   if (!log.ok()) return Fail(log.status());
   auto pseudonym_key = LoadPseudonymKey(dir);
   if (!pseudonym_key.ok()) return Fail(pseudonym_key.status());
@@ -681,6 +697,9 @@ int RunDump(const std::string& views_dir, const std::vector<std::string>& names)
 
 int main(int argc, char** argv) {
   using namespace vaxledger::tools;
+  // Everything this program creates (log, views, keys, outbox) is for its owner only: the data
+  // holds personal data (docs/storage.md, "What is on disk").
+  ::umask(077);
   CLI::App app{"vaxledger: a vaccination registry on a signed, append-only event log"};
   app.require_subcommand(1);
   std::string dir, origin = "vaxledger.local/registry", file, out;

@@ -36,7 +36,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", storage.status().ToString().c_str());
     return 2;
   }
-  auto log = EventLog::Open(std::move(storage).value(), std::move(signer).value());
+  EventLogOptions log_options;
+  log_options.checkpoint_file = std::string(argv[2]) + ".checkpoint";
+  auto log = EventLog::Open(std::move(storage).value(), std::move(signer).value(), log_options);
   if (!log.ok()) {
     std::fprintf(stderr, "%s\n", log.status().ToString().c_str());
     return 2;

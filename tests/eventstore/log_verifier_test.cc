@@ -1,6 +1,8 @@
 #include "eventstore/log_verifier.h"
 
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 
 #include "eventstore/checkpoint.h"
 #include "eventstore/event_log.h"
@@ -221,6 +223,134 @@ TEST_CASE("verify checks every checkpoint's signature and root against the leave
   CHECK_FALSE(report->first_failure.has_value());
   CHECK_FALSE(report->ok());
   CHECK_THAT(report->checkpoint_problem, Catch::Contains(problem));
+}
+
+
+TEST_CASE("damage RocksDB itself detects (a block checksum) names the position and the file") {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/db";
+  {
+    auto log = testing::OpenRocksDbLog(path, true);
+    for (int i = 0; i < 30; ++i) {
+      AppendBatch b;
+      for (int j = 0; j < 10; ++j) {
+        b.events.push_back(testing::MakeEvent("s", "\"" + std::string(400, 'a' + j) + "\""));
+      }
+      REQUIRE(log->Append(b).ok());
+    }
+  }  // closing flushes the log into a table file
+  std::string table;
+  uintmax_t largest = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(path)) {
+    if (entry.path().extension() == ".sst" && entry.file_size() > largest) {
+      table = entry.path().string();
+      largest = entry.file_size();
+    }
+  }
+  REQUIRE_FALSE(table.empty());
+  {
+    std::fstream f(table, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(largest / 3));
+    char c = 0;
+    f.read(&c, 1);
+    c = static_cast<char>(c ^ 0x10);
+    f.seekp(static_cast<std::streamoff>(largest / 3));
+    f.write(&c, 1);
+  }
+  auto report = VerifyPath(path);
+  REQUIRE(report.ok());  // a report, not an error without a position
+  REQUIRE(report->first_failure.has_value());
+  CHECK(*report->first_failure > 0);
+  CHECK(*report->first_failure < 300);
+  CHECK(report->verified == *report->first_failure);
+  CHECK_THAT(report->reason, Catch::Contains("cannot be read"));
+  CHECK_THAT(report->reason, Catch::Contains(std::filesystem::path(table).filename().string()));
+}
+
+TEST_CASE("VerifyTail checks the tail since a verified checkpoint, and only the tail") {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/db";
+  Checkpoint verified;
+  {
+    auto log = testing::OpenRocksDbLog(path, true);
+    AppendEvents(*log, 20);
+    auto opened = OpenCheckpoint(log->Head().checkpoint, {TestSigner().verifier()});
+    REQUIRE(opened.ok());
+    verified = *opened;
+    AppendEvents(*log, 20);
+  }
+  auto tail = [&] {
+    RocksDbStorageOptions o;
+    o.read_only = true;
+    auto storage = OpenRocksDbStorage(path, o);
+    REQUIRE(storage.ok());
+    VerifyOptions vo;
+    vo.chunk_records = 4;
+    auto report = VerifyTail(**storage, verified, {TestSigner().verifier()}, vo);
+    REQUIRE(report.ok());
+    return *report;
+  };
+  auto flip_leaf = [&](Position p) {
+    RawRocksDb db(path);
+    std::string v = db.Get("log", RawRocksDb::PositionKey(p));
+    v[kRecordHeaderSize + 30] ^= 0x20;
+    db.Put("log", RawRocksDb::PositionKey(p), v);
+  };
+  SECTION("an untouched tail verifies, with its checkpoints") {
+    VerifyReport r = tail();
+    CHECK(r.ok());
+    CHECK(r.verified == 40);
+    CHECK(r.checkpoints_verified == 2);  // at 30 and 40
+  }
+  SECTION("an edited leaf in the tail fails at its position") {
+    flip_leaf(33);
+    VerifyReport r = tail();
+    CHECK(r.first_failure == std::optional<Position>(33));
+  }
+  SECTION("an edited leaf just below the tail is caught where the tail starts") {
+    flip_leaf(19);
+    VerifyReport r = tail();
+    CHECK(r.first_failure == std::optional<Position>(20));
+  }
+  SECTION("an edit below the verified size is left to the full verification") {
+    flip_leaf(5);
+    CHECK(tail().ok());
+    CHECK(VerifyPath(path)->first_failure == std::optional<Position>(5));
+  }
+  SECTION("a log shorter than the verified size fails, naming the missing positions") {
+    verified.size = 50;
+    VerifyReport r = tail();
+    CHECK(r.first_failure == std::optional<Position>(40));
+    CHECK_THAT(r.reason, Catch::Contains("positions 40..49 are missing"));
+  }
+}
+
+TEST_CASE("verify fails a log shorter than the checkpoint kept outside it") {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/db";
+  std::string acknowledged;
+  {
+    auto log = testing::OpenRocksDbLog(path, true);
+    AppendEvents(*log, 30);
+    acknowledged = log->Head().checkpoint;
+  }
+  {
+    // The last commit gone entirely, as a cut write-ahead log leaves it.
+    RawRocksDb db(path);
+    for (Position p = 20; p < 30; ++p) db.Delete("log", RawRocksDb::PositionKey(p));
+    db.Put("default", "checkpoint", db.Get("checkpoints", RawRocksDb::PositionKey(20)));
+    db.Delete("checkpoints", RawRocksDb::PositionKey(30));
+  }
+  RocksDbStorageOptions o;
+  o.read_only = true;
+  auto storage = OpenRocksDbStorage(path, o);
+  REQUIRE(storage.ok());
+  VerifyOptions vo;
+  vo.acknowledged_checkpoint = acknowledged;
+  auto report = VerifyLog(**storage, {TestSigner().verifier()}, vo);
+  REQUIRE(report.ok());
+  CHECK_FALSE(report->ok());
+  CHECK_THAT(report->checkpoint_problem, Catch::Contains("positions 20..29 are missing"));
 }
 
 }  // namespace

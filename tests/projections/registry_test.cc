@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
@@ -450,6 +451,44 @@ TEST_CASE("The outbox writes one mail per access decision, to the requester, onc
   REQUIRE(again.ok());
   REQUIRE((*again)->WaitFor(log->Head().size, std::chrono::seconds(10)).ok());
   CHECK(mails().size() == 2);
+}
+
+
+TEST_CASE("Views that have applied more events than the log holds refuse to open, naming them") {
+  TempDir dir;
+  const std::string views = dir.path() + "/views";
+  eventstore::Position applied = 0;
+  {
+    auto log = OpenRocksDbLog(dir.path() + "/log", true);
+    Bootstrap(*log, kAdmin);
+    for (int i = 0; i < 5; ++i) REQUIRE(log->Append(eventstore::testing::OneEvent("other")).ok());
+    auto registry = OpenRegistry(*log, views);
+    applied = registry->applied();
+    REQUIRE(applied > 1);
+  }
+  // A log that lost its last events (here: a fresh one holding only the first), same views.
+  auto shorter = OpenRocksDbLog(dir.path() + "/shorter", true);
+  eventstore::AppendBatch one;
+  one.events.push_back(eventstore::testing::MakeEvent("registry"));
+  REQUIRE(shorter->Append(one).ok());
+  auto refused = Registry::Open(*shorter, Options(views));
+  CHECK(refused.status().code() == Code::kDataLoss);
+  CHECK_THAT(refused.status().message(),
+             Catch::Contains("positions 1.." + std::to_string(applied - 1) + " are missing"));
+  CHECK_THAT(refused.status().message(), Catch::Contains("view membership"));
+}
+
+
+TEST_CASE("An outbox that has looked past the log's end refuses to open") {
+  TempDir dir;
+  auto log = OpenRocksDbLog(dir.path() + "/log", true);
+  Bootstrap(*log, kAdmin);
+  auto registry = OpenRegistry(*log, dir.path() + "/views");
+  std::filesystem::create_directories(dir.path() + "/outbox");
+  std::ofstream(dir.path() + "/outbox/position") << log->Size() + 5 << "\n";
+  auto outbox = MailOutbox::Open(*log, *registry, dir.path() + "/outbox");
+  CHECK(outbox.status().code() == Code::kDataLoss);
+  CHECK_THAT(outbox.status().message(), Catch::Contains("are missing from the log"));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -23,7 +24,9 @@
 #include "eventstore/registry_key.h"
 #include "eventstore/rocksdb_storage.h"
 #include "tests/common/child_process.h"
+#include "tests/eventstore/raw_rocksdb.h"
 #include "tests/eventstore/test_util.h"
+#include "tools/data_dir.h"
 
 namespace vaxledger {
 namespace {
@@ -35,8 +38,8 @@ struct Run {
   std::string out;  // stdout and stderr
 };
 
-Run Vaxledger(const std::string& args) {
-  std::string cmd = std::string(VX_BINARY) + " " + args + " 2>&1";
+Run Vaxledger(const std::string& args, const std::string& prefix = "") {
+  std::string cmd = prefix + std::string(VX_BINARY) + " " + args + " 2>&1";
   Run r;
   std::FILE* p = ::popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);
@@ -420,6 +423,119 @@ TEST_CASE(
   CHECK(bad.out.find("until must be a position or a UTC time") != std::string::npos);
   Run again = Vaxledger("replay --data " + dir + " --until 1 --out " + tmp.path() + "/r1");
   CHECK(again.code == 2);  // never over an existing replay
+}
+
+}  // namespace
+}  // namespace vaxledger
+
+namespace vaxledger {
+namespace {
+
+// Every file and directory under `dir` that group or others can use, with its mode.
+std::vector<std::string> OpenToOthers(const std::string& dir) {
+  std::vector<std::string> open;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    struct stat st {};
+    REQUIRE(::lstat(entry.path().c_str(), &st) == 0);
+    if ((st.st_mode & 077) != 0) open.push_back(entry.path().string());
+  }
+  return open;
+}
+
+// A copy of `dir` taken while its log is open: the events of the last commits are in the
+// synced write-ahead log only, as after a crash.
+std::string CrashImageOf(const std::string& dir, const std::string& image, int events) {
+  auto log = tools::OpenDataDir(dir);
+  REQUIRE(log.ok());
+  for (int i = 0; i < events; ++i) {
+    REQUIRE((*log)->Append(eventstore::testing::OneEvent("s")).ok());
+  }
+  std::filesystem::copy(dir, image, std::filesystem::copy_options::recursive);
+  std::filesystem::permissions(image, std::filesystem::perms::owner_all);
+  std::string wal;
+  uintmax_t largest = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(image + "/log")) {
+    if (entry.path().extension() == ".log" && entry.file_size() > largest) {
+      wal = entry.path().string();
+      largest = entry.file_size();
+    }
+  }
+  REQUIRE_FALSE(wal.empty());
+  return wal;
+}
+
+TEST_CASE("vaxledger keeps its data directory private and refuses one others can enter") {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/data";
+  REQUIRE(Vaxledger("init --data " + dir + " --demo").code == 0);
+  REQUIRE(Vaxledger("idp init --data " + dir).code == 0);
+  struct stat st {};
+  REQUIRE(::stat(dir.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  CHECK(OpenToOthers(dir).empty());
+  REQUIRE(Vaxledger("ledger verify --data " + dir).code == 0);
+
+  REQUIRE(::chmod(dir.c_str(), 0755) == 0);
+  Run verify = Vaxledger("ledger verify --data " + dir);
+  CHECK(verify.code == 2);
+  CHECK_THAT(verify.out, Catch::Contains("chmod 700 " + dir));
+  Run serve = Vaxledger("serve --data " + dir + " --listen 127.0.0.1:0", "timeout 20 ");
+  CHECK(serve.code == 2);
+  CHECK_THAT(serve.out, Catch::Contains("has mode 0755"));
+}
+
+TEST_CASE("serve refuses a log whose tail verify refuses, naming the position") {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/data";
+  REQUIRE(Vaxledger("init --data " + dir).code == 0);
+  AppendEvents(dir, 20);
+  {
+    // An edit of a leaf with RocksDB's own checksums intact (written through RocksDB).
+    eventstore::testing::RawRocksDb db(dir + "/log");
+    std::string v = db.Get("log", eventstore::testing::RawRocksDb::PositionKey(12));
+    v[eventstore::kRecordHeaderSize + 40] ^= 0x01;
+    db.Put("log", eventstore::testing::RawRocksDb::PositionKey(12), v);
+  }
+  Run verify = Vaxledger("ledger verify --data " + dir);
+  CHECK(verify.code == 1);
+  CHECK_THAT(verify.out, Catch::Contains("FAIL at position 12"));
+  // `timeout`: a server that starts anyway would otherwise run on (exit 124).
+  Run serve = Vaxledger("serve --data " + dir + " --listen 127.0.0.1:0", "timeout 20 ");
+  CHECK(serve.code == 2);
+  CHECK_THAT(serve.out, Catch::Contains("does not verify at position 12"));
+}
+
+TEST_CASE("a damaged write-ahead log fails verify and serve, and names what is missing") {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/data";
+  const std::string image = tmp.path() + "/image";
+  REQUIRE(Vaxledger("init --data " + dir).code == 0);
+  const std::string wal = CrashImageOf(dir, image, 30);
+  REQUIRE(Vaxledger("ledger verify --data " + image).code == 0);  // the undamaged image
+
+  std::string expected;
+  SECTION("a flipped byte") {
+    std::fstream f(wal, std::ios::in | std::ios::out | std::ios::binary);
+    const auto at = static_cast<std::streamoff>(std::filesystem::file_size(wal) / 3);
+    f.seekg(at);
+    char c = 0;
+    f.read(&c, 1);
+    c = static_cast<char>(c ^ 0x20);
+    f.seekp(at);
+    f.write(&c, 1);
+    expected = "Corruption";
+  }
+  SECTION("a truncation") {
+    std::filesystem::resize_file(wal, std::filesystem::file_size(wal) / 2);
+    expected = "are missing";
+  }
+  Run verify = Vaxledger("ledger verify --data " + image);
+  CHECK(verify.code == 1);
+  CHECK_THAT(verify.out, Catch::Contains("FAIL"));
+  CHECK_THAT(verify.out, Catch::Contains(expected));
+  Run serve = Vaxledger("serve --data " + image + " --listen 127.0.0.1:0", "timeout 20 ");
+  CHECK(serve.code == 2);
+  CHECK_THAT(serve.out, Catch::Contains(expected));
 }
 
 }  // namespace

@@ -2,9 +2,11 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <sys/stat.h>
 
 #include "eventstore/registry_key.h"
 #include "eventstore/rocksdb_storage.h"
+#include "tests/eventstore/raw_rocksdb.h"
 #include "tests/eventstore/test_util.h"
 
 namespace vaxledger::tools {
@@ -65,6 +67,60 @@ TEST_CASE("RotateRegistryKey leaves the new key installed and the old one gone")
   REQUIRE(installed.ok());
   CHECK(installed->verifier().ToText() == rotated->key.ToText());
   CHECK(InitDataDir(dir, "test.example/registry").status().code() == Code::kAlreadyExists);
+}
+
+
+// Flips a byte of the leaf at `position`, with RocksDB's own checksums intact.
+void EditLeaf(const std::string& dir, eventstore::Position position) {
+  eventstore::testing::RawRocksDb db(LogPath(dir));
+  std::string v = db.Get("log", eventstore::testing::RawRocksDb::PositionKey(position));
+  v[eventstore::kRecordHeaderSize + 40] ^= 0x01;
+  db.Put("log", eventstore::testing::RawRocksDb::PositionKey(position), v);
+}
+
+TEST_CASE("opening a data directory verifies the tail since the last start, and refuses damage") {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/data";
+  { REQUIRE(InitDataDir(dir, "test.example/registry").ok()); }
+  eventstore::Position first_start = 0;
+  {
+    auto log = OpenDataDir(dir);  // verifies everything (no DIR/verified yet) and records it
+    REQUIRE(log.ok());
+    first_start = (*log)->Size();
+    for (int i = 0; i < 30; ++i) {
+      REQUIRE((*log)->Append(eventstore::testing::OneEvent("s")).ok());
+    }
+  }
+  REQUIRE(std::filesystem::exists(VerifiedFilePath(dir)));
+  SECTION("an edit in the tail written since the last start") {
+    EditLeaf(dir, first_start + 20);
+    auto refused = OpenDataDir(dir);
+    CHECK(refused.status().code() == Code::kDataLoss);
+    CHECK_THAT(refused.status().message(),
+               Catch::Contains("does not verify at position " + std::to_string(first_start + 20)));
+  }
+  SECTION("a clean tail opens; history below the last verification is not read again") {
+    { REQUIRE(OpenDataDir(dir).ok()); }
+    // Left to `ledger verify` (and RocksDB's checksums): the start-up check costs the tail, not
+    // the history.
+    EditLeaf(dir, 0);
+    CHECK(OpenDataDir(dir).ok());
+  }
+}
+
+TEST_CASE("a data directory that group or others can enter is refused, saying how to fix it") {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/data";
+  { REQUIRE(InitDataDir(dir, "test.example/registry").ok()); }
+  struct stat st {};
+  REQUIRE(::stat(dir.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  REQUIRE(::chmod(dir.c_str(), 0750) == 0);
+  auto refused = OpenDataDir(dir);
+  CHECK(refused.status().code() == Code::kFailedPrecondition);
+  CHECK_THAT(refused.status().message(), Catch::Contains("chmod 700 " + dir));
+  REQUIRE(::chmod(dir.c_str(), 0700) == 0);
+  CHECK(OpenDataDir(dir).ok());
 }
 
 }  // namespace
