@@ -58,6 +58,16 @@ const std::vector<Operation>& RegistryOperations() {
        {200}},
       {"get", "/v1/vaccines", "The vaccine reference list", false, {200}},
       {"post", "/v1/access-requests", "Ask for access as a physician (flow 1)", true, {202, 409}},
+      {"post",
+       "/v1/checks/riziv",
+       "Check a RIZIV number as an access request would, recording nothing",
+       true,
+       {200}},
+      {"get",
+       "/v1/entities",
+       "Entities whose name contains ?name= (at least 2 characters; at most 20)",
+       false,
+       {200}},
       {"get", "/v1/requests", "Administrators: the queue of requests (cursor pages)", false, {200}},
       {"get",
        "/v1/requests/{request}",
@@ -276,7 +286,11 @@ json OpenApiDocument() {
                         {"title", {{"type", "string"}}},
                         {"status", {{"type", "integer"}}},
                         {"detail", {{"type", "string"}}},
-                        {"field", {{"type", "string"}}}}}}}}}}}}}}}}}};
+                        {"field", {{"type", "string"}}},
+                        {"code", {{"type", "string"}}},
+                        {"params",
+                         {{"type", "object"},
+                          {"additionalProperties", {{"type", "string"}}}}}}}}}}}}}}}}}}}};
 }
 
 void AddOpenApiRoute(Router& router) {

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http/metrics.h"
+#include "http/problem_language.h"
 
 namespace vaxledger::http {
 namespace {
@@ -66,12 +67,20 @@ Result<std::string> PercentDecode(std::string_view s, bool plus_is_space) {
   return out;
 }
 
-Response Problem(int http_status, const std::string& detail, const std::string& field) {
+Response Problem(int http_status, const std::string& detail, const std::string& field,
+                 const Status* status = nullptr) {
   nlohmann::json body = {{"type", "about:blank"},
                          {"title", Title(http_status)},
                          {"status", http_status},
                          {"detail", detail}};
   if (!field.empty()) body["field"] = field;
+  // The rule broken and its parameters, for a client to say it in its user's language.
+  if (status != nullptr && !status->rule().empty()) {
+    body["code"] = status->rule();
+    nlohmann::json params = nlohmann::json::object();
+    for (const auto& [name, value] : status->params()) params[name] = value;
+    body["params"] = params;
+  }
   Response r;
   r.status = http_status;
   r.content_type = "application/problem+json";
@@ -110,7 +119,7 @@ int HttpStatusFor(Code code) {
 }
 
 Response ProblemResponse(const Status& status) {
-  return Problem(HttpStatusFor(status.code()), status.message(), status.field());
+  return Problem(HttpStatusFor(status.code()), status.message(), status.field(), &status);
 }
 
 Response ProblemResponse(int http_status, const std::string& detail) {
@@ -152,13 +161,20 @@ std::vector<std::pair<std::string, std::string>> Router::Routes() const {
 }
 
 Response Router::Handle(Request request) const {
+  // A problem's detail in the language the client asks for (http/problem_language.h).
+  const auto accept = request.headers.find("accept-language");
+  const std::string language =
+      PreferredLanguage(accept == request.headers.end() ? "" : accept->second);
   if (metrics_ == nullptr) {
     std::string route;
-    return Dispatch(request, &route);
+    Response response = Dispatch(request, &route);
+    LocalizeProblem(language, &response);
+    return response;
   }
   const auto start = std::chrono::steady_clock::now();
   std::string route = "unmatched";
   Response response = Dispatch(request, &route);
+  LocalizeProblem(language, &response);
   metrics_->Record(route, request.method, response.status,
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return response;
