@@ -639,7 +639,12 @@ class Routes : public std::enable_shared_from_this<Routes> {
           next = r->position;
           break;
         }
-        list.push_back(RequestWithNames(s, *r));
+        json j = RequestWithNames(s, *r);
+        // Administrators are known by name only from their sessions: this one's own.
+        if (j["decided_by_name"] == "" && r->decided_by == a.session.person) {
+          j["decided_by_name"] = a.session.name;
+        }
+        list.push_back(std::move(j));
       }
       return json{{"requests", list}, {"next", next}};
     }));

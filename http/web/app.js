@@ -152,7 +152,7 @@ export const menu = [
   ['#/patient', 'patient', () => session?.entity],
   ['#/stock', 'stock', () => session?.entity],
   ['#/entity', 'entity', () => (session?.entities || []).length > 1 || (session?.entities || []).some((e) => e.role === 'staff')],
-  ['#/access', 'access', () => session && !(session.entities || []).length],
+  ['#/access', 'access', () => session && !(session.entities || []).length && !(session.roles || []).length],
   ['#/admin', 'admin', () => isRole('administrator')],
   ['#/audit', 'audit', () => isRole('auditor')],
 ];
@@ -242,7 +242,7 @@ async function accessScreen() {
   const pendingId = session.pending_access_request || (last?.status === 'pending' ? last.id : '');
   if (pendingId) {
     main().innerHTML = `<section class="card"><h1>${esc(t('access'))}</h1><p class="notice" id="access-pending">${esc(t('accessPending', { id: pendingId }))}</p>
-      ${last?.entity_name ? `<p>${esc(t('entity'))}: ${esc(last.entity_name)}</p>` : ''}</section>`;
+      ${last?.entity_name ? `<p>${esc(t('where'))}: ${esc(last.entity_name)}</p>` : ''}</section>`;
     return;
   }
   const banner = `${!(session.entities || []).length ? `<p class="notice" id="no-access">${esc(t('noAccess'))}</p>` : ''}
@@ -270,7 +270,7 @@ async function accessScreen() {
     () => `<h1>${esc(t('review'))}</h1><dl>
       <dt>${esc(t('riziv'))}</dt><dd>${esc(draft.riziv)}</dd><dt>${esc(t('name'))}</dt><dd>${esc(draft.name)}</dd>
       <dt>${esc(t('email'))}</dt><dd>${esc(draft.email)}</dd>
-      <dt>${esc(t('entity'))}</dt><dd id="review-entity">${esc(draft.entity ? draft.entity_label : `${draft.entity_name} (${kindText(draft.kind)}, ${regionText(draft.region)})`)}</dd></dl>`,
+      <dt>${esc(t('where'))}</dt><dd id="review-entity">${esc(draft.entity ? draft.entity_label : `${draft.entity_name} (${kindText(draft.kind)}, ${regionText(draft.region)})`)}</dd></dl>`,
   ];
   let step = 0;
   const show = () => {
@@ -646,12 +646,12 @@ async function adminScreen() {
       : t('whatUnlink', { names: subject(q), entity: q.entity_name }));
   const card = (q) => `<article class="decide card" data-id="${esc(q.id)}" aria-labelledby="h-${esc(q.id)}"><h2 id="h-${esc(q.id)}">${esc(t(`kind_${q.kind}`))}: ${esc(subject(q))}</h2>
     <dl class="facts"><dt>${esc(t('requestedBy'))}</dt><dd>${esc(q.requested_by_name || q.requested_by)} <span class="muted">${esc(dateOfUs(q.requested_at_us))}</span></dd>
-      <dt>${esc(t('entity'))}</dt><dd>${esc(q.entity_name)}${q.new_entity ? ` (${esc(t('newEntity'))}: ${esc(kindText(q.new_entity.kind))}, ${esc(regionText(q.new_entity.region))})` : ''}</dd>
+      <dt>${esc(t('where'))}</dt><dd>${esc(q.entity_name)}${q.new_entity ? ` (${esc(t('newEntity'))}: ${esc(kindText(q.new_entity.kind))}, ${esc(regionText(q.new_entity.region))})` : ''}</dd>
       ${q.riziv ? `<dt>RIZIV</dt><dd>${esc(q.riziv)}</dd>` : ''}${q.role ? `<dt>${esc(t('role'))}</dt><dd>${esc(t(q.role))}</dd>` : ''}
       ${q.trainer_name ? `<dt>${esc(t('trainer'))}</dt><dd>${esc(q.trainer_name)}</dd>` : ''}
       ${q.email ? `<dt>${esc(t('email'))}</dt><dd>${esc(q.email)}</dd>` : ''}
       <dt>${esc(t('status'))}</dt><dd>${esc(statusText(q.status))}</dd>
-      ${q.status !== 'pending' ? `<dt>${esc(t('decidedBy'))}</dt><dd>${esc(q.decided_by_name || q.decided_by)}</dd>${q.reason ? `<dt>${esc(t('reason'))}</dt><dd>${esc(q.reason)}</dd>` : ''}` : ''}</dl>
+      ${q.status !== 'pending' ? `<dt>${esc(t('decidedBy'))}</dt><dd>${esc(q.decided_by_name || t('administrator'))}</dd>${q.reason ? `<dt>${esc(t('reason'))}</dt><dd>${esc(q.reason)}</dd>` : ''}` : ''}</dl>
     ${q.status === 'pending' ? `<form class="decide-form" novalidate>${field('reason', `reason-${q.id}`, 'autocomplete="off"', '', 'reason')}
       <button type="button" data-action="approve">${esc(t('approve'))}</button><button type="button" data-action="reject" class="secondary">${esc(t('reject'))}</button>
       <div class="confirm-area"></div></form>` : ''}</article>`;
