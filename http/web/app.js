@@ -22,7 +22,11 @@ const fill = (text, params = {}) => String(text).replace(/\{(\w+)\}/g, (m, k) =>
 export const t = (key, params) => fill(dict.ui[key] ?? key, params);
 // A problem from the API in the user's language: its code's sentence, else its English detail.
 export function problemText(problem) {
-  if (problem?.code && dict.problem[problem.code]) return fill(dict.problem[problem.code], problem.params || {});
+  if (problem?.code && dict.problem[problem.code]) {
+    const params = { ...(problem.params || {}) };
+    if (params.product) params.product = vaccines.find((v) => v.code === params.product)?.name || params.product;
+    return fill(dict.problem[problem.code], params);
+  }
   return problem?.detail || t('error');
 }
 const statusText = (s) => (dict.ui[`status_${s}`] ? t(`status_${s}`) : s);
@@ -230,7 +234,7 @@ async function entityScreen() {
     const r = await api('PUT', '/v1/session/entity', body);
     if (!r.ok) return showProblem(form, r.json);
     await loadSession();
-    location.hash = '#/members';
+    if (location.hash === '#/members') route(); else location.hash = '#/members';
   });
 }
 
@@ -363,6 +367,7 @@ async function membersScreen() {
   link.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearMessages(link);
+    $('#link-done')?.remove();
     const d = formData(link);
     const body = { insz: d.insz, name: d.name, email: d.email, is_physician: d.is_physician === 'yes' };
     if (body.is_physician) body.riziv = d.riziv;
@@ -418,7 +423,7 @@ async function registerScreen() {
   const acting = session.on_behalf_of || (myRole() === 'haio' ? (entity.members.find((m) => m.person === session.person)?.trainer) : session.person);
   const performers = entity.members.filter((m) => m.role === 'physician' || m.role === 'haio');
   main().innerHTML = `<section class="card"><h1>${esc(t('register'))}</h1><form id="register-form" novalidate>
-    <fieldset><legend>${esc(t('patient'))}</legend>
+    <fieldset><legend>${esc(t('patientLegend'))}</legend>
       ${field('insz', 'insz', 'inputmode="numeric" autocomplete="off"', '', 'patient.insz')}
       <label><input type="checkbox" name="no_insz" id="f-no-insz"> ${esc(t('noInsz'))}</label>
       <div id="no-insz" hidden>${field('patientName', 'patient_name', 'autocomplete="off"', '', 'patient.name')}${field('birthDate', 'birth_date', `type="date" max="${today()}"`, '', 'patient.birth_date')}</div>
@@ -852,7 +857,9 @@ async function renderRoute() {
   if (!session && hash !== '#/login') await loadSession();
   if (!session && hash !== '#/login') { location.hash = '#/login'; return; }
   renderNav();
-  const screen = screens[hash] || loginScreen;
+  // A screen of an entity's work first asks which entity (and for staff, which physician).
+  const entityWork = ['#/members', '#/register', '#/today', '#/batch', '#/patient', '#/stock'];
+  const screen = session && entityWork.includes(hash) && (!session.entity || needsPhysician()) ? entityScreen : screens[hash] || loginScreen;
   await screen();
   renderNav();
   // On a new screen the focus goes to its content; on the first page load it stays at the top

@@ -39,6 +39,7 @@ const port = await new Promise((resolve, reject) => {
   server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
 });
 const base = `http://127.0.0.1:${port}/`;
+const people = Object.fromEntries((await (await fetch(`${base}v1/demo/people`)).json()).people.map((p) => [p.name, p.insz]));
 
 const browser = await chromium.launch({
   executablePath: process.env.VX_CHROMIUM || '/usr/bin/chromium',
@@ -196,10 +197,11 @@ try {
     await goto(admin, '#/admin');
     await admin.getByRole('heading', { name: 'Wachtrij' }).waitFor();
     while (await admin.locator('article.decide button[data-action="approve"]').count()) {
-      const card = admin.locator('article.decide').first();
+      const id = await admin.locator('article.decide').first().getAttribute('data-id');
+      const card = admin.locator(`article.decide[data-id="${id}"]`);
       await card.getByRole('button', { name: 'Goedkeuren' }).click();
       await card.getByRole('alertdialog').getByRole('button', { name: 'Bevestigen' }).click();
-      await admin.getByRole('heading', { name: 'Wachtrij' }).waitFor();
+      await card.waitFor({ state: 'detached' });  // the queue as it is after the decision
     }
     await admin.locator('#queue-empty').waitFor();
   };
@@ -212,7 +214,7 @@ try {
     await check(nina2, 'members');
   });
   await step('link a HAIO and a staff member: Is het een arts? Ja / Nee, Opslaan', nina2, async () => {
-    await nina2.getByLabel('INSZ (rijksregisternummer)').fill('95070706127');
+    await nina2.getByLabel('INSZ (rijksregisternummer)').fill(people['Tom Wouters']);
     await nina2.getByLabel('Naam', { exact: true }).fill('Tom Wouters');
     await nina2.getByLabel('E-mail').fill('tom@example.be');
     await nina2.getByLabel('Ja').check();
@@ -220,7 +222,7 @@ try {
     await nina2.getByRole('button', { name: 'Opslaan' }).click();
     await nina2.locator('#link-done').waitFor();
     await nina2.getByText('Koppeling: Tom Wouters').waitFor();   // shown as pending, by name
-    await nina2.getByLabel('INSZ (rijksregisternummer)').fill('88080807272');
+    await nina2.getByLabel('INSZ (rijksregisternummer)').fill(people['Lies Staf']);
     await nina2.getByLabel('Naam', { exact: true }).fill('Lies Staf');
     await nina2.getByLabel('E-mail').fill('lies@example.be');
     await nina2.getByRole('button', { name: 'Opslaan' }).click();
@@ -262,8 +264,8 @@ try {
   await step('a patient without INSZ: name and date of birth; the patient page shows them', nina2, async () => {
     await nina2.getByLabel('INSZ (rijksregisternummer)').fill('');
     await nina2.getByLabel('Patiënt zonder INSZ: geef naam en geboortedatum').check();
-    await nina2.getByLabel('Naam van de patiënt').fill('Baby Zonder Nummer');
-    await nina2.getByLabel('Geboortedatum').fill('2026-09-01');
+    await nina2.getByLabel('Naam van de patiënt', { exact: true }).fill('Baby Zonder Nummer');
+    await nina2.getByLabel('Geboortedatum', { exact: true }).fill('2026-09-01');
     await nina2.getByLabel('Lotnummer', { exact: true }).selectOption('');
     await nina2.getByLabel('Ander lotnummer').fill('HX1');
     await nina2.getByLabel('Vaccin').selectOption('EU/1/13/828');
@@ -275,8 +277,8 @@ try {
   });
   await step('search by name and date of birth among the entity\'s patients', nina2, async () => {
     await goto(nina2, '#/patient');
-    await nina2.getByLabel('Naam van de patiënt').fill('Baby Zonder Nummer');
-    await nina2.getByLabel('Geboortedatum').fill('2026-09-01');
+    await nina2.getByLabel('Naam van de patiënt', { exact: true }).fill('Baby Zonder Nummer');
+    await nina2.getByLabel('Geboortedatum', { exact: true }).fill('2026-09-01');
     await nina2.getByRole('button', { name: 'Zoeken' }).click();
     await nina2.locator('#patient-name', { hasText: 'Baby Zonder Nummer' }).waitFor();
     await nina2.locator('#history-table').getByRole('cell', { name: /Dr\. Nina Nieuw/ }).first().waitFor();
@@ -419,7 +421,7 @@ try {
   });
   await step('stock: a shortfall, an expired lot refused and warned, a delivery and an adjustment', staff, async () => {
     await staff.getByRole('link', { name: 'Voorraad' }).click();
-    await staff.getByRole('heading', { name: 'Voorraad' }).waitFor();
+    await staff.getByRole('heading', { name: 'Voorraad', exact: true }).waitFor();
     const row = staff.locator('#stock-table tr').filter({ hasText: 'NOSTOCK' });
     await row.locator('.shortfall', { hasText: '1' }).waitFor();
     if ((await row.locator('td').nth(5).textContent()) !== '0') throw new Error('a lot with a shortfall shows usable doses');
@@ -461,7 +463,7 @@ try {
     await maes.getByRole('button', { name: 'Enregistrer' }).click();
     await maes.locator('.field-error', { hasText: 'NISS : les chiffres de contrôle 29 ne correspondent pas' }).waitFor();
     await check(maes, 'register-error');
-    await maes.getByLabel('NISS (numéro de registre national)').fill('85073003328');
+    await maes.getByLabel('NISS (numéro de registre national)').fill('85073005506');
     await maes.getByRole('button', { name: 'Enregistrer' }).click();
     await maes.locator('#register-done', { hasText: 'Enregistré.' }).waitFor();
     await check(maes, 'register-saved');
@@ -481,7 +483,7 @@ try {
   });
   await step('in French: stock, today, CSV upload', maes, async () => {
     await maes.getByRole('link', { name: 'Stock' }).click();
-    await maes.getByRole('heading', { name: 'Stock' }).waitFor();
+    await maes.getByRole('heading', { name: 'Stock', exact: true }).waitFor();
     const delivery = maes.locator('#delivery-form');
     await delivery.getByLabel('Numéro de lot').fill('OLD2');
     await delivery.getByLabel('Date de péremption').fill('2020-01-31');
@@ -506,7 +508,11 @@ try {
   const tom = await loginAs('Tom Wouters', 'fr');
   await step('a HAIO sees their trainer and no link/unlink forms', tom, async () => {
     await goto(tom, '#/members');
+    await tom.getByRole('heading', { name: 'Pour quelle entité travaillez-vous ?' }).waitFor();
+    await tom.getByLabel(/Groepspraktijk De Linde/).check();
+    await tom.getByRole('button', { name: 'Choisir' }).click();
     await tom.locator('#no-staff-forms', { hasText: 'Seul un médecin' }).waitFor();
+    await check(tom, 'members-haio');
     await tom.locator('#members-table').getByRole('cell', { name: /Maître de stage: Dr\. Els Peeters/ }).waitFor();
   });
 
