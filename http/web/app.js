@@ -225,7 +225,8 @@ async function entityScreen() {
     const names = Object.fromEntries((detail.json?.members || []).map((m) => [m.person, m.name]));
     $('#behalf').innerHTML = `<label for="on-behalf">${esc(t('onBehalf'))}</label><select id="on-behalf" name="on_behalf_of" data-field="on_behalf_of">${chosen.physicians.map((p) => `<option value="${esc(p)}" ${p === session.on_behalf_of ? 'selected' : ''}>${esc(names[p] || p)}</option>`).join('')}</select>`;
   };
-  form.addEventListener('change', behalf);
+  // Only a change of entity redraws the physicians (a choice among them must stay chosen).
+  form.addEventListener('change', (e) => { if (e.target.name === 'entity') behalf(); });
   await behalf();
   form.addEventListener('submit', async (e) => {
     e.preventDefault();

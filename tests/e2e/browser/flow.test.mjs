@@ -13,7 +13,7 @@
 //
 //   node tests/e2e/browser/flow.test.mjs   (VX_BINARY = path of vaxledger)
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ const shots = process.env.VX_SCREENSHOTS || 'build/tests/e2e/screenshots';
 if (!binary) throw new Error('set VX_BINARY to the vaxledger binary');
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 mkdirSync(shots, { recursive: true });
+for (const f of readdirSync(shots)) if (f.startsWith('FAILED-')) rmSync(join(shots, f));
 
 const dir = mkdtempSync(join(tmpdir(), 'vaxledger-browser-'));
 execFileSync(binary, ['init', '--data', join(dir, 'd'), '--demo'], { stdio: 'ignore' });
@@ -97,7 +98,7 @@ async function loginAs(name, lang = 'nl') {
   await page.goto(base);
   if (lang !== 'nl') {
     await page.getByLabel('Taal · Langue · Language').selectOption(lang);
-    await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+    await page.locator(`html[lang="${lang}"]`).waitFor({ state: 'attached' });
   }
   await page.getByRole('button', { name }).click();
   await page.waitForURL((url) => url.hash !== '' && !url.hash.startsWith('#/login'));
@@ -384,6 +385,9 @@ try {
     const created = staff.waitForResponse((r) => r.url().endsWith('/v1/vaccinations') && r.status() === 201);
     await staff.getByRole('button', { name: 'Opslaan' }).click();
     await created;
+    // The physician chosen stays chosen: the performer is by default the one acted for.
+    const performer = await staff.getByLabel('Toegediend door').evaluate((s) => s.selectedOptions[0].textContent);
+    if (performer !== 'Dr. Pieter Claes') throw new Error(`the performer defaults to ${performer}`);
   });
   await step('the lot is chosen from the entity\'s stock', staff, async () => {
     await staff.getByLabel('INSZ (rijksregisternummer)').fill('17073003384');
@@ -394,6 +398,7 @@ try {
   await step('correct: Enter in Reden does not correct; it asks once; the old value stays in the history', staff, async () => {
     await staff.locator('#register-done a').click();
     await staff.getByRole('heading', { name: 'Vaccinatiegeschiedenis' }).waitFor();
+    await staff.locator('#history-table').getByText('Dr. Pieter Claes').waitFor();  // who gave it
     const row = staff.locator('#history-table form.fix').first();
     await row.getByLabel('Lotnummer').fill('FK5128');
     await row.getByRole('button', { name: 'Corrigeren' }).click();
