@@ -534,6 +534,7 @@ async function patientScreen() {
     <fieldset><legend>${esc(t('orSearchName'))}</legend>${field('patientName', 'name', 'autocomplete="off"')}${field('birthDate', 'birth_date', 'type="date"')}</fieldset>
     <button type="submit">${esc(t('search'))}</button></form><div id="history"></div></section>`;
   const form = $('#search-form');
+  const stockLots = ((await api('GET', `/v1/entities/${encodeURIComponent(session.entity)}/stock`)).json?.lots || []).filter((l) => l.expiry && !l.expired);
   let current = params.get('id') || '';
   const show = (r) => {
     if (r.status === 404) { $('#history').innerHTML = `<p>${esc(t('patientNone'))}</p>`; return; }
@@ -552,13 +553,13 @@ async function patientScreen() {
         `${esc(t(v.consent?.decision || ''))} <span class="muted">${esc(v.consent?.date || '')}</span>`,
         `${esc(statusText(v.status))}${v.reason ? ` — ${esc(v.reason)}` : ''}${changes ? `<details class="changes"><summary>${esc(t('corrections'))}</summary><ul>${changes}</ul></details>` : ''}`,
         own ? `<form class="fix" novalidate data-id="${esc(v.id)}">${field('reason', `reason-${v.id}`, 'autocomplete="off"', '', 'reason')}
-          ${field('lot', `lot-${v.id}`, 'autocomplete="off"', v.lot, 'lot')}
+          ${field('lot', `lot-${v.id}`, 'autocomplete="off" list="stock-lots"', v.lot, 'lot')}
           <label for="c-${esc(v.id)}">${esc(t('consent'))}</label><select id="c-${esc(v.id)}" name="consent" data-field="decision">${options(v.consent?.decision, [['given', t('given')], ['refused', t('refused')]])}</select>
           <button type="button" data-action="correct" class="secondary">${esc(t('correct'))}</button><button type="button" data-action="retract" class="secondary">${esc(t('retract'))}</button>
           <button type="button" data-action="consent" class="secondary">${esc(t('changeConsent'))}</button><div class="confirm-area"></div></form>` : '',
       ];
     });
-    $('#history').innerHTML = `<h2 id="patient-name">${esc(p.name || p.insz || '')}</h2>
+    $('#history').innerHTML = `<datalist id="stock-lots">${stockLots.map((l) => `<option value="${esc(l.lot)}">`).join('')}</datalist><h2 id="patient-name">${esc(p.name || p.insz || '')}</h2>
       <p>${p.insz ? `INSZ ${esc(p.insz)} · ` : ''}${esc(t('birthDate'))}: <span id="patient-dob">${esc(p.birth_date)}</span></p>
       <h2>${esc(t('history'))}</h2>
       ${table('history-table', [t('date'), t('product'), t('lot'), t('dose'), `${t('performer')} / ${t('where')}`, t('consent'), t('status'), ''], rows)}`;
@@ -601,11 +602,12 @@ async function stockScreen() {
   const r = await api('GET', `/v1/entities/${encodeURIComponent(session.entity)}/stock`);
   const s = r.json || { lots: [] };
   const soon = new Date(Date.now() + 30 * 86400000).toISOString().slice(0, 10);
-  const warn = (l) => (l.expired ? `<span class="badge bad">${esc(t('expired'))}</span>` : l.expiry <= soon ? `<span class="badge">${esc(t('expiresSoon'))}</span>` : '');
+  const warn = (l) => (!l.expiry ? `<span class="badge bad">${esc(t('notDelivered'))}</span>`
+    : l.expired ? `<span class="badge bad">${esc(t('expired'))}</span>` : l.expiry <= soon ? `<span class="badge">${esc(t('expiresSoon'))}</span>` : '');
   const lotOptions = s.lots.map((l) => `<option value="${esc(l.product)}|${esc(l.lot)}">${esc(productName(l.product))} — ${esc(l.lot)}</option>`).join('');
   main().innerHTML = `<section class="card"><h1>${esc(t('stock'))}</h1>
-    ${table('stock-table', [t('product'), t('lot'), t('expiry'), t('received'), t('used'), t('usable'), t('shortfall')], s.lots.map((l) => [
-      esc(productLabel(l.product)), esc(l.lot), `${esc(l.expiry)} ${warn(l)}`, esc(l.received + (l.adjusted || 0)), esc(l.used),
+    ${table('stock-table', [t('product'), t('lot'), t('expiry'), t('received'), t('adjusted'), t('used'), t('usable'), t('shortfall')], s.lots.map((l) => [
+      esc(productLabel(l.product)), esc(l.lot), `${esc(l.expiry)} ${warn(l)}`, esc(l.received), esc(l.adjusted || 0), esc(l.used),
       esc(l.usable ?? Math.max(0, l.on_hand)), `<span class="${l.shortfall ? 'shortfall' : ''}">${esc(l.shortfall)}</span>`]))}</section>
     <section class="card"><h2>${esc(t('delivery'))}</h2><form id="delivery-form" novalidate>
       <label for="d-product">${esc(t('product'))}</label><select id="d-product" name="product" data-field="product">${productOptions()}</select>

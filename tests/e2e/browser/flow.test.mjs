@@ -429,7 +429,8 @@ try {
     await staff.getByRole('heading', { name: 'Voorraad', exact: true }).waitFor();
     const row = staff.locator('#stock-table tr').filter({ hasText: 'NOSTOCK' });
     await row.locator('.shortfall', { hasText: '1' }).waitFor();
-    if ((await row.locator('td').nth(5).textContent()) !== '0') throw new Error('a lot with a shortfall shows usable doses');
+    if ((await row.locator('td').nth(6).textContent()) !== '0') throw new Error('a lot with a shortfall shows usable doses');
+    await row.getByText('niet geleverd').waitFor();
     await staff.locator('#stock-table tr').filter({ hasText: 'FLU2025Z' }).getByText('vervalt binnen 30 dagen').waitFor();
     const delivery = staff.locator('#delivery-form');
     await delivery.getByLabel('Lotnummer').fill('OLD1');
