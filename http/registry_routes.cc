@@ -227,6 +227,11 @@ json RequestWithNames(const RegistryState& s, const DomainRequest& r) {
 // history of changes.
 json PatientWithNames(const RegistryState& s, const Patient& p) {
   json j = PatientJson(p);
+  // The INSZ says the date of birth (unless it is a BIS number without one).
+  if (p.birth_date.empty() && !p.insz.empty()) {
+    if (auto insz = ParseInsz(p.insz); insz.ok() && insz->birth_date)
+      j["birth_date"] = *insz->birth_date;
+  }
   for (json& v : j["vaccinations"]) {
     v["entity_name"] = EntityName(s, v.value("entity", ""));
     v["performer_name"] = PersonName(s, v.value("performer", ""));

@@ -161,20 +161,21 @@ std::vector<std::pair<std::string, std::string>> Router::Routes() const {
 }
 
 Response Router::Handle(Request request) const {
-  // A problem's detail in the language the client asks for (http/problem_language.h).
+  // A problem's detail in the language the client asks for (http/problem_language.h); without
+  // Accept-Language it stays English.
   const auto accept = request.headers.find("accept-language");
   const std::string language =
-      PreferredLanguage(accept == request.headers.end() ? "" : accept->second);
+      accept == request.headers.end() ? "" : PreferredLanguage(accept->second);
   if (metrics_ == nullptr) {
     std::string route;
     Response response = Dispatch(request, &route);
-    LocalizeProblem(language, &response);
+    if (!language.empty()) LocalizeProblem(language, &response);
     return response;
   }
   const auto start = std::chrono::steady_clock::now();
   std::string route = "unmatched";
   Response response = Dispatch(request, &route);
-  LocalizeProblem(language, &response);
+  if (!language.empty()) LocalizeProblem(language, &response);
   metrics_->Record(route, request.method, response.status,
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return response;

@@ -560,7 +560,7 @@ async function patientScreen() {
       ];
     });
     $('#history').innerHTML = `<datalist id="stock-lots">${stockLots.map((l) => `<option value="${esc(l.lot)}">`).join('')}</datalist><h2 id="patient-name">${esc(p.name || p.insz || '')}</h2>
-      <p>${p.insz ? `INSZ ${esc(p.insz)} · ` : ''}${esc(t('birthDate'))}: <span id="patient-dob">${esc(p.birth_date)}</span></p>
+      <p>${p.insz ? `${esc(t('inszShort'))} ${esc(p.insz)} · ` : ''}${esc(t('birthDate'))}: <span id="patient-dob">${esc(p.birth_date)}</span></p>
       <h2>${esc(t('history'))}</h2>
       ${table('history-table', [t('date'), t('product'), t('lot'), t('dose'), `${t('performer')} / ${t('where')}`, t('consent'), t('status'), ''], rows)}`;
     document.querySelectorAll('form.fix').forEach((f) => {
@@ -648,6 +648,8 @@ async function adminScreen() {
   const r = await api('GET', `/v1/requests?status=${filter === 'pending' ? 'pending' : 'all'}&limit=500`);
   let list = r.json?.requests || [];
   if (filter === 'decided') list = list.filter((q) => q.status !== 'pending').reverse();
+  const kind = params.get('kind') || '';
+  if (kind) list = list.filter((q) => q.kind === kind);
   const subject = (q) => (q.kind === 'unlink' ? (q.member_names || []).map((m) => m.name || m.person).join(', ') : q.name);
   const what = (q) => (q.kind === 'access' ? t('whatAccess', { name: q.name, entity: q.entity_name })
     : q.kind === 'link' ? t('whatLink', { name: q.name, entity: q.entity_name, role: t(q.role) })
@@ -655,7 +657,7 @@ async function adminScreen() {
   const card = (q) => `<article class="decide card" data-id="${esc(q.id)}" aria-labelledby="h-${esc(q.id)}"><h2 id="h-${esc(q.id)}">${esc(t(`kind_${q.kind}`))}: ${esc(subject(q))}</h2>
     <dl class="facts"><dt>${esc(t('requestedBy'))}</dt><dd>${esc(q.requested_by_name || q.requested_by)} <span class="muted">${esc(dateOfUs(q.requested_at_us))}</span></dd>
       <dt>${esc(t('where'))}</dt><dd>${esc(q.entity_name)}${q.new_entity ? ` (${esc(t('newEntity'))}: ${esc(kindText(q.new_entity.kind))}, ${esc(regionText(q.new_entity.region))})` : ''}</dd>
-      ${q.riziv ? `<dt>RIZIV</dt><dd>${esc(q.riziv)}</dd>` : ''}${q.role ? `<dt>${esc(t('role'))}</dt><dd>${esc(t(q.role))}</dd>` : ''}
+      ${q.riziv ? `<dt>${esc(t('riziv'))}</dt><dd>${esc(q.riziv)}</dd>` : ''}${q.role ? `<dt>${esc(t('role'))}</dt><dd>${esc(t(q.role))}</dd>` : ''}
       ${q.trainer_name ? `<dt>${esc(t('trainer'))}</dt><dd>${esc(q.trainer_name)}</dd>` : ''}
       ${q.email ? `<dt>${esc(t('email'))}</dt><dd>${esc(q.email)}</dd>` : ''}
       <dt>${esc(t('status'))}</dt><dd>${esc(statusText(q.status))}</dd>
@@ -664,9 +666,12 @@ async function adminScreen() {
       <button type="button" data-action="approve">${esc(t('approve'))}</button><button type="button" data-action="reject" class="secondary">${esc(t('reject'))}</button>
       <div class="confirm-area"></div></form>` : ''}</article>`;
   main().innerHTML = `<section class="card"><h1>${esc(t('queue'))}</h1>
-    <form id="filter-form"><label for="f-show">${esc(t('show'))}</label><select id="f-show" name="show">${options(filter, [['pending', t('filterPending')], ['decided', t('filterDecided')], ['all', t('filterAll')]])}</select></form>
+    <form id="filter-form"><label for="f-show">${esc(t('show'))}</label><select id="f-show" name="show">${options(filter, [['pending', t('filterPending')], ['decided', t('filterDecided')], ['all', t('filterAll')]])}</select>
+      <label for="f-kind-filter">${esc(t('kind'))}</label><select id="f-kind-filter" name="kind">${options(kind, [['', t('filterAll')], ['access', t('kind_access')], ['link', t('kind_link')], ['unlink', t('kind_unlink')]])}</select></form>
     ${list.length ? '' : `<p id="queue-empty">${esc(t('none'))}</p>`}${list.map(card).join('')}</section>`;
-  $('#f-show').addEventListener('change', (e) => { location.hash = `#/admin?show=${e.target.value}`; });
+  $('#filter-form').addEventListener('change', () => {
+    location.hash = `#/admin?${new URLSearchParams({ show: $('#f-show').value, kind: $('#f-kind-filter').value })}`;
+  });
   noImplicitSubmit($('#filter-form'));
   document.querySelectorAll('article.decide').forEach((article) => {
     const f = article.querySelector('form.decide-form');
@@ -678,7 +683,7 @@ async function adminScreen() {
       const action = b.dataset.action;
       const reason = f.querySelector('[data-field="reason"]').value.trim();
       if (action === 'reject' && !reason) return showProblem(f, { field: 'reason', code: 'text.required', detail: 'reason is required' });
-      const question = action === 'approve' ? t('confirmApprove', { what: what(q) }) : t('confirmReject', { what: what(q), reason });
+      const question = action === 'approve' ? t('confirmApprove', { what: what(q) }) : t('confirmReject', { request: `${t(`kind_${q.kind}`)}: ${subject(q)}`, reason });
       if (!(await confirmStep(f.querySelector('.confirm-area'), question))) return;
       const res = await api('POST', `/v1/requests/${encodeURIComponent(q.id)}/${action}`, reason ? { reason } : {});
       if (!res.ok) {

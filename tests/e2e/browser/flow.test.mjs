@@ -92,7 +92,7 @@ async function check(page, screen) {
 }
 
 async function loginAs(name, lang = 'nl') {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: lang === 'fr' ? 'fr-BE' : 'nl-BE' });
   const page = await context.newPage();
   page.setDefaultTimeout(10000);
   await page.goto(base);
@@ -304,6 +304,7 @@ try {
   });
   await step('CSV batch upload: per-row results, a bad row said in Dutch', nina2, async () => {
     await nina2.getByRole('link', { name: 'CSV-bestand opladen' }).click();
+    await nina2.getByRole('heading', { name: 'CSV-bestand opladen' }).waitFor();
     await nina2.getByLabel('Lotnummer').fill('FLU1');
     await nina2.getByLabel('Vaccin').selectOption('EU/1/18/1326');
     await nina2.getByLabel('CSV', { exact: true }).fill('insz,consent\n85073004417,given\n85073003329,given\n');
@@ -378,6 +379,7 @@ try {
     await staff.locator('#no-staff-forms').waitFor();   // staff see no link/unlink forms
     if (await staff.getByRole('button', { name: 'Aanvraag ontkoppelen' }).count()) throw new Error('staff see the unlink form');
     await staff.getByRole('link', { name: 'Vaccinatie registreren' }).click();
+    await staff.getByRole('heading', { name: 'Vaccinatie registreren' }).waitFor();
     await staff.getByLabel('INSZ (rijksregisternummer)').fill('85073004417');
     await staff.getByLabel('Lotnummer', { exact: true }).selectOption('');
     await staff.getByLabel('Ander lotnummer').fill('NOSTOCK');
@@ -463,6 +465,7 @@ try {
   });
   await step('in French: the server\'s message at the field', maes, async () => {
     await maes.getByRole('link', { name: 'Enregistrer une vaccination' }).click();
+    await maes.getByRole('heading', { name: 'Enregistrer une vaccination' }).waitFor();
     await maes.getByLabel('NISS (numéro de registre national)').fill('85073003329');
     await maes.getByLabel('Numéro de lot', { exact: true }).selectOption('');
     await maes.getByLabel('Autre numéro de lot').fill('FR1');
@@ -520,6 +523,78 @@ try {
     await tom.locator('#no-staff-forms', { hasText: 'Seul un médecin' }).waitFor();
     await check(tom, 'members-haio');
     await tom.locator('#members-table').getByRole('cell', { name: /Maître de stage: Dr\. Els Peeters/ }).waitFor();
+  });
+
+  // ---- Every screen in the other language too (screenshots and axe) --------------------------
+  const loginFr = await browser.newPage();
+  await step('in French: the login screen', loginFr, async () => {
+    await loginFr.goto(base);
+    await loginFr.getByLabel('Taal · Langue · Language').selectOption('fr');
+    await loginFr.getByRole('heading', { name: 'Se connecter' }).waitFor();
+    await check(loginFr, 'login');
+  });
+  const ninaFr = await loginAs('Dr. Nina Nieuw', 'fr');
+  await step('in French: the access request, step by step', ninaFr, async () => {
+    await goto(ninaFr, '#/access');
+    await ninaFr.getByRole('heading', { name: "Conditions d'utilisation" }).waitFor();
+    await check(ninaFr, 'access-terms');
+    await ninaFr.getByLabel("J'accepte les conditions d'utilisation").check();
+    await ninaFr.getByRole('button', { name: 'Suivant' }).click();
+    await ninaFr.getByLabel('Numéro INAMI').fill('10000499004');
+    await ninaFr.getByRole('button', { name: 'Suivant' }).click();
+    await ninaFr.locator('.field-error', { hasText: 'Numéro INAMI : les chiffres de contrôle 99' }).waitFor();
+    await check(ninaFr, 'access-riziv');
+    await ninaFr.getByLabel('Numéro INAMI').fill('10000403004');
+    await ninaFr.getByRole('button', { name: 'Suivant' }).click();
+    await ninaFr.getByLabel('Rechercher une entité').waitFor();
+    await check(ninaFr, 'access-form');
+    await ninaFr.getByLabel('E-mail').fill('nina@example.be');
+    await ninaFr.getByLabel('Rechercher une entité').fill('maes');
+    await ninaFr.getByRole('button', { name: 'Rechercher' }).click();
+    await ninaFr.getByLabel(/Praktijk Maes/).check();
+    await ninaFr.getByRole('button', { name: 'Suivant' }).click();
+    await ninaFr.locator('#review-entity', { hasText: 'Praktijk Maes' }).waitFor();
+    await check(ninaFr, 'access-review');
+    // A practice keeps its one physician: the refusal, in French, at the earlier step.
+    await ninaFr.getByRole('button', { name: 'Confirmer' }).click();
+    await ninaFr.locator('.field-error', { hasText: 'est un cabinet médical qui a déjà son médecin' }).waitFor();
+  });
+  await step('in French: the unlink question, the decision history, the entity choice, stock', ninaFr, async () => {
+    await goto(ninaFr, '#/members');
+    await ninaFr.getByRole('checkbox').first().check();
+    await ninaFr.getByRole('button', { name: 'Demander le découplage' }).click();
+    await ninaFr.getByRole('alertdialog').getByText('perdront leur accès à Praktijk Nieuw').waitFor();
+    await check(ninaFr, 'members-unlink-confirm');
+    await ninaFr.getByRole('alertdialog').getByRole('button', { name: 'Annuler' }).click();
+    await goto(adminFr, '#/admin?show=decided');
+    await adminFr.locator('article.decide', { hasText: 'Dr. Pieter Claes' }).getByText('refusé').first().waitFor();
+    await check(adminFr, 'admin-history');
+    const staffFr = await loginAs('Lies Staf', 'fr');
+    await staffFr.getByRole('heading', { name: 'Pour quelle entité travaillez-vous ?' }).waitFor();
+    await staffFr.getByLabel(/Groepspraktijk De Linde/).check();
+    await staffFr.getByLabel('Au nom de quel médecin ?').selectOption({ label: 'Dr. Jan Janssens' });
+    await check(staffFr, 'entity');
+    await staffFr.getByRole('button', { name: 'Choisir' }).click();
+    await staffFr.locator('#no-staff-forms').waitFor();
+    await goto(staffFr, '#/stock');
+    await staffFr.locator('#stock-table tr').filter({ hasText: 'FLU2025Z' }).getByText('périme dans les 30 jours').waitFor();
+    await check(staffFr, 'stock');
+    await goto(staffFr, '#/patient');
+    await staffFr.getByLabel('NISS (numéro de registre national)').fill('85073004417');
+    await staffFr.getByRole('button', { name: 'Rechercher' }).click();
+    const fix = staffFr.locator('#history-table form.fix').first();
+    await fix.getByLabel('Motif').fill('lot');
+    await fix.getByRole('button', { name: 'Corriger' }).click();
+    await fix.getByRole('alertdialog').waitFor();
+    await check(staffFr, 'patient-confirm');
+  });
+  const tomNl = await loginAs('Tom Wouters');
+  await step('in Dutch: a HAIO\'s Mijn medewerkers', tomNl, async () => {
+    await goto(tomNl, '#/members');
+    await tomNl.getByLabel(/Groepspraktijk De Linde/).check();
+    await tomNl.getByRole('button', { name: 'Kiezen' }).click();
+    await tomNl.locator('#no-staff-forms').waitFor();
+    await check(tomNl, 'members-haio');
   });
 
   // ---- Auditors, in both languages ------------------------------------------------------------
