@@ -348,7 +348,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
     const std::string token = TokenOf(request);
     if (token.empty()) {
       return Status(Code::kUnauthenticated,
-                    "log in first: POST /v1/sessions with the identity provider's assertion");
+                    "log in first: POST /v1/sessions with the identity provider's assertion")
+          .WithRule("session.login");
     }
     VX_ASSIGN_OR_RETURN(Session s, sessions_.Find(token, options_.clock_us()));
     Authed a{token, s, {}};
@@ -461,7 +462,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
     }));
     if (!entity.empty()) {
       if (!linked.contains(entity)) {
-        return Status(Code::kPermissionDenied, "you are not linked to entity " + entity, "entity");
+        return Status(Code::kPermissionDenied, "you are not linked to entity " + entity, "entity")
+            .WithRule("entity.not_linked", {{"entity", entity}});
       }
       s.entity = entity;
     } else if (linked.size() == 1) {
@@ -614,7 +616,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
   Result<Response> ListRequests(const Request& request) {
     VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
     if (!HasRole(a.session.person, "administrator")) {
-      return Status(Code::kPermissionDenied, "only administrators see the request queue");
+      return Status(Code::kPermissionDenied, "only administrators see the request queue")
+          .WithRule("role.administrator_only");
     }
     const std::string status =
         request.query.contains("status") ? request.query.at("status") : "pending";
@@ -1180,7 +1183,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
   Result<Response> Entries(const Request& request) {
     VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
     if (!HasRole(a.session.person, "auditor")) {
-      return Status(Code::kPermissionDenied, "only auditors read ledger entries");
+      return Status(Code::kPermissionDenied, "only auditors read ledger entries")
+          .WithRule("role.auditor_only");
     }
     uint64_t start = 0, limit = 100;
     if (auto it = request.query.find("start"); it != request.query.end()) {
