@@ -177,13 +177,22 @@ try {
     if (!still.some((q) => q.name === 'Dr. Nina Nieuw' && q.status === 'pending')) throw new Error('Enter decided the request');
     await check(admin, 'admin-queue');
   });
-  await step('approving says what will happen and asks once', admin, async () => {
+  await step('approving says what will happen and asks once, by keyboard alone', admin, async () => {
     const card = admin.locator('article.decide', { hasText: 'Dr. Nina Nieuw' });
-    await card.getByRole('button', { name: 'Goedkeuren' }).click();
+    const focused = () => admin.evaluate(() => document.activeElement?.textContent?.trim() || document.activeElement?.getAttribute('role'));
+    await card.getByLabel('Reden').focus();
+    await admin.keyboard.press('Tab');  // the focus order: reason, Goedkeuren, Weigeren
+    if ((await focused()) !== 'Goedkeuren') throw new Error(`Tab from Reden reaches ${await focused()}`);
+    await admin.keyboard.press('Enter');
     const question = card.getByRole('alertdialog');
     await question.getByText('Dr. Nina Nieuw krijgt toegang als arts tot Praktijk Nieuw').waitFor();
+    // The question has the focus (announced as an alert dialog): Enter now confirms nothing.
+    if (!(await question.evaluate((q) => q === document.activeElement))) throw new Error('the question does not have the focus');
     await check(admin, 'admin-confirm');
-    await question.getByRole('button', { name: 'Bevestigen' }).click();
+    await question.focus();
+    await admin.keyboard.press('Tab');
+    if ((await focused()) !== 'Bevestigen') throw new Error(`Tab in the question reaches ${await focused()}`);
+    await admin.keyboard.press('Enter');
     await admin.locator('#queue-empty', { hasText: 'Geen' }).waitFor();
   });
   await step('the decisions are kept: who decided, shown in the history', admin, async () => {
