@@ -165,7 +165,7 @@ int Main(int argc, char** argv) {
       g.Do(g.As(admin), DecideRequest{"lnk" + std::to_string(e), true, "", ""});
     }
     g.Do(g.As(trainer, id),
-         ReceiveStock{"EU/1/20/1528", "LOT" + std::to_string(e % 50), "2027-06-30", 500});
+         ReceiveStock{"EU/1/20/1528", "LOT" + std::to_string(e % 50), "2099-06-30", 500});
   }
   const char* products[] = {"EU/1/20/1528", "EU/1/20/1507", "EU/1/18/1326", "EU/1/06/337",
                             "EU/1/09/590"};

@@ -15,10 +15,12 @@ Result<std::string> Digits(std::string_view text, const std::string& field) {
     } else if (c != '.' && c != '-' && c != ' ') {
       return InvalidArgument(field + ": '" + std::string(1, c) +
                                  "' is not a digit (only digits and . - and space are allowed)",
-                             field);
+                             field)
+          .WithRule(field + ".not_a_digit", {{"char", std::string(1, c)}});
     }
   }
-  if (digits.empty()) return InvalidArgument(field + ": is empty", field);
+  if (digits.empty())
+    return InvalidArgument(field + ": is empty", field).WithRule(field + ".empty");
   return digits;
 }
 
@@ -49,7 +51,8 @@ int DaysIn(int year, int month) {
 Result<Insz> ParseInsz(std::string_view text) {
   VX_ASSIGN_OR_RETURN(std::string d, Digits(text, "insz"));
   if (d.size() != 11) {
-    return InvalidArgument("insz: must have 11 digits, has " + std::to_string(d.size()), "insz");
+    return InvalidArgument("insz: must have 11 digits, has " + std::to_string(d.size()), "insz")
+        .WithRule("insz.length", {{"count", std::to_string(d.size())}});
   }
   const uint64_t first9 = Number(d.substr(0, 9));
   const uint64_t check = Number(d.substr(9, 2));
@@ -62,7 +65,8 @@ Result<Insz> ParseInsz(std::string_view text) {
     century = 2000;
   } else {
     return InvalidArgument(
-        "insz: check digits " + d.substr(9, 2) + " do not match the first 9 digits", "insz");
+               "insz: check digits " + d.substr(9, 2) + " do not match the first 9 digits", "insz")
+        .WithRule("insz.check_digits", {{"digits", d.substr(9, 2)}});
   }
   int month = static_cast<int>(Number(d.substr(2, 2)));
   bool sex_known = true;
@@ -76,17 +80,20 @@ Result<Insz> ParseInsz(std::string_view text) {
   }
   if (month > 12) {
     return InvalidArgument(
-        "insz: month " + d.substr(2, 2) + " is not a month (1-12; BIS numbers add 20 or 40)",
-        "insz");
+               "insz: month " + d.substr(2, 2) + " is not a month (1-12; BIS numbers add 20 or 40)",
+               "insz")
+        .WithRule("insz.month", {{"month", d.substr(2, 2)}});
   }
   const int year = century + static_cast<int>(Number(d.substr(0, 2)));
   const int day = static_cast<int>(Number(d.substr(4, 2)));
   if (month != 0 && day > DaysIn(year, month)) {
-    return InvalidArgument("insz: day " + d.substr(4, 2) + " does not exist in that month", "insz");
+    return InvalidArgument("insz: day " + d.substr(4, 2) + " does not exist in that month", "insz")
+        .WithRule("insz.day", {{"day", d.substr(4, 2)}});
   }
   const int serial = static_cast<int>(Number(d.substr(6, 3)));
   if (serial == 0 || serial == 999) {
-    return InvalidArgument("insz: serial " + d.substr(6, 3) + " is never issued", "insz");
+    return InvalidArgument("insz: serial " + d.substr(6, 3) + " is never issued", "insz")
+        .WithRule("insz.serial", {{"serial", d.substr(6, 3)}});
   }
   out.birth_year = year;
   if (month != 0 && day != 0) {
@@ -102,20 +109,24 @@ Result<Riziv> ParseRiziv(std::string_view text) {
   VX_ASSIGN_OR_RETURN(std::string d, Digits(text, "riziv"));
   if (d.size() != 11) {
     return InvalidArgument(
-        "riziv: must have 11 digits (8 for the person, 3 for the qualification), "
-        "has " +
-            std::to_string(d.size()),
-        "riziv");
+               "riziv: must have 11 digits (8 for the person, 3 for the qualification), "
+               "has " +
+                   std::to_string(d.size()),
+               "riziv")
+        .WithRule("riziv.length", {{"count", std::to_string(d.size())}});
   }
   const uint64_t check = Number(d.substr(6, 2));
   if (Check97(Number(d.substr(0, 6))) != check) {
     return InvalidArgument(
-        "riziv: check digits " + d.substr(6, 2) + " do not match the first 6 digits", "riziv");
+               "riziv: check digits " + d.substr(6, 2) + " do not match the first 6 digits",
+               "riziv")
+        .WithRule("riziv.check_digits", {{"digits", d.substr(6, 2)}});
   }
   if (d[0] != '1') {
-    return InvalidArgument(
-        "riziv: profession digit is " + d.substr(0, 1) + ", not 1: the number is not a physician's",
-        "riziv");
+    return InvalidArgument("riziv: profession digit is " + d.substr(0, 1) +
+                               ", not 1: the number is not a physician's",
+                           "riziv")
+        .WithRule("riziv.profession", {{"digit", d.substr(0, 1)}});
   }
   Riziv out;
   out.digits = d;
@@ -144,14 +155,17 @@ Result<std::string> ParseKbo(std::string_view text) {
   if (d.size() == 9) d = "0" + d;  // a legacy 9-digit number
   if (d.size() != 10) {
     return InvalidArgument("kbo: must have 10 digits (or 9), has " + std::to_string(d.size()),
-                           "kbo");
+                           "kbo")
+        .WithRule("kbo.length", {{"count", std::to_string(d.size())}});
   }
   if (d[0] != '0' && d[0] != '1') {
-    return InvalidArgument("kbo: first digit must be 0 or 1, is " + d.substr(0, 1), "kbo");
+    return InvalidArgument("kbo: first digit must be 0 or 1, is " + d.substr(0, 1), "kbo")
+        .WithRule("kbo.first_digit", {{"digit", d.substr(0, 1)}});
   }
   if (Check97(Number(d.substr(0, 8))) != Number(d.substr(8, 2))) {
     return InvalidArgument(
-        "kbo: check digits " + d.substr(8, 2) + " do not match the first 8 digits", "kbo");
+               "kbo: check digits " + d.substr(8, 2) + " do not match the first 8 digits", "kbo")
+        .WithRule("kbo.check_digits", {{"digits", d.substr(8, 2)}});
   }
   return d;
 }

@@ -23,16 +23,21 @@ Status Refuse(Code code, std::string message, std::string field = {}) {
 
 Status CheckText(const std::string& value, const std::string& field, bool required = true) {
   if (value.empty()) {
-    return required ? InvalidArgument(field + " is required", field) : Status::Ok();
+    return required ? InvalidArgument(field + " is required", field).WithRule("text.required")
+                    : Status::Ok();
   }
   if (value.size() > kMaxText) {
     return InvalidArgument(field + " is longer than " + std::to_string(kMaxText) + " characters",
-                           field);
+                           field)
+        .WithRule("text.too_long", {{"max", std::to_string(kMaxText)}});
   }
-  if (!IsValidUtf8(value)) return InvalidArgument(field + " is not valid UTF-8", field);
+  if (!IsValidUtf8(value)) {
+    return InvalidArgument(field + " is not valid UTF-8", field).WithRule("text.not_utf8");
+  }
   for (unsigned char c : value) {
     if (c < 0x20 || c == 0x7f) {
-      return InvalidArgument(field + " contains a control character", field);
+      return InvalidArgument(field + " contains a control character", field)
+          .WithRule("text.control_character");
     }
   }
   return Status::Ok();
@@ -44,7 +49,8 @@ Status CheckEmail(const std::string& email, const std::string& field) {
   if (at == std::string::npos || at == 0 || at + 1 >= email.size() ||
       email.find('@', at + 1) != std::string::npos || email.find('.', at) == std::string::npos ||
       email.find(' ') != std::string::npos) {
-    return InvalidArgument(field + " is not an e-mail address (name@domain)", field);
+    return InvalidArgument(field + " is not an e-mail address (name@domain)", field)
+        .WithRule("email.format");
   }
   return Status::Ok();
 }
@@ -52,7 +58,8 @@ Status CheckEmail(const std::string& email, const std::string& field) {
 Status CheckNotFuture(const std::string& date, const std::string& field, const Caller& caller) {
   VX_RETURN_IF_ERROR(CheckDate(date, field));
   if (date > DateOf(caller.now_us)) {
-    return InvalidArgument(field + " " + date + " is in the future", field);
+    return InvalidArgument(field + " " + date + " is in the future", field)
+        .WithRule("date.future", {{"date", date}});
   }
   return Status::Ok();
 }
@@ -86,7 +93,8 @@ Decision PendingDecision(DomainEvent e, StreamExpectation expectation, const std
 Result<std::string> AdministratorRole(const RegistryState& state, const Caller& caller) {
   const Person* p = state.membership.FindPerson(caller.person);
   if (p == nullptr || !p->roles.contains("administrator")) {
-    return Refuse(Code::kPermissionDenied, "only an administrator may do this");
+    return Refuse(Code::kPermissionDenied, "only an administrator may do this")
+        .WithRule("role.administrator_only");
   }
   return std::string("administrator");
 }
@@ -99,17 +107,21 @@ Status CheckNewEntity(const NewEntity& n) {
                                                  "german_speaking"};
   if (!kKinds.contains(n.kind)) {
     return InvalidArgument("new_entity.kind must be one of practice, group_practice, organisation",
-                           "new_entity.kind");
+                           "new_entity.kind")
+        .WithRule("entity.kind");
   }
   VX_RETURN_IF_ERROR(CheckText(n.name, "new_entity.name"));
   if (!kRegions.contains(n.region)) {
     return InvalidArgument(
-        "new_entity.region must be one of flanders, brussels, wallonia, german_speaking",
-        "new_entity.region");
+               "new_entity.region must be one of flanders, brussels, wallonia, german_speaking",
+               "new_entity.region")
+        .WithRule("entity.region");
   }
   if (!n.kbo.empty()) {
     auto kbo = ParseKbo(n.kbo);
-    if (!kbo.ok()) return InvalidArgument("new_entity." + kbo.status().message(), "new_entity.kbo");
+    if (!kbo.ok()) {
+      return kbo.status().Rewritten("new_entity." + kbo.status().message(), "new_entity.kbo");
+    }
   }
   return Status::Ok();
 }
@@ -117,39 +129,45 @@ Status CheckNewEntity(const NewEntity& n) {
 // Whether `person` may join `entity` as a physician: a practice has exactly one physician.
 Status CheckJoin(const Entity& entity, const std::string& person, const std::string& field) {
   if (entity.members.contains(person)) {
-    return Refuse(Code::kAlreadyExists, "you are already linked to entity " + entity.id, field);
+    return Refuse(Code::kAlreadyExists, "you are already linked to entity " + entity.id, field)
+        .WithRule("entity.already_member", {{"entity", entity.name}});
   }
   if (entity.kind == "practice" && entity.Physicians() > 0) {
     return Refuse(Code::kFailedPrecondition,
                   "entity " + entity.id +
                       " is a practice (artsenpraktijk) and already has its physician; ask for a "
                       "group practice or a new entity",
-                  field);
+                  field)
+        .WithRule("entity.practice_has_physician", {{"entity", entity.name}});
   }
   return Status::Ok();
 }
 
 Result<Decision> DecideRequestAccess(const RegistryState& state, const Pseudonymizer&,
                                      const Caller& caller, const RequestAccess& c) {
-  if (caller.person.empty()) return Refuse(Code::kUnauthenticated, "log in first");
+  if (caller.person.empty())
+    return Refuse(Code::kUnauthenticated, "log in first").WithRule("session.login");
   VX_RETURN_IF_ERROR(CheckText(c.terms_version, "terms_version"));
   VX_ASSIGN_OR_RETURN(Riziv riziv, ParseRiziv(c.riziv));
   if (riziv.role == Riziv::Role::kPhysicianInTraining) {
     return InvalidArgument("riziv: qualification " + riziv.qualification +
                                " is a physician in training (HAIO); a HAIO is linked by their "
                                "trainer under Mijn medewerkers",
-                           "riziv");
+                           "riziv")
+        .WithRule("riziv.haio_requests_access", {{"qualification", riziv.qualification}});
   }
   VX_RETURN_IF_ERROR(CheckText(c.name, "name"));
   VX_RETURN_IF_ERROR(CheckEmail(c.email, "email"));
   if (c.join_entity.empty() == !c.new_entity.has_value()) {
-    return InvalidArgument("give either entity (to join) or new_entity (to create)", "entity");
+    return InvalidArgument("give either entity (to join) or new_entity (to create)", "entity")
+        .WithRule("access.entity_or_new");
   }
   if (c.new_entity) VX_RETURN_IF_ERROR(CheckNewEntity(*c.new_entity));
   if (!c.join_entity.empty()) {
     const Entity* entity = state.membership.FindEntity(c.join_entity);
     if (entity == nullptr) {
-      return Refuse(Code::kNotFound, "entity " + c.join_entity + " does not exist", "entity");
+      return Refuse(Code::kNotFound, "entity " + c.join_entity + " does not exist", "entity")
+          .WithRule("entity.not_found", {{"entity", c.join_entity}});
     }
     VX_RETURN_IF_ERROR(CheckJoin(*entity, caller.person, "entity"));
   }
@@ -158,13 +176,15 @@ Result<Decision> DecideRequestAccess(const RegistryState& state, const Pseudonym
       person->riziv.substr(0, 8) != riziv.person_key) {
     return InvalidArgument("riziv: the first 8 digits name the physician for life; yours are " +
                                person->riziv.substr(0, 8),
-                           "riziv");
+                           "riziv")
+        .WithRule("riziv.person_changed", {{"digits", person->riziv.substr(0, 8)}});
   }
   if (person != nullptr && !person->pending_access.empty()) {
     return Refuse(Code::kAlreadyExists,
                   "you already have a pending access request (" + person->pending_access +
                       "); wait for an administrator to decide it",
-                  "request");
+                  "request")
+        .WithRule("access.already_pending", {{"request", person->pending_access}});
   }
   json payload = {{"request_id", c.request_id},
                   {"terms_version", c.terms_version},
@@ -272,14 +292,16 @@ Status CheckKeepsSomeone(const Entity& entity, const std::vector<std::string>& l
                   "entity " + entity.id +
                       " must keep at least one linked person; link someone new first, then "
                       "unlink",
-                  field);
+                  field)
+        .WithRule("entity.keep_someone", {{"entity", entity.name}});
   }
   if (entity.kind == "organisation" && physicians == 0) {
     return Refuse(Code::kFailedPrecondition,
                   "organisation " + entity.id +
                       " must keep at least one responsible physician; link a new physician "
                       "first, then unlink",
-                  field);
+                  field)
+        .WithRule("entity.keep_physician", {{"entity", entity.name}});
   }
   return Status::Ok();
 }
@@ -296,7 +318,8 @@ Status CheckTrainersLeaveWithHaios(const Entity& entity, const std::vector<std::
       return Refuse(Code::kFailedPrecondition,
                     "the physician trains " + (m.name.empty() ? id : m.name) +
                         " (HAIO), who acts under them: unlink the HAIO too, or first",
-                    field);
+                    field)
+          .WithRule("unlink.trains_haio", {{"name", m.name.empty() ? id : m.name}});
     }
   }
   return Status::Ok();
@@ -313,7 +336,8 @@ Result<Acting> PhysicianOfEntity(const RegistryState& state, const Caller& calle
   VX_ASSIGN_OR_RETURN(Acting acting, ActingIn(state.membership, caller));
   if (acting.role != "physician") {
     return Refuse(Code::kPermissionDenied,
-                  "only a physician of the entity may ask to link or unlink collaborators");
+                  "only a physician of the entity may ask to link or unlink collaborators")
+        .WithRule("link.physician_only");
   }
   return acting;
 }
@@ -328,29 +352,34 @@ Result<Decision> DecideRequestLink(const RegistryState& state, const Pseudonymiz
   json payload = {{"request_id", c.request_id}};
   const std::string person = PersonId(pseudonyms, insz.digits);
   if (person == caller.person) {
-    return InvalidArgument("insz is your own; you cannot link yourself", "insz");
+    return InvalidArgument("insz is your own; you cannot link yourself", "insz")
+        .WithRule("link.self");
   }
   if (entity.members.contains(person)) {
     return Refuse(Code::kAlreadyExists, "this person is already linked to entity " + entity.id,
-                  "insz");
+                  "insz")
+        .WithRule("link.already_member");
   }
   for (const std::string& id : entity.pending) {
     const Request* r = state.requests.Find(id);
     if (r != nullptr && r->kind == "link" && r->person == person) {
       return Refuse(Code::kAlreadyExists,
-                    "a link request for this person is already pending (" + id + ")", "insz");
+                    "a link request for this person is already pending (" + id + ")", "insz")
+          .WithRule("link.already_pending", {{"request", id}});
     }
   }
   payload["person"] = person;
   if (c.is_physician) {
     if (c.riziv.empty()) {
-      return InvalidArgument("riziv is required for a physician in training (HAIO)", "riziv");
+      return InvalidArgument("riziv is required for a physician in training (HAIO)", "riziv")
+          .WithRule("riziv.haio_required");
     }
     VX_ASSIGN_OR_RETURN(Riziv riziv, ParseRiziv(c.riziv));
     if (riziv.role != Riziv::Role::kPhysicianInTraining) {
       return InvalidArgument("riziv: qualification " + riziv.qualification +
                                  " is not a physician in training (HAIO needs 005 or 006)",
-                             "riziv");
+                             "riziv")
+          .WithRule("riziv.not_haio", {{"qualification", riziv.qualification}});
     }
     payload["role"] = "haio";
     payload["riziv"] = riziv.digits;
@@ -358,7 +387,8 @@ Result<Decision> DecideRequestLink(const RegistryState& state, const Pseudonymiz
   } else {
     if (!c.riziv.empty()) {
       return InvalidArgument("riziv must be empty for a staff member (Is het een arts? no)",
-                             "riziv");
+                             "riziv")
+          .WithRule("riziv.staff_has_none");
     }
     payload["role"] = "staff";
     payload["riziv"] = "";
@@ -375,15 +405,19 @@ Result<Decision> DecideRequestUnlink(const RegistryState& state, const Caller& c
                                      const RequestUnlink& c) {
   VX_ASSIGN_OR_RETURN(Acting acting, PhysicianOfEntity(state, caller));
   const Entity& entity = *acting.entity;
-  if (c.members.empty()) return InvalidArgument("members: select at least one member", "members");
+  if (c.members.empty())
+    return InvalidArgument("members: select at least one member", "members")
+        .WithRule("unlink.none_selected");
   std::set<std::string> seen;
   for (const std::string& m : c.members) {
     if (!seen.insert(m).second) {
-      return InvalidArgument("members: " + m + " is listed twice", "members");
+      return InvalidArgument("members: " + m + " is listed twice", "members")
+          .WithRule("unlink.twice");
     }
     if (!entity.members.contains(m)) {
       return Refuse(Code::kNotFound, "members: " + m + " is not linked to entity " + entity.id,
-                    "members");
+                    "members")
+          .WithRule("unlink.not_member");
     }
   }
   VX_RETURN_IF_ERROR(CheckUnlink(entity, c.members, "members"));
@@ -414,7 +448,8 @@ Result<Decision> DecideLinkOrUnlink(const RegistryState& state, const Caller& ca
   if (link) {
     if (entity->members.contains(r.person)) {
       return Refuse(Code::kFailedPrecondition,
-                    "the person is already linked to entity " + entity->id, "request_id");
+                    "the person is already linked to entity " + entity->id, "request_id")
+          .WithRule("link.already_member");
     }
     std::vector<std::string> linked_to;
     if (r.role == "haio") {
@@ -422,7 +457,8 @@ Result<Decision> DecideLinkOrUnlink(const RegistryState& state, const Caller& ca
         return Refuse(Code::kFailedPrecondition,
                       "the trainer who asked for this HAIO is no longer linked to entity " +
                           entity->id + "; reject the request",
-                      "request_id");
+                      "request_id")
+            .WithRule("link.trainer_gone");
       }
     } else {
       linked_to = StaffLinks(*entity);
@@ -462,11 +498,13 @@ Result<Decision> DecideDecideRequest(const RegistryState& state, const Caller& c
   VX_ASSIGN_OR_RETURN(std::string role, AdministratorRole(state, caller));
   const Request* r = state.requests.Find(c.request_id);
   if (r == nullptr) {
-    return Refuse(Code::kNotFound, "request " + c.request_id + " does not exist", "request_id");
+    return Refuse(Code::kNotFound, "request " + c.request_id + " does not exist", "request_id")
+        .WithRule("request.not_found");
   }
   if (r->status != "pending") {
     return Refuse(Code::kFailedPrecondition,
-                  "request " + c.request_id + " was already " + r->status, "request_id");
+                  "request " + c.request_id + " was already " + r->status, "request_id")
+        .WithRule("request.already_decided", {{"status", r->status}});
   }
   if (!c.approve) VX_RETURN_IF_ERROR(CheckText(c.reason, "reason"));
   if (c.approve) VX_RETURN_IF_ERROR(CheckText(c.reason, "reason", /*required=*/false));
@@ -543,7 +581,8 @@ Result<Decision> DecideChangeRole(const RegistryState& state, const Pseudonymize
 
 Status CheckConsent(const Consent& c, const Caller& caller) {
   if (c.decision != "given" && c.decision != "refused") {
-    return InvalidArgument("consent.decision must be given or refused", "consent.decision");
+    return InvalidArgument("consent.decision must be given or refused", "consent.decision")
+        .WithRule("consent.decision");
   }
   return CheckNotFuture(c.date, "consent.date", caller);
 }
@@ -552,7 +591,8 @@ Status CheckConsent(const Consent& c, const Caller& caller) {
 Result<const VaccineProduct*> CheckProduct(const std::string& code) {
   const VaccineProduct* p = FindVaccineProduct(code);
   if (p == nullptr) {
-    return InvalidArgument("product " + code + " is not in the vaccine reference list", "product");
+    return InvalidArgument("product " + code + " is not in the vaccine reference list", "product")
+        .WithRule("product.unknown", {{"product", code}});
   }
   return p;
 }
@@ -560,13 +600,15 @@ Result<const VaccineProduct*> CheckProduct(const std::string& code) {
 Status CheckProductAndLot(const std::string& product, const std::string& lot) {
   VX_ASSIGN_OR_RETURN(const VaccineProduct* p, CheckProduct(product));
   if (p->covid19 && lot.empty()) {
-    return InvalidArgument("lot is required for a COVID-19 vaccine", "lot");
+    return InvalidArgument("lot is required for a COVID-19 vaccine", "lot")
+        .WithRule("lot.required");
   }
   return CheckText(lot, "lot", /*required=*/false);
 }
 
 Status CheckDose(int dose) {
-  if (dose < 1 || dose > 10) return InvalidArgument("dose must be between 1 and 10", "dose");
+  if (dose < 1 || dose > 10)
+    return InvalidArgument("dose must be between 1 and 10", "dose").WithRule("dose.range");
   return Status::Ok();
 }
 
@@ -586,7 +628,7 @@ Result<Decision> DecideRegister(const RegistryState& state, const Pseudonymizer&
   if (!c.patient.insz.empty()) {
     auto insz = ParseInsz(c.patient.insz);
     if (!insz.ok()) {
-      return InvalidArgument("patient." + insz.status().message(), "patient.insz");
+      return insz.status().Rewritten("patient." + insz.status().message(), "patient.insz");
     }
     personal = {{"insz", insz->digits}};
     if (!c.patient.name.empty()) {
@@ -601,7 +643,8 @@ Result<Decision> DecideRegister(const RegistryState& state, const Pseudonymizer&
     VX_RETURN_IF_ERROR(CheckText(c.patient.name, "patient.name"));
     if (c.patient.birth_date.empty()) {
       return InvalidArgument("patient.birth_date is required for a patient without INSZ",
-                             "patient.birth_date");
+                             "patient.birth_date")
+          .WithRule("patient.birth_date_required");
     }
     VX_RETURN_IF_ERROR(CheckNotFuture(c.patient.birth_date, "patient.birth_date", caller));
     personal = {{"name", c.patient.name}, {"birth_date", c.patient.birth_date}};
@@ -610,12 +653,14 @@ Result<Decision> DecideRegister(const RegistryState& state, const Pseudonymizer&
   VX_RETURN_IF_ERROR(CheckDose(c.dose));
   VX_RETURN_IF_ERROR(CheckNotFuture(c.date, "date", caller));
   if (!c.patient.birth_date.empty() && c.date < c.patient.birth_date) {
-    return InvalidArgument("date is before the patient's birth date", "date");
+    return InvalidArgument("date is before the patient's birth date", "date")
+        .WithRule("date.before_birth");
   }
   VX_RETURN_IF_ERROR(CheckConsent(c.consent, caller));
   std::string performer = c.performer.empty() ? acting.physician : c.performer;
   if (performer != caller.person && !acting.entity->members.contains(performer)) {
-    return InvalidArgument("performer is not linked to entity " + acting.entity->id, "performer");
+    return InvalidArgument("performer is not linked to entity " + acting.entity->id, "performer")
+        .WithRule("performer.not_member");
   }
   const std::string patient = PatientId(pseudonyms, c.patient);
   const Patient* record = state.vaccinations.FindPatient(patient);
@@ -626,12 +671,14 @@ Result<Decision> DecideRegister(const RegistryState& state, const Pseudonymizer&
       return Refuse(Code::kAlreadyExists,
                     "this patient already has a registration of " + c.product + " on " + c.date +
                         " (duplicate)",
-                    "product");
+                    "product")
+          .WithRule("vaccination.duplicate", {{"product", c.product}, {"date", c.date}});
     }
     return Refuse(Code::kAlreadyExists,
                   "the registry already holds this registration (same patient, product and "
                   "day): it is not registered twice",
-                  "product");
+                  "product")
+        .WithRule("vaccination.duplicate_elsewhere");
   }
   const std::string stream = PatientStream(patient);
   DomainEvent e = Event(
@@ -667,12 +714,14 @@ Result<std::pair<Acting, const Patient*>> OwnRegistration(const RegistryState& s
   // Another entity's registration is reported as missing: its existence is not theirs to know.
   if (v == nullptr || v->entity != acting.entity->id) {
     return Refuse(Code::kNotFound, "vaccination " + vaccination_id + " does not exist",
-                  "vaccination_id");
+                  "vaccination_id")
+        .WithRule("vaccination.not_found");
   }
   if (v->status == "entered_in_error") {
     return Refuse(Code::kFailedPrecondition,
                   "vaccination " + vaccination_id + " was entered in error and cannot change",
-                  "vaccination_id");
+                  "vaccination_id")
+        .WithRule("vaccination.entered_in_error");
   }
   *out = v;
   return std::make_pair(acting, p);
@@ -705,13 +754,15 @@ Result<Decision> DecideCorrect(const RegistryState& state, const Caller& caller,
   VX_RETURN_IF_ERROR(CheckDose(dose));
   VX_RETURN_IF_ERROR(CheckNotFuture(date, "date", caller));
   if (product == v->product && lot == v->lot && dose == v->dose && date == v->date) {
-    return InvalidArgument("the correction changes nothing", "product");
+    return InvalidArgument("the correction changes nothing", "product")
+        .WithRule("correction.no_change");
   }
   if (IsDuplicate(patient, product, date, v->id)) {
-    return Refuse(
-        Code::kAlreadyExists,
-        "this patient already has a registration of " + product + " on " + date + " (duplicate)",
-        "product");
+    return Refuse(Code::kAlreadyExists,
+                  "this patient already has a registration of " + product + " on " + date +
+                      " (duplicate)",
+                  "product")
+        .WithRule("vaccination.duplicate", {{"product", product}, {"date", date}});
   }
   json was = {{"product", v->product}, {"lot", v->lot}, {"dose", v->dose}, {"date", v->date}};
   json now = {{"product", product}, {"lot", lot}, {"dose", dose}, {"date", date}};
@@ -797,8 +848,15 @@ Result<Decision> DecideReceive(const RegistryState& state, const Caller& caller,
   VX_RETURN_IF_ERROR(CheckProduct(c.product).status());
   VX_RETURN_IF_ERROR(CheckText(c.lot, "lot"));
   VX_RETURN_IF_ERROR(CheckDate(c.expiry, "expiry"));
+  // An expired lot is not usable stock: it is not received (issue 14).
+  if (c.expiry < DateOf(caller.now_us)) {
+    return FailedPrecondition("expiry " + c.expiry + " has passed: an expired lot is not received",
+                              "expiry")
+        .WithRule("stock.expired", {{"expiry", c.expiry}});
+  }
   if (c.quantity < 1 || c.quantity > 1000000) {
-    return InvalidArgument("quantity must be between 1 and 1000000", "quantity");
+    return InvalidArgument("quantity must be between 1 and 1000000", "quantity")
+        .WithRule("stock.quantity_range");
   }
   return StockDecision(
       state, caller, event_type::kStockReceived,
@@ -810,7 +868,8 @@ Result<Decision> DecideAdjust(const RegistryState& state, const Caller& caller,
   VX_RETURN_IF_ERROR(CheckProduct(c.product).status());
   VX_RETURN_IF_ERROR(CheckText(c.lot, "lot"));
   if (c.delta == 0 || c.delta < -1000000 || c.delta > 1000000) {
-    return InvalidArgument("delta must be a non-zero number of doses within ±1000000", "delta");
+    return InvalidArgument("delta must be a non-zero number of doses within ±1000000", "delta")
+        .WithRule("stock.delta_range");
   }
   VX_RETURN_IF_ERROR(CheckText(c.reason, "reason"));
   return StockDecision(
@@ -858,33 +917,38 @@ std::string PatientId(const Pseudonymizer& pseudonyms, const PatientRef& patient
 }
 
 Result<Acting> ActingIn(const MembershipView& membership, const Caller& caller) {
-  if (caller.person.empty()) return Refuse(Code::kUnauthenticated, "log in first");
+  if (caller.person.empty())
+    return Refuse(Code::kUnauthenticated, "log in first").WithRule("session.login");
   if (caller.entity.empty()) {
-    return Refuse(Code::kPermissionDenied, "choose the entity you act for", "entity");
+    return Refuse(Code::kPermissionDenied, "choose the entity you act for", "entity")
+        .WithRule("session.choose_entity");
   }
   const Entity* entity = membership.FindEntity(caller.entity);
   auto member = entity ? entity->members.find(caller.person) : decltype(entity->members.end()){};
   if (entity == nullptr || member == entity->members.end()) {
     return Refuse(Code::kPermissionDenied, "you are not linked to entity " + caller.entity,
-                  "entity");
+                  "entity")
+        .WithRule("entity.not_linked", {{"entity", caller.entity}});
   }
   Acting acting;
   acting.entity = entity;
   acting.role = member->second.role;
   if (acting.role == "physician") {
     if (!caller.on_behalf_of.empty() && caller.on_behalf_of != caller.person) {
-      return Refuse(Code::kPermissionDenied, "a physician acts for themselves", "on_behalf_of");
+      return Refuse(Code::kPermissionDenied, "a physician acts for themselves", "on_behalf_of")
+          .WithRule("acting.physician_self");
     }
     acting.physician = caller.person;
   } else if (acting.role == "haio") {
     const std::string& trainer = member->second.trainer;
     if (!entity->members.contains(trainer)) {
       return Refuse(Code::kPermissionDenied,
-                    "your trainer is no longer linked to entity " + entity->id);
+                    "your trainer is no longer linked to entity " + entity->id)
+          .WithRule("acting.trainer_gone");
     }
     if (!caller.on_behalf_of.empty() && caller.on_behalf_of != trainer) {
-      return Refuse(Code::kPermissionDenied, "a HAIO acts under their trainer only",
-                    "on_behalf_of");
+      return Refuse(Code::kPermissionDenied, "a HAIO acts under their trainer only", "on_behalf_of")
+          .WithRule("acting.haio_trainer_only");
     }
     acting.physician = trainer;
   } else {
@@ -892,11 +956,13 @@ Result<Acting> ActingIn(const MembershipView& membership, const Caller& caller) 
     if (caller.on_behalf_of.empty()) {
       return Refuse(Code::kPermissionDenied,
                     "staff act on behalf of a physician: choose one you are linked to",
-                    "on_behalf_of");
+                    "on_behalf_of")
+          .WithRule("acting.choose_physician");
     }
     if (std::find(links.begin(), links.end(), caller.on_behalf_of) == links.end()) {
       return Refuse(Code::kPermissionDenied,
-                    "you are not linked to physician " + caller.on_behalf_of, "on_behalf_of");
+                    "you are not linked to physician " + caller.on_behalf_of, "on_behalf_of")
+          .WithRule("acting.not_linked_to_physician");
     }
     acting.physician = caller.on_behalf_of;
   }
@@ -904,7 +970,9 @@ Result<Acting> ActingIn(const MembershipView& membership, const Caller& caller) 
 }
 
 Status CheckDate(const std::string& date, const std::string& field) {
-  auto bad = [&] { return InvalidArgument(field + " must be a date YYYY-MM-DD", field); };
+  auto bad = [&] {
+    return InvalidArgument(field + " must be a date YYYY-MM-DD", field).WithRule("date.format");
+  };
   if (date.size() != 10 || date[4] != '-' || date[7] != '-') return bad();
   for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
     if (date[i] < '0' || date[i] > '9') return bad();
@@ -914,8 +982,11 @@ Status CheckDate(const std::string& date, const std::string& field) {
   const unsigned d = std::stoul(date.substr(8, 2));
   const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(m),
                                         std::chrono::day(d)};
-  if (!ymd.ok()) return InvalidArgument(field + " " + date + " is not a calendar date", field);
-  if (y < 1900) return InvalidArgument(field + " is before 1900", field);
+  if (!ymd.ok())
+    return InvalidArgument(field + " " + date + " is not a calendar date", field)
+        .WithRule("date.calendar", {{"date", date}});
+  if (y < 1900)
+    return InvalidArgument(field + " is before 1900", field).WithRule("date.before_1900");
   return Status::Ok();
 }
 

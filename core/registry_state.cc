@@ -15,10 +15,12 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Request, id, kind, status, entit
                                                 terms_version, new_entity, members, trainer,
                                                 decided_by, reason, requested_at_us, decided_at_us,
                                                 position)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VaccinationChange, kind, product, lot, dose, date,
+                                                consent, reason, by, at_us, position)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Vaccination, id, product, lot, dose, date, entity,
                                                 performer, recorder, consent, consent_date,
                                                 consent_by, status, reason, corrections,
-                                                recorded_at_us, position)
+                                                recorded_at_us, position, history)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Patient, id, insz, name, birth_date, version,
                                                 vaccinations, declared_care)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StockLot, product, lot, expiry, received, adjusted,
@@ -153,6 +155,16 @@ void MembershipView::Apply(const DomainEvent& e) {
     p.entities.insert(entity.id);
     if (!m.riziv.empty()) p.riziv = m.riziv;
     if (p.name.empty()) p.name = m.name;
+    // SPEC §2 flow 3: staff of a group practice act for all its physicians, also those who
+    // join after them.
+    if (entity.kind == "group_practice" && m.role == "physician") {
+      for (auto& [id, other] : entity.members) {
+        if (other.role == "staff" && std::find(other.linked_to.begin(), other.linked_to.end(),
+                                               m.person) == other.linked_to.end()) {
+          other.linked_to.push_back(m.person);
+        }
+      }
+    }
     entity.members[m.person] = std::move(m);
   } else if (Is(e, event_type::kMemberUnlinked)) {
     const std::string person = Str(pl, "person");
@@ -171,6 +183,15 @@ void MembershipView::Apply(const DomainEvent& e) {
     if (it != entity.members.end()) {
       it->second.riziv = Str(pl, "riziv");
       it->second.role = Str(pl, "role");
+      // A HAIO who qualifies becomes one of the group practice's physicians (flow 3).
+      if (entity.kind == "group_practice" && it->second.role == "physician") {
+        for (auto& [id, other] : entity.members) {
+          if (other.role == "staff" && std::find(other.linked_to.begin(), other.linked_to.end(),
+                                                 it->first) == other.linked_to.end()) {
+            other.linked_to.push_back(it->first);
+          }
+        }
+      }
     }
   }
 }
@@ -379,7 +400,18 @@ void VaccinationsView::Apply(const DomainEvent& e) {
   }
   Vaccination* v = FindMutable(p, Str(pl, "vaccination_id"));
   if (v == nullptr) return;
+  VaccinationChange change;
+  change.by = e.actor;
+  change.at_us = e.recorded_at_us;
+  change.position = e.position;
+  change.reason = Str(pl, "reason");
   if (Is(e, event_type::kVaccinationCorrected)) {
+    change.kind = "corrected";
+    change.product = v->product;
+    change.lot = v->lot;
+    change.dose = v->dose;
+    change.date = v->date;
+    v->history.push_back(change);
     const nlohmann::json& now = pl.contains("now") ? pl["now"] : pl;
     v->product = Str(now, "product");
     v->lot = Str(now, "lot");
@@ -390,7 +422,12 @@ void VaccinationsView::Apply(const DomainEvent& e) {
   } else if (Is(e, event_type::kVaccinationEnteredInError)) {
     v->status = "entered_in_error";
     v->reason = Str(pl, "reason");
+    change.kind = "entered_in_error";
+    v->history.push_back(change);
   } else if (Is(e, event_type::kConsentRecorded)) {
+    change.kind = "consent";
+    change.consent = Str(pl, "decision");
+    v->history.push_back(change);
     v->consent = Str(pl, "decision");
     v->consent_date = Str(pl, "date");
     v->consent_by = Str(pl, "by");

@@ -194,6 +194,22 @@ class RequestsView {
 
 // ---- Vaccinations ----------------------------------------------------------------------------
 
+// One change to a registration: `kind` corrected (product, lot, dose, date hold the values
+// before it), entered_in_error, or consent (consent holds the new decision).
+struct VaccinationChange {
+  std::string kind;
+  std::string product;
+  std::string lot;
+  int dose = 0;
+  std::string date;
+  std::string consent;
+  std::string reason;
+  std::string by;  // person id
+  int64_t at_us = 0;
+  uint64_t position = 0;
+  bool operator==(const VaccinationChange&) const = default;
+};
+
 struct Vaccination {
   std::string id;
   std::string product;
@@ -211,6 +227,9 @@ struct Vaccination {
   uint64_t corrections = 0;
   int64_t recorded_at_us = 0;
   uint64_t position = 0;  // of the registration
+  // What changed after the registration, oldest first: corrections (with the values they
+  // replaced), the retraction and consent changes, each with its reason and who made it.
+  std::vector<VaccinationChange> history;
   bool operator==(const Vaccination&) const = default;
 };
 

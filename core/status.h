@@ -3,6 +3,11 @@
 // A Status is either OK or carries a Code and a message. The message names what was wrong
 // (the field and the rule) so that it can be shown to a person as it is. A Status may also
 // name the field it is about (`field()`), which the HTTP layer copies into a problem body.
+// And it may name the rule broken (`rule()`, a stable machine-readable name such as
+// "riziv.check_digits") with the rule's parameters (`params()`, e.g. {"digits", "78"}): the
+// HTTP layer copies them into the problem body as "code" and "params", so that a client can
+// say the message in its user's language (http/web/i18n/*.json hold those sentences). A rule
+// name, once published, is never reused for another rule; the English message stays as it is.
 //
 // The set of codes is fixed (after Abseil's canonical codes); do not add codes casually:
 //   kInvalidArgument    the input is malformed, whatever the state (bad identifier, empty batch)
@@ -29,6 +34,7 @@
 #include <string_view>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace vaxledger {
 
@@ -52,6 +58,9 @@ std::string_view CodeName(Code code);
 
 class [[nodiscard]] Status {
  public:
+  // A rule's parameters: name -> value, in the order the message uses them.
+  using Params = std::vector<std::pair<std::string, std::string>>;
+
   Status() = default;  // OK
   Status(Code code, std::string message, std::string field = {})
       : code_(code), message_(std::move(message)), field_(std::move(field)) {}
@@ -63,6 +72,24 @@ class [[nodiscard]] Status {
   const std::string& message() const { return message_; }
   // The input field the error is about, or empty.
   const std::string& field() const { return field_; }
+  // The stable name of the rule broken ("riziv.check_digits"), or empty; and its parameters.
+  const std::string& rule() const { return rule_; }
+  const Params& params() const { return params_; }
+
+  // This status naming the rule it reports: `return InvalidArgument(...).WithRule("x.y", {...});`
+  Status WithRule(std::string rule, Params params = {}) && {
+    rule_ = std::move(rule);
+    params_ = std::move(params);
+    return std::move(*this);
+  }
+  // A copy with another message and field, keeping the code, rule and parameters (for a
+  // caller that puts an error into its own context, e.g. "insz" -> "patient.insz").
+  Status Rewritten(std::string message, std::string field) const {
+    Status s = *this;
+    s.message_ = std::move(message);
+    s.field_ = std::move(field);
+    return s;
+  }
 
   // "InvalidArgument: stream: ..." — for logs and command-line output.
   std::string ToString() const;
@@ -71,6 +98,8 @@ class [[nodiscard]] Status {
   Code code_ = Code::kOk;
   std::string message_;
   std::string field_;
+  std::string rule_;
+  Params params_;
 };
 
 inline Status InvalidArgument(std::string message, std::string field = {}) {

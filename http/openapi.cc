@@ -116,7 +116,14 @@ json ProblemSchema() {
             {"status", {{"type", "integer"}, {"minimum", 400}, {"maximum", 599}}},
             {"detail", {{"type", "string"}}},
             {"field",
-             {{"type", "string"}, {"description", "The request field the problem is about"}}}}}};
+             {{"type", "string"}, {"description", "The request field the problem is about"}}},
+            {"code",
+             {{"type", "string"},
+              {"description", "The rule broken, a stable code (e.g. riziv.check_digits)"}}},
+            {"params",
+             {{"type", "object"},
+              {"description", "The rule's parameters, to say it in the user's language"},
+              {"additionalProperties", {{"type", "string"}}}}}}}};
 }
 
 RouteDoc OpenApiDoc() {

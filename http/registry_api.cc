@@ -222,6 +222,13 @@ json Schemas() {
       {"PatientAsOfEmpty", Record({{"id", Str()},
                                    {"vaccinations", Array(Ref("Vaccination"))},
                                    {"restricted", Bool()}})},
+      {"RizivCheckBody", Object({{"riziv", Str()}}, {"riziv"})},
+      {"RizivCheck", Record({{"riziv", Str()}, {"role", Enum({"physician"})}})},
+      {"EntityMatches",
+       Record({{"entities", Array(Record({{"id", Str()},
+                                          {"name", Str()},
+                                          {"kind", Str()},
+                                          {"region", Str()}}))}})},
       {"CareDeclarationBody",
        Object({{"patient", Ref("PatientSearchBody")},
                {"reason", Str()},
@@ -479,6 +486,21 @@ RouteDoc GetPatient() {
                            "Patient", {"ETag"}),
                     {400, 403, 404});
   d.params = {AsOf("The record")};
+  return d;
+}
+
+RouteDoc CheckRiziv() {
+  RouteDoc d = Read("Check a RIZIV number as an access request would (the wizard's step)",
+                    Answer(200, "The number is valid for an access request", "RizivCheck"),
+                    {400});
+  d.body = {JsonBody("RizivCheckBody")};
+  return d;
+}
+
+RouteDoc FindEntities() {
+  RouteDoc d = Read("Entities to join, found by name (case-insensitive; at most 20)",
+                    Answer(200, "Matching entities (no members)", "EntityMatches"), {400});
+  d.params = {Query("name", "2 to 200 characters of the entity's name", Str(), true)};
   return d;
 }
 

@@ -22,6 +22,8 @@ RouteDoc Logout();
 RouteDoc ChooseEntity();
 RouteDoc Vaccines();
 RouteDoc RequestAccess();
+RouteDoc CheckRiziv();
+RouteDoc FindEntities();
 RouteDoc ListRequests();
 RouteDoc GetRequest();
 RouteDoc Approve();

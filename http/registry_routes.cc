@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <limits>
 #include <map>
@@ -180,6 +181,19 @@ json RequestJson(const DomainRequest& r) {
 
 json VaccinationJson(const Vaccination& v) {
   const VaccineProduct* p = FindVaccineProduct(v.product);
+  json history = json::array();
+  for (const VaccinationChange& h : v.history) {
+    history.push_back({{"kind", h.kind},
+                       {"product", h.product},
+                       {"lot", h.lot},
+                       {"dose", h.dose},
+                       {"date", h.date},
+                       {"consent", h.consent},
+                       {"reason", h.reason},
+                       {"by", h.by},
+                       {"at_us", h.at_us},
+                       {"position", h.position}});
+  }
   return {{"id", v.id},
           {"product", v.product},
           {"product_name", p ? std::string(p->name) : std::string()},
@@ -194,6 +208,7 @@ json VaccinationJson(const Vaccination& v) {
           {"status", v.status},
           {"reason", v.reason},
           {"corrections", v.corrections},
+          {"history", history},
           {"recorded_at_us", v.recorded_at_us},
           {"position", v.position}};
 }
@@ -204,6 +219,60 @@ json PatientJson(const Patient& p) {
   return {{"id", p.id},           {"insz", p.insz},
           {"name", p.name},       {"birth_date", p.birth_date},
           {"version", p.version}, {"vaccinations", list}};
+}
+
+// The name of person `id` as the registry knows it (linked members and requesters), or "".
+std::string PersonName(const RegistryState& s, const std::string& id) {
+  const Person* p = s.membership.FindPerson(id);
+  return p ? p->name : std::string();
+}
+
+std::string EntityName(const RegistryState& s, const std::string& id) {
+  const Entity* e = s.membership.FindEntity(id);
+  return e ? e->name : std::string();
+}
+
+// A request with the names an administrator needs to decide it: of the entity, of who asked,
+// of the people to unlink, of the trainer and of who decided.
+json RequestWithNames(const RegistryState& s, const DomainRequest& r) {
+  json j = RequestJson(r);
+  j["entity_name"] =
+      r.new_entity.is_object() ? r.new_entity.value("name", "") : EntityName(s, r.entity);
+  j["requested_by_name"] = PersonName(s, r.requested_by);
+  if (j["requested_by_name"] == "" && r.kind == "access") j["requested_by_name"] = r.name;
+  json members = json::array();
+  const Entity* e = s.membership.FindEntity(r.entity);
+  for (const std::string& m : r.members) {
+    std::string name = PersonName(s, m);
+    if (e != nullptr) {
+      if (auto it = e->members.find(m); it != e->members.end() && !it->second.name.empty()) {
+        name = it->second.name;
+      }
+    }
+    members.push_back({{"person", m}, {"name", name}});
+  }
+  j["member_names"] = members;
+  j["trainer_name"] = PersonName(s, r.trainer);
+  j["decided_by_name"] = PersonName(s, r.decided_by);
+  return j;
+}
+
+// A patient's record with the names of the entities and people in it, and each registration's
+// history of changes.
+json PatientWithNames(const RegistryState& s, const Patient& p) {
+  json j = PatientJson(p);
+  // The INSZ says the date of birth (unless it is a BIS number without one).
+  if (p.birth_date.empty() && !p.insz.empty()) {
+    if (auto insz = ParseInsz(p.insz); insz.ok() && insz->birth_date)
+      j["birth_date"] = *insz->birth_date;
+  }
+  for (json& v : j["vaccinations"]) {
+    v["entity_name"] = EntityName(s, v.value("entity", ""));
+    v["performer_name"] = PersonName(s, v.value("performer", ""));
+    v["recorder_name"] = PersonName(s, v.value("recorder", ""));
+    for (json& h : v["history"]) h["by_name"] = PersonName(s, h.value("by", ""));
+  }
+  return j;
 }
 
 // GET /v1/events: the log as server-sent events, filtered for the caller. Each event is
@@ -277,6 +346,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
     router.Add("GET", "/v1/vaccines", bind(&Routes::Vaccines), registry_api::Vaccines());
     router.Add("POST", "/v1/access-requests", bind(&Routes::RequestAccessRoute),
                registry_api::RequestAccess());
+    router.Add("POST", "/v1/checks/riziv", bind(&Routes::CheckRiziv), registry_api::CheckRiziv());
+    router.Add("GET", "/v1/entities", bind(&Routes::FindEntities), registry_api::FindEntities());
     router.Add("GET", "/v1/requests", bind(&Routes::ListRequests), registry_api::ListRequests());
     router.Add("GET", "/v1/requests/{request}", bind(&Routes::GetRequest),
                registry_api::GetRequest());
@@ -330,7 +401,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
     const std::string token = TokenOf(request);
     if (token.empty()) {
       return Status(Code::kUnauthenticated,
-                    "log in first: POST /v1/sessions with the identity provider's assertion");
+                    "log in first: POST /v1/sessions with the identity provider's assertion")
+          .WithRule("session.login");
     }
     VX_ASSIGN_OR_RETURN(Session s, sessions_.Find(token, options_.clock_us()));
     Authed a{token, s, {}};
@@ -389,7 +461,26 @@ class Routes : public std::enable_shared_from_this<Routes> {
         }
       }
       const Person* p = state.membership.FindPerson(s.person);
-      return json{{"person", s.person},
+      // The person's latest access request, so that a requester sees it waiting or, when it
+      // was rejected, the reason (SPEC §2 flow 1).
+      json last = nullptr;
+      const DomainRequest* latest = nullptr;
+      for (const auto& [id, r] : state.requests.all()) {
+        if (r.kind == "access" && r.requested_by == s.person &&
+            (latest == nullptr || r.position > latest->position)) {
+          latest = &r;
+        }
+      }
+      if (latest != nullptr) {
+        last = {
+            {"id", latest->id},
+            {"status", latest->status},
+            {"reason", latest->reason},
+            {"entity_name", latest->new_entity.is_object() ? latest->new_entity.value("name", "")
+                                                           : EntityName(state, latest->entity)}};
+      }
+      return json{{"last_access_request", last},
+                  {"person", s.person},
                   {"name", s.name},
                   {"roles", roles},
                   {"entities", entities},
@@ -430,7 +521,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
     }));
     if (!entity.empty()) {
       if (!linked.contains(entity)) {
-        return Status(Code::kPermissionDenied, "you are not linked to entity " + entity, "entity");
+        return Status(Code::kPermissionDenied, "you are not linked to entity " + entity, "entity")
+            .WithRule("entity.not_linked", {{"entity", entity}});
       }
       s.entity = entity;
     } else if (linked.size() == 1) {
@@ -537,10 +629,55 @@ class Routes : public std::enable_shared_from_this<Routes> {
                    "/v1/requests/" + c.request_id);
   }
 
+  // POST /v1/checks/riziv {"riziv"}: the number's rules, checked at the step of the access
+  // request that asks for it; 200 {"riziv", "role"} or the problem an access request would get.
+  Result<Response> CheckRiziv(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
+    VX_ASSIGN_OR_RETURN(auto body, JsonObject::Parse(request.body, {"riziv"}));
+    VX_ASSIGN_OR_RETURN(auto text, body.String("riziv"));
+    VX_ASSIGN_OR_RETURN(Riziv riziv, ParseRiziv(text));
+    if (riziv.role == Riziv::Role::kPhysicianInTraining) {
+      return InvalidArgument("riziv: qualification " + riziv.qualification +
+                                 " is a physician in training (HAIO); a HAIO is linked by their "
+                                 "trainer under Mijn medewerkers",
+                             "riziv")
+          .WithRule("riziv.haio_requests_access", {{"qualification", riziv.qualification}});
+    }
+    return Json(200, {{"riziv", riziv.digits}, {"role", "physician"}});
+  }
+
+  // GET /v1/entities?name=TEXT: entities to join, found by name (case-insensitive substring).
+  // Entity names, kinds and regions are not personal data; members are not shown.
+  Result<Response> FindEntities(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
+    auto it = request.query.find("name");
+    std::string needle = it == request.query.end() ? "" : it->second;
+    if (needle.size() < 2 || needle.size() > 200) {
+      return InvalidArgument("name must have 2 to 200 characters", "name")
+          .WithRule("entity.search_length");
+    }
+    auto lower = [](std::string s) {
+      for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return s;
+    };
+    needle = lower(needle);
+    VX_ASSIGN_OR_RETURN(auto found, registry_.Read([&](const RegistryState& s) {
+      json list = json::array();
+      for (const auto& [id, e] : s.membership.entities()) {
+        if (lower(e.name).find(needle) == std::string::npos) continue;
+        list.push_back({{"id", e.id}, {"name", e.name}, {"kind", e.kind}, {"region", e.region}});
+        if (list.size() == 20) break;
+      }
+      return list;
+    }));
+    return Json(200, {{"entities", found}});
+  }
+
   Result<Response> ListRequests(const Request& request) {
     VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
     if (!HasRole(a.session.person, "administrator")) {
-      return Status(Code::kPermissionDenied, "only administrators see the request queue");
+      return Status(Code::kPermissionDenied, "only administrators see the request queue")
+          .WithRule("role.administrator_only");
     }
     const std::string status =
         request.query.contains("status") ? request.query.at("status") : "pending";
@@ -574,7 +711,12 @@ class Routes : public std::enable_shared_from_this<Routes> {
           next = r->position;
           break;
         }
-        list.push_back(RequestJson(*r));
+        json j = RequestWithNames(s, *r);
+        // Administrators are known by name only from their sessions: this one's own.
+        if (j["decided_by_name"] == "" && r->decided_by == a.session.person) {
+          j["decided_by_name"] = a.session.name;
+        }
+        list.push_back(std::move(j));
       }
       return json{{"requests", list}, {"next", next}};
     }));
@@ -647,7 +789,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
           json j = EntityJson(*e);
           json pending = json::array();
           for (const std::string& id : e->pending) {
-            if (const DomainRequest* r = s.requests.Find(id)) pending.push_back(RequestJson(*r));
+            if (const DomainRequest* r = s.requests.Find(id))
+              pending.push_back(RequestWithNames(s, *r));
           }
           j["pending"] = pending;
           std::string body = JsonText(j);
@@ -747,9 +890,14 @@ class Routes : public std::enable_shared_from_this<Routes> {
     VX_ASSIGN_OR_RETURN(auto stock, registry_.Read([&](const RegistryState& s) {
       json lots = json::array();
       int64_t shortfall = 0;
+      const std::string today = DateOf(options_.clock_us());
       if (const EntityStock* st = s.stock.Find(a.session.entity)) {
         for (const auto& [key, l] : st->lots) {
-          lots.push_back({{"product", l.product},
+          // An expired lot's doses are not usable, whatever is on hand.
+          const bool expired = !l.expiry.empty() && l.expiry < today;
+          lots.push_back({{"expired", expired},
+                          {"usable", expired ? 0 : std::max<int64_t>(0, l.OnHand())},
+                          {"product", l.product},
                           {"lot", l.lot},
                           {"expiry", l.expiry},
                           {"received", l.received},
@@ -973,10 +1121,16 @@ class Routes : public std::enable_shared_from_this<Routes> {
         results.push_back({{"row", i}, {"status", 201}, {"id", out->id}});
       } else {
         const Status& s = out.status();
-        results.push_back({{"row", i},
-                           {"status", HttpStatusFor(s.code())},
-                           {"field", s.field()},
-                           {"detail", s.message()}});
+        json row = {{"row", i},
+                    {"status", HttpStatusFor(s.code())},
+                    {"field", s.field()},
+                    {"detail", s.message()}};
+        if (!s.rule().empty()) {
+          row["code"] = s.rule();
+          row["params"] = json::object();
+          for (const auto& [name, value] : s.params()) row["params"][name] = value;
+        }
+        results.push_back(std::move(row));
       }
     }
     return Json(
@@ -990,10 +1144,11 @@ class Routes : public std::enable_shared_from_this<Routes> {
   // The record as `entity` may see it (SPEC §2 flow 9): whole with a current care relationship;
   // else only the entity's own registrations (those it entered in error, since it has no active
   // one), without the patient's personal data and marked "restricted"; nullopt when it has none.
+  // With `state`, the names of the entities and people in it too (PatientWithNames).
   static std::optional<json> VisibleRecord(const Patient& p, const std::string& entity,
-                                           bool cared_for) {
+                                           bool cared_for, const RegistryState* state = nullptr) {
     if (cared_for) {
-      json j = PatientJson(p);
+      json j = state != nullptr ? PatientWithNames(*state, p) : PatientJson(p);
       j["restricted"] = false;
       return j;
     }
@@ -1026,7 +1181,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
           const bool cared_for =
               p != nullptr && p->CaredForBy(a.caller.entity, options_.clock_us());
           std::optional<json> visible =
-              p == nullptr ? std::nullopt : VisibleRecord(*p, a.caller.entity, cared_for);
+              p == nullptr ? std::nullopt : VisibleRecord(*p, a.caller.entity, cared_for, &s);
           if (!visible) {
             return NotFound(
                 "no patient record is found that your entity may read: it needs a registration "
@@ -1230,7 +1385,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
   Result<Response> Entries(const Request& request) {
     VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
     if (!HasRole(a.session.person, "auditor")) {
-      return Status(Code::kPermissionDenied, "only auditors read ledger entries");
+      return Status(Code::kPermissionDenied, "only auditors read ledger entries")
+          .WithRule("role.auditor_only");
     }
     uint64_t start = 0, limit = 100;
     if (auto it = request.query.find("start"); it != request.query.end()) {

@@ -7,6 +7,7 @@
 
 #include "core/encoding.h"
 #include "http/metrics.h"
+#include "http/problem_language.h"
 
 namespace vaxledger::http {
 namespace {}  // namespace
@@ -109,12 +110,20 @@ Result<std::string> PercentDecode(std::string_view s, bool plus_is_space) {
   return out;
 }
 
-Response Problem(int http_status, const std::string& detail, const std::string& field) {
+Response Problem(int http_status, const std::string& detail, const std::string& field,
+                 const Status* status = nullptr) {
   std::string title = StatusPhrase(http_status);
   if (title.empty()) title = http_status < 500 ? "Client Error" : "Server Error";
   nlohmann::json body = {
       {"type", "about:blank"}, {"title", title}, {"status", http_status}, {"detail", detail}};
   if (!field.empty()) body["field"] = field;
+  // The rule broken and its parameters, for a client to say it in its user's language.
+  if (status != nullptr && !status->rule().empty()) {
+    body["code"] = status->rule();
+    nlohmann::json params = nlohmann::json::object();
+    for (const auto& [name, value] : status->params()) params[name] = value;
+    body["params"] = params;
+  }
   Response r;
   r.status = http_status;
   r.content_type = "application/problem+json";
@@ -177,7 +186,7 @@ int HttpStatusFor(Code code) {
 }
 
 Response ProblemResponse(const Status& status) {
-  return Problem(HttpStatusFor(status.code()), status.message(), status.field());
+  return Problem(HttpStatusFor(status.code()), status.message(), status.field(), &status);
 }
 
 Response ProblemResponse(int http_status, const std::string& detail) {
@@ -241,6 +250,13 @@ Response Router::Handle(Request request) const {
   const auto start = std::chrono::steady_clock::now();
   std::string route = "unmatched";
   Response response = GuardedDispatch(request, &route);
+  // A problem's detail in the language the client asks for (http/problem_language.h); without
+  // Accept-Language it stays English.
+  if (const auto accept = request.headers.find("accept-language");
+      accept != request.headers.end()) {
+    const std::string language = PreferredLanguage(accept->second);
+    if (!language.empty()) LocalizeProblem(language, &response);
+  }
   if (request.path.starts_with("/v1/") &&
       std::none_of(response.headers.begin(), response.headers.end(),
                    [](const auto& h) { return h.first == "Cache-Control"; })) {

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/encoding.h"
+
 namespace vaxledger::projections {
 
 namespace {
@@ -104,19 +106,37 @@ Status MailOutbox::Write(const eventstore::RecordedEvent& e) {
     return r ? std::optional<Request>(*r) : std::nullopt;
   }));
   if (!request || request->email.empty()) return Status::Ok();  // nobody to tell
-  std::string mail = "To: " + request->name + " <" + request->email + ">\r\n" +
-                     "From: vaxledger <noreply@vaxledger.invalid>\r\n" +
-                     "Date: " + RfcDate(e.recorded_at_us) + "\r\n" + "Subject: " +
-                     (approved ? "Uw toegang tot het register is goedgekeurd"
-                               : "Uw aanvraag voor toegang werd geweigerd") +
-                     "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n";
+  // The registry serves the whole of Belgium: every mail is in Dutch and in French (and a line
+  // of English). The subject is UTF-8, so it is an RFC 2047 encoded word.
+  std::string entity = request->entity;  // named by its name where the registry knows it
+  if (request->new_entity.is_object()) {
+    entity = request->new_entity.value("name", entity);
+  } else {
+    VX_ASSIGN_OR_RETURN(entity, registry_.Read([&](const RegistryState& s) {
+      const Entity* found = s.membership.FindEntity(request->entity);
+      return found ? found->name : request->entity;
+    }));
+  }
+  const std::string subject =
+      approved ? "Uw toegang tot het register is goedgekeurd / Votre accès au registre est approuvé"
+               : "Uw aanvraag voor toegang werd geweigerd / Votre demande d'accès a été refusée";
+  std::string mail =
+      "To: " + request->name + " <" + request->email + ">\r\n" +
+      "From: vaxledger <noreply@vaxledger.invalid>\r\n" + "Date: " + RfcDate(e.recorded_at_us) +
+      "\r\n" + "Subject: =?utf-8?B?" +
+      Base64Encode(ByteView(reinterpret_cast<const uint8_t*>(subject.data()), subject.size())) +
+      "?=\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+      "Content-Language: nl, fr, en\r\n\r\n";
   if (approved) {
     mail += "Beste " + request->name + ",\r\n\r\nUw aanvraag " + id +
-            " werd goedgekeurd. U kunt nu inloggen voor entiteit " + request->entity +
+            " werd goedgekeurd. U kunt nu inloggen voor " + entity + ".\r\n\r\n" + "Bonjour " +
+            request->name + ",\r\n\r\nVotre demande " + id +
+            " a été approuvée. Vous pouvez maintenant vous connecter pour " + entity +
             ".\r\n\r\n(Your access request was approved; you can now log in.)\r\n";
   } else {
     mail += "Beste " + request->name + ",\r\n\r\nUw aanvraag " + id +
-            " werd geweigerd. Reden: " + request->reason +
+            " werd geweigerd. Reden: " + request->reason + "\r\n\r\n" + "Bonjour " + request->name +
+            ",\r\n\r\nVotre demande " + id + " a été refusée. Motif : " + request->reason +
             "\r\n\r\n(Your access request was rejected. Reason: " + request->reason + ")\r\n";
   }
   return WriteAtomically(dir_ + "/" + std::to_string(e.position) + "-" + id + ".eml", mail);

@@ -114,8 +114,18 @@ Status SeedDemo(projections::Registry& registry) {
   VX_RETURN_IF_ERROR(run(peeters, RequestLink{"demo-link-staff", c.staff.insz, c.staff.name,
                                               c.staff.email, false, ""}));
   VX_RETURN_IF_ERROR(run(admin, DecideRequest{"demo-link-staff", true, "", ""}));
-  VX_RETURN_IF_ERROR(run(peeters, ReceiveStock{"EU/1/20/1528", "FK5127", "2027-03-31", 60}));
-  VX_RETURN_IF_ERROR(run(peeters, ReceiveStock{"EU/1/18/1326", "FLU2026A", "2027-06-30", 20}));
+  // Lots that expire in four and seven months from today (an expired lot is not received), and
+  // one that expires within the month, which the stock screen warns about.
+  const int64_t today_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  const int64_t day_us = 86400LL * 1000000;
+  VX_RETURN_IF_ERROR(
+      run(peeters, ReceiveStock{"EU/1/20/1528", "FK5127", DateOf(today_us + 120 * day_us), 60}));
+  VX_RETURN_IF_ERROR(
+      run(peeters, ReceiveStock{"EU/1/18/1326", "FLU2026A", DateOf(today_us + 210 * day_us), 20}));
+  VX_RETURN_IF_ERROR(
+      run(peeters, ReceiveStock{"EU/1/18/1326", "FLU2025Z", DateOf(today_us + 20 * day_us), 5}));
   const char* products[] = {"EU/1/20/1528", "EU/1/18/1326", "EU/1/20/1528"};
   const char* lots[] = {"FK5127", "FLU2026A", "FK5127"};
   for (int i = 0; i < 6; ++i) {

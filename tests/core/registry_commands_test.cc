@@ -183,6 +183,41 @@ TEST_CASE("Link: staff of a group practice are linked to all its physicians") {
   CHECK(m.linked_to.size() == 2);
 }
 
+TEST_CASE("Link: staff of a group practice also act for a physician who joins later") {
+  Registry r;
+  r.Link(r.staff, false, "");
+  const std::string later = r.outsider;
+  r.Join(later, MakeRiziv(10008, "004"), "g1", std::nullopt, "");
+  const Member& m = r.w.state().membership.FindEntity("g1")->members.at(r.PersonOf(r.staff));
+  CHECK(m.linked_to.size() == 3);
+  auto d = r.w.Do(r.w.Person(r.staff, "g1", r.PersonOf(later)), r.Vaccination(MakeInsz(100)));
+  REQUIRE(d.ok());
+  CHECK(d->events[0].on_behalf_of == r.PersonOf(later));
+}
+
+TEST_CASE("Link: staff of an organisation act only for the physicians they were linked to") {
+  Registry r;
+  r.Link(r.staff, false, "", "org1", r.p4);
+  r.Join(r.outsider, MakeRiziv(10008, "004"), "org1", std::nullopt, "");
+  const Member& m = r.w.state().membership.FindEntity("org1")->members.at(r.PersonOf(r.staff));
+  CHECK(m.linked_to == std::vector<std::string>{r.PersonOf(r.p4)});
+}
+
+TEST_CASE("Refusals name their rule, with its parameters, for a client to translate") {
+  Registry r;
+  auto bad = r.w.Do(r.w.Person(r.outsider), r.Access("10000499004", "", std::nullopt));
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().rule() == "riziv.check_digits");
+  CHECK(bad.status().params() == Status::Params{{"digits", "99"}});
+  auto v = r.Vaccination("85073003329");
+  auto insz = r.w.Do(r.w.Person(r.p1, "g1"), v);
+  REQUIRE_FALSE(insz.ok());
+  CHECK(insz.status().field() == "patient.insz");
+  CHECK(insz.status().rule() == "insz.check_digits");
+  auto reason = r.w.Do(r.Admin(), DecideRequest{"no-such", false, "", ""});
+  CHECK(reason.status().rule() == "request.not_found");
+}
+
 TEST_CASE("Link: staff of a practice are linked to its physician") {
   Registry r;
   r.Link(r.staff, false, "", "pr1", r.p3);
@@ -499,6 +534,11 @@ TEST_CASE("Stock: deliveries add, registrations take one dose, a shortfall is sh
                   Code::kInvalidArgument, "quantity", "between 1");
   REQUIRE_REFUSED(r.w.Do(p2, ReceiveStock{"EU/1/20/1528", "FK1234", "30/06/2027", 5}),
                   Code::kInvalidArgument, "expiry", "YYYY-MM-DD");
+  // An expired lot (World's today is 2026-11-24) is not received; one expiring today is.
+  auto expired = r.w.Do(p2, ReceiveStock{"EU/1/20/1528", "OLD1", "2019-03-31", 5});
+  REQUIRE_REFUSED(expired, Code::kFailedPrecondition, "expiry", "has passed");
+  CHECK(expired.status().rule() == "stock.expired");
+  CHECK(r.w.Do(p2, ReceiveStock{"EU/1/20/1528", "TODAY1", "2026-11-24", 5}).ok());
   REQUIRE_REFUSED(r.w.Do(p2, AdjustStock{"EU/1/20/1528", "FK1234", -1, ""}), Code::kInvalidArgument,
                   "reason", "required");
   REQUIRE_REFUSED(

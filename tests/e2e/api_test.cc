@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -814,6 +815,159 @@ TEST_CASE("An assertion opens one session, also across a restart, and a long-liv
       {{"assertion", Issue(server, {"--insz", insz, "--ttl", "300", "--aud", "vaxledger"})}});
   CHECK(other.status == 401);
   CHECK(other.json()["field"] == "assertion.aud");
+}
+
+TEST_CASE(
+    "Problems carry a stable code and parameters; Accept-Language picks the detail's language") {
+  Server server;
+  auto nina = server.Login(kNina);
+  const json ask = {{"name", "Dr. Nina Nieuw"},
+                    {"email", "nina@example.be"},
+                    {"riziv", "1-00004-99-004"},
+                    {"terms_version", "vaccinnet-terms-2024"},
+                    {"entity", "demo-linde"}};
+  auto en = nina->Post("/v1/access-requests", ask);
+  CHECK(en.status == 400);
+  CHECK(en.json()["code"] == "riziv.check_digits");
+  CHECK(en.json()["params"] == json{{"digits", "99"}});
+  CHECK(en.json()["field"] == "riziv");
+  CHECK(en.json()["detail"] == "riziv: check digits 99 do not match the first 6 digits");
+  CHECK(en.headers["content-language"].empty());  // no Accept-Language: English, unsaid
+  auto nl =
+      nina->Post("/v1/access-requests", ask, {{"Accept-Language", "nl-BE,nl;q=0.9,en;q=0.5"}});
+  CHECK(nl.json()["code"] == "riziv.check_digits");
+  CHECK_THAT(nl.json()["detail"].get<std::string>(),
+             Catch::Contains("de controlecijfers 99 passen niet"));
+  CHECK(nl.headers["content-language"] == "nl");
+  auto fr = nina->Post("/v1/access-requests", ask, {{"Accept-Language", "de, fr;q=0.8, nl;q=0.3"}});
+  CHECK_THAT(fr.json()["detail"].get<std::string>(),
+             Catch::Contains("les chiffres de contrôle 99 ne correspondent pas"));
+  // A language we do not have: English.
+  auto de = nina->Post("/v1/access-requests", ask, {{"Accept-Language", "de"}});
+  CHECK(de.json()["detail"] == en.json()["detail"]);
+  // The RIZIV check at its own step says the same, and records nothing.
+  const uint64_t size = server.LogSize();
+  auto checked = nina->Post("/v1/checks/riziv", {{"riziv", "1-00004-99-004"}});
+  CHECK(checked.status == 400);
+  CHECK(checked.json()["code"] == "riziv.check_digits");
+  auto good = nina->Post("/v1/checks/riziv", {{"riziv", "1-00004-03-004"}});
+  CHECK(good.status == 200);
+  CHECK(good.json()["role"] == "physician");
+  CHECK(nina->Post("/v1/checks/riziv", {{"riziv", "1-10005-90-005"}}).json()["code"] ==
+        "riziv.haio_requests_access");
+  CHECK(server.LogSize() == size);
+}
+
+TEST_CASE("Screens' additions: entities by name, the queue with names, the last request's fate") {
+  Server server;
+  auto admin = server.Login(kAdmin);
+  auto nina = server.Login(kNina);
+  // Entities by name, for anyone logged in: id, name, kind, region, no members.
+  auto found = nina->Get("/v1/entities?name=LINDE");
+  REQUIRE(found.status == 200);
+  REQUIRE(found.json()["entities"].size() == 1);
+  CHECK(found.json()["entities"][0]["id"] == "demo-linde");
+  CHECK(found.json()["entities"][0]["name"] == "Groepspraktijk De Linde");
+  CHECK_FALSE(found.json()["entities"][0].contains("members"));
+  CHECK(nina->Get("/v1/entities?name=x").json()["code"] == "entity.search_length");
+  CHECK(HttpClient(server.port()).Get("/v1/entities?name=linde").status == 401);
+
+  // A request to join: the queue names who asked and the entity.
+  const json ask = {{"name", "Dr. Nina Nieuw"},
+                    {"email", "nina@example.be"},
+                    {"riziv", "1-00004-03-004"},
+                    {"terms_version", "vaccinnet-terms-2024"},
+                    {"entity", "demo-linde"}};
+  auto asked = nina->Post("/v1/access-requests", ask);
+  REQUIRE(asked.status == 202);
+  CHECK(nina->Get("/v1/session").json()["last_access_request"]["status"] == "pending");
+  const json queue = admin->Get("/v1/requests").json()["requests"];
+  REQUIRE(queue.size() == 1);
+  CHECK(queue[0]["entity_name"] == "Groepspraktijk De Linde");
+  CHECK(queue[0]["requested_by_name"] == "Dr. Nina Nieuw");
+  // Rejected: the requester's session says so, with the reason; the history keeps who decided.
+  const std::string location = asked.headers["location"];
+  REQUIRE(admin->Post(location + "/reject", {{"reason", "join your own practice"}}).status == 200);
+  const json last = nina->Get("/v1/session").json()["last_access_request"];
+  CHECK(last["status"] == "rejected");
+  CHECK(last["reason"] == "join your own practice");
+  CHECK(last["entity_name"] == "Groepspraktijk De Linde");
+  const json all = admin->Get("/v1/requests?status=rejected").json()["requests"];
+  REQUIRE(all.size() == 1);
+  CHECK(all[0]["decided_by_name"] == "An Beheerder");
+  // Another person's session shows their own request, not Nina's.
+  const json maes = server.Login(kMaes)->Get("/v1/session").json()["last_access_request"];
+  CHECK(maes["id"] != last["id"]);
+  CHECK(maes["status"] == "approved");
+}
+
+TEST_CASE("The patient record names who and where, and keeps each correction's old values") {
+  Server server;
+  auto peeters = server.Login(kPeeters, "demo-linde");
+  auto made = peeters->Post("/v1/vaccinations", Vaccination(kPatient), {{"Idempotency-Key", "k1"}});
+  REQUIRE(made.status == 201);
+  const std::string vaccination = made.headers["location"];
+  const std::string patient = vaccination.substr(0, vaccination.find("/vaccinations/"));
+  auto record = peeters->Get(patient);
+  REQUIRE(record.status == 200);
+  const std::string etag = record.headers["etag"];
+  auto fixed = peeters->Post(vaccination + "/corrections", {{"lot", "FK5128"}, {"reason", "typo"}},
+                             {{"If-Match", etag}});
+  INFO(fixed.body);
+  REQUIRE(fixed.status == 200);
+  const json v = peeters->Get(patient).json()["vaccinations"][0];
+  CHECK(v["lot"] == "FK5128");
+  CHECK(v["entity_name"] == "Groepspraktijk De Linde");
+  CHECK(v["performer_name"] == "Dr. Els Peeters");
+  CHECK(peeters->Get(patient).json()["birth_date"] == "1985-07-30");  // from the INSZ
+  REQUIRE(v["history"].size() == 1);
+  CHECK(v["history"][0]["kind"] == "corrected");
+  CHECK(v["history"][0]["lot"] == "FK5127");  // the value it replaced
+  CHECK(v["history"][0]["reason"] == "typo");
+  CHECK(v["history"][0]["by_name"] == "Dr. Els Peeters");
+  // Another entity still does not see the patient.
+  CHECK(server.Login(kMaes, "demo-maes")->Get(patient).status == 404);
+}
+
+TEST_CASE("Stock: an expired lot is refused; the stock says which lots are expired and usable") {
+  Server server;
+  auto peeters = server.Login(kPeeters, "demo-linde");
+  auto old = peeters->Post(
+      "/v1/entities/demo-linde/stock/deliveries",
+      {{"product", "EU/1/20/1528"}, {"lot", "OLD1"}, {"expiry", "2019-03-31"}, {"quantity", 10}});
+  CHECK(old.status == 422);
+  CHECK(old.json()["field"] == "expiry");
+  CHECK(old.json()["code"] == "stock.expired");
+  const json lots = peeters->Get("/v1/entities/demo-linde/stock").json()["lots"];
+  REQUIRE_FALSE(lots.empty());
+  for (const json& l : lots) {
+    CHECK(l["expired"] == false);
+    CHECK(l["usable"].get<int64_t>() >= 0);
+  }
+}
+
+TEST_CASE("Staff of a group practice act for a physician who joins after them") {
+  Server server;
+  auto admin = server.Login(kAdmin);
+  auto nina = server.Login(kNina);
+  auto asked = nina->Post("/v1/access-requests", {{"name", "Dr. Nina Nieuw"},
+                                                  {"email", "nina@example.be"},
+                                                  {"riziv", "1-00004-03-004"},
+                                                  {"terms_version", "vaccinnet-terms-2024"},
+                                                  {"entity", "demo-linde"}});
+  REQUIRE(asked.status == 202);
+  REQUIRE(admin->Post(asked.headers["location"] + "/approve", json::object()).status == 200);
+  const std::string nina_id = nina->Get("/v1/session").json()["person"];
+  auto staff = server.Login(kStaf);
+  const json entities = staff->Get("/v1/session").json()["entities"];
+  REQUIRE(entities.size() == 1);
+  const json physicians = entities[0]["physicians"];
+  CHECK(std::find(physicians.begin(), physicians.end(), nina_id) != physicians.end());
+  auto chose = staff->Send("PUT", "/v1/session/entity",
+                           json{{"entity", "demo-linde"}, {"on_behalf_of", nina_id}}.dump());
+  INFO(chose.body);
+  REQUIRE(chose.status == 200);
+  CHECK(staff->Post("/v1/vaccinations", Vaccination("85073004417")).status == 201);
 }
 
 }  // namespace

@@ -166,7 +166,7 @@ struct Workload {
                                   std::nullopt,  std::nullopt,   "typo"};
       }
       case 5:
-        return ReceiveStock{"EU/1/20/1528", "LOT" + std::to_string(pick(3)), "2027-01-31",
+        return ReceiveStock{"EU/1/20/1528", "LOT" + std::to_string(pick(3)), "2099-01-31",
                             static_cast<int64_t>(1 + pick(50))};
       case 6:
         return RequestLink{
@@ -442,7 +442,8 @@ TEST_CASE("The outbox writes one mail per access decision, to the requester, onc
   REQUIRE(written.size() == 2);  // the approval of MakeEntity's request, and the rejection
   const bool has_rejection = std::any_of(written.begin(), written.end(), [](const std::string& m) {
     return m.find("To: Dr. X <x@example.be>") != std::string::npos &&
-           m.find("unknown to us") != std::string::npos;
+           m.find("Reden: unknown to us") != std::string::npos &&  // in Dutch
+           m.find("Motif : unknown to us") != std::string::npos;   // and in French
   });
   CHECK(has_rejection);
   // Reopened, it resumes after what it did: no mail is written twice.

@@ -1,15 +1,20 @@
 // The web application in a real browser: Debian's chromium driven by playwright-core, against
-// `vaxledger serve --demo` on a loopback port. The path of SPEC §2 a user takes:
-// request access -> an administrator approves -> log in -> link a HAIO -> approved -> register a
-// vaccination (a wrong field is shown at the field) -> it appears in the history -> unlinking the
-// last people is refused with the explanation; then staff acting for a chosen physician,
-// correction and retraction with a reason, stock with a shortfall and a delivery, a rejection
-// with a reason, and the auditors' screen. Screenshots of a failing step are kept in
-// $VX_SCREENSHOTS (default build/tests/e2e/screenshots).
+// `vaxledger serve --demo` on a loopback port, in Dutch and in French. The paths of SPEC §2 a
+// practice takes, with the safety rules of issue 14 (Enter never decides; deciding actions say
+// what they do and ask once), server messages in the user's language at their field, the
+// administrators' queue with names and history, staff of a group practice acting for a
+// physician who joined later, registering (patients without INSZ, lot from stock, form reset),
+// the patient page with its correction history, today's list, CSV upload, stock with expiry
+// warnings and adjustments, the auditors' proofs and export.
+//
+// On every screen, at desktop (1280 px) and phone (375 px) width, axe-core checks the WCAG 2.1
+// A/AA rules inside the page, and a screenshot is kept in $VX_SCREENSHOTS (default
+// build/tests/e2e/screenshots): <screen>-<language>-<width>.png. A failing step keeps one too.
 //
 //   node tests/e2e/browser/flow.test.mjs   (VX_BINARY = path of vaxledger)
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -18,6 +23,9 @@ import { chromium } from 'playwright-core';
 const binary = process.env.VX_BINARY;
 const shots = process.env.VX_SCREENSHOTS || 'build/tests/e2e/screenshots';
 if (!binary) throw new Error('set VX_BINARY to the vaxledger binary');
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+mkdirSync(shots, { recursive: true });
+for (const f of readdirSync(shots)) if (f.startsWith('FAILED-')) rmSync(join(shots, f));
 
 const dir = mkdtempSync(join(tmpdir(), 'vaxledger-browser-'));
 execFileSync(binary, ['init', '--data', join(dir, 'd'), '--demo'], { stdio: 'ignore' });
@@ -32,6 +40,7 @@ const port = await new Promise((resolve, reject) => {
   server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
 });
 const base = `http://127.0.0.1:${port}/`;
+const people = Object.fromEntries((await (await fetch(`${base}v1/demo/people`)).json()).people.map((p) => [p.name, p.insz]));
 
 const browser = await chromium.launch({
   executablePath: process.env.VX_CHROMIUM || '/usr/bin/chromium',
@@ -39,6 +48,8 @@ const browser = await chromium.launch({
 });
 let failures = 0;
 let current = null;
+const today = new Date().toISOString().slice(0, 10);
+const inDays = (n) => new Date(Date.now() + n * 86400000).toISOString().slice(0, 10);
 
 // Runs one step; on failure keeps a screenshot of the page and stops the run.
 async function step(name, page, fn) {
@@ -48,190 +59,585 @@ async function step(name, page, fn) {
     console.log(`ok - ${name}`);
   } catch (e) {
     failures += 1;
-    mkdirSync(shots, { recursive: true });
-    const file = join(shots, `${name.replace(/\W+/g, '-')}.png`);
+    const file = join(shots, `FAILED-${name.replace(/\W+/g, '-')}.png`);
     await page.screenshot({ path: file, fullPage: true }).catch(() => {});
     console.log(`not ok - ${name}: ${e.message}\n  screenshot: ${file}`);
     throw e;
   }
 }
 
-async function loginAs(name) {
-  const context = await browser.newContext();
+// WCAG 2.1 A/AA rules that may be reported, each with the reason. (None so far.)
+const explained = {};
+
+// axe-core inside the page and a screenshot, at desktop and at phone width; the viewport is
+// put back to desktop afterwards.
+async function check(page, screen) {
+  const lang = await page.evaluate(() => document.documentElement.lang);
+  for (const [width, height] of [[1280, 800], [375, 700]]) {
+    await page.setViewportSize({ width, height });
+    await page.screenshot({ path: join(shots, `${screen}-${lang}-${width}.png`), fullPage: true });
+    await page.evaluate(axeSource);  // evaluated by the driver: the page's CSP does not apply
+    const violations = await page.evaluate(async () => {
+      const r = await window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] });
+      return r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) }));
+    });
+    const left = violations.filter((v) => !explained[v.id]);
+    if (left.length) {
+      throw new Error(`axe at ${width}px on ${screen} (${lang}): ${left.map((v) => `${v.id} (${v.help}) at ${v.nodes.join(', ')}`).join('; ')}`);
+    }
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    if (overflow > 0) throw new Error(`${screen} at ${width}px is ${overflow}px wider than the window`);
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+async function loginAs(name, lang = 'nl') {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: lang === 'fr' ? 'fr-BE' : 'nl-BE' });
   const page = await context.newPage();
   page.setDefaultTimeout(10000);
   await page.goto(base);
+  if (lang !== 'nl') {
+    await page.getByLabel('Taal · Langue · Language').selectOption(lang);
+    await page.locator(`html[lang="${lang}"]`).waitFor({ state: 'attached' });
+  }
   await page.getByRole('button', { name }).click();
   await page.waitForURL((url) => url.hash !== '' && !url.hash.startsWith('#/login'));
   return page;
 }
 
+// The API as the page's session sees it (same origin, its cookie).
+const fetchJson = (page, path, headers = {}) => page.evaluate(async ([p, h]) => {
+  const r = await fetch(p, { credentials: 'same-origin', headers: h });
+  return { status: r.status, body: await r.json() };
+}, [path, headers]);
+
+async function goto(page, hash) {
+  await page.goto(`${base}${hash}`);
+  await page.reload();
+}
+
 try {
-  const nina = await loginAs('Dr. Nina Nieuw');
-  await step('a person without access is taken to the access request', nina, async () => {
-    await nina.waitForURL(/#\/access/);
-    await nina.getByRole('heading', { name: 'Gebruiksvoorwaarden' }).waitFor();
+  // ---- Flow 1 in Dutch: a newcomer asks for access -------------------------------------------
+  const login = await browser.newPage();
+  await step('login screen: skip link is the first Tab stop', login, async () => {
+    await login.goto(base);
+    await login.getByRole('heading', { name: 'Inloggen' }).waitFor();
+    await login.keyboard.press('Tab');
+    const focused = await login.evaluate(() => document.activeElement?.className);
+    if (focused !== 'skip') throw new Error(`the first Tab reaches ${focused}, not the skip link`);
+    await check(login, 'login');
   });
-  await step('access request: terms, RIZIV, form, review with Vorige and Bevestigen', nina, async () => {
+  const nina = await loginAs('Dr. Nina Nieuw');
+  await step('a person without access sees it said and is taken to the access request', nina, async () => {
+    await nina.waitForURL(/#\/access/);
+    await nina.locator('#no-access').waitFor();
+    await nina.getByRole('heading', { name: 'Gebruiksvoorwaarden' }).waitFor();
+    await check(nina, 'access-terms');
+  });
+  await step('access request: the RIZIV number is checked at its step, in Dutch, at the field', nina, async () => {
     await nina.getByLabel('Ik aanvaard de gebruiksvoorwaarden').check();
     await nina.getByRole('button', { name: 'Volgende' }).click();
+    await nina.getByLabel('RIZIV-nummer').fill('10000499004');
+    await nina.getByRole('button', { name: 'Volgende' }).click();
+    await nina.locator('.field-error', { hasText: 'controlecijfers 99 passen niet' }).waitFor();
+    if ((await nina.getByLabel('RIZIV-nummer').getAttribute('aria-invalid')) !== 'true') throw new Error('the RIZIV field is not marked invalid');
+    await check(nina, 'access-riziv');
     await nina.getByLabel('RIZIV-nummer').fill('10000403004');
     await nina.getByRole('button', { name: 'Volgende' }).click();
     await nina.getByLabel('E-mail').fill('nina@example.be');
     await nina.getByLabel('Soort').selectOption('group_practice');
     await nina.getByLabel('Naam van de entiteit').fill('Praktijk Nieuw');
+    await check(nina, 'access-form');
     await nina.getByRole('button', { name: 'Volgende' }).click();
-    await nina.getByText('Praktijk Nieuw (group_practice, flanders)').waitFor();
+    await nina.getByText('Praktijk Nieuw (Groepspraktijk, Vlaanderen)').waitFor();
     await nina.getByRole('button', { name: 'Vorige' }).click();   // back, then on again
     await nina.getByRole('button', { name: 'Volgende' }).click();
+    await check(nina, 'access-review');
     await nina.getByRole('button', { name: 'Bevestigen' }).click();
     await nina.locator('#access-done', { hasText: 'wacht op goedkeuring door een beheerder' }).waitFor();
   });
+  await step('logging in again, the pending request is shown, not an empty step 1', nina, async () => {
+    await nina.reload();
+    await nina.locator('#access-pending', { hasText: 'wacht op goedkeuring' }).waitFor();
+    await check(nina, 'access-pending');
+  });
 
   const admin = await loginAs('An Beheerder');
+  const queue = async (page) => (await fetchJson(page, '/v1/requests')).body.requests;
+  await step('the queue shows who asked, for which entity; Enter in Reden does not approve', admin, async () => {
+    await goto(admin, '#/admin');
+    const card = admin.locator('article.decide', { hasText: 'Dr. Nina Nieuw' });
+    await card.getByRole('heading', { name: 'Toegangsaanvraag: Dr. Nina Nieuw' }).waitFor();
+    await card.getByText('Praktijk Nieuw (nieuwe entiteit: Groepspraktijk, Vlaanderen)').waitFor();
+    await card.getByText('10000403004').waitFor();
+    await card.getByLabel('Reden').fill('welkom');
+    await card.getByLabel('Reden').press('Enter');
+    if (await card.locator('.confirm').count()) throw new Error('Enter opened the confirmation');
+    const still = await queue(admin);
+    if (!still.some((q) => q.name === 'Dr. Nina Nieuw' && q.status === 'pending')) throw new Error('Enter decided the request');
+    await check(admin, 'admin-queue');
+  });
+  await step('approving says what will happen and asks once, by keyboard alone', admin, async () => {
+    const card = admin.locator('article.decide', { hasText: 'Dr. Nina Nieuw' });
+    const focused = () => admin.evaluate(() => document.activeElement?.textContent?.trim() || document.activeElement?.getAttribute('role'));
+    await card.getByLabel('Reden').focus();
+    await admin.keyboard.press('Tab');  // the focus order: reason, Goedkeuren, Weigeren
+    if ((await focused()) !== 'Goedkeuren') throw new Error(`Tab from Reden reaches ${await focused()}`);
+    await admin.keyboard.press('Enter');
+    const question = card.getByRole('alertdialog');
+    await question.getByText('Dr. Nina Nieuw krijgt toegang als arts tot Praktijk Nieuw').waitFor();
+    // The question has the focus (announced as an alert dialog): Enter now confirms nothing.
+    if (!(await question.evaluate((q) => q === document.activeElement))) throw new Error('the question does not have the focus');
+    await check(admin, 'admin-confirm');
+    await question.focus();
+    await admin.keyboard.press('Tab');
+    if ((await focused()) !== 'Bevestigen') throw new Error(`Tab in the question reaches ${await focused()}`);
+    await admin.keyboard.press('Enter');
+    await admin.locator('#queue-empty', { hasText: 'Geen' }).waitFor();
+  });
+  await step('the decisions are kept: who decided, shown in the history', admin, async () => {
+    await admin.getByLabel('Tonen').selectOption('decided');
+    const done = admin.locator('article.decide', { hasText: 'Dr. Nina Nieuw' });
+    await done.getByText('goedgekeurd').first().waitFor();
+    await done.getByText('An Beheerder').waitFor();
+    await check(admin, 'admin-history');
+  });
+
   const approveAll = async () => {
-    await admin.goto(`${base}#/admin`);
-    await admin.reload();  // the queue as it is now
+    await goto(admin, '#/admin');
     await admin.getByRole('heading', { name: 'Wachtrij' }).waitFor();
-    const approve = admin.getByRole('button', { name: 'Goedkeuren' });
-    await approve.first().click();
-    await admin.getByText('Geen').waitFor();
+    while (await admin.locator('article.decide button[data-action="approve"]').count()) {
+      const id = await admin.locator('article.decide').first().getAttribute('data-id');
+      const card = admin.locator(`article.decide[data-id="${id}"]`);
+      await card.getByRole('button', { name: 'Goedkeuren' }).click();
+      await card.getByRole('alertdialog').getByRole('button', { name: 'Bevestigen' }).click();
+      await card.waitFor({ state: 'detached' });  // the queue as it is after the decision
+    }
+    await admin.locator('#queue-empty').waitFor();
   };
-  await step('the administrator approves the access request', admin, approveAll);
 
   const nina2 = await loginAs('Dr. Nina Nieuw');
-  await step('logged in, the physician sees Mijn medewerkers', nina2, async () => {
+  await step('logged in, the physician sees Mijn medewerkers with the entity by name', nina2, async () => {
     await nina2.waitForURL(/#\/members/);
-    await nina2.getByRole('heading', { name: /Mijn medewerkers/ }).waitFor();
+    await nina2.getByRole('heading', { name: 'Mijn medewerkers — Praktijk Nieuw' }).waitFor();
+    if (!(await nina2.locator('#who').textContent()).includes('Praktijk Nieuw')) throw new Error('the header does not name the entity');
+    await check(nina2, 'members');
   });
-  await step('link a HAIO: Aanvraag nieuw, Is het een arts? Ja, Opslaan', nina2, async () => {
-    await nina2.getByLabel('INSZ (rijksregisternummer)').fill('95070706127');
+  await step('link a HAIO and a staff member: Is het een arts? Ja / Nee, Opslaan', nina2, async () => {
+    await nina2.getByLabel('INSZ (rijksregisternummer)').fill(people['Tom Wouters']);
     await nina2.getByLabel('Naam', { exact: true }).fill('Tom Wouters');
     await nina2.getByLabel('E-mail').fill('tom@example.be');
     await nina2.getByLabel('Ja').check();
     await nina2.getByLabel('RIZIV-nummer').fill('11000590005');
     await nina2.getByRole('button', { name: 'Opslaan' }).click();
     await nina2.locator('#link-done').waitFor();
-    await nina2.getByText('link: Tom Wouters').waitFor();   // shown as pending
+    await nina2.getByText('Koppeling: Tom Wouters').waitFor();   // shown as pending, by name
+    await nina2.getByLabel('INSZ (rijksregisternummer)').fill(people['Lies Staf']);
+    await nina2.getByLabel('Naam', { exact: true }).fill('Lies Staf');
+    await nina2.getByLabel('E-mail').fill('lies@example.be');
+    await nina2.getByRole('button', { name: 'Opslaan' }).click();
+    await nina2.locator('#link-done').waitFor();
   });
-  await step('the administrator approves the link', admin, approveAll);
-  await step('the HAIO is a member', nina2, async () => {
+  await step('the administrator approves the links (each asked once)', admin, approveAll);
+  await step('Mijn medewerkers shows the HAIO\'s trainer and whom staff act for', nina2, async () => {
     await nina2.reload();
-    await nina2.getByRole('cell', { name: 'Tom Wouters', exact: true }).waitFor();
-    await nina2.getByRole('cell', { name: 'arts in opleiding (HAIO)' }).waitFor();
+    const table = nina2.locator('#members-table');
+    await table.getByRole('cell', { name: 'Tom Wouters', exact: true }).waitFor();
+    await table.getByRole('cell', { name: 'arts in opleiding (HAIO)' }).waitFor();
+    await table.getByRole('cell', { name: 'Opleider: Dr. Nina Nieuw' }).waitFor();
+    await table.getByRole('cell', { name: 'Handelt namens: Dr. Nina Nieuw' }).waitFor();
   });
-  await step('register a vaccination: a wrong INSZ is shown at the field', nina2, async () => {
+  await step('register: a wrong INSZ is shown at the field in Dutch; saved, the form is reset', nina2, async () => {
     await nina2.getByRole('link', { name: 'Vaccinatie registreren' }).click();
     await nina2.getByRole('heading', { name: 'Vaccinatie registreren' }).waitFor();
     await nina2.getByLabel('INSZ (rijksregisternummer)').fill('85073003329');
-    await nina2.getByLabel('Lotnummer').fill('FK1234');
+    await nina2.getByLabel('Lotnummer', { exact: true }).selectOption('');
+    await nina2.getByLabel('Ander lotnummer').fill('FK1234');
     await nina2.getByRole('button', { name: 'Opslaan' }).click();
     const insz = nina2.getByLabel('INSZ (rijksregisternummer)');
-    await nina2.locator('.field-error', { hasText: 'check digits' }).waitFor();
+    await nina2.locator('.field-error', { hasText: 'INSZ: de controlecijfers 29 passen niet' }).waitFor();
     if ((await insz.getAttribute('aria-invalid')) !== 'true') throw new Error('the INSZ field is not marked invalid');
+    await check(nina2, 'register-error');
     await insz.fill('85073003328');
     await nina2.getByRole('button', { name: 'Opslaan' }).click();
     await nina2.locator('#register-done').waitFor();
+    if (await nina2.locator('.field-error').count()) throw new Error('an old error stays beside "Opgeslagen."');
+    if ((await insz.inputValue()) !== '') throw new Error('the form keeps its values after saving');
+    await check(nina2, 'register-saved');
   });
-  await step('the vaccination appears in the history', nina2, async () => {
+  await step('a stale "Opgeslagen." goes when a new error comes', nina2, async () => {
+    await nina2.getByLabel('INSZ (rijksregisternummer)').fill('123');
+    await nina2.getByRole('button', { name: 'Opslaan' }).click();
+    await nina2.locator('.field-error', { hasText: 'moet 11 cijfers hebben' }).waitFor();
+    if (await nina2.locator('#register-done').count()) throw new Error('"Opgeslagen." stays beside the new error');
+  });
+  await step('a patient without INSZ: name and date of birth; the patient page shows them', nina2, async () => {
+    await nina2.getByLabel('INSZ (rijksregisternummer)').fill('');
+    await nina2.getByLabel('Patiënt zonder INSZ: geef naam en geboortedatum').check();
+    await nina2.getByLabel('Naam van de patiënt', { exact: true }).fill('Baby Zonder Nummer');
+    await nina2.getByLabel('Geboortedatum', { exact: true }).fill('2026-09-01');
+    await nina2.getByLabel('Lotnummer', { exact: true }).selectOption('');
+    await nina2.getByLabel('Ander lotnummer').fill('HX1');
+    await nina2.getByLabel('Vaccin').selectOption('EU/1/13/828');
+    await nina2.getByRole('button', { name: 'Opslaan' }).click();
     await nina2.locator('#register-done a').click();
-    await nina2.getByRole('heading', { name: 'Vaccinatiegeschiedenis' }).waitFor();
-    await nina2.locator('#history-table').getByRole('cell', { name: 'FK1234' }).first().waitFor();
+    await nina2.locator('#patient-name', { hasText: 'Baby Zonder Nummer' }).waitFor();
+    await nina2.locator('#patient-dob', { hasText: '2026-09-01' }).waitFor();
+    await nina2.locator('#history-table').getByText('difterie, tetanus, kinkhoest').waitFor();
   });
-  await step('unlinking the last people is refused, saying what to do', nina2, async () => {
+  await step('search by name and date of birth among the entity\'s patients', nina2, async () => {
+    await goto(nina2, '#/patient');
+    await nina2.getByLabel('Naam van de patiënt', { exact: true }).fill('Baby Zonder Nummer');
+    await nina2.getByLabel('Geboortedatum', { exact: true }).fill('2026-09-01');
+    await nina2.getByRole('button', { name: 'Zoeken' }).click();
+    await nina2.locator('#patient-name', { hasText: 'Baby Zonder Nummer' }).waitFor();
+    await nina2.locator('#history-table').getByRole('cell', { name: /Dr\. Nina Nieuw/ }).first().waitFor();
+    await check(nina2, 'patient');
+  });
+  await step('unlinking the last people: says what will happen, then is refused in Dutch', nina2, async () => {
     await nina2.getByRole('link', { name: 'Mijn medewerkers' }).click();
     await nina2.getByRole('heading', { name: /Mijn medewerkers/ }).waitFor();
     for (const box of await nina2.getByRole('checkbox').all()) await box.check();
     await nina2.getByRole('button', { name: 'Aanvraag ontkoppelen' }).click();
-    await nina2.getByRole('button', { name: 'Akkoord' }).click();
-    await nina2.locator('#unlink-refused').getByText('link someone new first').waitFor();
+    const question = nina2.getByRole('alertdialog');
+    await question.getByText('verliezen hun toegang tot Praktijk Nieuw').waitFor();
+    await question.getByRole('listitem').filter({ hasText: 'Tom Wouters' }).waitFor();
+    await check(nina2, 'members-unlink-confirm');
+    await question.getByRole('button', { name: 'Akkoord' }).click();
+    await nina2.locator('#unlink-refused').getByText('koppel eerst iemand nieuw').waitFor();
   });
-  await step('English switch, phone width, keyboard', nina2, async () => {
-    await nina2.getByRole('button', { name: 'Language / Taal' }).click();
-    await nina2.getByRole('link', { name: 'My staff' }).waitFor();
-    await nina2.setViewportSize({ width: 375, height: 700 });
-    const overflow = await nina2.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    if (overflow > 0) throw new Error(`the page is ${overflow}px wider than a phone`);
-    await nina2.keyboard.press('Tab');
-    const focused = await nina2.evaluate(() => document.activeElement?.tagName);
-    if (!['A', 'BUTTON', 'INPUT', 'SELECT', 'TEXTAREA'].includes(focused)) {
-      throw new Error(`Tab reaches ${focused}, not a control`);
-    }
+  await step('today\'s registrations of the entity', nina2, async () => {
+    await nina2.getByRole('link', { name: 'Vandaag geregistreerd' }).click();
+    await nina2.locator('#today-table').getByRole('cell', { name: 'FK1234' }).waitFor();
+    await check(nina2, 'today');
+  });
+  await step('CSV batch upload: per-row results, a bad row said in Dutch', nina2, async () => {
+    await nina2.getByRole('link', { name: 'CSV-bestand opladen' }).click();
+    await nina2.getByRole('heading', { name: 'CSV-bestand opladen' }).waitFor();
+    await nina2.getByLabel('Lotnummer').fill('FLU1');
+    await nina2.getByLabel('Vaccin').selectOption('EU/1/18/1326');
+    await nina2.getByLabel('CSV', { exact: true }).fill('insz,consent\n85073004417,given\n85073003329,given\n');
+    await nina2.getByRole('button', { name: 'Opladen' }).click();
+    await nina2.locator('#batch-done', { hasText: '1 / 2' }).waitFor();
+    await nina2.locator('#batch-table').getByText('INSZ: de controlecijfers 29').waitFor();
+    await check(nina2, 'batch');
+  });
+  await step('menu at 1280 px fits on one line', nina2, async () => {
+    const lines = await nina2.evaluate(() => {
+      const tops = new Set([...document.querySelectorAll('#nav a')].map((a) => a.offsetTop));
+      return tops.size;
+    });
+    if (lines !== 1) throw new Error(`the menu takes ${lines} lines at 1280 px`);
+  });
+
+  // ---- Staff of a group practice, a physician who joins later ---------------------------------
+  const pieter = await loginAs('Dr. Pieter Claes');
+  const askToJoinLinde = async () => {
+    await goto(pieter, '#/access');
+    await pieter.getByLabel('Ik aanvaard de gebruiksvoorwaarden').check();
+    await pieter.getByRole('button', { name: 'Volgende' }).click();
+    await pieter.getByLabel('RIZIV-nummer').fill('11000491004');
+    await pieter.getByRole('button', { name: 'Volgende' }).click();
+    await pieter.getByLabel('E-mail').fill('pieter@example.be');
+    await pieter.getByLabel('Zoek een entiteit').fill('linde');
+    await pieter.getByRole('button', { name: 'Zoeken' }).click();
+    await pieter.getByLabel(/Groepspraktijk De Linde/).check();
+    await pieter.getByRole('button', { name: 'Volgende' }).click();
+    await pieter.locator('#review-entity', { hasText: 'Groepspraktijk De Linde' }).waitFor();
+    await pieter.getByRole('button', { name: 'Bevestigen' }).click();
+    await pieter.locator('#access-done').waitFor();
+  };
+  await step('join an existing entity found by its name', pieter, askToJoinLinde);
+
+  const adminFr = await loginAs('An Beheerder', 'fr');
+  await step('in French: the queue, Enter in Motif does not reject, the rejection asks once', adminFr, async () => {
+    await goto(adminFr, '#/admin');
+    const card = adminFr.locator('article.decide', { hasText: 'Dr. Pieter Claes' });
+    await card.getByRole('heading', { name: "Demande d'accès: Dr. Pieter Claes" }).waitFor();
+    await card.getByText('Groepspraktijk De Linde').waitFor();
+    await card.getByRole('button', { name: 'Refuser' }).click();
+    await card.locator('.field-error', { hasText: 'Ce champ est obligatoire.' }).waitFor();
+    await card.getByLabel('Motif').fill('vérifiez votre adresse e-mail');
+    await card.getByLabel('Motif').press('Enter');
+    if (await card.locator('.confirm').count()) throw new Error('Enter opened the confirmation');
+    await check(adminFr, 'admin-queue');
+    await card.getByRole('button', { name: 'Refuser' }).click();
+    const question = card.getByRole('alertdialog');
+    await question.getByText('Motif que le demandeur verra : « vérifiez votre adresse e-mail »').waitFor();
+    await check(adminFr, 'admin-confirm');
+    await question.getByRole('button', { name: 'Confirmer' }).click();
+    await adminFr.locator('#queue-empty', { hasText: 'Aucune' }).waitFor();
+  });
+  await step('the rejected requester sees the reason in the application', pieter, async () => {
+    await goto(pieter, '#/access');
+    await pieter.locator('#access-rejected', { hasText: 'vérifiez votre adresse e-mail' }).waitFor();
+  });
+  await step('asked again and approved, the physician has joined the group practice', pieter, async () => {
+    await askToJoinLinde();
+    await approveAll();
   });
   const staff = await loginAs('Lies Staf');
-  await step('staff choose the physician they act for, then register', staff, async () => {
+  await step('staff of the group practice can act for the physician who joined later', staff, async () => {
     await staff.waitForURL(/#\/entity/);
-    await staff.getByLabel('Namens welke arts?').selectOption({ label: 'Dr. Jan Janssens' });
+    await staff.getByRole('heading', { name: 'Voor welke entiteit werkt u?' }).waitFor();
+    await staff.getByLabel(/Groepspraktijk De Linde/).check();
+    await staff.getByLabel('Namens welke arts?').selectOption({ label: 'Dr. Pieter Claes' });
+    await check(staff, 'entity');
     await staff.getByRole('button', { name: 'Kiezen' }).click();
     await staff.waitForURL(/#\/members/);
+    await staff.locator('#no-staff-forms').waitFor();   // staff see no link/unlink forms
+    if (await staff.getByRole('button', { name: 'Aanvraag ontkoppelen' }).count()) throw new Error('staff see the unlink form');
     await staff.getByRole('link', { name: 'Vaccinatie registreren' }).click();
     await staff.getByRole('heading', { name: 'Vaccinatie registreren' }).waitFor();
-    // A lot that was never delivered: the stock shows the shortfall, the registration stands.
     await staff.getByLabel('INSZ (rijksregisternummer)').fill('85073004417');
-    await staff.getByLabel('Lotnummer').fill('NOSTOCK');
+    await staff.getByLabel('Lotnummer', { exact: true }).selectOption('');
+    await staff.getByLabel('Ander lotnummer').fill('NOSTOCK');
+    await staff.getByLabel('Toegediend door').selectOption({ label: 'Dr. Pieter Claes' });
     const created = staff.waitForResponse((r) => r.url().endsWith('/v1/vaccinations') && r.status() === 201);
     await staff.getByRole('button', { name: 'Opslaan' }).click();
     await created;
+    // The physician chosen stays chosen: the performer is by default the one acted for.
+    const performer = await staff.getByLabel('Toegediend door').evaluate((s) => s.selectedOptions[0].textContent);
+    if (performer !== 'Dr. Pieter Claes') throw new Error(`the performer defaults to ${performer}`);
+  });
+  await step('the lot is chosen from the entity\'s stock', staff, async () => {
     await staff.getByLabel('INSZ (rijksregisternummer)').fill('17073003384');
-    await staff.getByLabel('Lotnummer').fill('FK5127');
+    await staff.getByLabel('Lotnummer', { exact: true }).selectOption('FK5127');
     await staff.getByRole('button', { name: 'Opslaan' }).click();
     await staff.locator('#register-done').waitFor();
   });
-  await step('correct and retract from the history, with a reason', staff, async () => {
+  await step('correct: Enter in Reden does not correct; it asks once; the old value stays in the history', staff, async () => {
     await staff.locator('#register-done a').click();
     await staff.getByRole('heading', { name: 'Vaccinatiegeschiedenis' }).waitFor();
+    await staff.locator('#history-table').getByText('Dr. Pieter Claes').waitFor();  // who gave it
     const row = staff.locator('#history-table form.fix').first();
     await row.getByLabel('Lotnummer').fill('FK5128');
     await row.getByRole('button', { name: 'Corrigeren' }).click();
-    await row.locator('.field-error', { hasText: 'reason is required' }).waitFor();  // at its field
+    await row.locator('.field-error', { hasText: 'Dit veld is verplicht.' }).waitFor();  // at its field
     await row.getByLabel('Reden').fill('typo in lot');
+    await row.getByLabel('Reden').press('Enter');
+    if (await row.locator('.confirm').count()) throw new Error('Enter opened the confirmation');
     await row.getByRole('button', { name: 'Corrigeren' }).click();
+    await row.getByRole('alertdialog').getByText('lotnummer FK5127 wordt FK5128').waitFor();
+    await check(staff, 'patient-confirm');
+    await row.getByRole('alertdialog').getByRole('button', { name: 'Bevestigen' }).click();
     await staff.locator('#history-table').getByRole('cell', { name: 'FK5128', exact: true }).waitFor();
+    await staff.locator('#history-table details summary', { hasText: 'Correctiegeschiedenis' }).click();
+    await staff.locator('#history-table').getByText(/was: Comirnaty, Lotnummer FK5127/).waitFor();
+    await staff.locator('#history-table').getByText(/Reden: typo in lot/).waitFor();
+  });
+  await step('entered in error: says it cannot be undone, asks once; status in Dutch', staff, async () => {
     const again = staff.locator('#history-table form.fix').first();
     await again.getByLabel('Reden').fill('wrong patient');
     await again.getByRole('button', { name: 'Foutief ingevoerd' }).click();
-    await staff.locator('#history-table').getByText('entered_in_error — wrong patient').waitFor();
+    await again.getByRole('alertdialog').getByText('kan niet ongedaan gemaakt worden').waitFor();
+    await again.getByRole('alertdialog').getByRole('button', { name: 'Bevestigen' }).click();
+    await staff.locator('#history-table').getByText('foutief ingevoerd — wrong patient').waitFor();
+    await check(staff, 'patient-history');
   });
-  await step('stock: a shortfall shows, a delivery is recorded', staff, async () => {
+  await step('stock: a shortfall, an expired lot refused and warned, a delivery and an adjustment', staff, async () => {
     await staff.getByRole('link', { name: 'Voorraad' }).click();
-    await staff.getByRole('heading', { name: 'Voorraad' }).waitFor();
-    const row = staff.getByRole('row').filter({ hasText: 'NOSTOCK' });
-    await row.locator('td.shortfall', { hasText: '1' }).waitFor();
-    await staff.getByLabel('Lotnummer').fill('NEW1');
-    await staff.getByLabel('Vervaldatum').fill('2027-12-31');
-    await staff.getByLabel('Aantal').fill('25');
-    await staff.getByRole('button', { name: 'Opslaan' }).click();
-    await staff.getByRole('cell', { name: 'NEW1' }).waitFor();
+    await staff.getByRole('heading', { name: 'Voorraad', exact: true }).waitFor();
+    const row = staff.locator('#stock-table tr').filter({ hasText: 'NOSTOCK' });
+    await row.locator('.shortfall', { hasText: '1' }).waitFor();
+    if ((await row.locator('td').nth(6).textContent()) !== '0') throw new Error('a lot with a shortfall shows usable doses');
+    await row.getByText('niet geleverd').waitFor();
+    await staff.locator('#stock-table tr').filter({ hasText: 'FLU2025Z' }).getByText('vervalt binnen 30 dagen').waitFor();
+    const delivery = staff.locator('#delivery-form');
+    await delivery.getByLabel('Lotnummer').fill('OLD1');
+    await delivery.getByLabel('Vervaldatum').fill('2019-03-31');
+    await delivery.getByLabel('Aantal').fill('10');
+    await delivery.getByRole('button', { name: 'Opslaan' }).click();
+    await delivery.locator('.field-error', { hasText: 'Dit lot is op 2019-03-31 vervallen.' }).waitFor();
+    await check(staff, 'stock-error');
+    await delivery.getByLabel('Lotnummer').fill('NEW1');
+    await delivery.getByLabel('Vervaldatum').fill(inDays(400));
+    await delivery.getByRole('button', { name: 'Opslaan' }).click();
+    await staff.locator('#stock-table').getByRole('cell', { name: 'NEW1' }).waitFor();
+    const adjust = staff.locator('#adjust-form');
+    await adjust.getByLabel('Lotnummer').selectOption({ label: 'Comirnaty — NEW1' });
+    await adjust.getByLabel('Aantal dosissen (negatief = minder)').fill('-2');
+    await adjust.getByLabel('Reden').fill('breuk');
+    await adjust.getByRole('button', { name: 'Opslaan' }).click();
+    await staff.locator('#stock-table tr').filter({ hasText: 'NEW1' }).getByRole('cell', { name: '8', exact: true }).first().waitFor();
+    await check(staff, 'stock');
   });
-  await step('an administrator rejects a request with a reason', admin, async () => {
-    const nobody = await loginAs('Dr. Pieter Claes');
-    await nobody.goto(`${base}#/access`);
-    await nobody.getByLabel('Ik aanvaard de gebruiksvoorwaarden').check();
-    await nobody.getByRole('button', { name: 'Volgende' }).click();
-    await nobody.getByLabel('RIZIV-nummer').fill('11000491004');
-    await nobody.getByRole('button', { name: 'Volgende' }).click();
-    await nobody.getByLabel('E-mail').fill('pieter@example.be');
-    await nobody.getByLabel('Bestaande entiteit (id) om bij aan te sluiten').fill('demo-linde');
-    await nobody.getByRole('button', { name: 'Volgende' }).click();
-    await nobody.getByRole('button', { name: 'Bevestigen' }).click();
-    await nobody.locator('#access-done').waitFor();
-    await admin.goto(`${base}#/admin`);
-    await admin.reload();
-    const form = admin.locator('form.decide').first();
-    await form.getByRole('button', { name: 'Weigeren' }).click();
-    await form.locator('.field-error', { hasText: 'reason is required' }).waitFor();
-    await form.getByLabel('Reden').fill('join your own organisation');
-    await form.getByRole('button', { name: 'Weigeren' }).click();
-    await admin.getByText('Geen').waitFor();
+
+  // ---- In French: a Brussels physician --------------------------------------------------------
+  const maes = await loginAs('Dr. Sarah Maes', 'fr');
+  await step('in French: the menu, the language remembered, <html lang>', maes, async () => {
+    await maes.getByRole('link', { name: 'Mes collaborateurs' }).waitFor();
+    await maes.reload();
+    await maes.getByRole('heading', { name: /Mes collaborateurs — Praktijk Maes/ }).waitFor();
+    if ((await maes.evaluate(() => document.documentElement.lang)) !== 'fr') throw new Error('<html lang> is not fr');
+    await check(maes, 'members');
   });
-  const auditor = await loginAs('Oscar Auditeur');
-  await step('auditors: checkpoint, an inclusion proof checked in the browser, the live feed', auditor, async () => {
-    await auditor.goto(`${base}#/audit`);
-    await auditor.locator('#checkpoint').getByText('vaxledger.local/registry').waitFor();
-    await auditor.getByRole('button', { name: 'Controleren' }).click();
-    await auditor.getByText('Het bewijs klopt:').waitFor();
-    await auditor.locator('#feed li').first().waitFor();
+  await step('in French: the server\'s message at the field', maes, async () => {
+    await maes.getByRole('link', { name: 'Enregistrer une vaccination' }).click();
+    await maes.getByRole('heading', { name: 'Enregistrer une vaccination' }).waitFor();
+    await maes.getByLabel('NISS (numéro de registre national)').fill('85073003329');
+    await maes.getByLabel('Numéro de lot', { exact: true }).selectOption('');
+    await maes.getByLabel('Autre numéro de lot').fill('FR1');
+    await maes.getByRole('button', { name: 'Enregistrer' }).click();
+    await maes.locator('.field-error', { hasText: 'NISS : les chiffres de contrôle 29 ne correspondent pas' }).waitFor();
+    await check(maes, 'register-error');
+    await maes.getByLabel('NISS (numéro de registre national)').fill('85073005506');
+    await maes.getByRole('button', { name: 'Enregistrer' }).click();
+    await maes.locator('#register-done', { hasText: 'Enregistré.' }).waitFor();
+    await check(maes, 'register-saved');
   });
+  await step('in French: the patient page, statuses and diseases', maes, async () => {
+    await maes.locator('#register-done a').click();
+    await maes.getByRole('heading', { name: 'Historique de vaccination' }).waitFor();
+    await maes.locator('#history-table').getByText('actif').first().waitFor();
+    await check(maes, 'patient');
+    const row = maes.locator('#history-table form.fix').first();
+    await row.getByLabel('Motif').fill('erreur de patient');
+    await row.getByRole('button', { name: 'Encodé par erreur' }).click();
+    await row.getByRole('alertdialog').getByText('Cela ne peut pas être annulé').waitFor();
+    await row.getByRole('alertdialog').getByRole('button', { name: 'Confirmer' }).click();
+    await maes.locator('#history-table').getByText('encodé par erreur — erreur de patient').waitFor();
+    await check(maes, 'patient-history');
+  });
+  await step('in French: stock, today, CSV upload', maes, async () => {
+    await maes.getByRole('link', { name: 'Stock' }).click();
+    await maes.getByRole('heading', { name: 'Stock', exact: true }).waitFor();
+    const delivery = maes.locator('#delivery-form');
+    await delivery.getByLabel('Numéro de lot').fill('OLD2');
+    await delivery.getByLabel('Date de péremption').fill('2020-01-31');
+    await delivery.getByLabel('Quantité').fill('3');
+    await delivery.getByRole('button', { name: 'Enregistrer' }).click();
+    await delivery.locator('.field-error', { hasText: 'Ce lot est périmé depuis le 2020-01-31.' }).waitFor();
+    await check(maes, 'stock-error');
+    await maes.getByRole('link', { name: "Enregistré aujourd'hui" }).click();
+    await maes.locator('#today-table').waitFor();
+    await check(maes, 'today');
+    await maes.getByRole('link', { name: 'Charger un fichier CSV' }).click();
+    await maes.getByRole('button', { name: 'Charger' }).waitFor();
+    await check(maes, 'batch');
+  });
+  await step('in French: the API gives French details to Accept-Language: fr', maes, async () => {
+    const r = await maes.evaluate(async () => {
+      const res = await fetch('/v1/patients/search', { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json', 'Accept-Language': 'fr-BE,fr;q=0.9' }, body: JSON.stringify({ insz: '85073003329' }) });
+      return res.json();
+    });
+    if (r.code !== 'insz.check_digits' || !r.detail.startsWith('NISS : les chiffres de contrôle 29')) throw new Error(`problem: ${JSON.stringify(r)}`);
+  });
+  const tom = await loginAs('Tom Wouters', 'fr');
+  await step('a HAIO sees their trainer and no link/unlink forms', tom, async () => {
+    await goto(tom, '#/members');
+    await tom.getByRole('heading', { name: 'Pour quelle entité travaillez-vous ?' }).waitFor();
+    await tom.getByLabel(/Groepspraktijk De Linde/).check();
+    await tom.getByRole('button', { name: 'Choisir' }).click();
+    await tom.locator('#no-staff-forms', { hasText: 'Seul un médecin' }).waitFor();
+    await check(tom, 'members-haio');
+    await tom.locator('#members-table').getByRole('cell', { name: /Maître de stage: Dr\. Els Peeters/ }).waitFor();
+  });
+
+  // ---- Every screen in the other language too (screenshots and axe) --------------------------
+  const loginFr = await browser.newPage();
+  await step('in French: the login screen', loginFr, async () => {
+    await loginFr.goto(base);
+    await loginFr.getByLabel('Taal · Langue · Language').selectOption('fr');
+    await loginFr.getByRole('heading', { name: 'Se connecter' }).waitFor();
+    await check(loginFr, 'login');
+  });
+  const ninaFr = await loginAs('Dr. Nina Nieuw', 'fr');
+  await step('in French: the access request, step by step', ninaFr, async () => {
+    await goto(ninaFr, '#/access');
+    await ninaFr.getByRole('heading', { name: "Conditions d'utilisation" }).waitFor();
+    await check(ninaFr, 'access-terms');
+    await ninaFr.getByLabel("J'accepte les conditions d'utilisation").check();
+    await ninaFr.getByRole('button', { name: 'Suivant' }).click();
+    await ninaFr.getByLabel('Numéro INAMI').fill('10000499004');
+    await ninaFr.getByRole('button', { name: 'Suivant' }).click();
+    await ninaFr.locator('.field-error', { hasText: 'Numéro INAMI : les chiffres de contrôle 99' }).waitFor();
+    await check(ninaFr, 'access-riziv');
+    await ninaFr.getByLabel('Numéro INAMI').fill('10000403004');
+    await ninaFr.getByRole('button', { name: 'Suivant' }).click();
+    await ninaFr.getByLabel('Rechercher une entité').waitFor();
+    await check(ninaFr, 'access-form');
+    await ninaFr.getByLabel('E-mail').fill('nina@example.be');
+    await ninaFr.getByLabel('Rechercher une entité').fill('maes');
+    await ninaFr.getByRole('button', { name: 'Rechercher' }).click();
+    await ninaFr.getByLabel(/Praktijk Maes/).check();
+    await ninaFr.getByRole('button', { name: 'Suivant' }).click();
+    await ninaFr.locator('#review-entity', { hasText: 'Praktijk Maes' }).waitFor();
+    await check(ninaFr, 'access-review');
+    // A practice keeps its one physician: the refusal, in French, at the earlier step.
+    await ninaFr.getByRole('button', { name: 'Confirmer' }).click();
+    await ninaFr.locator('.field-error', { hasText: 'est un cabinet médical qui a déjà son médecin' }).waitFor();
+  });
+  await step('in French: the unlink question, the decision history, the entity choice, stock', ninaFr, async () => {
+    await goto(ninaFr, '#/members');
+    await ninaFr.getByRole('checkbox').first().check();
+    await ninaFr.getByRole('button', { name: 'Demander le découplage' }).click();
+    await ninaFr.getByRole('alertdialog').getByText('perdront leur accès à Praktijk Nieuw').waitFor();
+    await check(ninaFr, 'members-unlink-confirm');
+    await ninaFr.getByRole('alertdialog').getByRole('button', { name: 'Annuler' }).click();
+    await goto(adminFr, '#/admin?show=decided');
+    await adminFr.locator('article.decide', { hasText: 'Dr. Pieter Claes' }).getByText('refusé').first().waitFor();
+    await check(adminFr, 'admin-history');
+    const staffFr = await loginAs('Lies Staf', 'fr');
+    await staffFr.getByRole('heading', { name: 'Pour quelle entité travaillez-vous ?' }).waitFor();
+    await staffFr.getByLabel(/Groepspraktijk De Linde/).check();
+    await staffFr.getByLabel('Au nom de quel médecin ?').selectOption({ label: 'Dr. Jan Janssens' });
+    await check(staffFr, 'entity');
+    await staffFr.getByRole('button', { name: 'Choisir' }).click();
+    await staffFr.locator('#no-staff-forms').waitFor();
+    await goto(staffFr, '#/stock');
+    await staffFr.locator('#stock-table tr').filter({ hasText: 'FLU2025Z' }).getByText('périme dans les 30 jours').waitFor();
+    await check(staffFr, 'stock');
+    await goto(staffFr, '#/patient');
+    await staffFr.getByLabel('NISS (numéro de registre national)').fill('85073004417');
+    await staffFr.getByRole('button', { name: 'Rechercher' }).click();
+    const fix = staffFr.locator('#history-table form.fix').first();
+    await fix.getByLabel('Motif').fill('lot');
+    await fix.getByRole('button', { name: 'Corriger' }).click();
+    await fix.getByRole('alertdialog').waitFor();
+    await check(staffFr, 'patient-confirm');
+  });
+  const tomNl = await loginAs('Tom Wouters');
+  await step('in Dutch: a HAIO\'s Mijn medewerkers', tomNl, async () => {
+    await goto(tomNl, '#/members');
+    await tomNl.getByLabel(/Groepspraktijk De Linde/).check();
+    await tomNl.getByRole('button', { name: 'Kiezen' }).click();
+    await tomNl.locator('#no-staff-forms').waitFor();
+    await check(tomNl, 'members-haio');
+  });
+
+  // ---- Auditors, in both languages ------------------------------------------------------------
+  for (const lang of ['nl', 'fr']) {
+    const auditor = await loginAs('Oscar Auditeur', lang);
+    const words = lang === 'nl'
+      ? { verify: 'Controleren', ok: 'Het bewijs klopt:', consistent: 'is een voorvoegsel van het huidige', show: 'Tonen', download: 'Downloaden' }
+      : { verify: 'Vérifier', ok: 'La preuve est correcte', consistent: 'est un préfixe du journal actuel', show: 'Afficher', download: 'Télécharger' };
+    await step(`auditors (${lang}): inclusion proof not capped, consistency, as-of, export, feed`, auditor, async () => {
+      await goto(auditor, '#/audit');
+      await auditor.locator('#checkpoint').getByText('vaxledger.local/registry').waitFor();
+      const size = Number((await auditor.locator('#checkpoint').textContent()).split('\n')[1]);
+      // The log grows after the page was opened: a position beyond the old size is checked too.
+      const grown = await nina2.evaluate(async ([lot, expiry]) => (await fetch(`/v1/entities/${(await (await fetch('/v1/session')).json()).entity}/stock/deliveries`, {
+        method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ product: 'EU/1/20/1507', lot, expiry, quantity: 5 }) })).status, [`AUDIT-${lang}`, inDays(300)]);
+      if (grown !== 201) throw new Error(`a delivery to grow the log answered ${grown}`);
+      const proofForm = auditor.locator('#proof-form');
+      await proofForm.getByRole('spinbutton').fill(String(size));
+      await proofForm.getByRole('button', { name: words.verify }).click();
+      await auditor.locator('#proof-result', { hasText: words.ok }).waitFor();
+      await proofForm.getByRole('spinbutton').fill('1');
+      if ((await auditor.locator('#proof-result').textContent()) !== '') throw new Error('an old result stays while a new position is typed');
+      await auditor.locator('#consistency-form').getByRole('button', { name: words.verify }).click();
+      await auditor.locator('#consistency-result', { hasText: words.consistent }).waitFor();
+      await auditor.locator('#asof-form').getByRole('button', { name: words.show }).click();
+      await auditor.locator('#asof-table tbody tr').first().waitFor();
+      const download = auditor.waitForEvent('download');
+      await auditor.getByRole('button', { name: words.download }).click();
+      if (!(await download).suggestedFilename().startsWith('vaxledger-log-')) throw new Error('no export file');
+      await auditor.locator('#feed li').first().waitFor();
+      await check(auditor, 'audit');
+    });
+  }
 } catch (e) {
   if (!failures) { failures += 1; console.log(`not ok - ${current}: ${e.message}`); }
 } finally {
