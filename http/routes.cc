@@ -31,6 +31,8 @@ void AddAllRoutes(Router& router, eventstore::EventLog& log, Metrics& metrics,
   AddLedgerRoutes(router, log);
   AddRegistryRoutes(router, services.registry, services.sessions, services.reads,
                     std::move(services.options));
+  AddCertificateRoutes(router, services.registry, services.sessions, services.reads,
+                       std::move(services.certificates));
   AddOpenApiRoute(router);
   AddWebRoutes(router);
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "eventstore/event_log.h"
+#include "http/certificate_routes.h"
 #include "http/metrics.h"
 #include "http/registry_routes.h"
 #include "http/router.h"
@@ -18,6 +19,7 @@ struct RegistryServices {
   SessionStore& sessions;
   projections::ReadRecorder& reads;
   RegistryRoutesOptions options;
+  CertificateRoutesOptions certificates;  // flow 7
 };
 
 // Counts requests in `metrics`. Everything must outlive the router.
