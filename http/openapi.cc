@@ -147,6 +147,25 @@ const std::vector<Operation>& RegistryOperations() {
        "Server-sent events the caller may see (text/event-stream), resumable with Last-Event-ID",
        false,
        {200}},
+      // Flow 7: proofs of vaccination (http/certificate_routes.h, docs/certificates.md).
+      {"post", "/v1/patients/{patient}/certificates",
+       "Issue an EU Digital COVID Certificate (HC1) for a vaccination", true, {201, 422, 503}},
+      {"get", "/v1/patients/{patient}/certificates", "The patient's certificates", false, {200}},
+      {"get", "/v1/patients/{patient}/certificates/{uvci}", "One certificate, with its HC1 text",
+       false, {200}},
+      {"get", "/v1/patients/{patient}/certificates/{uvci}/qr.png", "Its QR code as PNG", false,
+       {200}},
+      {"get", "/v1/patients/{patient}/certificates/{uvci}/qr.svg", "Its QR code as SVG", false,
+       {200}},
+      {"get", "/v1/patients/{patient}/certificates/{uvci}/print",
+       "A printable page (A4 and phone; ?lang=nl|fr|en)", false, {200}},
+      {"post", "/v1/patients/{patient}/certificates/{uvci}/revocation",
+       "Revoke a certificate with a reason (the issuing entity or an administrator)", true,
+       {200, 422}},
+      {"get", "/v1/certificates/signers",
+       "Public: the document signer certificates a verifier needs (kid, PEM)", false, {200}},
+      {"get", "/v1/certificates/revocations",
+       "Public: the revocation list (SHA-256 of revoked UVCIs, hash type UCI)", false, {200}},
   };
   return ops;
 }
@@ -179,7 +198,10 @@ void AddRegistryOperations(json& paths) {
     for (int code : {400, 401, 403, 404}) responses[std::to_string(code)] = Problem();
     o["responses"] = responses;
     o["security"] = json::array({{{"session", json::array()}}, {{"cookie", json::array()}}});
-    if (std::string_view(op.path) == "/v1/sessions") o.erase("security");
+    if (std::string_view(op.path) == "/v1/sessions" ||
+        std::string_view(op.path).starts_with("/v1/certificates/")) {
+      o.erase("security");
+    }
     paths[op.path][op.method] = o;
   }
 }

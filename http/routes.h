@@ -19,11 +19,11 @@ struct RegistryServices {
   SessionStore& sessions;
   projections::ReadRecorder& reads;
   RegistryRoutesOptions options;
-  CertificateRoutesOptions certificates;  // flow 7
 };
 
 // Counts requests in `metrics`. Everything must outlive the router.
+// `certificates`: the proof-of-vaccination routes' options (without a signer, issuing answers 503).
 void AddAllRoutes(Router& router, eventstore::EventLog& log, Metrics& metrics,
-                  RegistryServices services);
+                  RegistryServices services, CertificateRoutesOptions certificates = {});
 
 }  // namespace vaxledger::http

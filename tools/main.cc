@@ -324,8 +324,8 @@ int RunServe(const std::string& dir, const std::string& listen, bool demo,
   auto certificates = CertificateRoutesFor(dir, dcc_issuer);
   if (!certificates.ok()) return Fail(certificates.status());
   http::AddAllRoutes(router, **log, metrics,
-                     http::RegistryServices{**registry, sessions, *reads, routes_options,
-                                            std::move(certificates).value()});
+                     http::RegistryServices{**registry, sessions, *reads, routes_options},
+                     std::move(certificates).value());
   if (demo) AddDemoRoutes(router, *dev_idp, routes_options.audience);
   http::ServerOptions options;
   options.address = where->first;
