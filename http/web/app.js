@@ -1,5 +1,6 @@
 // vaxledger web application: plain ES module, no build step. Talks to the /v1 API with the
 // session cookie (HttpOnly, SameSite=Strict) that POST /v1/sessions sets.
+import { certificatesPanel } from './certificates.js';
 
 const T = {
   nl: {
@@ -370,6 +371,7 @@ async function patientScreen() {
           ${field('lot', `lot-${v.id}`, '', v.lot).replace(`data-field="lot-${esc(v.id)}"`, 'data-field="lot"')}
           <button type="submit" name="action" value="correct" class="secondary">${esc(t('correct'))}</button><button type="submit" name="action" value="retract" class="secondary">${esc(t('retract'))}</button></form>` : ''}</td></tr>`).join('')}
       </tbody></table>`;
+    certificatesPanel($('#history'), p, lang);  // proofs of vaccination (certificates.js)
     document.querySelectorAll('form.fix').forEach((f) => f.addEventListener('submit', async (e) => {
       e.preventDefault();
       const id = f.dataset.id;
