@@ -24,6 +24,16 @@ TEST_CASE("CBOR decodes what it encodes and indefinite-length maps") {
   CHECK(*CborToJson(*round) == j);
 }
 
+TEST_CASE("CBOR reads the one-byte tags 6..20 (COSE_Sign1 is tag 18), which libcbor 0.8 refuses") {
+  for (int tag = 6; tag <= 20; ++tag) {
+    auto v = CborDecode(Bytes{static_cast<uint8_t>(0xC0 + tag), 0x01}, "t");
+    REQUIRE(v.ok());
+    CHECK(v->kind == CborValue::Kind::kTag);
+    CHECK(v->number == static_cast<uint64_t>(tag));
+  }
+  CHECK(HexEncode(*CborEncode(*CborDecode(*HexDecode("d28440a0f640"), "t"))) == "d28440a0f640");
+}
+
 TEST_CASE("CBOR refuses malformed data, trailing bytes and deep nesting") {
   CHECK(!CborDecode(*HexDecode("a1"), "x").ok());
   CHECK(CborDecode(*HexDecode("0101"), "x").status().message().find("after") != std::string::npos);
