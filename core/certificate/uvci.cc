@@ -4,6 +4,10 @@
 
 namespace vaxledger::certificate {
 
+namespace {
+std::string NewUvciCandidate(std::string_view country);
+}  // namespace
+
 Result<char> LuhnModNCheck(std::string_view text) {
   const int n = static_cast<int>(kUvciCheckAlphabet.size());
   int factor = 2;
@@ -25,6 +29,16 @@ Result<char> LuhnModNCheck(std::string_view text) {
 }
 
 std::string NewUvci(std::string_view country) {
+  while (true) {
+    std::string uvci = NewUvciCandidate(country);
+    // A "/" check character would split the UVCI in a URL path (routes decode before they
+    // split): draw again, which keeps the opaque part uniform over the UVCIs we issue.
+    if (uvci.back() != '/') return uvci;
+  }
+}
+
+namespace {
+std::string NewUvciCandidate(std::string_view country) {
   constexpr std::string_view kOpaque = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
   std::string uvci = "URN:UVCI:01:" + std::string(country) + ":";
   uint8_t random[kUvciOpaqueLength];
@@ -42,6 +56,7 @@ std::string NewUvci(std::string_view country) {
   auto check = LuhnModNCheck(uvci);
   return uvci + "#" + (check.ok() ? *check : '?');  // the text is in the alphabet by construction
 }
+}  // namespace
 
 Status CheckUvci(std::string_view uvci) {
   auto bad = [&](const std::string& rule) {

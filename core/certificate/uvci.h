@@ -26,7 +26,8 @@ inline constexpr size_t kUvciOpaqueLength = 26;
 // alphabet.
 Result<char> LuhnModNCheck(std::string_view text);
 
-// A new UVCI for `country` with a random opaque part (about 134 bits).
+// A new UVCI for `country` with a random opaque part (about 134 bits). Its check character is
+// never "/" (one in 38 draws is drawn again), so that it fits one URL path segment.
 std::string NewUvci(std::string_view country = "BE");
 
 // Checks the grammar above and the check character. InvalidArgument naming "uvci".

@@ -13,13 +13,14 @@ TEST_CASE("the Luhn mod N check character of the guidelines' example is Z") {
 
 TEST_CASE("a new UVCI follows the grammar and its check character, and is never repeated") {
   std::set<std::string> seen;
-  for (int i = 0; i < 200; ++i) {
+  for (int i = 0; i < 2000; ++i) {
     const std::string u = NewUvci();
     INFO(u);
     CHECK(u.starts_with("URN:UVCI:01:BE:"));
     CHECK(u.size() == 15 + kUvciOpaqueLength + 2);
     CHECK(CheckUvci(u).ok());
     CHECK(seen.insert(u).second);
+    CHECK(u.back() != '/');  // one URL path segment
   }
 }
 
