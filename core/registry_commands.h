@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "core/pseudonym.h"
+#include "core/registry_certificates.h"  // flow 7: IssueCertificate, RevokeCertificate
 #include "core/registry_state.h"
 #include "core/status.h"
 
@@ -168,7 +169,8 @@ struct AdjustStock {
 using Command =
     std::variant<RequestAccess, DecideRequest, RequestLink, RequestUnlink, ChangeQualification,
                  ChangeRole, RegisterVaccination, CorrectVaccination, RetractVaccination,
-                 RecordConsent, ReceiveStock, AdjustStock, DeclareCare>;
+                 RecordConsent, ReceiveStock, AdjustStock, DeclareCare, IssueCertificate,
+                 RevokeCertificate>;
 
 // What a stream must look like for a decision's events to be appended: at `version`, or
 // (nullopt) not existing yet.

@@ -21,8 +21,13 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Vaccination, id, product, lot, d
                                                 performer, recorder, consent, consent_date,
                                                 consent_by, status, reason, corrections,
                                                 recorded_at_us, position, history)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(IssuedCertificate, uvci, vaccination_id, entity,
+                                                issued_by, kid, signature_sha256, dn, sd,
+                                                issued_at_us, expires_at_us, status,
+                                                revoked_reason, revoked_by, revoked_at_us,
+                                                position, family_name, given_name, hc1)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Patient, id, insz, name, birth_date, version,
-                                                vaccinations, declared_care)
+                                                vaccinations, declared_care, certificates)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StockLot, product, lot, expiry, received, adjusted,
                                                 used)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EntityStock, entity, version, has_stream, lots)
@@ -367,6 +372,7 @@ void VaccinationsView::Apply(const DomainEvent& e) {
   Patient& p = patients_[id];
   p.id = id;
   p.version = e.stream_version;
+  if (e.type.starts_with("certificate.")) return ApplyCertificate(p, e);
   if (Is(e, event_type::kVaccinationRegistered)) {
     if (e.personal.is_object()) {
       if (auto s = Str(e.personal, "insz"); !s.empty()) p.insz = s;
@@ -461,6 +467,7 @@ Status VaccinationsView::LoadRecord(const std::string& key, const std::string& v
   Patient p;
   VX_RETURN_IF_ERROR(Decode(value, p));
   for (const Vaccination& v : p.vaccinations) by_entity_[v.entity].emplace_back(p.id, v.id);
+  IndexCertificates(p);
   patients_[p.id] = std::move(p);
   return Status::Ok();
 }

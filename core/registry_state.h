@@ -54,6 +54,8 @@ inline constexpr const char* kPatientRead = "patient.read";
 // A member's declaration that their entity cares for a patient it has not registered a dose
 // for ("break the glass"): reasoned, in the patient's stream, listed for auditors.
 inline constexpr const char* kCareDeclared = "care.declared";
+inline constexpr const char* kCertificateIssued = "certificate.issued";    // docs/certificates.md
+inline constexpr const char* kCertificateRevoked = "certificate.revoked";
 }  // namespace event_type
 
 // Stream names. None carries a personal identifier: people and patients are named by pseudonyms.
@@ -233,6 +235,30 @@ struct Vaccination {
   bool operator==(const Vaccination&) const = default;
 };
 
+// A proof of vaccination issued for the patient (docs/certificates.md).
+struct IssuedCertificate {
+  std::string uvci;
+  std::string vaccination_id;
+  std::string entity;  // the issuing entity
+  std::string issued_by;  // person id
+  std::string kid;               // base64, of the document signer
+  std::string signature_sha256;  // base64
+  int dn = 0;
+  int sd = 0;
+  int64_t issued_at_us = 0;
+  int64_t expires_at_us = 0;
+  std::string status = "valid";  // valid, revoked
+  std::string revoked_reason;
+  std::string revoked_by;
+  int64_t revoked_at_us = 0;
+  uint64_t position = 0;  // of certificate.issued
+  // Personal data (the event's personal part): the names on it and the HC1 text itself.
+  std::string family_name;
+  std::string given_name;
+  std::string hc1;
+  bool operator==(const IssuedCertificate&) const = default;
+};
+
 struct Patient {
   std::string id;  // pseudonym
   std::string insz;
@@ -247,6 +273,9 @@ struct Patient {
   // flow 9): a registration of its own that is not entered in error, or a care declaration
   // that has not run out.
   bool CaredForBy(const std::string& entity, int64_t now_us) const;
+  std::vector<IssuedCertificate> certificates;  // in issuing order
+  const Vaccination* Find(const std::string& vaccination_id) const;
+  const IssuedCertificate* FindCertificate(const std::string& uvci) const;
   bool operator==(const Patient&) const = default;
 };
 
@@ -256,6 +285,10 @@ class VaccinationsView {
   const Patient* FindPatient(const std::string& id) const;
   // (patient id, vaccination id) registered by `entity`, in registration order.
   const std::vector<std::pair<std::string, std::string>>* ByEntity(const std::string& entity) const;
+  // The patient a certificate was issued for, or nullptr.
+  const std::string* CertificatePatient(const std::string& uvci) const;
+  // Revoked certificates' UVCIs by the position of their issuing (the revocation list).
+  const std::map<uint64_t, std::string>& revoked_certificates() const { return revoked_; }
 
   std::set<std::string> TakeDirty() { return std::exchange(dirty_, {}); }
   void set_track_dirty(bool on) { track_dirty_ = on; }
@@ -269,6 +302,10 @@ class VaccinationsView {
   std::unordered_map<std::string, Patient> patients_;  // key "v/<patient id>"
   // Derived from patients_ (not persisted on its own).
   std::unordered_map<std::string, std::vector<std::pair<std::string, std::string>>> by_entity_;
+  void ApplyCertificate(Patient& p, const DomainEvent& e);  // core/registry_certificates.cc
+  void IndexCertificates(const Patient& p);
+  std::unordered_map<std::string, std::string> certificate_patient_;  // derived: uvci -> patient
+  std::map<uint64_t, std::string> revoked_;                           // derived
   std::set<std::string> dirty_;
   bool track_dirty_ = true;
 };

@@ -1473,6 +1473,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
 
 }  // namespace
 
+std::string SessionToken(const Request& request) { return TokenOf(request); }
+
 void AddRegistryRoutes(Router& router, Registry& registry, SessionStore& sessions,
                        projections::ReadRecorder& reads, RegistryRoutesOptions options) {
   std::make_shared<Routes>(registry, sessions, reads, std::move(options))->Add(router);

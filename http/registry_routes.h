@@ -44,6 +44,9 @@ struct RegistryRoutesOptions {
   size_t max_batch_rows = 1000;
 };
 
+// The session token of `request`: the bearer token or the vx_session cookie, or empty.
+std::string SessionToken(const Request& request);
+
 // Everything must outlive the router.
 void AddRegistryRoutes(Router& router, projections::Registry& registry, SessionStore& sessions,
                        projections::ReadRecorder& reads, RegistryRoutesOptions options);

@@ -9,7 +9,7 @@
 namespace vaxledger::http {
 
 void AddAllRoutes(Router& router, eventstore::EventLog& log, Metrics& metrics,
-                  RegistryServices services) {
+                  RegistryServices services, CertificateRoutesOptions certificates) {
   router.set_metrics(&metrics);
   AddHealthRoutes(router, log);
   projections::Registry& registry = services.registry;
@@ -31,6 +31,8 @@ void AddAllRoutes(Router& router, eventstore::EventLog& log, Metrics& metrics,
   AddLedgerRoutes(router, log);
   AddRegistryRoutes(router, services.registry, services.sessions, services.reads,
                     std::move(services.options));
+  AddCertificateRoutes(router, services.registry, services.sessions, services.reads,
+                       std::move(certificates));
   AddOpenApiRoute(router);
   AddWebRoutes(router);
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "eventstore/event_log.h"
+#include "http/certificate_routes.h"
 #include "http/metrics.h"
 #include "http/registry_routes.h"
 #include "http/router.h"
@@ -21,7 +22,8 @@ struct RegistryServices {
 };
 
 // Counts requests in `metrics`. Everything must outlive the router.
+// `certificates`: the proof-of-vaccination routes' options (without a signer, issuing answers 503).
 void AddAllRoutes(Router& router, eventstore::EventLog& log, Metrics& metrics,
-                  RegistryServices services);
+                  RegistryServices services, CertificateRoutesOptions certificates = {});
 
 }  // namespace vaxledger::http

@@ -15,6 +15,7 @@ PACKAGES=(
   librocksdb-dev libflatbuffers-dev flatbuffers-compiler libsodium-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev catch2
   libboost-dev libboost-system-dev curl
+  libssl-dev zlib1g-dev libqrencode-dev
 )
 # Only for the browser and OpenAPI tests (tests/e2e/browser, tests/openapi): Debian's chromium,
 # Node.js and npm.

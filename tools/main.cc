@@ -18,6 +18,8 @@
 //   vaxledger serve --data DIR [--listen HOST:PORT] [--demo] [--idp-vkey VKEY]...
 //   vaxledger idp init --data DIR
 //   vaxledger idp issue --data DIR --insz INSZ [--name N] [--email E] [--aud A] [--ttl S]
+//   vaxledger certificate keys --data DIR [--create]
+//   vaxledger certificate verify --dsc CERT_FILE... [--at TIME] [--schema FILE] FILE|-
 //
 // Exit codes: 0 success; 1 the thing checked does not verify; 2 the command could not run (bad
 // arguments, missing or too-open key, no database, unreadable file).
@@ -57,6 +59,7 @@
 #include "projections/registry.h"
 #include "projections/view_store.h"
 #include "projections/views.h"
+#include "tools/certificate_command.h"
 #include "tools/data_dir.h"
 #include "tools/demo.h"
 #include "tools/witness.h"
@@ -300,12 +303,14 @@ struct ServeFlags {
   // "auto": the session cookie is Secure except in demo mode on a loopback address.
   std::string secure_cookie = "auto";
   size_t max_connections_per_client = http::ServerOptions{}.max_connections_per_client;
+  std::string dcc_issuer;  // the DCC "is" field (--dcc-issuer)
 };
 
 int RunServe(const std::string& dir, const std::string& listen, const ServeFlags& flags) {
   const bool demo = flags.demo;
   const std::vector<std::string>& idp_vkeys = flags.idp_vkeys;
   const size_t threads = flags.threads;
+  const std::string& dcc_issuer = flags.dcc_issuer;
   auto where = ParseListen(listen);
   if (!where.ok()) return Fail(where.status());
   // SIGTERM and SIGINT are taken by sigwait below, in this thread only: block them before any
@@ -373,8 +378,11 @@ int RunServe(const std::string& dir, const std::string& listen, const ServeFlags
   if (!outbox.ok()) return Fail(outbox.status());
   http::Metrics metrics;
   http::Router router;
+  auto certificates = CertificateRoutesFor(dir, dcc_issuer);
+  if (!certificates.ok()) return Fail(certificates.status());
   http::AddAllRoutes(router, **log, metrics,
-                     http::RegistryServices{**registry, **sessions, *reads, routes_options});
+                     http::RegistryServices{**registry, **sessions, *reads, routes_options},
+                     std::move(certificates).value());
   if (demo) AddDemoRoutes(router, *dev_idp, routes_options.assertions.audience);
   http::ServerOptions options;
   options.address = where->first;
@@ -592,8 +600,10 @@ int RunConsistency(const std::string& dir, const std::string& old_file) {
 int RunInitWithAdmin(const std::string& dir, const std::string& origin, const std::string& admin) {
   auto log = InitDataDir(dir, origin, admin);
   if (!log.ok()) return Fail(log.status());
-  fmt::print("initialised {}\n  key     {}\n  vkey    {}\n  events  {}\n", dir, KeyPath(dir),
-             (*log)->Head().key.ToText(), (*log)->Head().size);
+  if (Status keys = CreateCertificateKeys(dir); !keys.ok()) return Fail(keys);
+  fmt::print("initialised {}\n  key     {}\n  vkey    {}\n  events  {}\n  DCC     {}\n", dir,
+             KeyPath(dir), (*log)->Head().key.ToText(), (*log)->Head().size,
+             CertificateKeysDir(dir));
   if (admin.empty()) {
     fmt::print("  no administrator: pass --admin INSZ to name the first one\n");
   }
@@ -830,7 +840,12 @@ int main(int argc, char** argv) {
       "rotate", "new registry key: a rotation event signed by the old key names the new one");
   rotate->add_option("--data", dir, "data directory")->required();
 
+  CertificateCommands certificate_commands(app);
+  std::string dcc_issuer;
+  serve->add_option("--dcc-issuer", dcc_issuer, "the certificates' issuer (DCC \"is\")");
+
   CLI11_PARSE(app, argc, argv);
+  if (auto rc = certificate_commands.Run()) return *rc;
   if (init->parsed()) {
     return RunInitWithAdmin(dir, origin, init_demo ? DemoAdministratorInsz() : admin);
   }
@@ -864,6 +879,7 @@ int main(int argc, char** argv) {
     serve_flags.demo = demo;
     serve_flags.idp_vkeys = vkeys;
     serve_flags.threads = threads;
+    serve_flags.dcc_issuer = dcc_issuer;
     return RunServe(dir, listen, serve_flags);
   }
   if (idp_init->parsed()) return RunIdpInit(dir);

@@ -12,6 +12,7 @@
 //
 // Screens are async functions in the `screens` table at the bottom, keyed by their hash; a
 // screen added in its own module registers itself there and in `menu`.
+import { certificatesPanel } from './certificates.js';
 
 const LANGS = [['nl', 'Nederlands'], ['fr', 'Français'], ['en', 'English']];
 const stored = localStorage.getItem('lang');
@@ -563,6 +564,7 @@ async function patientScreen() {
       <p>${p.insz ? `${esc(t('inszShort'))} ${esc(p.insz)} · ` : ''}${esc(t('birthDate'))}: <span id="patient-dob">${esc(p.birth_date)}</span></p>
       <h2>${esc(t('history'))}</h2>
       ${table('history-table', [t('date'), t('product'), t('lot'), t('dose'), `${t('performer')} / ${t('where')}`, t('consent'), t('status'), ''], rows)}`;
+    certificatesPanel($('#history'), p, lang);  // proofs of vaccination (certificates.js)
     document.querySelectorAll('form.fix').forEach((f) => {
       noImplicitSubmit(f);
       const v = p.vaccinations.find((x) => x.id === f.dataset.id);

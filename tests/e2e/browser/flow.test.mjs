@@ -285,6 +285,23 @@ try {
     await nina2.locator('#patient-dob', { hasText: '2026-09-01' }).waitFor();
     await nina2.locator('#history-table').getByText('difterie, tetanus, kinkhoest').waitFor();
   });
+  await step('Vaccinatiebewijs aanmaken: QR code, UVCI and the printable page', nina2, async () => {
+    await nina2.getByRole('heading', { name: 'Vaccinatiebewijs' }).waitFor();
+    await nina2.getByLabel('Familienaam').fill('Van den Bossche');
+    await nina2.getByLabel('Voornaam').fill('Marie Louise');
+    await nina2.getByRole('button', { name: 'Aanmaken' }).click();
+    const uvci = await nina2.locator('#certificate-uvci').textContent();
+    if (!/^URN:UVCI:01:BE:[A-Z0-9]+#[A-Z0-9\/:]$/.test(uvci)) throw new Error(`bad UVCI ${uvci}`);
+    const qr = nina2.getByRole('img', { name: 'QR-code van het vaccinatiebewijs' });
+    await qr.waitFor();
+    await nina2.waitForFunction(() => document.querySelector('#certificate-issued img')?.naturalWidth > 0);
+    await nina2.locator('#certificates-table').getByText(uvci).waitFor();
+    const page = await nina2.context().newPage();
+    await page.goto(new URL(await nina2.locator('#certificate-issued a').first().getAttribute('href'), nina2.url()).href);
+    await page.getByRole('heading', { name: 'Vaccinatiebewijs' }).waitFor();
+    await page.getByText(uvci).waitFor();
+    await page.close();
+  });
   await step('search by name and date of birth among the entity\'s patients', nina2, async () => {
     await goto(nina2, '#/patient');
     await nina2.getByLabel('Naam van de patiënt', { exact: true }).fill('Baby Zonder Nummer');
