@@ -4,6 +4,7 @@
 #pragma once
 
 #include "eventstore/event_log.h"
+#include "http/ledger_routes.h"
 #include "http/metrics.h"
 #include "http/registry_routes.h"
 #include "http/router.h"
@@ -21,7 +22,8 @@ struct RegistryServices {
 };
 
 // Counts requests in `metrics`. Everything must outlive the router.
+// `ledger` names the witnesses whose cosignatures are published.
 void AddAllRoutes(Router& router, eventstore::EventLog& log, Metrics& metrics,
-                  RegistryServices services);
+                  RegistryServices services, LedgerRoutesOptions ledger = {});
 
 }  // namespace vaxledger::http

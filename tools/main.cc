@@ -16,6 +16,7 @@
 //   vaxledger ledger consistency --data DIR OLD_CHECKPOINT_FILE
 //   vaxledger keys rotate --data DIR
 //   vaxledger serve --data DIR [--listen HOST:PORT] [--demo] [--idp-vkey VKEY]...
+//                   [--witness VKEY]...
 //   vaxledger idp init --data DIR
 //   vaxledger idp issue --data DIR --insz INSZ [--name N] [--email E] [--aud A] [--ttl S]
 //
@@ -37,6 +38,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/cosignature.h"
 #include "core/identifiers.h"
 #include "core/jws.h"
 #include "core/merkle.h"
@@ -265,7 +267,8 @@ Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) 
 constexpr const char* kDevIdpName = "vaxledger-dev-idp";
 
 int RunServe(const std::string& dir, const std::string& listen, bool demo,
-             const std::vector<std::string>& idp_vkeys, size_t threads) {
+             const std::vector<std::string>& idp_vkeys, size_t threads,
+             const std::vector<std::string>& witness_vkeys) {
   auto where = ParseListen(listen);
   if (!where.ok()) return Fail(where.status());
   // SIGTERM and SIGINT are taken by sigwait below, in this thread only: block them before any
@@ -320,8 +323,15 @@ int RunServe(const std::string& dir, const std::string& listen, bool demo,
   if (!outbox.ok()) return Fail(outbox.status());
   http::Metrics metrics;
   http::Router router;
+  http::LedgerRoutesOptions ledger_options;
+  for (const std::string& text : witness_vkeys) {
+    auto witness = CosignerVerifierKey::Parse(text);
+    if (!witness.ok()) return Fail(witness.status());
+    ledger_options.witnesses.push_back(*witness);
+  }
   http::AddAllRoutes(router, **log, metrics,
-                     http::RegistryServices{**registry, sessions, *reads, routes_options});
+                     http::RegistryServices{**registry, sessions, *reads, routes_options},
+                     ledger_options);
   if (demo) AddDemoRoutes(router, *dev_idp, routes_options.audience);
   http::ServerOptions options;
   options.address = where->first;
@@ -707,6 +717,9 @@ int main(int argc, char** argv) {
   serve->add_flag("--demo", demo,
                   "demo mode: seed demo data, turn on the development identity provider");
   serve->add_option("--idp-vkey", vkeys, "an identity provider's verifier key (C2SP vkey text)");
+  std::vector<std::string> witness_vkeys;
+  serve->add_option("--witness", witness_vkeys,
+                    "a witness whose cosignatures are published (cosigner vkey text)");
   serve->add_option("--threads", threads, "I/O and query threads (0 = 2)")->capture_default_str();
 
   auto* idp = app.add_subcommand("idp", "the development identity provider (demo and tests only)");
@@ -784,7 +797,7 @@ int main(int argc, char** argv) {
   if (prove->parsed()) return RunProve(dir, index, size);
   if (consistency->parsed()) return RunConsistency(dir, file);
   if (rotate->parsed()) return RunRotate(dir);
-  if (serve->parsed()) return RunServe(dir, listen, demo, vkeys, threads);
+  if (serve->parsed()) return RunServe(dir, listen, demo, vkeys, threads, witness_vkeys);
   if (idp_init->parsed()) return RunIdpInit(dir);
   if (idp_issue->parsed()) return RunIdpIssue(dir, insz, person_name, email, audience, ttl);
   return 2;
