@@ -456,6 +456,13 @@ int RunWitness(tools::WitnessOptions options, const std::vector<std::string>& vk
     return 1;
   }
   fmt::print("{}", *cosigned);
+  std::fflush(stdout);
+  // The verifier key the registry is given (`serve --witness`), on stderr after the note.
+  auto key = eventstore::ReadSecretFile(options.key_path, "witness key");
+  auto cosigner = key.ok() ? Cosigner::Parse(*key) : Result<Cosigner>(key.status());
+  if (!cosigner.ok()) return Fail(cosigner.status());
+  fmt::print(stderr, "witness: cosigned by {}, verifier key {}\n", cosigner->name(),
+             cosigner->verifier().ToText());
   return 0;
 }
 
