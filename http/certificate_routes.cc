@@ -1,5 +1,7 @@
 #include "http/certificate_routes.h"
 
+#include "http/route_doc.h"
+
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -146,6 +148,18 @@ class Routes : public std::enable_shared_from_this<Routes> {
     }
   }
 
+  static ContentDoc Json() { return {"application/json", {{"type", "object"}}}; }
+  static RouteDoc Doc(std::string summary, ResponseDoc answer, std::vector<int> problems,
+                      bool json_body = false) {
+    RouteDoc d;
+    d.summary = std::move(summary);
+    d.tag = "certificates";
+    d.responses = {std::move(answer)};
+    d.problems = std::move(problems);
+    if (json_body) d.body = {Json()};
+    return d;
+  }
+
   void Add(Router& router) {
     auto bind = [self = shared_from_this()](Result<Response> (Routes::*f)(const Request&)) {
       return [self, f](const Request& r) {
@@ -154,15 +168,39 @@ class Routes : public std::enable_shared_from_this<Routes> {
       };
     };
     const std::string one = "/v1/patients/{patient}/certificates/{uvci}";
-    router.Add("POST", "/v1/patients/{patient}/certificates", bind(&Routes::Issue));
-    router.Add("GET", "/v1/patients/{patient}/certificates", bind(&Routes::List));
-    router.Add("GET", one, bind(&Routes::GetOne));
-    router.Add("GET", one + "/qr.png", bind(&Routes::QrPng));
-    router.Add("GET", one + "/qr.svg", bind(&Routes::QrSvg));
-    router.Add("GET", one + "/print", bind(&Routes::Print));
-    router.Add("POST", one + "/revocation", bind(&Routes::Revoke));
-    router.Add("GET", "/v1/certificates/signers", bind(&Routes::Signers));
-    router.Add("GET", "/v1/certificates/revocations", bind(&Routes::Revocations));
+    router.Add("POST", "/v1/patients/{patient}/certificates", bind(&Routes::Issue),
+               Doc("Issue an EU Digital COVID Certificate for a dose (docs/certificates.md)",
+                   {201, "The certificate: uvci, hc1, expires_at, links", {Json()}, {"Location"}},
+                   {400, 403, 404, 422}, true));
+    router.Add("GET", "/v1/patients/{patient}/certificates", bind(&Routes::List),
+               Doc("The patient's certificates", {200, "Issued certificates", {Json()}, {}},
+                   {403, 404}));
+    router.Add("GET", one, bind(&Routes::GetOne),
+               Doc("One certificate", {200, "The certificate", {Json()}, {}}, {403, 404}));
+    router.Add("GET", one + "/qr.png", bind(&Routes::QrPng),
+               Doc("The certificate's QR code (PNG)",
+                   {200, "QR code", {{"image/png", {{"type", "string"}, {"format", "binary"}}}}, {}},
+                   {403, 404}));
+    router.Add("GET", one + "/qr.svg", bind(&Routes::QrSvg),
+               Doc("The certificate's QR code (SVG)",
+                   {200, "QR code", {{"image/svg+xml", {{"type", "string"}}}}, {}}, {403, 404}));
+    router.Add("GET", one + "/print", bind(&Routes::Print),
+               Doc("The printable page (A4 and phone; ?lang=nl|fr|en)",
+                   {200, "HTML page", {{"text/html", {{"type", "string"}}}}, {}}, {403, 404}));
+    router.Add("POST", one + "/revocation", bind(&Routes::Revoke),
+               Doc("Revoke a certificate with a reason (the issuing entity or an administrator)",
+                   {200, "Revoked", {Json()}, {}}, {400, 403, 404, 422}, true));
+    RouteDoc signers =
+        Doc("Public: the document signer certificates a verifier needs",
+            {200, "{signers: [{kid, certificate, not_after}]}", {Json()}, {}}, {});
+    signers.authenticated = false;
+    router.Add("GET", "/v1/certificates/signers", bind(&Routes::Signers), std::move(signers));
+    RouteDoc revocations =
+        Doc("Public: the revoked certificates (SHA-256 of the UVCI, as the DCC revocation list)",
+            {200, "Revocation list", {Json()}, {}}, {});
+    revocations.authenticated = false;
+    router.Add("GET", "/v1/certificates/revocations", bind(&Routes::Revocations),
+               std::move(revocations));
   }
 
  private:

@@ -1,5 +1,8 @@
 #include "http/ledger_routes.h"
 
+#include <map>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "eventstore/checkpoint.h"
@@ -109,19 +112,120 @@ RouteDoc KeysDoc() {
                 {});
 }
 
+RouteDoc CosignaturesDoc() {
+  RouteDoc d =
+      Public("Witnesses: post a checkpoint they cosigned (C2SP tlog-cosignature)", "ledger",
+             JsonAnswer("The trusted witnesses whose cosignatures verified",
+                        {{"accepted", {{"type", "array"}, {"items", {{"type", "string"}}}}}}),
+             {400});
+  d.body = {{"text/plain", {{"type", "string"}}}};
+  return d;
+}
+
+// The latest cosignature line per trusted witness, with the checkpoint text it cosigned.
+class WitnessLines {
+ public:
+  explicit WitnessLines(std::vector<CosignerVerifierKey> witnesses)
+      : witnesses_(std::move(witnesses)) {}
+
+  // The names of the trusted witnesses whose cosignatures in `note` (a checkpoint of `log`)
+  // verify; those are kept when the checkpoint is not smaller than what was kept.
+  Result<std::vector<std::string>> Add(const std::string& note, EventLog& log) {
+    auto checkpoint = eventstore::OpenCheckpoint(note, {log.Head().key});
+    if (!checkpoint.ok()) {
+      return InvalidArgument("the checkpoint does not verify with the registry's key: " +
+                                 checkpoint.status().message(),
+                             "body");
+    }
+    const std::string text = note.substr(0, note.rfind("\n\n") + 1);
+    std::vector<std::string> accepted;
+    std::string refusals;
+    for (const CosignerVerifierKey& w : witnesses_) {
+      auto stamp = VerifyCosignature(note, w);
+      if (!stamp.ok()) {
+        if (stamp.status().code() != Code::kNotFound) refusals += " " + stamp.status().message();
+        continue;
+      }
+      accepted.push_back(w.name);
+      std::lock_guard lock(mu_);
+      Kept& kept = kept_[w.name];
+      if (checkpoint->size < kept.size) continue;
+      kept = {checkpoint->size, text, LineOf(note, w)};
+    }
+    if (accepted.empty()) {
+      return InvalidArgument("no cosignature by a witness this registry trusts verifies" +
+                                 (refusals.empty() ? std::string() : ":" + refusals),
+                             "body");
+    }
+    return accepted;
+  }
+
+  // `checkpoint` with the lines of the witnesses that cosigned exactly it.
+  std::string Published(const std::string& checkpoint) const {
+    const std::string text = checkpoint.substr(0, checkpoint.rfind("\n\n") + 1);
+    std::string out = checkpoint;
+    std::lock_guard lock(mu_);
+    for (const auto& [name, kept] : kept_) {
+      if (kept.text == text) out += kept.line;
+    }
+    return out;
+  }
+
+ private:
+  struct Kept {
+    uint64_t size = 0;
+    std::string text;  // the checkpoint's note text
+    std::string line;  // the witness's signature line, with its LF
+  };
+
+  // The signature line of witness `w` in `note` (VerifyCosignature found it).
+  static std::string LineOf(const std::string& note, const CosignerVerifierKey& w) {
+    const std::string id = Base64Encode(ByteView(w.key_id.data(), w.key_id.size()));
+    size_t at = note.rfind("\n\n") + 2;
+    while (at < note.size()) {
+      const size_t nl = note.find('\n', at);
+      std::string line = note.substr(at, nl + 1 - at);
+      // "— NAME " then base64 whose first 4 bytes are the key id: compare decoded.
+      const std::string prefix = "\xe2\x80\x94 " + w.name + " ";
+      if (line.starts_with(prefix)) {
+        auto raw = Base64Decode(line.substr(prefix.size(), line.size() - prefix.size() - 1));
+        if (raw.ok() && raw->size() >= 4 &&
+            std::equal(w.key_id.begin(), w.key_id.end(), raw->begin())) {
+          return line;
+        }
+      }
+      at = nl + 1;
+    }
+    return {};
+  }
+
+  const std::vector<CosignerVerifierKey> witnesses_;
+  mutable std::mutex mu_;
+  std::map<std::string, Kept> kept_;  // by witness name
+};
+
 }  // namespace
 
-void AddLedgerRoutes(Router& router, EventLog& log) {
-  router.Add("GET", "/v1/ledger/checkpoint", CheckpointDoc(), [&log](const Request&) {
-    auto head = log.Head();
-    if (head.checkpoint.empty()) {
-      return ProblemResponse(NotFound("the log has no checkpoint yet"));
-    }
-    Response r;
-    r.content_type = "text/plain; charset=utf-8";
-    r.body = head.checkpoint;
-    return r;
-  });
+void AddLedgerRoutes(Router& router, EventLog& log, LedgerRoutesOptions options) {
+  auto witness_lines = std::make_shared<WitnessLines>(std::move(options.witnesses));
+  router.Add("POST", "/v1/ledger/cosignatures", CosignaturesDoc(),
+             [&log, witness_lines](const Request& req) {
+               auto accepted = witness_lines->Add(req.body, log);
+               if (!accepted.ok()) return ProblemResponse(accepted.status());
+               return Json({{"accepted", *accepted}});
+             });
+
+  router.Add("GET", "/v1/ledger/checkpoint", CheckpointDoc(),
+             [&log, witness_lines](const Request&) {
+               auto head = log.Head();
+               if (head.checkpoint.empty()) {
+                 return ProblemResponse(NotFound("the log has no checkpoint yet"));
+               }
+               Response r;
+               r.content_type = "text/plain; charset=utf-8";
+               r.body = witness_lines->Published(head.checkpoint);
+               return r;
+             });
 
   router.Add("GET", "/v1/ledger/proof/inclusion", InclusionDoc(), [&log](const Request& req) {
     const uint64_t head = log.Size();

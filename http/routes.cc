@@ -9,7 +9,8 @@
 namespace vaxledger::http {
 
 void AddAllRoutes(Router& router, eventstore::EventLog& log, Metrics& metrics,
-                  RegistryServices services, CertificateRoutesOptions certificates) {
+                  RegistryServices services, CertificateRoutesOptions certificates,
+                  LedgerRoutesOptions ledger) {
   router.set_metrics(&metrics);
   AddHealthRoutes(router, log);
   projections::Registry& registry = services.registry;
@@ -28,7 +29,7 @@ void AddAllRoutes(Router& router, eventstore::EventLog& log, Metrics& metrics,
         std::to_string(registry.applied()) + "\n";
     return text;
   });
-  AddLedgerRoutes(router, log);
+  AddLedgerRoutes(router, log, std::move(ledger));
   AddRegistryRoutes(router, services.registry, services.sessions, services.reads,
                     std::move(services.options));
   AddCertificateRoutes(router, services.registry, services.sessions, services.reads,

@@ -5,6 +5,7 @@
 
 #include "eventstore/event_log.h"
 #include "http/certificate_routes.h"
+#include "http/ledger_routes.h"
 #include "http/metrics.h"
 #include "http/registry_routes.h"
 #include "http/router.h"
@@ -23,7 +24,9 @@ struct RegistryServices {
 
 // Counts requests in `metrics`. Everything must outlive the router.
 // `certificates`: the proof-of-vaccination routes' options (without a signer, issuing answers 503).
+// `ledger` names the witnesses whose cosignatures are published.
 void AddAllRoutes(Router& router, eventstore::EventLog& log, Metrics& metrics,
-                  RegistryServices services, CertificateRoutesOptions certificates = {});
+                  RegistryServices services, CertificateRoutesOptions certificates = {},
+                  LedgerRoutesOptions ledger = {});
 
 }  // namespace vaxledger::http

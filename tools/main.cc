@@ -16,6 +16,7 @@
 //   vaxledger ledger consistency --data DIR OLD_CHECKPOINT_FILE
 //   vaxledger keys rotate --data DIR
 //   vaxledger serve --data DIR [--listen HOST:PORT] [--demo] [--idp-vkey VKEY]...
+//                   [--witness VKEY]...
 //   vaxledger idp init --data DIR
 //   vaxledger idp issue --data DIR --insz INSZ [--name N] [--email E] [--aud A] [--ttl S]
 //   vaxledger certificate keys --data DIR [--create]
@@ -40,6 +41,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/cosignature.h"
 #include "core/identifiers.h"
 #include "core/jws.h"
 #include "core/merkle.h"
@@ -304,6 +306,7 @@ struct ServeFlags {
   std::string secure_cookie = "auto";
   size_t max_connections_per_client = http::ServerOptions{}.max_connections_per_client;
   std::string dcc_issuer;  // the DCC "is" field (--dcc-issuer)
+  std::vector<std::string> witness_vkeys;  // witnesses whose cosignatures are published
 };
 
 int RunServe(const std::string& dir, const std::string& listen, const ServeFlags& flags) {
@@ -311,6 +314,7 @@ int RunServe(const std::string& dir, const std::string& listen, const ServeFlags
   const std::vector<std::string>& idp_vkeys = flags.idp_vkeys;
   const size_t threads = flags.threads;
   const std::string& dcc_issuer = flags.dcc_issuer;
+  const std::vector<std::string>& witness_vkeys = flags.witness_vkeys;
   auto where = ParseListen(listen);
   if (!where.ok()) return Fail(where.status());
   // SIGTERM and SIGINT are taken by sigwait below, in this thread only: block them before any
@@ -380,9 +384,15 @@ int RunServe(const std::string& dir, const std::string& listen, const ServeFlags
   http::Router router;
   auto certificates = CertificateRoutesFor(dir, dcc_issuer);
   if (!certificates.ok()) return Fail(certificates.status());
+  http::LedgerRoutesOptions ledger_options;
+  for (const std::string& text : witness_vkeys) {
+    auto witness = CosignerVerifierKey::Parse(text);
+    if (!witness.ok()) return Fail(witness.status());
+    ledger_options.witnesses.push_back(*witness);
+  }
   http::AddAllRoutes(router, **log, metrics,
                      http::RegistryServices{**registry, **sessions, *reads, routes_options},
-                     std::move(certificates).value());
+                     std::move(certificates).value(), ledger_options);
   if (demo) AddDemoRoutes(router, *dev_idp, routes_options.assertions.audience);
   http::ServerOptions options;
   options.address = where->first;
@@ -514,6 +524,13 @@ int RunWitness(tools::WitnessOptions options, const std::vector<std::string>& vk
     return 1;
   }
   fmt::print("{}", *cosigned);
+  std::fflush(stdout);
+  // The verifier key the registry is given (`serve --witness`), on stderr after the note.
+  auto key = eventstore::ReadSecretFile(options.key_path, "witness key");
+  auto cosigner = key.ok() ? Cosigner::Parse(*key) : Result<Cosigner>(key.status());
+  if (!cosigner.ok()) return Fail(cosigner.status());
+  fmt::print(stderr, "witness: cosigned by {}, verifier key {}\n", cosigner->name(),
+             cosigner->verifier().ToText());
   return 0;
 }
 
@@ -780,6 +797,9 @@ int main(int argc, char** argv) {
   serve->add_flag("--demo", demo,
                   "demo mode: seed demo data, turn on the development identity provider");
   serve->add_option("--idp-vkey", vkeys, "an identity provider's verifier key (C2SP vkey text)");
+  std::vector<std::string> witness_vkeys;
+  serve->add_option("--witness", witness_vkeys,
+                    "a witness whose cosignatures are published (cosigner vkey text)");
   serve->add_option("--threads", threads, "I/O and query threads (0 = 2)")->capture_default_str();
   ServeFlags serve_flags;
   serve->add_option("--secure-cookie", serve_flags.secure_cookie,
@@ -880,6 +900,7 @@ int main(int argc, char** argv) {
     serve_flags.idp_vkeys = vkeys;
     serve_flags.threads = threads;
     serve_flags.dcc_issuer = dcc_issuer;
+    serve_flags.witness_vkeys = witness_vkeys;
     return RunServe(dir, listen, serve_flags);
   }
   if (idp_init->parsed()) return RunIdpInit(dir);

@@ -243,10 +243,17 @@ TEST_CASE(
   const std::string cp1 = save_checkpoint("cp1");
   Run first = Vaxledger(w + "--name auditor.example/w1 " + tmp.path() + "/cp1");
   REQUIRE(first.code == 0);
+  // The note on stdout, then the witness's verifier key on stderr (for `serve --witness`).
+  const size_t said = first.out.find("witness: cosigned by auditor.example/w1, verifier key ");
+  REQUIRE(said != std::string::npos);
+  const std::string witness_vkey =
+      first.out.substr(first.out.rfind(' ') + 1, first.out.size() - first.out.rfind(' ') - 2);
+  first.out.resize(said);
   CHECK_THAT(first.out, Catch::StartsWith(cp1));
   auto key = Cosigner::Parse(
       Slurp(tmp.path() + "/w.key").substr(0, Slurp(tmp.path() + "/w.key").find('\n')));
   REQUIRE(key.ok());
+  CHECK(witness_vkey == key->verifier().ToText());
   auto stamp = VerifyCosignature(first.out, key->verifier());
   REQUIRE(stamp.ok());
   CHECK(*stamp > 1700000000);
