@@ -268,7 +268,6 @@ struct Patient {
   std::vector<Vaccination> vaccinations;
   // entity -> until when (UTC microseconds) its latest care declaration holds
   std::map<std::string, int64_t> declared_care;
-  const Vaccination* Find(const std::string& vaccination_id) const;
   // Whether `entity` has a current care relationship with the patient at `now_us` (SPEC §2
   // flow 9): a registration of its own that is not entered in error, or a care declaration
   // that has not run out.

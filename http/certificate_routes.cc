@@ -148,7 +148,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
     }
   }
 
-  static ContentDoc Json() { return {"application/json", {{"type", "object"}}}; }
+  static ContentDoc JsonContent() { return {"application/json", {{"type", "object"}}}; }
   static RouteDoc Doc(std::string summary, ResponseDoc answer, std::vector<int> problems,
                       bool json_body = false) {
     RouteDoc d;
@@ -156,7 +156,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
     d.tag = "certificates";
     d.responses = {std::move(answer)};
     d.problems = std::move(problems);
-    if (json_body) d.body = {Json()};
+    if (json_body) d.body = {JsonContent()};
     return d;
   }
 
@@ -170,13 +170,13 @@ class Routes : public std::enable_shared_from_this<Routes> {
     const std::string one = "/v1/patients/{patient}/certificates/{uvci}";
     router.Add("POST", "/v1/patients/{patient}/certificates", bind(&Routes::Issue),
                Doc("Issue an EU Digital COVID Certificate for a dose (docs/certificates.md)",
-                   {201, "The certificate: uvci, hc1, expires_at, links", {Json()}, {"Location"}},
+                   {201, "The certificate: uvci, hc1, expires_at, links", {JsonContent()}, {"Location"}},
                    {400, 403, 404, 422}, true));
     router.Add("GET", "/v1/patients/{patient}/certificates", bind(&Routes::List),
-               Doc("The patient's certificates", {200, "Issued certificates", {Json()}, {}},
+               Doc("The patient's certificates", {200, "Issued certificates", {JsonContent()}, {}},
                    {403, 404}));
     router.Add("GET", one, bind(&Routes::GetOne),
-               Doc("One certificate", {200, "The certificate", {Json()}, {}}, {403, 404}));
+               Doc("One certificate", {200, "The certificate", {JsonContent()}, {}}, {403, 404}));
     router.Add("GET", one + "/qr.png", bind(&Routes::QrPng),
                Doc("The certificate's QR code (PNG)",
                    {200, "QR code", {{"image/png", {{"type", "string"}, {"format", "binary"}}}}, {}},
@@ -189,15 +189,15 @@ class Routes : public std::enable_shared_from_this<Routes> {
                    {200, "HTML page", {{"text/html", {{"type", "string"}}}}, {}}, {403, 404}));
     router.Add("POST", one + "/revocation", bind(&Routes::Revoke),
                Doc("Revoke a certificate with a reason (the issuing entity or an administrator)",
-                   {200, "Revoked", {Json()}, {}}, {400, 403, 404, 422}, true));
+                   {200, "Revoked", {JsonContent()}, {}}, {400, 403, 404, 422}, true));
     RouteDoc signers =
         Doc("Public: the document signer certificates a verifier needs",
-            {200, "{signers: [{kid, certificate, not_after}]}", {Json()}, {}}, {});
+            {200, "{signers: [{kid, certificate, not_after}]}", {JsonContent()}, {}}, {});
     signers.authenticated = false;
     router.Add("GET", "/v1/certificates/signers", bind(&Routes::Signers), std::move(signers));
     RouteDoc revocations =
         Doc("Public: the revoked certificates (SHA-256 of the UVCI, as the DCC revocation list)",
-            {200, "Revocation list", {Json()}, {}}, {});
+            {200, "Revocation list", {JsonContent()}, {}}, {});
     revocations.authenticated = false;
     router.Add("GET", "/v1/certificates/revocations", bind(&Routes::Revocations),
                std::move(revocations));
