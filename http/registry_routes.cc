@@ -887,11 +887,13 @@ class Routes : public std::enable_shared_from_this<Routes> {
     const std::string key = IdempotencyKey(request);
     for (size_t i = 0; i < rows.size(); ++i) {
       Result<RegisterVaccination>& c = (rows)[i];
-      Result<projections::Outcome> out = c.ok() ? Status() : c.status();
       if (c.ok()) {
         c->vaccination_id = NewId(request, "vac", a.session.person) + "-" + std::to_string(i);
-        out = registry_.Execute(a.caller, *c, key.empty() ? "" : key + "#" + std::to_string(i));
       }
+      // (A Result is never made from an OK Status: that asserts.)
+      Result<projections::Outcome> out =
+          c.ok() ? registry_.Execute(a.caller, *c, key.empty() ? "" : key + "#" + std::to_string(i))
+                 : Result<projections::Outcome>(c.status());
       if (out.ok()) {
         ++accepted;
         results.push_back({{"row", i}, {"status", 201}, {"id", out->id}});

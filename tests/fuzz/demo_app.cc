@@ -62,7 +62,6 @@ DemoApp& DemoApp::App() {
     auto* a = new DemoApp();
     a->parts_ = new Parts();
     Parts& p = *a->parts_;
-    std::atexit([] { delete App().parts_; });
     auto log = eventstore::EventLog::Open(std::make_unique<eventstore::MemoryStorage>(),
                                           p.log_key);
     if (!log.ok()) Die(log.status().ToString());
@@ -109,6 +108,9 @@ DemoApp& DemoApp::App() {
       if (session.status != 201) Die("demo login: " + session.body);
       a->tokens_.push_back(nlohmann::json::parse(session.body)["token"].get<std::string>());
     }
+    // Registered last, so that it runs before the destructors of the statics RocksDB created
+    // while the views were opened.
+    std::atexit([] { delete App().parts_; });
     return a;
   }();
   return *app;
@@ -132,6 +134,8 @@ std::string DemoApp::WithTokens(std::string raw) const {
 http::Response DemoApp::Handle(http::Request request) const {
   const std::string what = request.method + " " + request.path;
   http::Response response = parts_->router.Handle(std::move(request));
+  static const bool trace = std::getenv("VX_FUZZ_TRACE") != nullptr;
+  if (trace) std::fprintf(stderr, "%d %s\n", response.status, what.c_str());
   if (response.status == 500) Die("500 for " + what + ": " + response.body);
   if (response.status < 100 || response.status > 599) {
     Die("status " + std::to_string(response.status) + " for " + what);

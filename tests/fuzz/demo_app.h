@@ -26,7 +26,8 @@ class DemoApp {
 
   // Routes `request` as the server does, and checks what every response must satisfy: no
   // exception, no 500 (the log is in memory: nothing may fail inside), a problem or JSON body
-  // that is valid JSON, and header values without CR, LF or NUL. Aborts on a violation.
+  // that is valid JSON, and header values without CR, LF or NUL. Aborts on a violation. With
+  // VX_FUZZ_TRACE set in the environment, prints each status and request line to stderr.
   http::Response Handle(http::Request request) const;
 
   const std::vector<std::string>& tokens() const { return tokens_; }
