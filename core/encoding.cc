@@ -124,4 +124,44 @@ Result<Bytes> Base64UrlDecode(std::string_view text, std::string_view what) {
   return out;
 }
 
+bool IsValidUtf8(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  size_t i = 0;
+  while (i < n) {
+    const unsigned char c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    // The length of the sequence and the range its second byte must fall in (RFC 3629 §4).
+    size_t length = 0;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+      length = 2;
+    } else if (c == 0xE0) {
+      length = 3, lo = 0xA0;
+    } else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
+      length = 3;
+    } else if (c == 0xED) {
+      length = 3, hi = 0x9F;  // no surrogates
+    } else if (c == 0xF0) {
+      length = 4, lo = 0x90;
+    } else if (c >= 0xF1 && c <= 0xF3) {
+      length = 4;
+    } else if (c == 0xF4) {
+      length = 4, hi = 0x8F;  // nothing above U+10FFFF
+    } else {
+      return false;  // a continuation byte first, C0/C1 (overlong) or F5..FF
+    }
+    if (n - i < length) return false;
+    if (p[i + 1] < lo || p[i + 1] > hi) return false;
+    for (size_t k = 2; k < length; ++k) {
+      if (p[i + k] < 0x80 || p[i + k] > 0xBF) return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
 }  // namespace vaxledger

@@ -40,4 +40,8 @@ Result<uint64_t> ParseDecimal(std::string_view text, std::string_view what = "nu
 std::string Base64UrlEncode(ByteView bytes);
 Result<Bytes> Base64UrlDecode(std::string_view text, std::string_view what = "base64url");
 
+// Whether `text` is well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates (U+D800 to
+// U+DFFF), nothing above U+10FFFF, no truncated sequence.
+bool IsValidUtf8(std::string_view text);
+
 }  // namespace vaxledger

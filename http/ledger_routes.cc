@@ -11,7 +11,7 @@ using eventstore::EventLog;
 
 Response Json(const nlohmann::json& body) {
   Response r;
-  r.body = body.dump();
+  r.body = JsonText(body);
   return r;
 }
 

@@ -35,7 +35,7 @@ int64_t SystemClockUs() {
 Response Json(int status, const json& body) {
   Response r;
   r.status = status;
-  r.body = body.dump();
+  r.body = JsonText(body);
   return r;
 }
 
@@ -89,6 +89,28 @@ std::string NewId(const Request& request, std::string_view kind, const std::stri
 std::string IdempotencyKey(const Request& request) {
   auto it = request.headers.find("idempotency-key");
   return it == request.headers.end() ? std::string() : it->second;
+}
+
+// What makes two requests the same request for Idempotency-Key: method, path, query and body.
+std::string Fingerprint(const Request& request) {
+  std::string material = request.method + "\n" + request.path + "\n";
+  for (const auto& [name, value] : request.query) material += name + "=" + value + "&";
+  material += "\n" + request.body;
+  const Hash h = Sha256(AsBytes(material));
+  return HexEncode(ByteView(h.data(), h.size()));
+}
+
+// An Idempotency-Key, when sent, is 1 to 255 visible ASCII characters.
+Status CheckIdempotencyKey(const Request& request) {
+  auto it = request.headers.find("idempotency-key");
+  if (it == request.headers.end()) return Status::Ok();
+  const std::string& key = it->second;
+  if (key.empty() || key.size() > 255 ||
+      !std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7F; })) {
+    return InvalidArgument("Idempotency-Key must be 1 to 255 visible ASCII characters",
+                           "Idempotency-Key");
+  }
+  return Status::Ok();
 }
 
 // "If-Match: \"N\"" against the stream version `current`. FailedPrecondition-like 412 is
@@ -199,7 +221,7 @@ class EventFeed : public StreamBody {
             {"stream", e.event.stream},         {"entity", e.event.entity},
             {"actor_role", e.event.actor.role}, {"recorded_at_us", e.recorded_at_us}};
         *chunk += "id: " + std::to_string(e.position) + "\nevent: " + e.event.type +
-                  "\ndata: " + data.dump() + "\n\n";
+                  "\ndata: " + JsonText(data) + "\n\n";
       }
       if (!chunk->empty()) return true;
     }
@@ -230,6 +252,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
     // Handlers return a Result: an error becomes its problem response here, in one place.
     auto bind = [self = shared_from_this()](Result<Response> (Routes::*f)(const Request&)) {
       return [self, f](const Request& r) {
+        if (Status key = CheckIdempotencyKey(r); !key.ok()) return ProblemResponse(key);
         Result<Response> out = ((*self).*f)(r);
         return out.ok() ? std::move(out).value() : ProblemResponse(out.status());
       };
@@ -253,6 +276,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
     router.Add("POST", "/v1/entities/{entity}/stock/adjustments", bind(&Routes::Adjust));
     router.Add("POST", "/v1/vaccinations", bind(&Routes::Register));
     router.Add("POST", "/v1/vaccinations/batch", bind(&Routes::RegisterBatch));
+    router.AcceptMediaType("POST", "/v1/vaccinations/batch", "text/csv");
     router.Add("POST", "/v1/patients/search", bind(&Routes::SearchPatient));
     router.Add("GET", "/v1/patients/{patient}", bind(&Routes::GetPatient));
     router.Add("POST", "/v1/patients/{patient}/vaccinations/{vaccination}/corrections",
@@ -473,7 +497,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
     }
     Caller caller = a.caller;
     caller.entity.clear();
-    return Outcome(registry_.Execute(caller, c, IdempotencyKey(request)),
+    return Outcome(registry_.Execute(caller, c, IdempotencyKey(request), Fingerprint(request)),
                    "/v1/requests/" + c.request_id);
   }
 
@@ -541,7 +565,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
     VX_ASSIGN_OR_RETURN(auto reason, body.OptionalString("reason"));
     DecideRequest c{request.params.at("request"), approve, reason,
                     "ent-" + eventstore::EventId::Random().ToString().substr(0, 8)};
-    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request)), "");
+    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request)), "");
   }
   Result<Response> Approve(const Request& request) { return Decide(request, true); }
   Result<Response> Reject(const Request& request) { return Decide(request, false); }
@@ -586,7 +610,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
             if (const DomainRequest* r = s.requests.Find(id)) pending.push_back(RequestJson(*r));
           }
           j["pending"] = pending;
-          std::string body = j.dump();
+          std::string body = JsonText(j);
           std::lock_guard lock(entity_cache_mutex_);
           entity_cache_[e->id] = {e->version, body};
           return std::make_pair(std::move(body), e->version);
@@ -620,7 +644,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
         body.ReadStrings({{"insz", &c.insz}, {"name", &c.name}, {"email", &c.email}}));
     VX_ASSIGN_OR_RETURN(c.is_physician, body.Boolean("is_physician"));
     VX_ASSIGN_OR_RETURN(c.riziv, body.OptionalString("riziv"));
-    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request)),
+    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request)),
                    "/v1/requests/" + c.request_id);
   }
 
@@ -631,7 +655,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
     VX_ASSIGN_OR_RETURN(auto body, JsonObject::Parse(request.body, {"members"}));
     VX_ASSIGN_OR_RETURN(auto members, body.Strings("members"));
     RequestUnlink c{NewId(request, "unl", a.session.person), members};
-    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request)),
+    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request)),
                    "/v1/requests/" + c.request_id);
   }
 
@@ -710,7 +734,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
     VX_RETURN_IF_ERROR(
         body.ReadStrings({{"product", &c.product}, {"lot", &c.lot}, {"expiry", &c.expiry}}));
     VX_ASSIGN_OR_RETURN(c.quantity, body.Integer("quantity"));
-    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request)),
+    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request)),
                    "/v1/entities/" + a.session.entity + "/stock");
   }
 
@@ -723,7 +747,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
     VX_RETURN_IF_ERROR(
         body.ReadStrings({{"product", &c.product}, {"lot", &c.lot}, {"reason", &c.reason}}));
     VX_ASSIGN_OR_RETURN(c.delta, body.Integer("delta"));
-    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request)),
+    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request)),
                    "/v1/entities/" + a.session.entity + "/stock");
   }
 
@@ -760,7 +784,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
     VX_ASSIGN_OR_RETURN(auto c, ParseRegistration(body));
     c.vaccination_id = NewId(request, "vac", a.session.person);
     const std::string patient = PatientId(registry_.pseudonyms(), c.patient);
-    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request)),
+    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request)),
                    "/v1/patients/" + patient + "/vaccinations/" + c.vaccination_id);
   }
 
@@ -892,7 +916,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
       }
       // (A Result is never made from an OK Status: that asserts.)
       Result<projections::Outcome> out =
-          c.ok() ? registry_.Execute(a.caller, *c, key.empty() ? "" : key + "#" + std::to_string(i))
+          c.ok() ? registry_.Execute(a.caller, *c, key.empty() ? "" : key + "#" + std::to_string(i),
+                                     Fingerprint(request))
                  : Result<projections::Outcome>(c.status());
       if (out.ok()) {
         ++accepted;
@@ -993,7 +1018,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
     VX_ASSIGN_OR_RETURN(auto dose, body.OptionalInteger("dose"));
     if (dose) c.dose = static_cast<int>(std::clamp<int64_t>(*dose, -1, 1000));
     VX_ASSIGN_OR_RETURN(c.reason, body.String("reason"));
-    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request)), "");
+    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request)), "");
   }
 
   Result<Response> Retract(const Request& request) {
@@ -1002,7 +1027,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
     VX_ASSIGN_OR_RETURN(auto body, JsonObject::Parse(request.body, {"reason"}));
     VX_ASSIGN_OR_RETURN(auto reason, body.String("reason"));
     RetractVaccination c{request.params.at("patient"), request.params.at("vaccination"), reason};
-    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request)), "");
+    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request)), "");
   }
 
   Result<Response> ConsentRoute(const Request& request) {
@@ -1014,7 +1039,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
     VX_ASSIGN_OR_RETURN(auto decision, body.String("decision"));
     VX_ASSIGN_OR_RETURN(auto date, body.String("date"));
     c.consent = {decision, date};
-    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request)), "");
+    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request)), "");
   }
 
   Result<Response> Roles(const Request& request) {
@@ -1024,7 +1049,9 @@ class Routes : public std::enable_shared_from_this<Routes> {
     VX_ASSIGN_OR_RETURN(auto role, body.String("role"));
     VX_ASSIGN_OR_RETURN(auto grant, body.Boolean("grant"));
     return Outcome(
-        registry_.Execute(a.caller, ChangeRole{insz, role, grant}, IdempotencyKey(request)), "");
+        registry_.Execute(a.caller, ChangeRole{insz, role, grant}, IdempotencyKey(request),
+                          Fingerprint(request)),
+        "");
   }
 
   // GET /v1/ledger/entries?start=I&limit=K — auditors only: leaves hold personal data.

@@ -1,8 +1,11 @@
 #include "http/router.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "core/encoding.h"
 #include "http/metrics.h"
 
 namespace vaxledger::http {
@@ -22,6 +25,8 @@ const char* Title(int status) {
       return "Method Not Allowed";
     case 409:
       return "Conflict";
+    case 415:
+      return "Unsupported Media Type";
     case 413:
       return "Content Too Large";
     case 422:
@@ -30,6 +35,8 @@ const char* Title(int status) {
       return "Too Many Requests";
     case 431:
       return "Request Header Fields Too Large";
+    case 501:
+      return "Not Implemented";
     case 503:
       return "Service Unavailable";
     default:
@@ -75,11 +82,33 @@ Response Problem(int http_status, const std::string& detail, const std::string& 
   Response r;
   r.status = http_status;
   r.content_type = "application/problem+json";
-  r.body = body.dump();
+  r.body = JsonText(body);
   return r;
 }
 
+// A decoded part of the target must be text: well-formed UTF-8 without control characters
+// (they would reach JSON, logs and keys otherwise).
+Status CheckDecoded(const std::string& text, std::string_view part) {
+  if (!IsValidUtf8(text)) {
+    return InvalidArgument("target: the " + std::string(part) + " is not valid UTF-8 once decoded",
+                           "target");
+  }
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7F) {
+      return InvalidArgument(
+          "target: the " + std::string(part) + " must not contain control characters", "target");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+std::string JsonText(const nlohmann::json& value) {
+  // Strings that reach here were checked where they came in; should one not be UTF-8 after all,
+  // it is replaced (U+FFFD) rather than thrown.
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 int HttpStatusFor(Code code) {
   switch (code) {
@@ -120,6 +149,7 @@ Response ProblemResponse(int http_status, const std::string& detail) {
 Status ParseTarget(std::string_view target, Request* request) {
   size_t q = target.find('?');
   VX_ASSIGN_OR_RETURN(request->path, PercentDecode(target.substr(0, q), false));
+  VX_RETURN_IF_ERROR(CheckDecoded(request->path, "path"));
   request->query.clear();
   if (q == std::string_view::npos) return Status::Ok();
   std::string_view rest = target.substr(q + 1);
@@ -134,6 +164,8 @@ Status ParseTarget(std::string_view target, Request* request) {
     if (eq != std::string_view::npos) {
       VX_ASSIGN_OR_RETURN(value, PercentDecode(pair.substr(eq + 1), true));
     }
+    VX_RETURN_IF_ERROR(CheckDecoded(name, "query"));
+    VX_RETURN_IF_ERROR(CheckDecoded(value, "query"));
     request->query[name] = value;
   }
   return Status::Ok();
@@ -141,6 +173,11 @@ Status ParseTarget(std::string_view target, Request* request) {
 
 void Router::Add(const std::string& method, const std::string& path, Handler handler) {
   routes_[path][method] = std::move(handler);
+}
+
+void Router::AcceptMediaType(const std::string& method, const std::string& path,
+                             std::string media_type) {
+  media_types_[{method, path}].push_back(std::move(media_type));
 }
 
 std::vector<std::pair<std::string, std::string>> Router::Routes() const {
@@ -152,13 +189,15 @@ std::vector<std::pair<std::string, std::string>> Router::Routes() const {
 }
 
 Response Router::Handle(Request request) const {
-  if (metrics_ == nullptr) {
-    std::string route;
-    return Dispatch(request, &route);
-  }
   const auto start = std::chrono::steady_clock::now();
   std::string route = "unmatched";
-  Response response = Dispatch(request, &route);
+  Response response = GuardedDispatch(request, &route);
+  if (request.path.starts_with("/v1/") &&
+      std::none_of(response.headers.begin(), response.headers.end(),
+                   [](const auto& h) { return h.first == "Cache-Control"; })) {
+    response.headers.emplace_back("Cache-Control", "no-store");
+  }
+  if (metrics_ == nullptr) return response;
   metrics_->Record(route, request.method, response.status,
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return response;
@@ -207,6 +246,9 @@ Response Router::Dispatch(Request& request, std::string* route_label) const {
   }
   *route_label = route->first;
   auto handler = route->second.find(request.method);
+  if (handler != route->second.end()) {
+    if (auto refused = CheckUnsafe(request, route->first)) return std::move(*refused);
+  }
   if (handler == route->second.end()) {
     std::string allow;
     for (const auto& [method, h] : route->second) allow += (allow.empty() ? "" : ", ") + method;
@@ -214,12 +256,67 @@ Response Router::Dispatch(Request& request, std::string* route_label) const {
     r.headers.emplace_back("Allow", allow);
     return r;
   }
-  try {
-    return handler->second(request);
-  } catch (const std::exception& e) {
-    // Exceptions never cross a module; a handler that throws is a bug, answered as one.
-    return ProblemResponse(500, std::string("internal error: ") + e.what());
+  return handler->second(request);
+}
+
+std::optional<Response> Router::CheckUnsafe(const Request& request,
+                                            const std::string& route) const {
+  const std::string& m = request.method;
+  if (m == "GET" || m == "HEAD" || m == "OPTIONS") return std::nullopt;
+  auto header = [&](const char* name) -> const std::string* {
+    auto it = request.headers.find(name);
+    return it == request.headers.end() ? nullptr : &it->second;
+  };
+  // CSRF (OWASP: verify the origin with standard headers). Clients other than browsers send
+  // neither header and are not affected.
+  if (const std::string* site = header("sec-fetch-site");
+      site != nullptr && *site != "same-origin" && *site != "none") {
+    return ProblemResponse(403, "a " + *site +
+                                    " request may not change anything here (Sec-Fetch-Site); "
+                                    "use the registry's own pages or a bearer token");
   }
+  if (const std::string* origin = header("origin")) {
+    const std::string* host = header("host");
+    const size_t scheme = origin->find("://");
+    const std::string origin_host =
+        scheme == std::string::npos ? std::string() : origin->substr(scheme + 3);
+    if (host == nullptr || origin_host.empty() || origin_host != *host) {
+      return ProblemResponse(403, "a request from another origin may not change anything here "
+                                  "(Origin does not match Host)");
+    }
+  }
+  const std::string* type = header("content-type");
+  if (request.body.empty() && type == nullptr) return std::nullopt;
+  std::string media = type == nullptr ? std::string() : type->substr(0, type->find(';'));
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.pop_back();
+  for (char& c : media) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::vector<std::string> accepted = {"application/json"};
+  if (auto it = media_types_.find({m, route}); it != media_types_.end()) {
+    accepted.insert(accepted.end(), it->second.begin(), it->second.end());
+  }
+  if (std::find(accepted.begin(), accepted.end(), media) != accepted.end()) return std::nullopt;
+  std::string list;
+  for (const std::string& a : accepted) list += (list.empty() ? "" : ", ") + a;
+  Response r = ProblemResponse(
+      415, "Content-Type " + (media.empty() ? std::string("(none)") : media) +
+               " is not accepted here; send " + list);
+  if (m == "POST") r.headers.emplace_back("Accept-Post", list);
+  return r;
+}
+
+Response Router::GuardedDispatch(Request& request, std::string* route) const {
+  // Exceptions never cross a module; a handler that throws is a bug, answered as one. What it
+  // said goes to the server's log, never to the client (it may quote the request or the data).
+  try {
+    return Dispatch(request, route);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vaxledger: internal error on %s %s: %s\n", request.method.c_str(),
+                 route->c_str(), e.what());
+  } catch (...) {
+    std::fprintf(stderr, "vaxledger: internal error on %s %s\n", request.method.c_str(),
+                 route->c_str());
+  }
+  return ProblemResponse(500, "internal error; the server's log says more");
 }
 
 }  // namespace vaxledger::http

@@ -10,7 +10,9 @@
 
 #include <functional>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,8 +63,13 @@ Response ProblemResponse(const Status& status);
 // for an unknown route, 405, 413, 431).
 Response ProblemResponse(int http_status, const std::string& detail);
 
+// `value` as compact JSON text. Never throws: a string that is not UTF-8 is written with U+FFFD
+// in place of the bad bytes. Every JSON body the server writes goes through here.
+std::string JsonText(const nlohmann::json& value);
+
 // Splits a request target ("/a/b?x=1&y=%20") into a decoded path and query. InvalidArgument
-// for a malformed percent escape.
+// for a malformed percent escape, or a decoded path, query name or value that is not UTF-8 or
+// holds a control character.
 Status ParseTarget(std::string_view target, Request* request);
 
 class Metrics;
@@ -80,8 +87,20 @@ class Router {
   // metrics label a request by its pattern, never by the values in it.
   void Add(const std::string& method, const std::string& path, Handler handler);
 
+  // Lets the route (method, path) take a request body of `media_type` ("text/csv") besides
+  // application/json.
+  void AcceptMediaType(const std::string& method, const std::string& path, std::string media_type);
+
+  // Before any handler, an unsafe request (any method but GET, HEAD and OPTIONS) is refused
+  // when a browser says it comes from another site (CSRF): 403 when Sec-Fetch-Site is present
+  // and neither same-origin nor none, or when Origin is present and names another host than
+  // Host. A request body must be application/json (or a type the route accepts): 415
+  // otherwise, with the accepted types in Accept-Post. Every response under /v1 carries
+  // Cache-Control: no-store (they hold personal data; no cache may keep them).
+  //
   // 404 problem for an unknown path; 405 with an Allow header for a known path and another
-  // method. A handler that throws is answered 500 (and must not: handlers return problems).
+  // method. A handler that throws is answered 500 with a generic detail (and must not: handlers
+  // return problems); what it threw goes to stderr. Handle itself never throws.
   // Takes the request by value: the path parameters are filled in place.
   Response Handle(Request request) const;
 
@@ -90,8 +109,12 @@ class Router {
 
  private:
   Response Dispatch(Request& request, std::string* route) const;
+  Response GuardedDispatch(Request& request, std::string* route) const;
+  std::optional<Response> CheckUnsafe(const Request& request, const std::string& route) const;
 
   std::map<std::string, std::map<std::string, Handler>> routes_;  // path -> method -> handler
+  // (method, path) -> body media types accepted besides application/json
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> media_types_;
   Metrics* metrics_ = nullptr;
 };
 

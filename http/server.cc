@@ -12,7 +12,10 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <array>
 #include <condition_variable>
+#include <map>
+#include <optional>
 #include <future>
 #include <mutex>
 #include <set>
@@ -40,6 +43,8 @@ struct Server::Impl {
   bool stopping = false;
   bool stopped = false;
   size_t streams = 0;                                      // guarded by mu
+  std::map<std::string, size_t> connections_by_client;     // guarded by mu
+  std::map<std::string, size_t> streams_by_client;         // guarded by mu
   std::vector<std::shared_ptr<StreamBody>> stream_bodies;  // guarded by mu: to cancel at Stop
 
   asio::io_context ioc;
@@ -51,21 +56,89 @@ struct Server::Impl {
 
   Impl(const ServerOptions& o, const Router& r) : options(o), router(r) {}
   void Accept();
-  void Forget(const std::weak_ptr<Session>& s) {
+  void Forget(const std::weak_ptr<Session>& s, const std::string& client) {
     std::lock_guard lock(mu);
     sessions.erase(s);
+    if (auto it = connections_by_client.find(client);
+        it != connections_by_client.end() && --it->second == 0) {
+      connections_by_client.erase(it);
+    }
     sessions_cv.notify_all();
   }
 };
 
+// The router never throws (router.h); should anything below it still throw (out of memory),
+// the client gets a 500 without the exception's text and the server goes on.
+Response Guarded(const Router& router, Request request) {
+  try {
+    return router.Handle(std::move(request));
+  } catch (...) {
+    return ProblemResponse(500, "internal error; the server's log says more");
+  }
+}
+
+// The header fields a request may carry once (RFC 9110 §5.3: a second one is an error for
+// fields that are not lists; Cookie: RFC 6265 §5.4).
+constexpr bhttp::field kSingletons[] = {
+    bhttp::field::host,           bhttp::field::authorization, bhttp::field::cookie,
+    bhttp::field::content_length, bhttp::field::content_type,  bhttp::field::origin,
+    bhttp::field::if_match,
+};
+
+// Framing the parser lets through but a proxy may read differently (server.h).
+std::optional<Response> CheckFraming(const bhttp::request<bhttp::string_body>& message) {
+  for (bhttp::field f : kSingletons) {
+    if (message.count(f) > 1) {
+      return ProblemResponse(400, "the " + std::string(bhttp::to_string(f)) +
+                                      " header is sent more than once");
+    }
+  }
+  size_t idempotency_keys = 0;
+  for (const auto& field : message) {
+    if (beast::iequals(field.name_string(), "Idempotency-Key")) ++idempotency_keys;
+  }
+  if (idempotency_keys > 1) {
+    return ProblemResponse(400, "the Idempotency-Key header is sent more than once");
+  }
+  if (message.version() >= 11 && message.count(bhttp::field::host) == 0) {
+    return ProblemResponse(400, "an HTTP/1.1 request needs a Host header");
+  }
+  if (message.count(bhttp::field::transfer_encoding) > 0) {
+    if (message.count(bhttp::field::content_length) > 0) {
+      return ProblemResponse(400, "Transfer-Encoding and Content-Length are both sent");
+    }
+    std::vector<std::string> codings;
+    for (const auto& field : message) {
+      if (field.name() != bhttp::field::transfer_encoding) continue;
+      for (auto coding : bhttp::token_list(field.value())) {
+        std::string c(coding);
+        for (char& ch : c) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        codings.push_back(std::move(c));
+      }
+    }
+    for (const std::string& c : codings) {
+      if (c != "chunked") {
+        Response r = ProblemResponse(501, "the transfer coding " + c +
+                                              " is not supported (only chunked)");
+        return r;
+      }
+    }
+    if (codings.size() != 1 || message.version() < 11) {
+      return ProblemResponse(400, "Transfer-Encoding must be exactly chunked, once, in HTTP/1.1");
+    }
+  }
+  return std::nullopt;
+}
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Server::Impl& server)
+  Session(tcp::socket socket, Server::Impl& server, std::string client)
       : stream_(std::move(socket)),
         server_(server),
+        client_(std::move(client)),
         buffer_(server.options.max_header_bytes + server.options.max_body_bytes) {}
 
-  ~Session() { server_.Forget(self_); }
+  ~Session() { server_.Forget(self_, client_); }
 
   void Run(std::weak_ptr<Session> self) {
     self_ = std::move(self);
@@ -81,12 +154,56 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // Reading a request: wait (idle_timeout) for its first byte, read its header block raw
+  // (request_timeout from then on) to check what the parser would hide (obs-fold), then parse it
+  // and its body.
   void Read() {
     parser_.emplace();
     parser_->body_limit(server_.options.max_body_bytes);
     parser_->header_limit(static_cast<uint32_t>(server_.options.max_header_bytes));
-    stream_.expires_after(server_.options.request_timeout);
     reading_ = true;
+    if (buffer_.size() > 0) {  // a pipelined request is here already
+      stream_.expires_after(server_.options.request_timeout);
+      return ReadHeader();
+    }
+    stream_.expires_after(server_.options.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kReadChunk),
+                            [s = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return s->Close();  // idle too long, or gone
+                              s->buffer_.commit(n);
+                              s->stream_.expires_after(s->server_.options.request_timeout);
+                              s->ReadHeader();
+                            });
+  }
+
+  void ReadHeader() {
+    const std::string_view data(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    const size_t end = data.find("\r\n\r\n");
+    if (end == std::string_view::npos) {
+      if (data.size() >= server_.options.max_header_bytes) {
+        reading_ = false;
+        return Send(ProblemResponse(431, "the request line and headers are larger than " +
+                                             std::to_string(server_.options.max_header_bytes) +
+                                             " bytes"),
+                    /*close=*/true);
+      }
+      const size_t room = std::min(kReadChunk, server_.options.max_header_bytes - data.size());
+      stream_.async_read_some(buffer_.prepare(room),
+                              [s = shared_from_this()](beast::error_code ec, size_t n) {
+                                if (ec) return s->Close();
+                                s->buffer_.commit(n);
+                                s->ReadHeader();
+                              });
+      return;
+    }
+    // A header line that starts with a space or a tab continues the one before (obs-fold,
+    // RFC 9112 §5.2): refused, since a proxy in front may read it otherwise.
+    const std::string_view head = data.substr(0, end + 2);
+    if (head.find("\n ") != std::string_view::npos || head.find("\n\t") != std::string_view::npos) {
+      reading_ = false;
+      return Send(ProblemResponse(400, "a header line is folded (obs-fold); send it on one line"),
+                  /*close=*/true);
+    }
     bhttp::async_read(stream_, buffer_, *parser_,
                       [s = shared_from_this()](beast::error_code ec, size_t) { s->OnRead(ec); });
   }
@@ -114,6 +231,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return Send(ProblemResponse(400, "malformed HTTP request: " + ec.message()), true);
     }
     auto& message = parser_->get();
+    if (auto problem = CheckFraming(message)) return Send(std::move(*problem), /*close=*/true);
     Request request;
     request.method = std::string(message.method_string());
     const auto raw_target = message.target();
@@ -136,7 +254,7 @@ class Session : public std::enable_shared_from_this<Session> {
       asio::post(*server_.commands, [s = shared_from_this(), request = std::move(request),
                                      raw = std::move(raw), close, start]() mutable {
         std::string method = request.method;
-        Response response = s->server_.router.Handle(std::move(request));
+        Response response = Guarded(s->server_.router, std::move(request));
         asio::post(s->stream_.get_executor(),
                    [s, method = std::move(method), raw = std::move(raw),
                     response = std::move(response), close, start]() mutable {
@@ -147,7 +265,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     const std::string method = request.method;
-    Response response = server_.router.Handle(std::move(request));
+    Response response = Guarded(server_.router, std::move(request));
     Answer(method, raw, std::move(response), close, start);
   }
 
@@ -193,12 +311,21 @@ class Session : public std::enable_shared_from_this<Session> {
   void Stream(Response response) {
     {
       std::lock_guard lock(server_.mu);
-      if (server_.streams >= server_.options.max_streams) {
-        Response busy = ProblemResponse(Unavailable("too many event streams open (" +
-                                                    std::to_string(server_.options.max_streams) +
-                                                    "); try again later"));
+      size_t& mine = server_.streams_by_client[client_];
+      if (server_.streams >= server_.options.max_streams ||
+          mine >= server_.options.max_streams_per_client) {
+        const bool client_limit = server_.streams < server_.options.max_streams;
+        if (mine == 0) server_.streams_by_client.erase(client_);
+        Response busy = ProblemResponse(Unavailable(
+            client_limit ? "too many event streams open from your address (" +
+                               std::to_string(server_.options.max_streams_per_client) +
+                               "); close one first"
+                         : "too many event streams open (" +
+                               std::to_string(server_.options.max_streams) +
+                               "); try again later"));
         return Send(std::move(busy), true);
       }
+      ++mine;
       ++server_.streams;
       server_.stream_bodies.push_back(response.stream);
     }
@@ -208,6 +335,15 @@ class Session : public std::enable_shared_from_this<Session> {
     for (const auto& [name, value] : response.headers) head += name + ": " + value + "\r\n";
     head += "\r\n";
     stream_.expires_never();
+    // The client sends nothing more on a stream: anything it sends, or its closing the
+    // connection, ends the stream at once (its slot is free again without waiting for the next
+    // event or keep-alive).
+    stream_.socket().async_read_some(
+        asio::buffer(probe_),
+        [s = shared_from_this(), body = response.stream](beast::error_code, size_t) {
+          s->closing_ = true;
+          body->Cancel();
+        });
     std::thread([s = shared_from_this(), body = response.stream, head = std::move(head)] {
       std::string chunk = head;
       bool open = true;
@@ -215,8 +351,13 @@ class Session : public std::enable_shared_from_this<Session> {
         std::promise<bool> written;
         auto done = written.get_future();
         asio::post(s->stream_.get_executor(), [s, &chunk, &written] {
-          asio::async_write(s->stream_.socket(), asio::buffer(chunk),
-                            [&written](beast::error_code ec, size_t) { written.set_value(!ec); });
+          // A client that stops reading is cut off after write_timeout.
+          s->stream_.expires_after(s->server_.options.write_timeout);
+          asio::async_write(s->stream_, asio::buffer(chunk),
+                            [s, &written](beast::error_code ec, size_t) {
+                              s->stream_.expires_never();
+                              written.set_value(!ec);
+                            });
         });
         open = done.get() && !s->closing_.load();
         chunk.clear();
@@ -226,6 +367,10 @@ class Session : public std::enable_shared_from_this<Session> {
       asio::post(s->stream_.get_executor(), [s] { s->Close(); });
       std::lock_guard lock(s->server_.mu);
       --s->server_.streams;
+      if (auto it = s->server_.streams_by_client.find(s->client_);
+          it != s->server_.streams_by_client.end() && --it->second == 0) {
+        s->server_.streams_by_client.erase(it);
+      }
       std::erase(s->server_.stream_bodies, body);
       s->server_.sessions_cv.notify_all();
     }).detach();
@@ -238,9 +383,13 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.socket().close(ec);
   }
 
+  static constexpr size_t kReadChunk = 4096;
+
   beast::tcp_stream stream_;
   Server::Impl& server_;
+  const std::string client_;  // the peer's address, for the per-client limits
   beast::flat_buffer buffer_;
+  std::array<char, 1> probe_{};  // a streaming response's read, to see the client leave
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::weak_ptr<Session> self_;
   size_t requests_ = 0;
@@ -253,11 +402,19 @@ void Server::Impl::Accept() {
   acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
     if (ec) return;  // the acceptor was closed by Stop
     std::shared_ptr<Session> session;
+    beast::error_code peer_error;
+    const auto peer = socket.remote_endpoint(peer_error);
+    std::string client = peer_error ? std::string("?") : peer.address().to_string();
     {
       std::lock_guard lock(mu);
-      if (!stopping && sessions.size() < options.max_connections) {
-        session = std::make_shared<Session>(std::move(socket), *this);
+      size_t& mine = connections_by_client[client];
+      if (!stopping && sessions.size() < options.max_connections &&
+          mine < options.max_connections_per_client) {
+        ++mine;
+        session = std::make_shared<Session>(std::move(socket), *this, client);
         sessions.insert(session);
+      } else if (mine == 0) {
+        connections_by_client.erase(client);
       }
     }
     if (session) {

@@ -284,14 +284,27 @@ std::array<Position, kViewCount> Registry::view_positions() const {
 }
 
 Result<Outcome> Registry::Execute(Caller caller, const Command& command,
-                                  std::string_view idempotency_key) {
+                                  std::string_view idempotency_key,
+                                  std::string_view request_fingerprint) {
   if (caller.now_us == 0) caller.now_us = options_.clock_us();
+  // With a key, the correlation id is derived from the request too: a retry of the same request
+  // finds it again; the same key with another request does not.
+  const EventId request_correlation =
+      IdempotentId(caller.person,
+                   std::string(idempotency_key) + "\nrequest\n" + std::string(request_fingerprint),
+                   0);
   if (!idempotency_key.empty()) {
     VX_ASSIGN_OR_RETURN(
         auto stored, log_.storage().FindEventId(IdempotentId(caller.person, idempotency_key, 0)));
     if (stored) {
       VX_ASSIGN_OR_RETURN(auto events, log_.Read(*stored, 1));
       if (events.empty()) return Unavailable("the stored command is not committed yet; retry");
+      if (events[0].event.correlation_id.bytes != request_correlation.bytes) {
+        return FailedPrecondition(
+            "Idempotency-Key was used already, with another request; use a new key for a new "
+            "request",
+            "Idempotency-Key");
+      }
       VX_ASSIGN_OR_RETURN(DomainEvent first, ToDomainEvent(events[0]));
       Outcome outcome;
       outcome.id = SubjectOf(first);
@@ -301,7 +314,7 @@ Result<Outcome> Registry::Execute(Caller caller, const Command& command,
       return outcome;
     }
   }
-  const EventId correlation = EventId::Random();
+  const EventId correlation = idempotency_key.empty() ? EventId::Random() : request_correlation;
   Status last;
   for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
     VX_RETURN_IF_ERROR(CatchUp());

@@ -14,7 +14,11 @@
 // it wrote.
 //
 // With an idempotency key the events get ids derived from (caller, key): a retried command whose
-// events are stored returns their positions with already_stored and decides nothing again.
+// events are stored returns their positions with already_stored and decides nothing again. The
+// request's fingerprint (e.g. a hash of method, path and body) goes into the events' correlation
+// id: the same key with another fingerprint is refused (FailedPrecondition naming
+// Idempotency-Key, as the IETF Idempotency-Key draft asks), never silently answered with the
+// first request's outcome.
 //
 // Thread-safety: every method is thread-safe. The log must outlive the registry.
 #pragma once
@@ -74,7 +78,8 @@ class Registry {
   // after max_attempts conflicts; Unavailable when the views cannot catch up (time-out or a
   // failed view write); the log's errors.
   Result<Outcome> Execute(Caller caller, const Command& command,
-                          std::string_view idempotency_key = {});
+                          std::string_view idempotency_key = {},
+                          std::string_view request_fingerprint = {});
 
   // Runs f(state) under the views' read lock, once they include every event acknowledged before
   // this call. Unavailable as Execute.

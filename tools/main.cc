@@ -261,8 +261,20 @@ Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) 
 // The development identity provider: the key name of DIR/idp-dev.key.
 constexpr const char* kDevIdpName = "vaxledger-dev-idp";
 
-int RunServe(const std::string& dir, const std::string& listen, bool demo,
-             const std::vector<std::string>& idp_vkeys, size_t threads) {
+// What `serve` takes besides the data directory and the listen address.
+struct ServeFlags {
+  bool demo = false;
+  std::vector<std::string> idp_vkeys;
+  size_t threads = 0;
+  // "auto": the session cookie is Secure except in demo mode on a loopback address.
+  std::string secure_cookie = "auto";
+  size_t max_connections_per_client = http::ServerOptions{}.max_connections_per_client;
+};
+
+int RunServe(const std::string& dir, const std::string& listen, const ServeFlags& flags) {
+  const bool demo = flags.demo;
+  const std::vector<std::string>& idp_vkeys = flags.idp_vkeys;
+  const size_t threads = flags.threads;
   auto where = ParseListen(listen);
   if (!where.ok()) return Fail(where.status());
   // SIGTERM and SIGINT are taken by sigwait below, in this thread only: block them before any
@@ -285,6 +297,11 @@ int RunServe(const std::string& dir, const std::string& listen, bool demo,
   if (!registry.ok()) return Fail(registry.status());
 
   http::RegistryRoutesOptions routes_options;
+  {
+    const bool loopback = where->first.starts_with("127.") || where->first == "::1";
+    routes_options.secure_cookie =
+        flags.secure_cookie == "on" || (flags.secure_cookie == "auto" && !(demo && loopback));
+  }
   for (const std::string& text : idp_vkeys) {
     auto vkey = NoteVerifierKey::Parse(text);
     if (!vkey.ok()) return Fail(vkey.status());
@@ -326,6 +343,7 @@ int RunServe(const std::string& dir, const std::string& listen, bool demo,
   // Commands wait until their events are durable (group commit): they run on their own pool of
   // threads so that many share one commit, while queries stay on the I/O threads.
   if (threads > 0) options.threads = threads;
+  options.max_connections_per_client = flags.max_connections_per_client;
   // The access log: one JSON object per line on stderr.
   // Asynchronous: a request thread formats its line and queues it; one spdlog thread writes.
   spdlog::init_thread_pool(65536, 1);
@@ -341,7 +359,7 @@ int RunServe(const std::string& dir, const std::string& listen, bool demo,
                                 {"status", r.status},
                                 {"bytes", r.response_bytes},
                                 {"ms", r.seconds * 1000}}
-                     .dump());
+                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   };
   auto server = http::Server::Start(options, router);
   if (!server.ok()) return Fail(server.status());
@@ -667,6 +685,16 @@ int main(int argc, char** argv) {
                   "demo mode: seed demo data, turn on the development identity provider");
   serve->add_option("--idp-vkey", vkeys, "an identity provider's verifier key (C2SP vkey text)");
   serve->add_option("--threads", threads, "I/O and query threads (0 = 2)")->capture_default_str();
+  ServeFlags serve_flags;
+  serve->add_option("--secure-cookie", serve_flags.secure_cookie,
+                    "the session cookie's Secure attribute: on, off, or auto (on except with "
+                    "--demo on a loopback address)")
+      ->check(CLI::IsMember({"on", "off", "auto"}))
+      ->capture_default_str();
+  serve->add_option("--max-connections-per-client", serve_flags.max_connections_per_client,
+                    "open connections from one client address (raise it behind a proxy)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20))
+      ->capture_default_str();
 
   auto* idp = app.add_subcommand("idp", "the development identity provider (demo and tests only)");
   idp->require_subcommand(1);
@@ -742,7 +770,12 @@ int main(int argc, char** argv) {
   if (prove->parsed()) return RunProve(dir, index, size);
   if (consistency->parsed()) return RunConsistency(dir, file);
   if (rotate->parsed()) return RunRotate(dir);
-  if (serve->parsed()) return RunServe(dir, listen, demo, vkeys, threads);
+  if (serve->parsed()) {
+    serve_flags.demo = demo;
+    serve_flags.idp_vkeys = vkeys;
+    serve_flags.threads = threads;
+    return RunServe(dir, listen, serve_flags);
+  }
   if (idp_init->parsed()) return RunIdpInit(dir);
   if (idp_issue->parsed()) return RunIdpIssue(dir, insz, person_name, email, audience, ttl);
   return 2;

@@ -8,6 +8,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <catch2/catch.hpp>
+#include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -36,7 +38,7 @@ struct Fixture {
   std::unique_ptr<eventstore::EventLog> log;
   Router router;
   std::unique_ptr<Server> server;
-  explicit Fixture(ServerOptions options = {}) {
+  explicit Fixture(ServerOptions options = {}, std::function<void(Router&)> more_routes = {}) {
     auto opened =
         eventstore::EventLog::Open(std::make_unique<eventstore::MemoryStorage>(), Signer());
     REQUIRE(opened.ok());
@@ -46,6 +48,7 @@ struct Fixture {
     }
     AddHealthRoutes(router, *log);
     AddLedgerRoutes(router, *log);
+    if (more_routes) more_routes(router);
     options.port = 0;
     auto started = Server::Start(options, router);
     REQUIRE(started.ok());
@@ -75,6 +78,9 @@ class Client {
     return res;
   }
   void WriteRaw(const std::string& bytes) { asio::write(stream_.socket(), asio::buffer(bytes)); }
+  void ReadHeader(beast::flat_buffer& buffer, bhttp::response_parser<bhttp::string_body>& parser) {
+    bhttp::read_header(stream_, buffer, parser);
+  }
   // True when the server has closed the connection.
   bool Closed() {
     beast::error_code ec;
@@ -255,6 +261,192 @@ TEST_CASE("every answered request reaches the access log") {
   CHECK(records[1].status == 400);
   CHECK(records[1].response_bytes > 0);
   CHECK(records[1].seconds >= 0);
+}
+
+// Sends `bytes` on a new connection and returns the status of the answer, or 0 when the
+// server closed without one.
+int RawStatus(uint16_t port, const std::string& bytes) {
+  Client client(port);
+  client.WriteRaw(bytes);
+  try {
+    return client.Receive().result_int();
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+TEST_CASE("targets that are not UTF-8 get 400, and the server goes on (issue 13.1)") {
+  Fixture f;
+  const uint16_t port = f.server->port();
+  for (const std::string target :
+       {"/%FF", "/healthz?%C3%28", "/%ED%A0%80", "/\xff", "/v1/ledger/proof/inclusion?index=%FF",
+        "/healthz?x=%00", "/%C0%AF"}) {
+    INFO(target);
+    Client client(port);
+    client.WriteRaw("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto res = client.Receive();
+    CHECK(res.result_int() == 400);
+    CHECK(res[bhttp::field::content_type] == "application/problem+json");
+    auto body = nlohmann::json::parse(res.body());  // a problem that is itself valid JSON
+    CHECK(body["field"] == "target");
+    CHECK(client.Get("/healthz").result_int() == 200);  // same connection, still served
+  }
+}
+
+TEST_CASE("a handler that throws is answered 500 without its text, and the server goes on") {
+  Fixture f({}, [](Router& router) {
+    router.Add("GET", "/boom", [](const Request&) -> Response {
+      throw std::runtime_error("secret internal detail");
+    });
+  });
+  Client client(f.server->port());
+  auto res = client.Get("/boom");
+  CHECK(res.result_int() == 500);
+  CHECK(res.body().find("secret") == std::string::npos);
+  CHECK(client.Get("/healthz").result_int() == 200);
+}
+
+TEST_CASE("framing a proxy could read otherwise is refused, and the connection closed (13.11)") {
+  Fixture f;
+  const uint16_t port = f.server->port();
+  const std::string smuggled = "GET /v1/nowhere HTTP/1.1\r\nHost: x\r\n\r\n";
+  // Each is answered once, then the connection closes: the smuggled request is never answered.
+  struct Case {
+    std::string request;
+    unsigned status;
+  };
+  const Case cases[] = {
+      {"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n" + smuggled, 501},
+      {"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n"
+       "0\r\n\r\n" + smuggled,
+       400},
+      {"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+       "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled,
+       400},
+      {"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n"
+       "\r\n0\r\n\r\n" + smuggled,
+       400},
+      {"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n" + smuggled, 400},
+      {"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n\tb\r\n\r\n" + smuggled, 400},
+      {"GET /healthz HTTP/1.1\r\n\r\n" + smuggled, 400},
+      {"GET /healthz HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n" + smuggled, 400},
+      {"GET /healthz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\r\n"
+       "Authorization: Bearer b\r\n\r\n" + smuggled,
+       400},
+      {"GET /healthz HTTP/1.1\r\nHost: x\r\nIdempotency-Key: a\r\nIdempotency-Key: b\r\n\r\n" +
+           smuggled,
+       400},
+  };
+  for (const Case& c : cases) {
+    INFO(c.request);
+    Client client(port);
+    client.WriteRaw(c.request);
+    auto res = client.Receive();
+    CHECK(res.result_int() == c.status);
+    CHECK(res[bhttp::field::content_type] == "application/problem+json");
+    CHECK(client.Closed());
+  }
+  // Plain chunked is fine.
+  CHECK(RawStatus(port,
+                  "POST /v1/ledger/checkpoint HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
+                  "\r\n\r\n0\r\n\r\n") == 405);
+}
+
+TEST_CASE("an idle connection is closed after idle_timeout, a busy one is not (13.10)") {
+  ServerOptions options;
+  options.idle_timeout = std::chrono::milliseconds(200);
+  Fixture f(options);
+  Client idle(f.server->port());
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(idle.Closed());  // blocks until the server closes it
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  Client busy(f.server->port());
+  for (int i = 0; i < 3; ++i) CHECK(busy.Get("/healthz").result_int() == 200);
+}
+
+TEST_CASE("one client cannot hold every connection (13.10)") {
+  ServerOptions options;
+  options.max_connections_per_client = 3;
+  Fixture f(options);
+  std::vector<std::unique_ptr<Client>> mine;
+  for (int i = 0; i < 3; ++i) {
+    mine.push_back(std::make_unique<Client>(f.server->port()));
+    CHECK(mine.back()->Get("/healthz").result_int() == 200);
+  }
+  Client one_more(f.server->port());
+  CHECK(one_more.Closed());
+  mine.pop_back();  // closing one frees its place
+  std::unique_ptr<Client> again;
+  int status = 0;
+  for (int attempt = 0; attempt < 200 && status != 200; ++attempt) {
+    // The server frees the place once it has seen the close: try until it has.
+    again = std::make_unique<Client>(f.server->port());
+    try {
+      status = again->Get("/healthz").result_int();
+    } catch (const std::exception&) {
+      status = 0;
+    }
+  }
+  CHECK(status == 200);
+}
+
+// A stream that sends one chunk, then blocks until cancelled.
+class BlockingStream : public StreamBody {
+ public:
+  bool Next(std::string* chunk) override {
+    std::unique_lock lock(mu_);
+    if (!sent_) {
+      sent_ = true;
+      *chunk = "data: hello\n\n";
+      return true;
+    }
+    cv_.wait(lock, [&] { return cancelled_; });
+    return false;
+  }
+  void Cancel() override {
+    std::lock_guard lock(mu_);
+    cancelled_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool sent_ = false;
+  bool cancelled_ = false;
+};
+
+TEST_CASE("a stream's slot is free again as soon as its client goes (13.10)") {
+  ServerOptions options;
+  options.max_streams = 1;
+  Fixture f(options, [](Router& router) {
+    router.Add("GET", "/stream", [](const Request&) {
+      Response r;
+      r.content_type = "text/event-stream";
+      r.stream = std::make_shared<BlockingStream>();
+      return r;
+    });
+  });
+  auto open_stream = [&](Client& c) {
+    c.WriteRaw("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+    bhttp::response_parser<bhttp::string_body> parser;
+    beast::flat_buffer buffer;
+    c.ReadHeader(buffer, parser);
+    return parser.get().result_int();
+  };
+  {
+    Client first(f.server->port());
+    CHECK(open_stream(first) == 200);
+    Client second(f.server->port());
+    CHECK(open_stream(second) == 503);  // the one slot is taken
+  }  // both clients go
+  int status = 0;
+  for (int attempt = 0; attempt < 500 && status != 200; ++attempt) {
+    // Released once the server has seen the client close (the stream itself never ends).
+    Client next(f.server->port());
+    status = open_stream(next);
+  }
+  CHECK(status == 200);
 }
 
 }  // namespace
