@@ -95,6 +95,7 @@ DemoApp& DemoApp::App() {
       http::Request ask;
       ask.method = "POST";
       ask.path = "/v1/demo/assertion";
+      ask.headers["content-type"] = "application/json";
       ask.body = nlohmann::json{{"insz", person.insz}}.dump();
       http::Response assertion = p.router.Handle(ask);
       if (assertion.status != 200) Die("demo assertion: " + assertion.body);
