@@ -844,6 +844,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
       body.remove_prefix(end + 1);
     }
     if (lines.empty()) return InvalidArgument("the CSV has no header line", "body");
+    if (!IsValidUtf8(lines[0])) return InvalidArgument("the CSV header is not UTF-8", "body");
     const std::vector<std::string> header = SplitCsvLine(lines[0]);
     for (const std::string& column : header) {
       if (column != "insz" && column != "name" && column != "birth_date" && column != "dose" &&
@@ -854,6 +855,10 @@ class Routes : public std::enable_shared_from_this<Routes> {
     }
     std::vector<Result<RegisterVaccination>> rows;
     for (size_t i = 1; i < lines.size(); ++i) {
+      if (!IsValidUtf8(lines[i])) {  // names go into events as JSON text
+        rows.push_back(InvalidArgument("line " + std::to_string(i + 1) + " is not UTF-8", "body"));
+        continue;
+      }
       const std::vector<std::string> fields = SplitCsvLine(lines[i]);
       if (fields.size() != header.size()) {
         rows.push_back(InvalidArgument("line " + std::to_string(i + 1) + " has " +
