@@ -23,6 +23,10 @@ namespace vaxledger {
 struct JwsVerifyKey {
   std::string kid;  // matched against the header's "kid"; a token without kid tries every key
   PublicKey key{};
+  // For VerifyAssertion: the "iss" that an assertion signed with this key must carry (the
+  // identity provider's name; for a C2SP verifier key, its name). Empty: every assertion signed
+  // with this key is refused.
+  std::string issuer;
 };
 
 // Signs `payload` with header {"alg":"EdDSA"} plus "kid" when not empty.
@@ -31,11 +35,41 @@ std::string SignJws(std::string_view payload, const Ed25519Key& key, std::string
 // The payload of a valid compact JWS signed by one of `keys`.
 Result<std::string> VerifyJws(std::string_view jws, const std::vector<JwsVerifyKey>& keys);
 
-// Verifies the JWS and its claims as an identity-provider assertion: a JSON object whose "exp"
-// (seconds since the epoch) is after `now_s - leeway_s`, whose "aud" is (or, as an array,
-// contains) `audience`, and which has a string "sub". Returns the claims.
-Result<nlohmann::json> VerifyAssertion(std::string_view jws, const std::vector<JwsVerifyKey>& keys,
-                                       std::string_view audience, int64_t now_s,
-                                       int64_t leeway_s = 60);
+// What an identity-provider assertion must satisfy to open a session (docs/api.md, "Sessions and
+// assertions"). Times are seconds since the epoch.
+struct AssertionRules {
+  // The "aud" an assertion must carry (as a string, or an array containing it). Required: the
+  // server uses the registry's origin (the name in its checkpoints), so that an assertion made
+  // for another registry, e.g. a test instance trusting the same provider, opens nothing here.
+  std::string audience;
+  // Longest lifetime: exp - iat and exp - now may not exceed it. Default 600 (10 minutes).
+  int64_t max_lifetime_s = 600;
+  // Clock skew tolerated between the provider and this server, for exp, iat and nbf. Default 60.
+  int64_t leeway_s = 60;
+};
+
+// A checked assertion.
+struct Assertion {
+  nlohmann::json claims;  // the payload, a JSON object
+  std::string subject;    // "sub"
+  // Names this assertion for replay refusal: SHA-256 of the signature's 64 bytes (a signature
+  // covers header and payload, and an Ed25519 signature cannot be altered and still verify).
+  Hash id{};
+  // After this (exp + leeway_s), VerifyAssertion refuses it anyway: a record of its use can be
+  // forgotten then.
+  int64_t accepted_until_s = 0;
+};
+
+// Verifies the JWS and its claims as an identity-provider assertion. Refusals are
+// Unauthenticated, with the claim as field ("assertion.exp") and the rule in the message:
+//   iss  a string equal to the issuer of the key that verified the signature;
+//   aud  rules.audience, or an array containing it;
+//   sub  a string;
+//   exp  an integer, exp >= now - leeway (not expired), exp - now <= max_lifetime + leeway;
+//   iat  an integer, iat <= now + leeway (not in the future), iat < exp,
+//        exp - iat <= max_lifetime;
+//   nbf  optional; an integer, nbf <= now + leeway.
+Result<Assertion> VerifyAssertion(std::string_view jws, const std::vector<JwsVerifyKey>& keys,
+                                  const AssertionRules& rules, int64_t now_s);
 
 }  // namespace vaxledger

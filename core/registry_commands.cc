@@ -618,9 +618,17 @@ Result<Decision> DecideRegister(const RegistryState& state, const Pseudonymizer&
   const std::string patient = PatientId(pseudonyms, c.patient);
   const Patient* record = state.vaccinations.FindPatient(patient);
   if (IsDuplicate(record, c.product, c.date, "")) {
+    // Only an entity that may read the patient is told more than the refusal itself: the
+    // registration it duplicates may be another entity's (SPEC §2 flow 9).
+    if (record->CaredForBy(acting.entity->id, caller.now_us)) {
+      return Refuse(Code::kAlreadyExists,
+                    "this patient already has a registration of " + c.product + " on " + c.date +
+                        " (duplicate)",
+                    "product");
+    }
     return Refuse(Code::kAlreadyExists,
-                  "this patient already has a registration of " + c.product + " on " + c.date +
-                      " (duplicate)",
+                  "the registry already holds this registration (same patient, product and "
+                  "day): it is not registered twice",
                   "product");
   }
   const std::string stream = PatientStream(patient);
@@ -720,6 +728,36 @@ Result<Decision> DecideRetract(const RegistryState& state, const Caller& caller,
       caller, acting, *patient, event_type::kVaccinationEnteredInError,
       {{"vaccination_id", v->id}, {"reason", c.reason}, {"product", v->product}, {"lot", v->lot}},
       v->id);
+}
+
+Result<Decision> DecideDeclareCare(const RegistryState& state, const Pseudonymizer& pseudonyms,
+                                   const Caller& caller, const DeclareCare& c) {
+  VX_ASSIGN_OR_RETURN(Acting acting, ActingIn(state.membership, caller));
+  if (!c.patient.insz.empty()) {
+    auto insz = ParseInsz(c.patient.insz);
+    if (!insz.ok()) return InvalidArgument("patient." + insz.status().message(), "patient.insz");
+  } else if (c.patient.name.empty() || c.patient.birth_date.empty()) {
+    return InvalidArgument("give patient.insz, or patient.name and patient.birth_date",
+                           "patient.insz");
+  }
+  VX_RETURN_IF_ERROR(CheckText(c.reason, "reason"));
+  if (c.hours < 1 || c.hours > 720) {
+    return InvalidArgument("hours must be between 1 and 720 (30 days)", "hours");
+  }
+  const std::string patient = PatientId(pseudonyms, c.patient);
+  const Patient* record = state.vaccinations.FindPatient(patient);
+  const std::string stream = PatientStream(patient);
+  // The declaration does not say whether the registry knows the patient: it is accepted alike.
+  DomainEvent e = Event(caller, acting.role, stream, event_type::kCareDeclared,
+                        {{"patient", patient},
+                         {"reason", c.reason},
+                         {"until_us", caller.now_us + int64_t{c.hours} * 3600 * 1000000}});
+  if (acting.physician != caller.person) e.on_behalf_of = acting.physician;
+  Decision d;
+  d.events.push_back(std::move(e));
+  d.expectations.push_back(Expect(stream, record != nullptr, record ? record->version : 0));
+  d.id = patient;
+  return d;
 }
 
 Result<Decision> DecideConsent(const RegistryState& state, const Caller& caller,
@@ -909,6 +947,7 @@ Result<Decision> Decide(const RegistryState& state, const Pseudonymizer& pseudon
     Result<Decision> operator()(const RecordConsent& x) { return DecideConsent(s, c, x); }
     Result<Decision> operator()(const ReceiveStock& x) { return DecideReceive(s, c, x); }
     Result<Decision> operator()(const AdjustStock& x) { return DecideAdjust(s, c, x); }
+    Result<Decision> operator()(const DeclareCare& x) { return DecideDeclareCare(s, p, c, x); }
   };
   return std::visit(Visitor{state, pseudonyms, caller}, command);
 }

@@ -142,6 +142,14 @@ struct RecordConsent {
   Consent consent;
 };
 
+// Flow 9: a member declares that their entity cares for a patient it has registered no dose
+// for, with a reason; it may then read the patient's record for `hours` (1..720, default 24).
+struct DeclareCare {
+  PatientRef patient;
+  std::string reason;
+  int hours = 24;
+};
+
 // Flow 6.
 struct ReceiveStock {
   std::string product;
@@ -160,7 +168,7 @@ struct AdjustStock {
 using Command =
     std::variant<RequestAccess, DecideRequest, RequestLink, RequestUnlink, ChangeQualification,
                  ChangeRole, RegisterVaccination, CorrectVaccination, RetractVaccination,
-                 RecordConsent, ReceiveStock, AdjustStock>;
+                 RecordConsent, ReceiveStock, AdjustStock, DeclareCare>;
 
 // What a stream must look like for a decision's events to be appended: at `version`, or
 // (nullopt) not existing yet.

@@ -20,7 +20,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Vaccination, id, product, lot, d
                                                 consent_by, status, reason, corrections,
                                                 recorded_at_us, position)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Patient, id, insz, name, birth_date, version,
-                                                vaccinations)
+                                                vaccinations, declared_care)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StockLot, product, lot, expiry, received, adjusted,
                                                 used)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EntityStock, entity, version, has_stream, lots)
@@ -321,6 +321,16 @@ const Vaccination* Patient::Find(const std::string& vaccination_id) const {
   return nullptr;
 }
 
+bool Patient::CaredForBy(const std::string& entity, int64_t now_us) const {
+  if (entity.empty()) return false;
+  if (auto it = declared_care.find(entity); it != declared_care.end() && it->second > now_us) {
+    return true;
+  }
+  return std::any_of(vaccinations.begin(), vaccinations.end(), [&](const Vaccination& v) {
+    return v.entity == entity && v.status != "entered_in_error";
+  });
+}
+
 Vaccination* VaccinationsView::FindMutable(Patient& p, const std::string& vaccination_id) {
   for (Vaccination& v : p.vaccinations) {
     if (v.id == vaccination_id) return &v;
@@ -360,6 +370,11 @@ void VaccinationsView::Apply(const DomainEvent& e) {
     v.position = e.position;
     by_entity_[v.entity].emplace_back(id, v.id);
     p.vaccinations.push_back(std::move(v));
+    return;
+  }
+  if (Is(e, event_type::kCareDeclared)) {
+    int64_t& until = p.declared_care[e.entity];
+    until = std::max(until, Int(pl, "until_us"));
     return;
   }
   Vaccination* v = FindMutable(p, Str(pl, "vaccination_id"));

@@ -51,6 +51,9 @@ inline constexpr const char* kStockAdjusted = "stock.adjusted";
 inline constexpr const char* kRoleGranted = "role.granted";
 inline constexpr const char* kRoleRevoked = "role.revoked";
 inline constexpr const char* kPatientRead = "patient.read";
+// A member's declaration that their entity cares for a patient it has not registered a dose
+// for ("break the glass"): reasoned, in the patient's stream, listed for auditors.
+inline constexpr const char* kCareDeclared = "care.declared";
 }  // namespace event_type
 
 // Stream names. None carries a personal identifier: people and patients are named by pseudonyms.
@@ -218,7 +221,13 @@ struct Patient {
   std::string birth_date;
   uint64_t version = 0;  // version of the patient stream last applied
   std::vector<Vaccination> vaccinations;
+  // entity -> until when (UTC microseconds) its latest care declaration holds
+  std::map<std::string, int64_t> declared_care;
   const Vaccination* Find(const std::string& vaccination_id) const;
+  // Whether `entity` has a current care relationship with the patient at `now_us` (SPEC §2
+  // flow 9): a registration of its own that is not entered in error, or a care declaration
+  // that has not run out.
+  bool CaredForBy(const std::string& entity, int64_t now_us) const;
   bool operator==(const Patient&) const = default;
 };
 

@@ -278,6 +278,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
     router.Add("POST", "/v1/vaccinations/batch", bind(&Routes::RegisterBatch));
     router.AcceptMediaType("POST", "/v1/vaccinations/batch", "text/csv");
     router.Add("POST", "/v1/patients/search", bind(&Routes::SearchPatient));
+    router.Add("POST", "/v1/patients/care-declarations", bind(&Routes::DeclareCareRoute));
+    router.Add("GET", "/v1/care-declarations", bind(&Routes::ListCareDeclarations));
     router.Add("GET", "/v1/patients/{patient}", bind(&Routes::GetPatient));
     router.Add("POST", "/v1/patients/{patient}/vaccinations/{vaccination}/corrections",
                bind(&Routes::Correct));
@@ -377,18 +379,24 @@ class Routes : public std::enable_shared_from_this<Routes> {
     VX_ASSIGN_OR_RETURN(auto assertion, body.String("assertion"));
     VX_ASSIGN_OR_RETURN(auto entity, body.OptionalString("entity"));
     const int64_t now = options_.clock_us();
-    VX_ASSIGN_OR_RETURN(auto claims, VerifyAssertion(assertion, options_.providers,
-                                                     options_.audience, now / 1000000));
-    auto insz = ParseInsz(claims["sub"].get<std::string>());
+    VX_ASSIGN_OR_RETURN(auto checked, VerifyAssertion(assertion, options_.providers,
+                                                      options_.assertions, now / 1000000));
+    const json& claims = checked.claims;
+    auto insz = ParseInsz(checked.subject);
     if (!insz.ok()) {
       return Status(Code::kUnauthenticated,
-                    "the assertion's subject is not an INSZ: " + insz.status().message());
+                    "assertion: sub: must be an INSZ: " + insz.status().message(), "assertion.sub");
     }
     Session s;
     s.insz = insz->digits;
     s.person = PersonId(registry_.pseudonyms(), insz->digits);
-    s.name = claims.value("name", "");
-    s.email = claims.value("email", "");
+    // Optional; a claim that is not a string is ignored (value() would throw).
+    auto text = [&](const char* claim) {
+      return claims.contains(claim) && claims[claim].is_string() ? claims[claim].get<std::string>()
+                                                                 : std::string();
+    };
+    s.name = text("name");
+    s.email = text("email");
     VX_ASSIGN_OR_RETURN(auto linked, registry_.Read([&](const RegistryState& state) {
       const Person* p = state.membership.FindPerson(s.person);
       return p ? p->entities : std::set<std::string>();
@@ -401,7 +409,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
     } else if (linked.size() == 1) {
       s.entity = *linked.begin();  // one entity: no choice to make
     }
-    VX_ASSIGN_OR_RETURN(auto token, sessions_.Create(s, now));
+    const AssertionUse use{checked.id, checked.accepted_until_s};
+    VX_ASSIGN_OR_RETURN(auto token, sessions_.Create(s, now, &use));
     VX_ASSIGN_OR_RETURN(Session created, sessions_.Find(token, now));
     VX_ASSIGN_OR_RETURN(auto who, SessionJson(created));
     who["token"] = token;
@@ -425,7 +434,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
 
   Result<Response> Logout(const Request& request) {
     VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
-    sessions_.Revoke(a.token);
+    VX_RETURN_IF_ERROR(sessions_.Revoke(a.token));
     Response r;
     r.status = 204;
     r.content_type.clear();
@@ -943,30 +952,68 @@ class Routes : public std::enable_shared_from_this<Routes> {
   // them. Anyone else gets 404, whether or not the patient exists. The read is recorded.
   // With `as_of`, the record as it was then, computed from the patient's stream in the log (who
   // may see it is decided on today's record).
+  // The record as `entity` may see it (SPEC §2 flow 9): whole with a current care relationship;
+  // else only the entity's own registrations (those it entered in error, since it has no active
+  // one), without the patient's personal data and marked "restricted"; nullopt when it has none.
+  static std::optional<json> VisibleRecord(const Patient& p, const std::string& entity,
+                                           bool cared_for) {
+    if (cared_for) {
+      json j = PatientJson(p);
+      j["restricted"] = false;
+      return j;
+    }
+    json own = json::array();
+    for (const Vaccination& v : p.vaccinations) {
+      if (v.entity == entity) own.push_back(VaccinationJson(v));
+    }
+    if (own.empty()) return std::nullopt;
+    return json{{"id", p.id},          {"insz", ""},         {"name", ""},
+                {"birth_date", ""},    {"version", p.version}, {"vaccinations", own},
+                {"restricted", true}};
+  }
+
+  // A patient's record, as far as the session's entity may see it (VisibleRecord). Anyone with
+  // nothing to see gets 404, whether or not the patient exists. The read is recorded.
+  // With `as_of`, the record as it was then, computed from the patient's stream in the log (what
+  // may be seen is decided on today's record).
   Result<Response> PatientRecord(const Authed& a, const std::string& patient,
                                  std::optional<projections::LogBound> as_of = std::nullopt) {
+    struct Seen {
+      json body;
+      uint64_t version = 0;
+      bool cared_for = false;
+    };
     VX_ASSIGN_OR_RETURN(
-        auto found,
-        registry_.Read([&](const RegistryState& s) -> Result<std::pair<json, uint64_t>> {
+        auto found, registry_.Read([&](const RegistryState& s) -> Result<Seen> {
           auto acting = ActingIn(s.membership, a.caller);
           if (!acting.ok()) return acting.status();
           const Patient* p = s.vaccinations.FindPatient(patient);
-          const bool related =
-              p != nullptr &&
-              std::any_of(p->vaccinations.begin(), p->vaccinations.end(),
-                          [&](const Vaccination& v) { return v.entity == a.caller.entity; });
-          if (!related) return NotFound("no patient record is found");
+          const bool cared_for =
+              p != nullptr && p->CaredForBy(a.caller.entity, options_.clock_us());
+          std::optional<json> visible =
+              p == nullptr ? std::nullopt : VisibleRecord(*p, a.caller.entity, cared_for);
+          if (!visible) {
+            return NotFound(
+                "no patient record is found that your entity may read: it needs a registration "
+                "of its own that is not entered in error, or a care declaration "
+                "(POST /v1/patients/care-declarations)");
+          }
           Status recorded = reads_.Record(a.caller, acting->role, acting->physician, patient);
           if (!recorded.ok()) return recorded;
-          return std::make_pair(PatientJson(*p), p->version);
+          return Seen{std::move(*visible), p->version, cared_for};
         }));
-    VX_ASSIGN_OR_RETURN(auto record, std::move(found));
+    VX_ASSIGN_OR_RETURN(Seen record, std::move(found));
     if (as_of) {
       VX_ASSIGN_OR_RETURN(auto then,
                           projections::PatientAsOf(registry_.log().storage(), patient, *as_of));
-      return Json(200, PatientJson(then));
+      std::optional<json> visible = VisibleRecord(then, a.caller.entity, record.cared_for);
+      json empty = {{"id", patient}, {"vaccinations", json::array()}, {"restricted", true}};
+      return Json(200, visible ? *visible : empty);
     }
-    return WithETag(Json(200, record.first), record.second);
+    // The version lets a caller with a care relationship send If-Match; a restricted view has
+    // nothing left to change.
+    if (!record.cared_for) return Json(200, record.body);
+    return WithETag(Json(200, record.body), record.version);
   }
 
   // POST /v1/patients/search {"insz"} or {"name", "birth_date"}: the INSZ stays out of URLs
@@ -997,18 +1044,97 @@ class Routes : public std::enable_shared_from_this<Routes> {
     return PatientRecord(a, request.params.at("patient"), as_of);
   }
 
-  std::optional<Response> PatientPrecondition(const Request& request) {
-    auto version = registry_.Read([&](const RegistryState& s) -> uint64_t {
+  // If-Match on a patient's stream, checked only for a caller whose entity may read the patient:
+  // anyone else learns nothing of it (not even its version), and is answered as the command
+  // would answer them.
+  std::optional<Response> PatientPrecondition(const Request& request, const Authed& a) {
+    if (!request.headers.contains("if-match")) return std::nullopt;
+    auto version = registry_.Read([&](const RegistryState& s) -> std::optional<uint64_t> {
       const Patient* p = s.vaccinations.FindPatient(request.params.at("patient"));
-      return p ? p->version : 0;
+      if (p == nullptr || !p->CaredForBy(a.caller.entity, options_.clock_us())) {
+        return std::nullopt;
+      }
+      return p->version;
     });
     if (!version.ok()) return ProblemResponse(version.status());
-    return CheckIfMatch(request, *version);
+    if (!*version) {
+      return ProblemResponse(NotFound("vaccination " + request.params.at("vaccination") +
+                                      " does not exist"));
+    }
+    return CheckIfMatch(request, **version);
+  }
+
+  // POST /v1/patients/care-declarations {"patient": {"insz"} | {"name", "birth_date"},
+  // "reason", "hours"}: the session's entity may read the patient's record for `hours`.
+  Result<Response> DeclareCareRoute(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
+    VX_ASSIGN_OR_RETURN(auto body, JsonObject::Parse(request.body, {"patient", "reason", "hours"}));
+    DeclareCare c;
+    VX_ASSIGN_OR_RETURN(c.patient, ParsePatient(body, "patient"));
+    VX_ASSIGN_OR_RETURN(c.reason, body.String("reason"));
+    VX_ASSIGN_OR_RETURN(auto hours, body.OptionalInteger("hours"));
+    if (hours) {
+      if (*hours < 1 || *hours > 720) {
+        return InvalidArgument("hours must be between 1 and 720 (30 days)", "hours");
+      }
+      c.hours = static_cast<int>(*hours);
+    }
+    const std::string patient = PatientId(registry_.pseudonyms(), c.patient);
+    return Outcome(
+        registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request)),
+        "/v1/patients/" + patient);
+  }
+
+  // GET /v1/care-declarations?from=POSITION&limit=N — auditors (and administrators): every care
+  // declaration with who made it, for which entity and why, found by reading the log from
+  // `from`; at most `limit` (default 100, at most 1000) declarations and 10,000 events a page.
+  Result<Response> ListCareDeclarations(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
+    if (!HasRole(a.session.person, "auditor") && !HasRole(a.session.person, "administrator")) {
+      return Status(Code::kPermissionDenied,
+                    "only auditors and administrators list care declarations");
+    }
+    uint64_t from = 0, limit = 100;
+    if (auto it = request.query.find("from"); it != request.query.end()) {
+      VX_ASSIGN_OR_RETURN(from, ParseDecimal(it->second, "from"));
+    }
+    if (auto it = request.query.find("limit"); it != request.query.end()) {
+      auto v = ParseDecimal(it->second, "limit");
+      if (!v.ok() || *v == 0 || *v > 1000) return InvalidArgument("limit must be 1..1000", "limit");
+      limit = *v;
+    }
+    constexpr uint64_t kScan = 10000, kBatch = 1000;
+    eventstore::EventLog& log = registry_.log();
+    const uint64_t end = std::min<uint64_t>(log.Size(), from + kScan);
+    json list = json::array();
+    uint64_t position = from;
+    while (position < end && list.size() < limit) {
+      VX_ASSIGN_OR_RETURN(auto events, log.Read(position, std::min(kBatch, end - position)));
+      if (events.empty()) break;
+      for (const auto& e : events) {
+        position = e.position + 1;
+        if (e.event.type != event_type::kCareDeclared) continue;
+        VX_ASSIGN_OR_RETURN(DomainEvent d, projections::ToDomainEvent(e));
+        list.push_back({{"position", e.position},
+                        {"patient", d.payload.value("patient", "")},
+                        {"entity", d.entity},
+                        {"person", d.actor},
+                        {"role", d.actor_role},
+                        {"on_behalf_of", d.on_behalf_of},
+                        {"reason", d.payload.value("reason", "")},
+                        {"until_us", d.payload.value("until_us", int64_t{0})},
+                        {"recorded_at_us", e.recorded_at_us}});
+        if (list.size() == limit) break;
+      }
+    }
+    json next = nullptr;
+    if (position < log.Size()) next = position;
+    return Json(200, {{"declarations", list}, {"next", next}});
   }
 
   Result<Response> Correct(const Request& request) {
     VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
-    if (auto problem = PatientPrecondition(request)) return *problem;
+    if (auto problem = PatientPrecondition(request, a)) return *problem;
     VX_ASSIGN_OR_RETURN(
         auto body, JsonObject::Parse(request.body, {"product", "lot", "dose", "date", "reason"}));
     CorrectVaccination c;
@@ -1028,7 +1154,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
 
   Result<Response> Retract(const Request& request) {
     VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
-    if (auto problem = PatientPrecondition(request)) return *problem;
+    if (auto problem = PatientPrecondition(request, a)) return *problem;
     VX_ASSIGN_OR_RETURN(auto body, JsonObject::Parse(request.body, {"reason"}));
     VX_ASSIGN_OR_RETURN(auto reason, body.String("reason"));
     RetractVaccination c{request.params.at("patient"), request.params.at("vaccination"), reason};

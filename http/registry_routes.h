@@ -25,10 +25,12 @@
 namespace vaxledger::http {
 
 struct RegistryRoutesOptions {
-  // The identity providers' public keys. Required (an empty list refuses every login).
+  // The identity providers' public keys, each with its issuer. Required (an empty list refuses
+  // every login).
   std::vector<JwsVerifyKey> providers;
-  // The "aud" an assertion must carry. Default "vaxledger".
-  std::string audience = "vaxledger";
+  // What an assertion must satisfy (core/jws.h): its audience (required; `vaxledger serve` uses
+  // the registry's origin), its longest lifetime (default 10 minutes) and the clock skew.
+  AssertionRules assertions;
   // UTC microseconds; default the system clock.
   std::function<int64_t()> clock_us;
   // Mark the session cookie Secure (when served over TLS, e.g. behind a proxy). Default false.

@@ -8,7 +8,7 @@ namespace {
 bool IsRegistryEvent(std::string_view type) {
   for (std::string_view prefix :
        {"access.", "entity.", "link.", "unlink.", "member.", "qualification.", "vaccination.",
-        "consent.", "stock.", "role."}) {
+        "consent.", "care.", "stock.", "role."}) {
     if (type.starts_with(prefix)) return true;
   }
   return false;

@@ -26,6 +26,7 @@ std::string LogPath(const std::string& dir) { return dir + "/log"; }
 std::string DevIdpKeyPath(const std::string& dir) { return dir + "/idp-dev.key"; }
 std::string PseudonymKeyPath(const std::string& dir) { return dir + "/pseudonym.key"; }
 std::string ViewsPath(const std::string& dir) { return dir + "/views"; }
+std::string SessionsPath(const std::string& dir) { return dir + "/sessions"; }
 
 Result<PseudonymKey> LoadPseudonymKey(const std::string& dir) {
   VX_ASSIGN_OR_RETURN(std::string text,

@@ -26,6 +26,7 @@ std::string LogPath(const std::string& dir);
 std::string DevIdpKeyPath(const std::string& dir);
 std::string PseudonymKeyPath(const std::string& dir);
 std::string ViewsPath(const std::string& dir);
+std::string SessionsPath(const std::string& dir);  // the sessions store (http/sessions.h)
 
 // The pseudonym key, refused when missing, too open or malformed.
 Result<PseudonymKey> LoadPseudonymKey(const std::string& dir);

@@ -160,11 +160,14 @@ void AddDemoRoutes(http::Router& router, const NoteSigner& dev_idp, std::string 
     const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
-    nlohmann::json claims = {{"iss", "vaxledger-dev-idp"},
-                             {"sub", insz->digits},
-                             {"aud", audience},
-                             {"iat", now},
-                             {"exp", now + 600}};
+    // A random jti: two assertions for one person in the same second differ, since each
+    // opens one session.
+    uint8_t jti[16];
+    RandomBytes(jti, sizeof jti);
+    nlohmann::json claims = {
+        {"iss", dev_idp.name()}, {"sub", insz->digits},
+        {"aud", audience},       {"iat", now},
+        {"exp", now + 600},      {"jti", HexEncode(ByteView(jti, sizeof jti))}};
     if (!name.empty()) claims["name"] = name;
     if (!email.empty()) claims["email"] = email;
     const KeyId& id = dev_idp.key_id();

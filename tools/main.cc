@@ -261,6 +261,18 @@ Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) 
 // The development identity provider: the key name of DIR/idp-dev.key.
 constexpr const char* kDevIdpName = "vaxledger-dev-idp";
 
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The registry's origin: the name of its key (and of its checkpoints).
+Result<std::string> RegistryOrigin(const std::string& dir) {
+  VX_ASSIGN_OR_RETURN(NoteSigner key, eventstore::LoadRegistryKey(KeyPath(dir)));
+  return key.name();
+}
+
 // What `serve` takes besides the data directory and the listen address.
 struct ServeFlags {
   bool demo = false;
@@ -302,11 +314,17 @@ int RunServe(const std::string& dir, const std::string& listen, const ServeFlags
     routes_options.secure_cookie =
         flags.secure_cookie == "on" || (flags.secure_cookie == "auto" && !(demo && loopback));
   }
+  // An assertion's "aud" must be this registry's origin (docs/api.md, "Sessions and assertions").
+  auto origin = RegistryOrigin(dir);
+  if (!origin.ok()) return Fail(origin.status());
+  routes_options.assertions.audience = *origin;
+  // A provider's assertions carry its name (the verifier key's name) as "iss".
   for (const std::string& text : idp_vkeys) {
     auto vkey = NoteVerifierKey::Parse(text);
     if (!vkey.ok()) return Fail(vkey.status());
     routes_options.providers.push_back(
-        {HexEncode(ByteView(vkey->key_id.data(), vkey->key_id.size())), vkey->public_key});
+        {HexEncode(ByteView(vkey->key_id.data(), vkey->key_id.size())), vkey->public_key,
+         vkey->name});
   }
   std::optional<NoteSigner> dev_idp;
   if (demo) {
@@ -318,8 +336,8 @@ int RunServe(const std::string& dir, const std::string& listen, const ServeFlags
     if (!key.ok()) return Fail(key.status());
     dev_idp = *key;
     const KeyId& id = dev_idp->key_id();
-    routes_options.providers.push_back(
-        {HexEncode(ByteView(id.data(), id.size())), dev_idp->verifier().public_key});
+    routes_options.providers.push_back({HexEncode(ByteView(id.data(), id.size())),
+                                        dev_idp->verifier().public_key, dev_idp->name()});
     Status seeded = SeedDemo(**registry);
     if (!seeded.ok()) return Fail(seeded);
   }
@@ -327,7 +345,9 @@ int RunServe(const std::string& dir, const std::string& listen, const ServeFlags
     fmt::print(stderr,
                "vaxledger: no identity provider configured (--idp-vkey): nobody can log in\n");
   }
-  http::SessionStore sessions;
+  // Sessions survive a restart: a small database of their token hashes beside the log.
+  auto sessions = http::SessionStore::Open(SessionsPath(dir), {}, NowUs());
+  if (!sessions.ok()) return Fail(sessions.status());
   std::optional<projections::ReadRecorder> reads;
   reads.emplace(**log);
   auto outbox = projections::MailOutbox::Open(**log, **registry, dir + "/outbox");
@@ -335,8 +355,8 @@ int RunServe(const std::string& dir, const std::string& listen, const ServeFlags
   http::Metrics metrics;
   http::Router router;
   http::AddAllRoutes(router, **log, metrics,
-                     http::RegistryServices{**registry, sessions, *reads, routes_options});
-  if (demo) AddDemoRoutes(router, *dev_idp, routes_options.audience);
+                     http::RegistryServices{**registry, **sessions, *reads, routes_options});
+  if (demo) AddDemoRoutes(router, *dev_idp, routes_options.assertions.audience);
   http::ServerOptions options;
   options.address = where->first;
   options.port = where->second;
@@ -383,6 +403,7 @@ int RunServe(const std::string& dir, const std::string& listen, const ServeFlags
   outbox->reset();    // stops following the log
   registry->reset();  // stops following the log; views are written as events are applied
   log->reset();       // every acknowledged event is already durable; this flushes and closes
+  sessions->reset();  // every login and logout is already durable; this closes
   fmt::print("vaxledger: stopped\n");
   return 0;
 }
@@ -407,14 +428,19 @@ int RunIdpIssue(const std::string& dir, const std::string& insz_text, const std:
   }
   auto key = eventstore::LoadRegistryKey(DevIdpKeyPath(dir));
   if (!key.ok()) return Fail(key.status());
-  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-  nlohmann::json claims = {{"iss", kDevIdpName},
-                           {"sub", insz->digits},
-                           {"aud", audience},
-                           {"iat", now},
-                           {"exp", now + ttl_s}};
+  std::string aud = audience;
+  if (aud.empty()) {  // the registry's origin, what `serve` expects
+    auto origin = RegistryOrigin(dir);
+    if (!origin.ok()) return Fail(origin.status());
+    aud = *origin;
+  }
+  const int64_t now = NowUs() / 1000000;
+  // A random jti: two assertions issued in the same second differ (each opens one session).
+  uint8_t jti[16];
+  RandomBytes(jti, sizeof jti);
+  nlohmann::json claims = {{"iss", key->name()}, {"sub", insz->digits},
+                           {"aud", aud},         {"iat", now},
+                           {"exp", now + ttl_s}, {"jti", HexEncode(ByteView(jti, sizeof jti))}};
   if (!name.empty()) claims["name"] = name;
   if (!email.empty()) claims["email"] = email;
   const KeyId& id = key->key_id();
@@ -701,14 +727,17 @@ int main(int argc, char** argv) {
   auto* idp_init = idp->add_subcommand("init", "create the development provider's key");
   idp_init->add_option("--data", dir, "data directory")->required();
   auto* idp_issue = idp->add_subcommand("issue", "print a signed assertion (compact JWS, EdDSA)");
-  std::string insz, person_name, email, audience = "vaxledger";
+  std::string insz, person_name, email, audience;
   int64_t ttl = 600;
   idp_issue->add_option("--data", dir, "data directory")->required();
   idp_issue->add_option("--insz", insz, "the person's INSZ")->required();
   idp_issue->add_option("--name", person_name, "the person's name");
   idp_issue->add_option("--email", email, "the person's email");
-  idp_issue->add_option("--aud", audience, "audience")->capture_default_str();
-  idp_issue->add_option("--ttl", ttl, "seconds until it expires")->capture_default_str();
+  idp_issue->add_option("--aud", audience, "audience (default: the registry's origin)");
+  idp_issue
+      ->add_option("--ttl", ttl,
+                   "seconds until it expires (serve accepts at most 600; more, to test that)")
+      ->capture_default_str();
 
   auto* views = app.add_subcommand("projections", "the views built from the log");
   views->require_subcommand(1);

@@ -438,6 +438,48 @@ TEST_CASE("Vaccination: corrections and retractions by the registering entity, w
   CHECK(r.w.Do(c, r.Vaccination(patient)).ok());
 }
 
+TEST_CASE("Care relationship: a registration of one's own not in error, or a declaration in force") {
+  Registry r;
+  const Caller g1 = r.w.Person(r.p1, "g1");
+  const Caller pr1 = r.w.Person(r.p3, "pr1");
+  const std::string insz = MakeInsz(103);
+  const std::string pid = PatientId(r.w.pseudonyms(), PatientRef{insz, "", ""});
+  auto reg = r.w.Do(g1, r.Vaccination(insz));
+  REQUIRE(reg.ok());
+  const Patient* p = r.w.state().vaccinations.FindPatient(pid);
+  CHECK(p->CaredForBy("g1", World::kNow));
+  CHECK_FALSE(p->CaredForBy("pr1", World::kNow));
+  CHECK_FALSE(p->CaredForBy("", World::kNow));
+
+  // A duplicate by an entity without a relationship says nothing of the first registration.
+  auto dup = r.w.Do(pr1, r.Vaccination(insz));
+  REQUIRE(dup.status().code() == Code::kAlreadyExists);
+  CHECK(dup.status().message().find("EU/1/20/1528") == std::string::npos);
+  CHECK(dup.status().message().find("2026-11-20") == std::string::npos);
+  auto own_dup = r.w.Do(g1, r.Vaccination(insz));
+  CHECK(own_dup.status().message().find("EU/1/20/1528") != std::string::npos);
+
+  // A declaration: reasoned, bounded, for the declaring entity only, until it runs out.
+  REQUIRE_REFUSED(r.w.Do(pr1, DeclareCare{PatientRef{insz, "", ""}, "", 24}),
+                  Code::kInvalidArgument, "reason", "required");
+  REQUIRE_REFUSED(r.w.Do(pr1, DeclareCare{PatientRef{insz, "", ""}, "urgent", 721}),
+                  Code::kInvalidArgument, "hours", "720");
+  REQUIRE_REFUSED(r.w.Do(pr1, DeclareCare{PatientRef{"12345678901", "", ""}, "urgent", 2}),
+                  Code::kInvalidArgument, "patient.insz", "");
+  REQUIRE_REFUSED(r.w.Do(r.w.Person(r.outsider), DeclareCare{PatientRef{insz, "", ""}, "x", 2}),
+                  Code::kPermissionDenied, "entity", "");
+  REQUIRE(r.w.Do(pr1, DeclareCare{PatientRef{insz, "", ""}, "urgent care", 2}).ok());
+  p = r.w.state().vaccinations.FindPatient(pid);
+  CHECK(p->CaredForBy("pr1", World::kNow));
+  CHECK(p->CaredForBy("pr1", World::kNow + 2LL * 3600 * 1000000 - 1));
+  CHECK_FALSE(p->CaredForBy("pr1", World::kNow + 2LL * 3600 * 1000000));
+  CHECK_FALSE(p->CaredForBy("org1", World::kNow));
+
+  // A retraction ends the registering entity's relationship.
+  REQUIRE(r.w.Do(g1, RetractVaccination{pid, reg->id, "wrong patient"}).ok());
+  CHECK_FALSE(r.w.state().vaccinations.FindPatient(pid)->CaredForBy("g1", World::kNow));
+}
+
 TEST_CASE("Stock: deliveries add, registrations take one dose, a shortfall is shown not refused") {
   Registry r;
   r.Link(r.staff, false, "");

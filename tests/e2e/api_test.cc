@@ -30,15 +30,7 @@ class Server {
       ChildProcess init({VX_BINARY, "init", "--data", dir_.path() + "/d", "--demo"});
       REQUIRE(init.Wait() == 0);
     }
-    child_ = std::make_unique<ChildProcess>(std::vector<std::string>{
-        VX_BINARY, "serve", "--data", dir_.path() + "/d", "--listen", "127.0.0.1:0", "--demo"});
-    // The first line names the port: "vaxledger: serving DIR on http://127.0.0.1:PORT (...)".
-    std::string line;
-    char c;
-    while (::read(child_->out(), &c, 1) == 1 && c != '\n') line += c;
-    const size_t at = line.find("127.0.0.1:");
-    REQUIRE(at != std::string::npos);
-    port_ = static_cast<uint16_t>(std::stoi(line.substr(at + 10)));
+    Start();
     HttpClient c0(port_);
     const json people = c0.Get("/v1/demo/people").json();
     for (const auto& p : people["people"]) {
@@ -46,13 +38,15 @@ class Server {
     }
     REQUIRE(people_.size() >= 9);
   }
-  ~Server() {
-    if (child_) {
-      const int status = child_->SignalAndWait(SIGTERM);
-      CHECK(WIFEXITED(status));
-      CHECK(WEXITSTATUS(status) == 0);
-    }
+  ~Server() { Stop(); }
+
+  // Stops the server (SIGTERM, as an upgrade would) and starts it again on the same data
+  // directory; the port changes.
+  void Restart() {
+    Stop();
+    Start();
   }
+  const std::string data() const { return dir_.path() + "/d"; }
 
   uint16_t port() const { return port_; }
   const std::string& Insz(const std::string& name) const { return people_.at(name); }
@@ -79,6 +73,26 @@ class Server {
   }
 
  private:
+  void Start() {
+    child_ = std::make_unique<ChildProcess>(std::vector<std::string>{
+        VX_BINARY, "serve", "--data", data(), "--listen", "127.0.0.1:0", "--demo"});
+    // The first line names the port: "vaxledger: serving DIR on http://127.0.0.1:PORT (...)".
+    std::string line;
+    char c;
+    while (::read(child_->out(), &c, 1) == 1 && c != '\n') line += c;
+    const size_t at = line.find("127.0.0.1:");
+    INFO(line);
+    REQUIRE(at != std::string::npos);
+    port_ = static_cast<uint16_t>(std::stoi(line.substr(at + 10)));
+  }
+  void Stop() {
+    if (!child_) return;
+    const int status = child_->SignalAndWait(SIGTERM);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    child_.reset();
+  }
+
   eventstore::testing::TempDir dir_;
   std::unique_ptr<ChildProcess> child_;
   uint16_t port_ = 0;
@@ -224,6 +238,16 @@ TEST_CASE("Flows 1-6 over HTTP: access, approval, login, link, vaccination, hist
   INFO(corrected.body);
   REQUIRE(corrected.status == 200);
   REQUIRE(nina->Post(vaccination + "/retraction", {{"reason", "wrong patient"}}).status == 200);
+  // Her only registration is entered in error: no care relationship is left (issue 13.12): she
+  // sees her own registrations only, without the patient's data, until she declares one, with a
+  // reason.
+  auto restricted = nina->Get(patient).json();
+  CHECK(restricted["restricted"] == true);
+  CHECK(restricted["insz"] == "");
+  CHECK(restricted["vaccinations"].size() == 1);
+  REQUIRE(nina->Post("/v1/patients/care-declarations",
+                     {{"patient", {{"insz", kPatient}}}, {"reason", "follow-up consultation"}})
+              .status == 201);
   auto after = nina->Get(patient).json()["vaccinations"][0];
   CHECK(after["status"] == "entered_in_error");
   CHECK(after["lot"] == "FK9999");
@@ -551,6 +575,241 @@ TEST_CASE("The event feed: a member sees the entity's events, resumes, follows l
   CHECK(mine.find("\"entity\":\"demo-linde\"") == std::string::npos);
   HttpClient anonymous(server.port());
   CHECK(anonymous.Get("/v1/events").status == 401);
+}
+
+// Issue 13: what a hostile or careless client tried, each refused without changing anything.
+TEST_CASE("Hardening: cross-site and non-JSON writes refused, Idempotency-Key bound to its request") {
+  Server server;
+  auto maes = server.Login(kMaes);
+  const std::string cookie = "vx_session=" + maes->token();
+  HttpClient browser(server.port());  // the session cookie only, as a browser sends it
+  const uint64_t before = server.LogSize();
+  const std::string body = Vaccination("85073003328").dump();
+  // 13.8: a form or text/plain body (what a cross-site form can send) is not JSON: 415.
+  for (const char* type : {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"}) {
+    auto r = browser.Send("POST", "/v1/vaccinations", body, {{"Cookie", cookie}, {"Content-Type", type}});
+    CHECK(r.status == 415);
+    CHECK(r.headers["accept-post"] == "application/json");
+  }
+  // ... and a JSON write from another site: 403.
+  CHECK(browser.Send("POST", "/v1/vaccinations", body,
+                     {{"Cookie", cookie}, {"Origin", "https://evil.example"},
+                      {"Sec-Fetch-Site", "cross-site"}})
+            .status == 403);
+  CHECK(browser.Send("POST", "/v1/vaccinations", body,
+                     {{"Cookie", cookie}, {"Origin", "https://evil.example"}})
+            .status == 403);
+  CHECK(browser.Send("POST", "/v1/vaccinations", body,
+                     {{"Cookie", cookie}, {"Sec-Fetch-Site", "same-site"}})
+            .status == 403);
+  CHECK(browser.Send("POST", "/v1/sessions", R"({"assertion": "x"})",
+                     {{"Sec-Fetch-Site", "cross-site"}})
+            .status == 403);  // login CSRF too
+  CHECK(server.LogSize() == before);
+  // The registry's own pages are same-origin: accepted.
+  auto same = browser.Send("POST", "/v1/vaccinations", body,
+                           {{"Cookie", cookie}, {"Origin", "http://localhost"},
+                            {"Sec-Fetch-Site", "same-origin"}, {"Idempotency-Key", "k1"}});
+  INFO(same.body);
+  REQUIRE(same.status == 201);
+  CHECK(same.headers["cache-control"] == "no-store");
+
+  // 13.6: the same key with another body is refused (422), and nothing is stored for it.
+  const uint64_t after_first = server.LogSize();
+  auto other = maes->Post("/v1/vaccinations", Vaccination("85073003328", "2026-11-21"),
+                          {{"Idempotency-Key", "k1"}});
+  CHECK(other.status == 422);
+  CHECK(other.json()["field"] == "Idempotency-Key");
+  CHECK(server.LogSize() == after_first);
+  // The same request again is a retry: the first outcome, nothing appended.
+  auto retry = browser.Send("POST", "/v1/vaccinations", body,
+                            {{"Cookie", cookie}, {"Idempotency-Key", "k1"}});
+  CHECK(retry.status == 201);
+  CHECK(retry.json()["already_stored"] == true);
+  CHECK(retry.headers["location"] == same.headers["location"]);
+  CHECK(server.LogSize() == after_first);
+  CHECK(maes->Post("/v1/vaccinations", Vaccination("85073003328", "2026-11-22"),
+                   {{"Idempotency-Key", std::string(300, 'k')}})
+            .status == 400);
+
+  // 13.7: If-Match is checked after access: another entity learns nothing, not even a version.
+  auto janssens = server.Login(kJanssens);
+  auto probe = janssens->Post(same.headers["location"] + "/corrections",
+                              {{"lot", "X1"}, {"reason", "probe"}}, {{"If-Match", "\"99\""}});
+  CHECK(probe.status == 404);
+  CHECK(probe.headers.count("etag") == 0);
+  // Her own entity gets the 412 with the current version.
+  auto stale = maes->Post(same.headers["location"] + "/corrections",
+                          {{"lot", "X1"}, {"reason", "typo"}}, {{"If-Match", "\"99\""}});
+  CHECK(stale.status == 412);
+  CHECK(stale.headers.count("etag") == 1);
+}
+
+TEST_CASE("Privacy: a patient's record rests on a current care relationship (SPEC flow 9, 13.12)") {
+  Server server;
+  const std::string insz = "85073003328";
+  auto maes = server.Login(kMaes);
+  auto registered = maes->Post("/v1/vaccinations", Vaccination(insz));
+  REQUIRE(registered.status == 201);
+  const std::string location = registered.headers["location"];
+  const std::string patient = location.substr(0, location.find("/vaccinations/"));
+  auto record = maes->Get(patient);
+  CHECK(record.status == 200);
+  CHECK(record.headers["cache-control"] == "no-store");
+
+  // Another entity: not found, and a duplicate it tries says nothing of what the patient has.
+  auto janssens = server.Login(kJanssens);
+  CHECK(janssens->Get(patient).status == 404);
+  auto duplicate = janssens->Post("/v1/vaccinations", Vaccination(insz));
+  CHECK(duplicate.status == 409);
+  const std::string detail = duplicate.json()["detail"];
+  CHECK(detail.find("EU/1/20/1528") == std::string::npos);
+  CHECK(detail.find("2026-11-20") == std::string::npos);
+  // Maes's own duplicate may name it: she may read the patient.
+  CHECK(maes->Post("/v1/vaccinations", Vaccination(insz)).json()["detail"].get<std::string>().find(
+            "EU/1/20/1528") != std::string::npos);
+
+  // Break the glass: a reasoned declaration, then the record; an auditor lists it.
+  CHECK(janssens->Post("/v1/patients/care-declarations", {{"patient", {{"insz", insz}}}})
+            .status == 400);  // no reason
+  CHECK(janssens->Post("/v1/patients/care-declarations",
+                       {{"patient", {{"insz", insz}}}, {"reason", "x"}, {"hours", 10000}})
+            .status == 400);
+  auto declared = janssens->Post("/v1/patients/care-declarations",
+                                 {{"patient", {{"insz", insz}}}, {"reason", "urgent care, weekend"}});
+  INFO(declared.body);
+  REQUIRE(declared.status == 201);
+  CHECK(declared.headers["location"] == patient);
+  CHECK(janssens->Get(patient).status == 200);
+  auto auditor = server.Login(kAuditor);
+  auto list = auditor->Get("/v1/care-declarations").json()["declarations"];
+  REQUIRE(list.size() == 1);
+  CHECK(list[0]["reason"] == "urgent care, weekend");
+  CHECK(list[0]["entity"] == "demo-linde");
+  CHECK(list[0]["until_us"].get<int64_t>() > list[0]["recorded_at_us"].get<int64_t>());
+  CHECK(janssens->Get("/v1/care-declarations").status == 403);
+
+  // Janssens registers a dose of his own; after her retraction, Maes no longer reads the record:
+  // she sees only her own registration, not his, and not the patient's data.
+  auto flu = Vaccination(insz, "2026-11-21");
+  flu["product"] = "EU/1/18/1326";
+  flu["lot"] = "FLU1";
+  REQUIRE(janssens->Post("/v1/vaccinations", flu).status == 201);
+  REQUIRE(maes->Post(location + "/retraction", {{"reason", "wrong patient"}}).status == 200);
+  auto own = maes->Get(patient);
+  REQUIRE(own.status == 200);
+  CHECK(own.json()["restricted"] == true);
+  CHECK(own.json()["insz"] == "");
+  REQUIRE(own.json()["vaccinations"].size() == 1);
+  CHECK(own.json()["vaccinations"][0]["entity"] == "demo-maes");
+  CHECK(own.json()["vaccinations"][0]["status"] == "entered_in_error");
+  CHECK(own.headers.count("etag") == 0);
+  auto as_of = maes->Get(patient + "?as_of=" + std::to_string(server.LogSize()));
+  REQUIRE(as_of.status == 200);
+  CHECK(as_of.json()["vaccinations"].size() == 1);
+  CHECK(as_of.json()["restricted"] == true);
+  // And an entity that registered nothing still gets 404.
+  auto claes = server.Login("Dr. Pieter Claes");
+  CHECK(claes->Get(patient).status == 404);
+  CHECK(janssens->Get(patient).json()["vaccinations"].size() == 2);
+}
+
+// Regression (issue 13 point 13): sessions lived in memory, so a restart logged everyone out.
+TEST_CASE("Sessions survive a restart of the server and so does a logout") {
+  Server server;
+  auto peeters = server.Login(kPeeters);
+  auto maes = server.Login(kMaes);
+  const json before = peeters->Get("/v1/session").json();
+  REQUIRE(before["entity"] == "demo-linde");
+  REQUIRE(maes->Send("DELETE", "/v1/session").status == 204);
+  // What a session chose survives too: staff acting on behalf of a physician.
+  auto staff = server.Login(kStaf);
+  auto physicians = staff->Get("/v1/session").json()["entities"][0]["physicians"];
+  REQUIRE(physicians.size() >= 1);
+  REQUIRE(staff
+              ->Send("PUT", "/v1/session/entity",
+                     json{{"entity", "demo-linde"}, {"on_behalf_of", physicians[0]}}.dump())
+              .status == 200);
+
+  server.Restart();
+  HttpClient staff_after(server.port());
+  staff_after.set_token(staff->token());
+  CHECK(staff_after.Get("/v1/session").json()["on_behalf_of"] == physicians[0]);
+  CHECK(staff_after.Post("/v1/vaccinations", Vaccination("85073003328", "2026-11-19")).status ==
+        201);
+  HttpClient again(server.port());
+  again.set_token(peeters->token());
+  auto after = again.Get("/v1/session");
+  INFO(after.body);
+  REQUIRE(after.status == 200);
+  CHECK(after.json()["person"] == before["person"]);
+  CHECK(after.json()["entity"] == before["entity"]);
+  CHECK(after.json()["expires_at_us"] == before["expires_at_us"]);
+  // The cookie works as well as the bearer token.
+  HttpClient cookie(server.port());
+  CHECK(cookie.Send("GET", "/v1/session", "", {{"Cookie", "vx_session=" + peeters->token()}})
+            .status == 200);
+  // The session still acts: a command with it is accepted.
+  CHECK(again.Post("/v1/vaccinations", Vaccination(kPatient)).status == 201);
+
+  HttpClient logged_out(server.port());
+  logged_out.set_token(maes->token());
+  CHECK(logged_out.Get("/v1/session").status == 401);
+  // A logout after the restart holds too.
+  REQUIRE(again.Send("DELETE", "/v1/session").status == 204);
+  server.Restart();
+  HttpClient last(server.port());
+  last.set_token(peeters->token());
+  CHECK(last.Get("/v1/session").status == 401);
+}
+
+// `vaxledger idp issue` with these arguments: the assertion it prints.
+std::string Issue(const Server& server, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {VX_BINARY, "idp", "issue", "--data", server.data()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ChildProcess issue(argv);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(issue.out(), buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  REQUIRE(issue.Wait() == 0);
+  return out.substr(0, out.find('\n'));
+}
+
+// Regression (issue 13 point 2): one assertion was exchanged 100,000 times for sessions, and an
+// assertion with an exp in 2999 was accepted.
+TEST_CASE("An assertion opens one session, also across a restart, and a long-lived one none") {
+  Server server;
+  HttpClient c(server.port());
+  const std::string assertion =
+      c.Post("/v1/demo/assertion", {{"insz", server.Insz(kPeeters)}}).json()["assertion"];
+  auto first = c.Post("/v1/sessions", {{"assertion", assertion}});
+  REQUIRE(first.status == 201);
+  auto replay = c.Post("/v1/sessions", {{"assertion", assertion}});
+  INFO(replay.body);
+  CHECK(replay.status == 401);
+  CHECK(replay.json()["field"] == "assertion");
+  CHECK(replay.json()["detail"].get<std::string>().find("already exchanged") != std::string::npos);
+  server.Restart();
+  HttpClient after(server.port());
+  CHECK(after.Post("/v1/sessions", {{"assertion", assertion}}).status == 401);
+
+  // The development provider's assertions: 5 minutes is fine, an hour is not; and the audience
+  // is this registry's origin (the former fixed "vaxledger" is another registry's).
+  const std::string insz = server.Insz(kMaes);
+  CHECK(after.Post("/v1/sessions", {{"assertion", Issue(server, {"--insz", insz, "--ttl", "300"})}})
+            .status == 201);
+  auto hour =
+      after.Post("/v1/sessions", {{"assertion", Issue(server, {"--insz", insz, "--ttl", "3600"})}});
+  INFO(hour.body);
+  CHECK(hour.status == 401);
+  CHECK(hour.json()["field"] == "assertion.exp");
+  CHECK(hour.json()["detail"].get<std::string>().find("at most 600 s") != std::string::npos);
+  auto other = after.Post(
+      "/v1/sessions",
+      {{"assertion", Issue(server, {"--insz", insz, "--ttl", "300", "--aud", "vaxledger"})}});
+  CHECK(other.status == 401);
+  CHECK(other.json()["field"] == "assertion.aud");
 }
 
 }  // namespace

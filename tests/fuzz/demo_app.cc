@@ -84,8 +84,8 @@ DemoApp& DemoApp::App() {
 
     http::RegistryRoutesOptions routes;
     const KeyId& id = p.idp_key.key_id();
-    routes.providers.push_back(
-        {HexEncode(ByteView(id.data(), id.size())), p.idp_key.verifier().public_key});
+    routes.providers.push_back({HexEncode(ByteView(id.data(), id.size())),
+                                p.idp_key.verifier().public_key, p.idp_key.name()});
     http::AddAllRoutes(p.router, *p.log, p.metrics,
                        http::RegistryServices{*p.registry, p.sessions, *p.reads, routes});
     tools::AddDemoRoutes(p.router, p.idp_key, routes.audience);

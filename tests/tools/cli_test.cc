@@ -194,12 +194,22 @@ TEST_CASE("vaxledger idp issues assertions that verify with the provider's key")
   const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-  auto claims = VerifyAssertion(
-      token, {{HexEncode(ByteView(id.data(), 4)), key->key().public_key()}}, "vaxledger", now);
-  REQUIRE(claims.ok());
-  CHECK((*claims)["sub"] == "85073003328");
-  CHECK((*claims)["name"] == "An Peeters");
-  CHECK((*claims)["exp"].get<int64_t>() <= now + 301);
+  // Signed by the provider's key, issued in its name, for this registry (its origin).
+  auto origin = eventstore::LoadRegistryKey(dir + "/registry.key");
+  REQUIRE(origin.ok());
+  auto checked = VerifyAssertion(
+      token, {{HexEncode(ByteView(id.data(), 4)), key->key().public_key(), "vaxledger-dev-idp"}},
+      {origin->name(), 600, 60}, now);
+  INFO(checked.status().message());
+  REQUIRE(checked.ok());
+  const auto& claims = checked->claims;
+  CHECK(claims["sub"] == "85073003328");
+  CHECK(claims["name"] == "An Peeters");
+  CHECK(claims["exp"].get<int64_t>() <= now + 301);
+  CHECK(claims["jti"].get<std::string>().size() == 32);
+  // Two issued in the same second are two assertions (each opens one session).
+  Run again = Vaxledger("idp issue --data " + dir + " --insz 85.07.30-033.28 --ttl 300");
+  CHECK(again.out.substr(0, again.out.find('\n')) != token);
 
   Run bad = Vaxledger("idp issue --data " + dir + " --insz 85.07.30-033.29");
   CHECK(bad.code == 2);
