@@ -83,12 +83,13 @@ DemoApp& DemoApp::App() {
     p.reads = std::make_unique<projections::ReadRecorder>(*p.log);
 
     http::RegistryRoutesOptions routes;
+    routes.assertions.audience = p.log_key.name();  // as `serve`: the registry's origin
     const KeyId& id = p.idp_key.key_id();
     routes.providers.push_back({HexEncode(ByteView(id.data(), id.size())),
                                 p.idp_key.verifier().public_key, p.idp_key.name()});
     http::AddAllRoutes(p.router, *p.log, p.metrics,
                        http::RegistryServices{*p.registry, p.sessions, *p.reads, routes});
-    tools::AddDemoRoutes(p.router, p.idp_key, routes.audience);
+    tools::AddDemoRoutes(p.router, p.idp_key, routes.assertions.audience);
 
     // One session per demo person, through the routes (assertion, then login).
     for (const tools::DemoPerson& person : tools::DemoPeople()) {
