@@ -1033,6 +1033,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
       body.remove_prefix(end + 1);
     }
     if (lines.empty()) return InvalidArgument("the CSV has no header line", "body");
+    if (!IsValidUtf8(lines[0])) return InvalidArgument("the CSV header is not UTF-8", "body");
     const std::vector<std::string> header = SplitCsvLine(lines[0]);
     for (const std::string& column : header) {
       if (column != "insz" && column != "name" && column != "birth_date" && column != "dose" &&
@@ -1043,6 +1044,10 @@ class Routes : public std::enable_shared_from_this<Routes> {
     }
     std::vector<Result<RegisterVaccination>> rows;
     for (size_t i = 1; i < lines.size(); ++i) {
+      if (!IsValidUtf8(lines[i])) {  // names go into events as JSON text
+        rows.push_back(InvalidArgument("line " + std::to_string(i + 1) + " is not UTF-8", "body"));
+        continue;
+      }
       const std::vector<std::string> fields = SplitCsvLine(lines[i]);
       if (fields.size() != header.size()) {
         rows.push_back(InvalidArgument("line " + std::to_string(i + 1) + " has " +
@@ -1110,12 +1115,14 @@ class Routes : public std::enable_shared_from_this<Routes> {
                                                      options_.max_batch_rows));
     for (size_t i = 0; i < rows.size(); ++i) {
       Result<RegisterVaccination>& c = (rows)[i];
-      Result<projections::Outcome> out = c.ok() ? Status() : c.status();
       if (c.ok()) {
         c->vaccination_id = NewId(request, "vac", a.session.person) + "-" + std::to_string(i);
-        out = registry_.Execute(a.caller, *c, key.empty() ? "" : key + "#" + std::to_string(i),
-                                Fingerprint(request));
       }
+      // (A Result is never made from an OK Status: that asserts.)
+      Result<projections::Outcome> out =
+          c.ok() ? registry_.Execute(a.caller, *c, key.empty() ? "" : key + "#" + std::to_string(i),
+                                     Fingerprint(request))
+                 : Result<projections::Outcome>(c.status());
       if (out.ok()) {
         ++accepted;
         results.push_back({{"row", i}, {"status", 201}, {"id", out->id}});

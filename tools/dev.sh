@@ -5,6 +5,9 @@
 #                       serve it with demo people and data on http://127.0.0.1:8080 (LISTEN=...)
 #   tools/dev.sh test   install what is missing, build (Release), run every test with CTest
 #   tools/dev.sh deps   only install what is missing
+#   tools/dev.sh fuzz TARGET [SECONDS]   build the fuzz harnesses (clang) and fuzz one of them
+#                       (http_request, json_body, csv_batch, leaf, signed_note, checkpoint,
+#                       ledger_export) for SECONDS (default 600); see README.md "Fuzzing"
 #
 # Works on a fresh Debian 12 machine as root (or with sudo). Every dependency is a Debian package.
 set -euo pipefail
@@ -20,7 +23,10 @@ PACKAGES=(
 # Only for the browser and OpenAPI tests (tests/e2e/browser, tests/openapi): Debian's chromium,
 # Node.js and npm.
 BROWSER_PACKAGES=(chromium nodejs)
+# Only for the fuzz harnesses (tests/fuzz, run by `test` too): Debian's clang with libFuzzer.
+FUZZ_PACKAGES=(clang libclang-rt-14-dev llvm)
 BUILD_DIR=${BUILD_DIR:-build}
+FUZZ_BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz}
 
 deps() {
   install_packages "${PACKAGES[@]}"
@@ -53,6 +59,13 @@ build() {
   cmake --build "$BUILD_DIR" -j"$(nproc)"
 }
 
+# The second build: clang, libFuzzer, ASan and UBSan; only the fuzz targets and their libraries.
+fuzz_build() {
+  install_packages "${FUZZ_PACKAGES[@]}"
+  CC=clang CXX=clang++ cmake -S . -B "$FUZZ_BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DVAXLEDGER_FUZZ=ON
+  cmake --build "$FUZZ_BUILD_DIR" -j"$(nproc)" --target fuzzers
+}
+
 case "${1:-}" in
   deps)
     deps
@@ -70,10 +83,23 @@ case "${1:-}" in
     deps
     browser_deps
     build
-    ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)"
+    fuzz_build
+    rc=0
+    ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" || rc=$?
+    # Each harness fuzzes for a few seconds; a crash fails its test and keeps the input.
+    ctest --test-dir "$FUZZ_BUILD_DIR" --output-on-failure -j"$(nproc)" || rc=$?
+    exit $rc
+    ;;
+  fuzz)
+    target=${2:?usage: tools/dev.sh fuzz TARGET [SECONDS]}
+    deps
+    fuzz_build
+    exec nice bash tests/fuzz/run_fuzzer.sh fuzz "$FUZZ_BUILD_DIR/tests/fuzz/${target}_fuzz" \
+      "tests/fuzz/corpus/$target" "tests/fuzz/regressions/$target" \
+      "$FUZZ_BUILD_DIR/tests/fuzz/$target" "${3:-600}"
     ;;
   *)
-    echo "usage: tools/dev.sh demo|test|deps" >&2
+    echo "usage: tools/dev.sh demo|test|deps|fuzz TARGET [SECONDS]" >&2
     exit 2
     ;;
 esac

@@ -519,6 +519,29 @@ TEST_CASE("Batch registration, JSON or CSV: each row accepted or refused with it
             .json()["field"] == "lot");
 }
 
+TEST_CASE("A CSV line that is not UTF-8 is refused as a row, not answered 500 (fuzz: csv_batch)") {
+  Server server;
+  auto physician = server.Login(kPeeters);
+  const std::string csv =
+      "insz,name,birth_date\n"
+      ",\"Maes \xb3\x9f\",1982-05-14\n"
+      ",\"Maes Sarah\",1982-05-14\n";
+  auto c = physician->Send(
+      "POST", "/v1/vaccinations/batch?product=EU/1/18/1326&lot=FLU2026A&date=2026-11-18", csv,
+      {{"Content-Type", "text/csv"}});
+  INFO(c.body);
+  REQUIRE(c.status == 200);
+  auto body = c.json();
+  CHECK(body["accepted"] == 1);
+  CHECK(body["results"][0]["status"] == 400);
+  CHECK(body["results"][0]["detail"] == "line 2 is not UTF-8");
+  CHECK(body["results"][1]["status"] == 201);
+  auto header = physician->Send(
+      "POST", "/v1/vaccinations/batch?product=EU/1/18/1326&lot=FLU2026A&date=2026-11-18",
+      "\xffinsz\n17073003384\n", {{"Content-Type", "text/csv"}});
+  CHECK(header.status == 400);
+}
+
 // A raw connection reading a server-sent event stream.
 class EventStream {
  public:
