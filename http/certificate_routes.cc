@@ -148,7 +148,34 @@ class Routes : public std::enable_shared_from_this<Routes> {
     }
   }
 
-  static ContentDoc JsonContent() { return {"application/json", {{"type", "object"}}}; }
+  // The JSON answers' schemas (every property the handlers write; no others).
+  static json Object(json properties, bool closed = true) {
+    json required = json::array();
+    for (const auto& [name, schema] : properties.items()) required.push_back(name);
+    return {{"type", "object"},
+            {"properties", std::move(properties)},
+            {"required", required},
+            {"additionalProperties", !closed}};
+  }
+  static json Certificate(bool with_dcc) {
+    const json str = {{"type", "string"}}, integer = {{"type", "integer"}};
+    json p = {{"uvci", str},          {"vaccination", str},
+              {"entity", str},        {"issued_by", str},
+              {"kid", str},           {"signature_sha256", str},
+              {"dn", integer},        {"sd", integer},
+              {"issued_at", str},     {"expires_at", str},
+              {"status", str},        {"revoked_reason", str},
+              {"family_name", str},   {"given_name", str},
+              {"hc1", str},           {"position", integer},
+              {"links", Object({{"self", str}, {"qr_png", str}, {"qr_svg", str}, {"print", str}})}};
+    if (with_dcc) p["dcc"] = {{"type", "object"}, {"description", "the DCC 1.3 payload"},
+                              {"properties", {{"ver", str}}}};
+    return Object(std::move(p));
+  }
+  static ContentDoc JsonContent(json schema) { return {"application/json", std::move(schema)}; }
+  static ContentDoc JsonContent() {
+    return {"application/json", {{"type", "object"}, {"properties", json::object()}}};
+  }
   static RouteDoc Doc(std::string summary, ResponseDoc answer, std::vector<int> problems,
                       bool json_body = false) {
     RouteDoc d;
@@ -170,13 +197,19 @@ class Routes : public std::enable_shared_from_this<Routes> {
     const std::string one = "/v1/patients/{patient}/certificates/{uvci}";
     router.Add("POST", "/v1/patients/{patient}/certificates", bind(&Routes::Issue),
                Doc("Issue an EU Digital COVID Certificate for a dose (docs/certificates.md)",
-                   {201, "The certificate: uvci, hc1, expires_at, links", {JsonContent()}, {"Location"}},
+                   {201, "The certificate: uvci, hc1, expires_at, links", {JsonContent(Certificate(true))},
+                    {"Location"}},
                    {400, 403, 404, 422}, true));
     router.Add("GET", "/v1/patients/{patient}/certificates", bind(&Routes::List),
-               Doc("The patient's certificates", {200, "Issued certificates", {JsonContent()}, {}},
+               Doc("The patient's certificates",
+                   {200, "Issued certificates",
+                    {JsonContent(Object({{"certificates",
+                                          {{"type", "array"}, {"items", Certificate(false)}}}}))},
+                    {}},
                    {403, 404}));
     router.Add("GET", one, bind(&Routes::GetOne),
-               Doc("One certificate", {200, "The certificate", {JsonContent()}, {}}, {403, 404}));
+               Doc("One certificate", {200, "The certificate", {JsonContent(Certificate(false))}, {}},
+                   {403, 404}));
     router.Add("GET", one + "/qr.png", bind(&Routes::QrPng),
                Doc("The certificate's QR code (PNG)",
                    {200, "QR code", {{"image/png", {{"type", "string"}, {"format", "binary"}}}}, {}},
@@ -189,15 +222,38 @@ class Routes : public std::enable_shared_from_this<Routes> {
                    {200, "HTML page", {{"text/html", {{"type", "string"}}}}, {}}, {403, 404}));
     router.Add("POST", one + "/revocation", bind(&Routes::Revoke),
                Doc("Revoke a certificate with a reason (the issuing entity or an administrator)",
-                   {200, "Revoked", {JsonContent()}, {}}, {400, 403, 404, 422}, true));
+                   {200, "Revoked",
+                    {JsonContent(Object({{"uvci", {{"type", "string"}}},
+                                         {"status", {{"type", "string"}}},
+                                         {"positions", {{"type", "array"},
+                                                        {"items", {{"type", "integer"}}}}}}))},
+                    {}},
+                   {400, 403, 404, 422}, true));
     RouteDoc signers =
         Doc("Public: the document signer certificates a verifier needs",
-            {200, "{signers: [{kid, certificate, not_after}]}", {JsonContent()}, {}}, {});
+            {200, "The signers",
+             {JsonContent(Object(
+                 {{"signers",
+                   {{"type", "array"},
+                    {"items", Object({{"kid", {{"type", "string"}}},
+                                      {"certificate", {{"type", "string"}}},
+                                      {"subject", {{"type", "string"}}},
+                                      {"key_type", {{"type", "string"}}},
+                                      {"not_before", {{"type", "string"}}},
+                                      {"not_after", {{"type", "string"}}}})}}}}))},
+             {}},
+            {});
     signers.authenticated = false;
     router.Add("GET", "/v1/certificates/signers", bind(&Routes::Signers), std::move(signers));
     RouteDoc revocations =
         Doc("Public: the revoked certificates (SHA-256 of the UVCI, as the DCC revocation list)",
-            {200, "Revocation list", {JsonContent()}, {}}, {});
+            {200, "Revocation list",
+             {JsonContent(Object({{"country", {{"type", "string"}}},
+                                  {"hash_type", {{"type", "string"}}},
+                                  {"hashes", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+                                  {"generated_at", {{"type", "string"}}}}))},
+             {}},
+            {});
     revocations.authenticated = false;
     router.Add("GET", "/v1/certificates/revocations", bind(&Routes::Revocations),
                std::move(revocations));

@@ -96,6 +96,9 @@ json Operation(const std::string& method, const std::string& path, const RouteDo
   // The server's limits (ServerOptions) apply to every request, before any route is chosen.
   problems.insert(431);
   if (!doc.body.empty()) problems.insert(413);
+  // Unsafe requests: a body of another media type (415), a browser's cross-site write (403).
+  if (!doc.body.empty()) problems.insert(415);
+  if (method != "GET" && method != "HEAD") problems.insert(403);
   for (int status : problems) responses[std::to_string(status)] = ProblemRef(status);
   op["responses"] = responses;
   if (doc.authenticated) {

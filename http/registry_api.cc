@@ -133,6 +133,11 @@ json Schemas() {
               {"corrections", Count()},
               {"recorded_at_us", Int()},
               {"position", Count()}});
+  // Only on a patient's page (PatientWithNames, the certificates): not required.
+  vaccination["properties"]["entity_name"] = Str();
+  vaccination["properties"]["performer_name"] = Str();
+  vaccination["properties"]["recorder_name"] = Str();
+  vaccination["properties"]["history"] = Array({{"type", "object"}, {"properties", {{"kind", Str()}}}});
   json entity_row = vaccination;
   entity_row["properties"]["patient"] = Str();
   entity_row["required"].push_back("patient");
@@ -153,6 +158,11 @@ json Schemas() {
                         {"requested_at_us", Int()},
                         {"position", Count()}};
   json request = Record(request_props);
+  for (const char* name : {"entity_name", "requested_by_name", "trainer_name", "decided_by_name"}) {
+    request["properties"][name] = Str();
+  }
+  request["properties"]["member_names"] =
+      Array(Object({{"person", Str()}, {"name", Str()}}, {"person", "name"}));
   request["properties"]["terms_version"] = Str();
   request["properties"]["new_entity"] = Ref("NewEntity");
   json session = Record({{"person", Str()},
@@ -168,6 +178,9 @@ json Schemas() {
                          {"on_behalf_of", Str()},
                          {"pending_access_request", Str()},
                          {"expires_at_us", Int()}});
+  session["properties"]["last_access_request"] =
+      Nullable(Object({{"id", Str()}, {"status", Str()}, {"reason", Str()}, {"entity_name", Str()}},
+                      {"id", "status"}));
   json login = session;
   login["properties"]["token"] = Str();
   login["properties"]["notice"] = Str();
@@ -197,7 +210,7 @@ json Schemas() {
        {"consent",
         Object({{"decision", Enum({"given", "refused"})}, {"date", Str()}}, {"decision", "date"})}},
       {"patient", "product", "dose", "date", "consent"});
-  return {
+  json schemas = {
       {"Session", session},
       {"LoginAnswer", login},
       {"Request", request},
@@ -219,6 +232,7 @@ json Schemas() {
                           {"version", Count()},
                           {"vaccinations", Array(Ref("Vaccination"))},
                           {"restricted", Bool()}})},
+      // (certificates: added below, not required)
       {"PatientAsOfEmpty", Record({{"id", Str()},
                                    {"vaccinations", Array(Ref("Vaccination"))},
                                    {"restricted", Bool()}})},
@@ -253,7 +267,9 @@ json Schemas() {
                                                {"adjusted", Int()},
                                                {"used", Int()},
                                                {"on_hand", Int()},
-                                               {"shortfall", Int()}}))},
+                                               {"shortfall", Int()},
+                                               {"expired", Bool()},
+                                               {"usable", Int()}}))},
                         {"shortfall", Int()}})},
       {"VaccineList", Record({{"vaccines", Array(Record({{"code", Str()},
                                                          {"name", Str()},
@@ -275,7 +291,10 @@ json Schemas() {
                               {"status", {{"type", "integer"}, {"minimum", 200}, {"maximum", 599}}},
                               {"id", Str()},
                               {"field", Str()},
-                              {"detail", Str()}},
+                              {"detail", Str()},
+                              {"code", Str()},
+                              {"params", {{"type", "object"},
+                                          {"additionalProperties", Str()}}}},
                              {"row", "status"}))}})},
       {"LedgerEntries",
        Record({{"entries",
@@ -322,6 +341,9 @@ json Schemas() {
        Object({{"insz", Str()}, {"role", Enum({"administrator", "auditor"})}, {"grant", Bool()}},
               {"insz", "role", "grant"})},
   };
+  // Certificates issued for the patient (http/certificate_routes.cc): not required.
+  schemas["Patient"]["properties"]["certificates"] = Array({{"type", "object"}});
+  return schemas;
 }
 
 RouteDoc Login() {

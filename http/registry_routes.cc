@@ -1021,7 +1021,6 @@ class Routes : public std::enable_shared_from_this<Routes> {
       common.dose = static_cast<int>(std::min<uint64_t>(dose, 1000));
     }
     common.consent = {"given", common.date};
-    if (!IsValidUtf8(request.body)) return InvalidArgument("the CSV is not valid UTF-8", "body");
     std::vector<std::string> lines;
     std::string_view body = request.body;
     while (!body.empty()) {

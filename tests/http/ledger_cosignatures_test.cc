@@ -15,6 +15,7 @@ Request Make(const std::string& method, const std::string& target, std::string b
   r.method = method;
   REQUIRE(ParseTarget(target, &r).ok());
   r.body = std::move(body);
+  if (!r.body.empty()) r.headers["content-type"] = "text/plain";  // as a witness posts it
   return r;
 }
 

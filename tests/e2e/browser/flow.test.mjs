@@ -286,6 +286,11 @@ try {
     await nina2.locator('#history-table').getByText('difterie, tetanus, kinkhoest').waitFor();
   });
   await step('Vaccinatiebewijs aanmaken: QR code, UVCI and the printable page', nina2, async () => {
+    // The patient registered above with a COVID-19 vaccine.
+    await goto(nina2, '#/patient');
+    await nina2.getByLabel('INSZ (rijksregisternummer)').fill('85073003328');
+    await nina2.getByRole('button', { name: 'Zoeken' }).click();
+    await nina2.locator('#history-table').waitFor();
     await nina2.getByRole('heading', { name: 'Vaccinatiebewijs' }).waitFor();
     await nina2.getByLabel('Familienaam').fill('Van den Bossche');
     await nina2.getByLabel('Voornaam').fill('Marie Louise');
