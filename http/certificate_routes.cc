@@ -20,6 +20,7 @@ namespace vaxledger::http {
 namespace {
 
 using nlohmann::json;
+using certificate::Utc;
 using projections::Registry;
 
 int64_t SystemClockUs() {
@@ -28,14 +29,6 @@ int64_t SystemClockUs() {
       .count();
 }
 
-std::string Utc(int64_t s) {
-  const time_t t = static_cast<time_t>(s);
-  struct tm tm {};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 Response Json(int status, const json& body) {
   Response r;

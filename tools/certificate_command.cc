@@ -18,6 +18,8 @@ namespace vaxledger::tools {
 
 namespace {
 
+using certificate::Utc;
+
 std::string Path(const std::string& dir, const char* name) {
   return CertificateKeysDir(dir) + "/" + name;
 }
@@ -38,14 +40,6 @@ Status WritePublic(const std::string& path, const std::string& text) {
   return Status::Ok();
 }
 
-std::string Utc(int64_t s) {
-  const time_t t = static_cast<time_t>(s);
-  struct tm tm {};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 Result<std::shared_ptr<const certificate::DocumentSigner>> LoadSigner(const std::string& dir) {
   VX_ASSIGN_OR_RETURN(std::string key,

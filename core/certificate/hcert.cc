@@ -37,14 +37,6 @@ std::optional<int64_t> NumericDate(const CborValue* v) {
   return std::nullopt;
 }
 
-std::string Utc(int64_t s) {
-  const time_t t = static_cast<time_t>(s);
-  struct tm tm {};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 }  // namespace
 
@@ -335,6 +327,15 @@ HcertVerdict VerifyHcert(std::string_view text, std::span<const SignerCertificat
              Base64Encode(v.kid) + ", issuer " + (v.issuer.empty() ? "?" : v.issuer) +
              ", expires " + Utc(*exp);
   return v;
+}
+
+std::string Utc(int64_t s) {
+  const time_t t = static_cast<time_t>(s);
+  struct tm tm {};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 }  // namespace vaxledger::certificate

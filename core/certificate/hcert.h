@@ -94,4 +94,7 @@ Result<int64_t> ParseRfc3339(std::string_view text, const std::string& field);
 Result<Bytes> ZlibDeflate(ByteView data);
 Result<Bytes> ZlibInflate(ByteView data, size_t max_out);
 
+// `s` seconds since 1970 as UTC text, YYYY-MM-DDTHH:MM:SSZ.
+std::string Utc(int64_t s);
+
 }  // namespace vaxledger::certificate
