@@ -6,6 +6,14 @@
 
 namespace vaxledger::certificate {
 
+CborValue::CborValue() = default;
+CborValue::~CborValue() = default;
+CborValue::CborValue(const CborValue&) = default;
+CborValue::CborValue(CborValue&&) noexcept = default;
+CborValue& CborValue::operator=(const CborValue&) = default;
+CborValue& CborValue::operator=(CborValue&&) noexcept = default;
+
+
 namespace {
 
 // A strict reader of one RFC 8949 data item: definite and indefinite lengths, all major types,

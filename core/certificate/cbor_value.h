@@ -37,6 +37,15 @@ struct CborValue {
   std::vector<CborValue> items;                            // kArray; kTag: the one tagged item
   std::vector<std::pair<CborValue, CborValue>> entries;    // kMap, in encoded order
 
+  // Declared here, defined where CborValue is complete: a map entry is a pair of CborValues,
+  // which clang's libstdc++ cannot instantiate inside the class's own implicit members.
+  CborValue();
+  ~CborValue();
+  CborValue(const CborValue&);
+  CborValue(CborValue&&) noexcept;
+  CborValue& operator=(const CborValue&);
+  CborValue& operator=(CborValue&&) noexcept;
+
   static CborValue Int(int64_t v);
   static CborValue Text(std::string s);
   static CborValue ByteString(Bytes b);
