@@ -33,7 +33,7 @@ int64_t SystemClockUs() {
 Response Json(int status, const json& body) {
   Response r;
   r.status = status;
-  r.body = body.dump();
+  r.body = JsonText(body);
   return r;
 }
 

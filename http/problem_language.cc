@@ -104,7 +104,7 @@ void LocalizeProblem(const std::string& language, Response* response) {
     }
   }
   body["detail"] = text;
-  response->body = body.dump();
+  response->body = JsonText(body);
 }
 
 }  // namespace vaxledger::http
