@@ -30,7 +30,8 @@ struct Run {
 };
 
 size_t g_signing_threads = 0;
-bool g_checkpoint_file = false;  // --checkpoint-file 1: as OpenDataDir runs it (a sync more per commit)
+bool g_checkpoint_file =
+    false;  // --checkpoint-file 1: as OpenDataDir runs it (a sync more per commit)
 
 Run RunAppenders(const std::string& dir, int appenders, double seconds, const NoteSigner& signer) {
   std::filesystem::remove_all(dir);

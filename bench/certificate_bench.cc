@@ -5,22 +5,22 @@
 //                                 [--patients 512]
 //
 // It makes a demo data directory, starts `vaxledger serve --demo` on a loopback port, logs in
-// as a demo physician, registers one COVID-19 dose for each of P patients, then C clients on keep-alive
-// connections POST /v1/patients/{id}/certificates for S seconds (each certificate is signed,
-// appended durably as certificate.issued, and answered). Baselines, one core each: OpenSSL's
-// EVP_DigestSign with a P-256 key over a message of a certificate's size (our DocumentSigner),
-// and `openssl speed -seconds 3 ecdsap256`'s own line.
-#include <unistd.h>
+// as a demo physician, registers one COVID-19 dose for each of P patients, then C clients on
+// keep-alive connections POST /v1/patients/{id}/certificates for S seconds (each certificate is
+// signed, appended durably as certificate.issued, and answered). Baselines, one core each:
+// OpenSSL's EVP_DigestSign with a P-256 key over a message of a certificate's size (our
+// DocumentSigner), and `openssl speed -seconds 3 ecdsap256`'s own line.
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <utility>
 
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
@@ -41,7 +41,8 @@ using nlohmann::json;
 class Client {
  public:
   explicit Client(uint16_t port) : stream_(ioc_) {
-    stream_.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+    stream_.connect(
+        boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
   }
   std::pair<int, std::string> Send(const std::string& method, const std::string& target,
                                    const std::string& body = {}) {
@@ -166,8 +167,10 @@ int Main(int argc, char** argv) {
     for (const auto& p : people["people"]) {
       if (p["name"] == "Dr. Els Peeters") insz = p["insz"];
     }
-    const json a = json::parse(c0.Send("POST", "/v1/demo/assertion", json{{"insz", insz}}.dump()).second);
-    const json s = json::parse(c0.Send("POST", "/v1/sessions", json{{"assertion", a["assertion"]}}.dump()).second);
+    const json a =
+        json::parse(c0.Send("POST", "/v1/demo/assertion", json{{"insz", insz}}.dump()).second);
+    const json s = json::parse(
+        c0.Send("POST", "/v1/sessions", json{{"assertion", a["assertion"]}}.dump()).second);
     token = s["token"];
     c0.set_token(token);
     // One COVID-19 dose for each of `patients` patients, so that clients spread their
@@ -179,12 +182,16 @@ int Main(int argc, char** argv) {
       std::string check = std::to_string(97 - std::stoll(first9) % 97);
       if (check.size() < 2) check.insert(0, "0");
       const std::string insz = first9 + check;
-      const json dose = {{"patient", {{"insz", insz}}}, {"product", "EU/1/20/1528"},
-                         {"lot", "FK5127"}, {"dose", 2}, {"date", "2026-11-20"},
+      const json dose = {{"patient", {{"insz", insz}}},
+                         {"product", "EU/1/20/1528"},
+                         {"lot", "FK5127"},
+                         {"dose", 2},
+                         {"date", "2026-11-20"},
                          {"consent", {{"decision", "given"}, {"date", "2026-11-20"}}}};
       c0.Send("POST", "/v1/vaccinations", dose.dump());
-      const json found = json::parse(
-          c0.Send("POST", "/v1/patients/search", json{{"insz", insz}}.dump()).second, nullptr, false);
+      const json found =
+          json::parse(c0.Send("POST", "/v1/patients/search", json{{"insz", insz}}.dump()).second,
+                      nullptr, false);
       if (!found.is_object() || !found.contains("id")) {
         std::fprintf(stderr, "patient %s was not registered\n", insz.c_str());
         ::kill(server, SIGTERM);
@@ -194,7 +201,8 @@ int Main(int argc, char** argv) {
       patient_ids.push_back(found["id"]);
     }
   }
-  const std::string body = json{{"family_name", "Peeters-Van Damme"}, {"given_name", "Marie Louise"}}.dump();
+  const std::string body =
+      json{{"family_name", "Peeters-Van Damme"}, {"given_name", "Marie Louise"}}.dump();
 
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> ok{0}, refused{0};
@@ -233,11 +241,13 @@ int Main(int argc, char** argv) {
 
   const double rate = ok / elapsed;
   const double baseline = EcdsaRate(2.0);
-  std::printf("baseline: OpenSSL ECDSA P-256 (EVP_DigestSign, one core): %.0f signatures/s\n", baseline);
+  std::printf("baseline: OpenSSL ECDSA P-256 (EVP_DigestSign, one core): %.0f signatures/s\n",
+              baseline);
   std::printf("openssl speed: %s\n", OpensslSpeed().c_str());
   std::printf("clients  certificates/s  p50 ms  p99 ms  x sign rate  issued  refused\n");
-  std::printf("%-8d %14.0f %7.2f %7.2f %12.3f %7llu %8llu\n", clients, rate, Percentile(latencies, 50),
-              Percentile(latencies, 99), rate / baseline, static_cast<unsigned long long>(ok.load()),
+  std::printf("%-8d %14.0f %7.2f %7.2f %12.3f %7llu %8llu\n", clients, rate,
+              Percentile(latencies, 50), Percentile(latencies, 99), rate / baseline,
+              static_cast<unsigned long long>(ok.load()),
               static_cast<unsigned long long>(refused.load()));
   return refused.load() == 0 && ok.load() > 0 ? 0 : 1;
 }

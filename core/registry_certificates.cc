@@ -52,9 +52,8 @@ Decision OneEvent(DomainEvent e, const Patient& p, std::string id) {
 Status CheckBase64(const std::string& text, size_t bytes, const char* field) {
   auto b = Base64Decode(text, field);
   if (!b.ok() || b->size() != bytes) {
-    return InvalidArgument(std::string(field) + " must be base64 of " + std::to_string(bytes) +
-                               " bytes",
-                           field);
+    return InvalidArgument(
+        std::string(field) + " must be base64 of " + std::to_string(bytes) + " bytes", field);
   }
   return Status::Ok();
 }

@@ -1021,7 +1021,9 @@ Result<Decision> Decide(const RegistryState& state, const Pseudonymizer& pseudon
     Result<Decision> operator()(const ReceiveStock& x) { return DecideReceive(s, c, x); }
     Result<Decision> operator()(const AdjustStock& x) { return DecideAdjust(s, c, x); }
     Result<Decision> operator()(const DeclareCare& x) { return DecideDeclareCare(s, p, c, x); }
-    Result<Decision> operator()(const IssueCertificate& x) { return DecideIssueCertificate(s, c, x); }
+    Result<Decision> operator()(const IssueCertificate& x) {
+      return DecideIssueCertificate(s, c, x);
+    }
     Result<Decision> operator()(const RevokeCertificate& x) {
       return DecideRevokeCertificate(s, c, x);
     }

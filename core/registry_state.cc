@@ -23,9 +23,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Vaccination, id, product, lot, d
                                                 recorded_at_us, position, history)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(IssuedCertificate, uvci, vaccination_id, entity,
                                                 issued_by, kid, signature_sha256, dn, sd,
-                                                issued_at_us, expires_at_us, status,
-                                                revoked_reason, revoked_by, revoked_at_us,
-                                                position, family_name, given_name, hc1)
+                                                issued_at_us, expires_at_us, status, revoked_reason,
+                                                revoked_by, revoked_at_us, position, family_name,
+                                                given_name, hc1)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Patient, id, insz, name, birth_date, version,
                                                 vaccinations, declared_care, certificates)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StockLot, product, lot, expiry, received, adjusted,

@@ -54,7 +54,7 @@ inline constexpr const char* kPatientRead = "patient.read";
 // A member's declaration that their entity cares for a patient it has not registered a dose
 // for ("break the glass"): reasoned, in the patient's stream, listed for auditors.
 inline constexpr const char* kCareDeclared = "care.declared";
-inline constexpr const char* kCertificateIssued = "certificate.issued";    // docs/certificates.md
+inline constexpr const char* kCertificateIssued = "certificate.issued";  // docs/certificates.md
 inline constexpr const char* kCertificateRevoked = "certificate.revoked";
 }  // namespace event_type
 
@@ -239,8 +239,8 @@ struct Vaccination {
 struct IssuedCertificate {
   std::string uvci;
   std::string vaccination_id;
-  std::string entity;  // the issuing entity
-  std::string issued_by;  // person id
+  std::string entity;            // the issuing entity
+  std::string issued_by;         // person id
   std::string kid;               // base64, of the document signer
   std::string signature_sha256;  // base64
   int dn = 0;

@@ -104,8 +104,7 @@ Status CheckpointFile::Load() {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<CheckpointFile>> CheckpointFile::Open(const std::string& path,
-                                                             bool create) {
+Result<std::unique_ptr<CheckpointFile>> CheckpointFile::Open(const std::string& path, bool create) {
   int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT) {
     if (!create) {
@@ -114,9 +113,9 @@ Result<std::unique_ptr<CheckpointFile>> CheckpointFile::Open(const std::string& 
     fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) return Unavailable(Errno("cannot create checkpoint file " + path));
     std::vector<uint8_t> zeros(2 * kCheckpointSlotBytes, 0);
-    const bool ok = ::pwrite(fd, zeros.data(), zeros.size(), 0) ==
-                        static_cast<ssize_t>(zeros.size()) &&
-                    ::fsync(fd) == 0;
+    const bool ok =
+        ::pwrite(fd, zeros.data(), zeros.size(), 0) == static_cast<ssize_t>(zeros.size()) &&
+        ::fsync(fd) == 0;
     if (!ok) {
       Status s = Unavailable(Errno("cannot write checkpoint file " + path));
       ::close(fd);

@@ -61,8 +61,8 @@ class CheckpointFile {
   Status Load();  // reads both slots; sets seq_, newest_, latest_
   int fd_;
   std::string path_;
-  uint64_t seq_ = 0;   // seq of the newest slot; 0 = none
-  int newest_ = 1;     // the slot holding it (the first write goes to slot 0)
+  uint64_t seq_ = 0;  // seq of the newest slot; 0 = none
+  int newest_ = 1;    // the slot holding it (the first write goes to slot 0)
   std::optional<std::string> latest_;
 };
 

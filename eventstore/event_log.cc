@@ -212,8 +212,8 @@ Status EventLog::State::CheckAgainstCheckpointFile() {
   keys.push_back(signer.verifier());
   auto acknowledged = OpenCheckpoint(*checkpoint_file->latest(), keys);
   if (!acknowledged.ok()) {
-    return DataLoss("the checkpoint in " + path + " does not open under the log's keys: " +
-                    acknowledged.status().message());
+    return DataLoss("the checkpoint in " + path +
+                    " does not open under the log's keys: " + acknowledged.status().message());
   }
   const uint64_t want = acknowledged->size;
   if (want > size) {
@@ -385,9 +385,10 @@ void EventLog::State::CommitterLoop() {
         // Acknowledged only once the checkpoint is outside the storage too.
         Status w = checkpoint_file->Write(job->commit.checkpoint);
         if (!w.ok()) {
-          status = Unavailable("event log stopped: a commit is stored but its checkpoint could "
-                               "not be written (" + w.ToString() +
-                               "); restart to recover — a retry with the same event ids is safe");
+          status = Unavailable(
+              "event log stopped: a commit is stored but its checkpoint could "
+              "not be written (" +
+              w.ToString() + "); restart to recover — a retry with the same event ids is safe");
           stops = true;
         }
       }
@@ -447,8 +448,8 @@ Status EventLog::State::RollBack(uint64_t seq) {
     std::lock_guard lock(head_mu);
     committed = head;
   }
-  VX_ASSIGN_OR_RETURN(auto loaded, merkle::CompactRange::Load(committed.size,
-                                                              TreeNodeReader(*storage)));
+  VX_ASSIGN_OR_RETURN(auto loaded,
+                      merkle::CompactRange::Load(committed.size, TreeNodeReader(*storage)));
   range = std::move(loaded);
   tip = committed;
   stream_versions.clear();

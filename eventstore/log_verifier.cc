@@ -213,8 +213,8 @@ Result<VerifyReport> VerifyTail(LogStorage& storage, const Checkpoint& verified,
   start.range = std::move(range).value();
   auto last = storage.ReadRecords(from - 1, 1, /*forward=*/true);
   if (!last.ok() || last->size() != 1) {
-    return fail(from - 1, "cannot be read" +
-                              (last.ok() ? std::string() : ": " + last.status().message()));
+    return fail(from - 1,
+                "cannot be read" + (last.ok() ? std::string() : ": " + last.status().message()));
   }
   auto header = ReadLeafHeader(last->front().leaf);
   if (!header.ok()) return fail(from - 1, header.status().message());
@@ -224,7 +224,8 @@ Result<VerifyReport> VerifyTail(LogStorage& storage, const Checkpoint& verified,
   // prev_leaf_hash was verified against the original).
   VX_ASSIGN_OR_RETURN(auto schedule, ReadKeySchedule(storage));
   bool trusted = false;
-  for (const auto& k : keys) trusted |= !schedule.empty() && k.ToText() == schedule[0].second.ToText();
+  for (const auto& k : keys)
+    trusted |= !schedule.empty() && k.ToText() == schedule[0].second.ToText();
   if (!trusted) return fail(0, "the log's first key is not a trusted first key");
   for (const auto& [at, key] : schedule) {
     if (at <= from) start.in_force = key;
@@ -321,8 +322,9 @@ Result<VerifyReport> VerifyFrom(LedgerSource& storage, const std::vector<NoteVer
       if (acknowledged_size && *acknowledged_size > round_start && *acknowledged_size <= next) {
         PendingCheckpoint c{*acknowledged_size, *options.acknowledged_checkpoint};
         c.outside = true;
-        auto at = std::upper_bound(round.checkpoints.begin(), round.checkpoints.end(), c.size,
-                                   [](uint64_t s, const PendingCheckpoint& p) { return s < p.size; });
+        auto at =
+            std::upper_bound(round.checkpoints.begin(), round.checkpoints.end(), c.size,
+                             [](uint64_t s, const PendingCheckpoint& p) { return s < p.size; });
         round.checkpoints.insert(at, std::move(c));
       }
     }
@@ -411,11 +413,11 @@ Result<VerifyReport> VerifyFrom(LedgerSource& storage, const std::vector<NoteVer
   report.root = range.Root();
   report.final_key = in_force;
   if (report.checkpoint_problem.empty() && acknowledged_size && *acknowledged_size > report.size) {
-    report.checkpoint_problem =
-        "the log holds " + std::to_string(report.size) + " events, but the checkpoint file says " +
-        std::to_string(*acknowledged_size) + " were acknowledged: positions " +
-        std::to_string(report.size) + ".." + std::to_string(*acknowledged_size - 1) +
-        " are missing";
+    report.checkpoint_problem = "the log holds " + std::to_string(report.size) +
+                                " events, but the checkpoint file says " +
+                                std::to_string(*acknowledged_size) +
+                                " were acknowledged: positions " + std::to_string(report.size) +
+                                ".." + std::to_string(*acknowledged_size - 1) + " are missing";
   }
   if (report.checkpoint_problem.empty() && report.size > 0) {
     if (!latest) {

@@ -14,7 +14,9 @@ class RocksDbLogger : public rocksdb::Logger {
       : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL), name_(std::move(name)) {}
 
   using rocksdb::Logger::Logv;
-  void Logv(const char* format, va_list ap) override { Line(rocksdb::InfoLogLevel::WARN_LEVEL, format, ap); }
+  void Logv(const char* format, va_list ap) override {
+    Line(rocksdb::InfoLogLevel::WARN_LEVEL, format, ap);
+  }
   void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
     if (level < GetInfoLogLevel()) return;
     Line(level, format, ap);

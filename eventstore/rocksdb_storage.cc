@@ -71,8 +71,8 @@ ByteView SliceBytes(const rocksdb::Slice& s) {
 }
 
 std::string MiB(uint64_t bytes) {
-  return std::to_string(bytes >> 20) + "." + std::to_string(((bytes & ((1 << 20) - 1)) * 10) >> 20) +
-         " MiB";
+  return std::to_string(bytes >> 20) + "." +
+         std::to_string(((bytes & ((1 << 20) - 1)) * 10) >> 20) + " MiB";
 }
 
 // Ok when the file system of `path` has at least `reserve` bytes free for an unprivileged

@@ -19,8 +19,8 @@ namespace vaxledger::http {
 
 namespace {
 
-using nlohmann::json;
 using certificate::Utc;
+using nlohmann::json;
 using projections::Registry;
 
 int64_t SystemClockUs() {
@@ -28,7 +28,6 @@ int64_t SystemClockUs() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-
 
 Response Json(int status, const json& body) {
   Response r;
@@ -56,11 +55,20 @@ std::string Escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -71,7 +79,9 @@ Status CheckDob(const std::string& dob) {
   if (dob.empty()) return Status::Ok();
   if (dob.size() == 10) return CheckDate(dob, "date_of_birth");
   const bool ok = (dob.size() == 4 || (dob.size() == 7 && dob[4] == '-')) &&
-                  std::all_of(dob.begin(), dob.end(), [](char c) { return c == '-' || std::isdigit(static_cast<unsigned char>(c)); });
+                  std::all_of(dob.begin(), dob.end(), [](char c) {
+                    return c == '-' || std::isdigit(static_cast<unsigned char>(c));
+                  });
   if (!ok || dob < "1900") {
     return InvalidArgument("date_of_birth must be YYYY-MM-DD, YYYY-MM or YYYY (from 1900)",
                            "date_of_birth");
@@ -98,7 +108,9 @@ json CertificateJson(const std::string& patient, const IssuedCertificate& c) {
           {"hc1", c.hc1},
           {"position", c.position},
           {"links",
-           {{"self", base}, {"qr_png", base + "/qr.png"}, {"qr_svg", base + "/qr.svg"},
+           {{"self", base},
+            {"qr_png", base + "/qr.png"},
+            {"qr_svg", base + "/qr.svg"},
             {"print", base + "/print"}}}};
 }
 
@@ -117,14 +129,16 @@ struct Words {
 };
 
 const Words& WordsFor(const std::string& lang) {
-  static const Words nl{"Vaccinatiebewijs", "Naam", "Geboortedatum", "Vaccin", "Dosis",
-                        "Datum van vaccinatie", "Uitgegeven door", "Geldig tot",
-                        "INGETROKKEN", "Afdrukken"};
-  static const Words fr{"Certificat de vaccination", "Nom", "Date de naissance", "Vaccin", "Dose",
-                        "Date de vaccination", "Délivré par", "Valable jusqu'au", "RÉVOQUÉ",
-                        "Imprimer"};
-  static const Words en{"Vaccination certificate", "Name", "Date of birth", "Vaccine", "Dose",
-                        "Date of vaccination", "Issued by", "Valid until", "REVOKED", "Print"};
+  static const Words nl{"Vaccinatiebewijs", "Naam",       "Geboortedatum",
+                        "Vaccin",           "Dosis",      "Datum van vaccinatie",
+                        "Uitgegeven door",  "Geldig tot", "INGETROKKEN",
+                        "Afdrukken"};
+  static const Words fr{
+      "Certificat de vaccination", "Nom",         "Date de naissance", "Vaccin",  "Dose",
+      "Date de vaccination",       "Délivré par", "Valable jusqu'au",  "RÉVOQUÉ", "Imprimer"};
+  static const Words en{
+      "Vaccination certificate", "Name",      "Date of birth", "Vaccine", "Dose",
+      "Date of vaccination",     "Issued by", "Valid until",   "REVOKED", "Print"};
   if (lang == "fr") return fr;
   if (lang == "en") return en;
   return nl;
@@ -152,17 +166,27 @@ class Routes : public std::enable_shared_from_this<Routes> {
   }
   static json Certificate(bool with_dcc) {
     const json str = {{"type", "string"}}, integer = {{"type", "integer"}};
-    json p = {{"uvci", str},          {"vaccination", str},
-              {"entity", str},        {"issued_by", str},
-              {"kid", str},           {"signature_sha256", str},
-              {"dn", integer},        {"sd", integer},
-              {"issued_at", str},     {"expires_at", str},
-              {"status", str},        {"revoked_reason", str},
-              {"family_name", str},   {"given_name", str},
-              {"hc1", str},           {"position", integer},
+    json p = {{"uvci", str},
+              {"vaccination", str},
+              {"entity", str},
+              {"issued_by", str},
+              {"kid", str},
+              {"signature_sha256", str},
+              {"dn", integer},
+              {"sd", integer},
+              {"issued_at", str},
+              {"expires_at", str},
+              {"status", str},
+              {"revoked_reason", str},
+              {"family_name", str},
+              {"given_name", str},
+              {"hc1", str},
+              {"position", integer},
               {"links", Object({{"self", str}, {"qr_png", str}, {"qr_svg", str}, {"print", str}})}};
-    if (with_dcc) p["dcc"] = {{"type", "object"}, {"description", "the DCC 1.3 payload"},
-                              {"properties", {{"ver", str}}}};
+    if (with_dcc)
+      p["dcc"] = {{"type", "object"},
+                  {"description", "the DCC 1.3 payload"},
+                  {"properties", {{"ver", str}}}};
     return Object(std::move(p));
   }
   static ContentDoc JsonContent(json schema) { return {"application/json", std::move(schema)}; }
@@ -190,23 +214,27 @@ class Routes : public std::enable_shared_from_this<Routes> {
     const std::string one = "/v1/patients/{patient}/certificates/{uvci}";
     router.Add("POST", "/v1/patients/{patient}/certificates", bind(&Routes::Issue),
                Doc("Issue an EU Digital COVID Certificate for a dose (docs/certificates.md)",
-                   {201, "The certificate: uvci, hc1, expires_at, links", {JsonContent(Certificate(true))},
+                   {201,
+                    "The certificate: uvci, hc1, expires_at, links",
+                    {JsonContent(Certificate(true))},
                     {"Location"}},
                    {400, 403, 404, 422}, true));
     router.Add("GET", "/v1/patients/{patient}/certificates", bind(&Routes::List),
                Doc("The patient's certificates",
-                   {200, "Issued certificates",
-                    {JsonContent(Object({{"certificates",
-                                          {{"type", "array"}, {"items", Certificate(false)}}}}))},
+                   {200,
+                    "Issued certificates",
+                    {JsonContent(Object(
+                        {{"certificates", {{"type", "array"}, {"items", Certificate(false)}}}}))},
                     {}},
                    {403, 404}));
     router.Add("GET", one, bind(&Routes::GetOne),
-               Doc("One certificate", {200, "The certificate", {JsonContent(Certificate(false))}, {}},
-                   {403, 404}));
-    router.Add("GET", one + "/qr.png", bind(&Routes::QrPng),
-               Doc("The certificate's QR code (PNG)",
-                   {200, "QR code", {{"image/png", {{"type", "string"}, {"format", "binary"}}}}, {}},
-                   {403, 404}));
+               Doc("One certificate",
+                   {200, "The certificate", {JsonContent(Certificate(false))}, {}}, {403, 404}));
+    router.Add(
+        "GET", one + "/qr.png", bind(&Routes::QrPng),
+        Doc("The certificate's QR code (PNG)",
+            {200, "QR code", {{"image/png", {{"type", "string"}, {"format", "binary"}}}}, {}},
+            {403, 404}));
     router.Add("GET", one + "/qr.svg", bind(&Routes::QrSvg),
                Doc("The certificate's QR code (SVG)",
                    {200, "QR code", {{"image/svg+xml", {{"type", "string"}}}}, {}}, {403, 404}));
@@ -215,32 +243,34 @@ class Routes : public std::enable_shared_from_this<Routes> {
                    {200, "HTML page", {{"text/html", {{"type", "string"}}}}, {}}, {403, 404}));
     router.Add("POST", one + "/revocation", bind(&Routes::Revoke),
                Doc("Revoke a certificate with a reason (the issuing entity or an administrator)",
-                   {200, "Revoked",
-                    {JsonContent(Object({{"uvci", {{"type", "string"}}},
-                                         {"status", {{"type", "string"}}},
-                                         {"positions", {{"type", "array"},
-                                                        {"items", {{"type", "integer"}}}}}}))},
+                   {200,
+                    "Revoked",
+                    {JsonContent(Object(
+                        {{"uvci", {{"type", "string"}}},
+                         {"status", {{"type", "string"}}},
+                         {"positions", {{"type", "array"}, {"items", {{"type", "integer"}}}}}}))},
                     {}},
                    {400, 403, 404, 422}, true));
     RouteDoc signers =
         Doc("Public: the document signer certificates a verifier needs",
-            {200, "The signers",
-             {JsonContent(Object(
-                 {{"signers",
-                   {{"type", "array"},
-                    {"items", Object({{"kid", {{"type", "string"}}},
-                                      {"certificate", {{"type", "string"}}},
-                                      {"subject", {{"type", "string"}}},
-                                      {"key_type", {{"type", "string"}}},
-                                      {"not_before", {{"type", "string"}}},
-                                      {"not_after", {{"type", "string"}}}})}}}}))},
+            {200,
+             "The signers",
+             {JsonContent(Object({{"signers",
+                                   {{"type", "array"},
+                                    {"items", Object({{"kid", {{"type", "string"}}},
+                                                      {"certificate", {{"type", "string"}}},
+                                                      {"subject", {{"type", "string"}}},
+                                                      {"key_type", {{"type", "string"}}},
+                                                      {"not_before", {{"type", "string"}}},
+                                                      {"not_after", {{"type", "string"}}}})}}}}))},
              {}},
             {});
     signers.authenticated = false;
     router.Add("GET", "/v1/certificates/signers", bind(&Routes::Signers), std::move(signers));
     RouteDoc revocations =
         Doc("Public: the revoked certificates (SHA-256 of the UVCI, as the DCC revocation list)",
-            {200, "Revocation list",
+            {200,
+             "Revocation list",
              {JsonContent(Object({{"country", {{"type", "string"}}},
                                   {"hash_type", {{"type", "string"}}},
                                   {"hashes", {{"type", "array"}, {"items", {{"type", "string"}}}}},
@@ -284,10 +314,12 @@ class Routes : public std::enable_shared_from_this<Routes> {
                                  const std::string& uvci) {
     IssuedCertificate c;
     Status found;
-    VX_RETURN_IF_ERROR(registry_.Read([&](const RegistryState& s) {
-                         found = Lookup(s, caller, patient, uvci, &c);
-                         return true;
-                       }).status());
+    VX_RETURN_IF_ERROR(registry_
+                           .Read([&](const RegistryState& s) {
+                             found = Lookup(s, caller, patient, uvci, &c);
+                             return true;
+                           })
+                           .status());
     VX_RETURN_IF_ERROR(found);
     return c;
   }
@@ -296,8 +328,9 @@ class Routes : public std::enable_shared_from_this<Routes> {
   //   {"family_name", "given_name"?, "vaccination"?, "date_of_birth"?}
   Result<Response> Issue(const Request& request) {
     VX_ASSIGN_OR_RETURN(Caller caller, Authenticate(request));
-    VX_ASSIGN_OR_RETURN(auto body, JsonObject::Parse(request.body, {"family_name", "given_name",
-                                                                    "vaccination", "date_of_birth"}));
+    VX_ASSIGN_OR_RETURN(auto body,
+                        JsonObject::Parse(request.body, {"family_name", "given_name", "vaccination",
+                                                         "date_of_birth"}));
     VX_ASSIGN_OR_RETURN(std::string family_name, body.String("family_name"));
     VX_ASSIGN_OR_RETURN(std::string given_name, body.OptionalString("given_name"));
     VX_ASSIGN_OR_RETURN(std::string vaccination_id, body.OptionalString("vaccination"));
@@ -323,14 +356,17 @@ class Routes : public std::enable_shared_from_this<Routes> {
     }));
     VX_ASSIGN_OR_RETURN(Facts facts, std::move(read));
     if (!given_dob.empty() && !facts.dob.empty() && given_dob != facts.dob) {
-      return InvalidArgument("date_of_birth " + given_dob + " differs from the one the registry "
-                                 "knows (" + facts.dob + "): leave it out",
+      return InvalidArgument("date_of_birth " + given_dob +
+                                 " differs from the one the registry "
+                                 "knows (" +
+                                 facts.dob + "): leave it out",
                              "date_of_birth");
     }
     if (facts.dob.empty()) facts.dob = given_dob;
     if (!options_.signer) {
-      return Unavailable("no document signer key: create one with `vaxledger certificate keys "
-                         "--create --data DIR` and restart the server");
+      return Unavailable(
+          "no document signer key: create one with `vaxledger certificate keys "
+          "--create --data DIR` and restart the server");
     }
     certificate::VaccinationDccInput in;
     in.family_name = family_name;
@@ -408,13 +444,15 @@ class Routes : public std::enable_shared_from_this<Routes> {
 
   Result<Response> GetOne(const Request& request) {
     VX_ASSIGN_OR_RETURN(Caller caller, Authenticate(request));
-    VX_ASSIGN_OR_RETURN(auto c, Find(caller, request.params.at("patient"), request.params.at("uvci")));
+    VX_ASSIGN_OR_RETURN(auto c,
+                        Find(caller, request.params.at("patient"), request.params.at("uvci")));
     return Json(200, CertificateJson(request.params.at("patient"), c));
   }
 
   Result<Response> QrPng(const Request& request) {
     VX_ASSIGN_OR_RETURN(Caller caller, Authenticate(request));
-    VX_ASSIGN_OR_RETURN(auto c, Find(caller, request.params.at("patient"), request.params.at("uvci")));
+    VX_ASSIGN_OR_RETURN(auto c,
+                        Find(caller, request.params.at("patient"), request.params.at("uvci")));
     VX_ASSIGN_OR_RETURN(auto qr, certificate::EncodeQr(c.hc1));
     VX_ASSIGN_OR_RETURN(Bytes png, certificate::QrPng(qr, 4));
     Response r;
@@ -426,7 +464,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
 
   Result<Response> QrSvg(const Request& request) {
     VX_ASSIGN_OR_RETURN(Caller caller, Authenticate(request));
-    VX_ASSIGN_OR_RETURN(auto c, Find(caller, request.params.at("patient"), request.params.at("uvci")));
+    VX_ASSIGN_OR_RETURN(auto c,
+                        Find(caller, request.params.at("patient"), request.params.at("uvci")));
     VX_ASSIGN_OR_RETURN(auto qr, certificate::EncodeQr(c.hc1));
     Response r;
     r.content_type = "image/svg+xml";
@@ -455,14 +494,17 @@ class Routes : public std::enable_shared_from_this<Routes> {
     std::string html =
         "<!doctype html><html lang=\"" + std::string(lang == "fr" || lang == "en" ? lang : "nl") +
         "\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, "
-        "initial-scale=1\"><title>" + w.title + "</title><style>"
+        "initial-scale=1\"><title>" +
+        w.title +
+        "</title><style>"
         "@page{size:A4;margin:20mm}body{font-family:sans-serif;max-width:180mm;margin:0 auto;"
         "padding:1em;color:#111}h1{font-size:1.6em}.qr{width:100%;max-width:90mm;display:block;"
         "margin:1em auto}table{border-collapse:collapse;width:100%}th{text-align:left;"
         "padding:.3em 1em .3em 0;vertical-align:top;width:40%}td{padding:.3em 0;"
         "word-break:break-all}.revoked{color:#b00;font-weight:bold;font-size:1.4em}"
         "@media print{button{display:none}}@media (max-width:600px){body{font-size:1.1em}}"
-        "</style></head><body><h1>" + w.title + "</h1>";
+        "</style></head><body><h1>" +
+        w.title + "</h1>";
     if (c.status == "revoked") html += "<p class=\"revoked\">" + std::string(w.revoked) + "</p>";
     html += "<div class=\"qr\">" + certificate::QrSvg(qr) + "</div><table>";
     html += row(w.name, c.family_name + (c.given_name.empty() ? "" : ", " + c.given_name));
@@ -490,7 +532,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
     command.uvci = request.params.at("uvci");
     VX_ASSIGN_OR_RETURN(command.reason, body.String("reason"));
     VX_ASSIGN_OR_RETURN(auto outcome, registry_.Execute(caller, command));
-    return Json(200, {{"uvci", command.uvci}, {"status", "revoked"}, {"positions", outcome.positions}});
+    return Json(200,
+                {{"uvci", command.uvci}, {"status", "revoked"}, {"positions", outcome.positions}});
   }
 
   Result<Response> Signers(const Request&) {

@@ -110,23 +110,23 @@ json Operation(const std::string& method, const std::string& path, const RouteDo
 }
 
 json ProblemSchema() {
-  return {{"type", "object"},
-          {"required", json::array({"type", "title", "status", "detail"})},
-          {"additionalProperties", false},
-          {"properties",
-           {{"type", {{"type", "string"}, {"enum", json::array({"about:blank"})}}},
-            {"title", {{"type", "string"}}},
-            {"status", {{"type", "integer"}, {"minimum", 400}, {"maximum", 599}}},
-            {"detail", {{"type", "string"}}},
-            {"field",
-             {{"type", "string"}, {"description", "The request field the problem is about"}}},
-            {"code",
-             {{"type", "string"},
-              {"description", "The rule broken, a stable code (e.g. riziv.check_digits)"}}},
-            {"params",
-             {{"type", "object"},
-              {"description", "The rule's parameters, to say it in the user's language"},
-              {"additionalProperties", {{"type", "string"}}}}}}}};
+  return {
+      {"type", "object"},
+      {"required", json::array({"type", "title", "status", "detail"})},
+      {"additionalProperties", false},
+      {"properties",
+       {{"type", {{"type", "string"}, {"enum", json::array({"about:blank"})}}},
+        {"title", {{"type", "string"}}},
+        {"status", {{"type", "integer"}, {"minimum", 400}, {"maximum", 599}}},
+        {"detail", {{"type", "string"}}},
+        {"field", {{"type", "string"}, {"description", "The request field the problem is about"}}},
+        {"code",
+         {{"type", "string"},
+          {"description", "The rule broken, a stable code (e.g. riziv.check_digits)"}}},
+        {"params",
+         {{"type", "object"},
+          {"description", "The rule's parameters, to say it in the user's language"},
+          {"additionalProperties", {{"type", "string"}}}}}}}};
 }
 
 RouteDoc OpenApiDoc() {

@@ -137,7 +137,8 @@ json Schemas() {
   vaccination["properties"]["entity_name"] = Str();
   vaccination["properties"]["performer_name"] = Str();
   vaccination["properties"]["recorder_name"] = Str();
-  vaccination["properties"]["history"] = Array({{"type", "object"}, {"properties", {{"kind", Str()}}}});
+  vaccination["properties"]["history"] =
+      Array({{"type", "object"}, {"properties", {{"kind", Str()}}}});
   json entity_row = vaccination;
   entity_row["properties"]["patient"] = Str();
   entity_row["required"].push_back("patient");
@@ -233,32 +234,30 @@ json Schemas() {
                           {"vaccinations", Array(Ref("Vaccination"))},
                           {"restricted", Bool()}})},
       // (certificates: added below, not required)
-      {"PatientAsOfEmpty", Record({{"id", Str()},
-                                   {"vaccinations", Array(Ref("Vaccination"))},
-                                   {"restricted", Bool()}})},
+      {"PatientAsOfEmpty",
+       Record(
+           {{"id", Str()}, {"vaccinations", Array(Ref("Vaccination"))}, {"restricted", Bool()}})},
       {"RizivCheckBody", Object({{"riziv", Str()}}, {"riziv"})},
       {"RizivCheck", Record({{"riziv", Str()}, {"role", Enum({"physician"})}})},
       {"EntityMatches",
-       Record({{"entities", Array(Record({{"id", Str()},
-                                          {"name", Str()},
-                                          {"kind", Str()},
-                                          {"region", Str()}}))}})},
+       Record({{"entities",
+                Array(Record(
+                    {{"id", Str()}, {"name", Str()}, {"kind", Str()}, {"region", Str()}}))}})},
       {"CareDeclarationBody",
        Object({{"patient", Ref("PatientSearchBody")},
                {"reason", Str()},
                {"hours", {{"type", "integer"}, {"minimum", 1}, {"maximum", 720}}}},
               {"patient", "reason"})},
-      {"CareDeclarations",
-       Record({{"declarations", Array(Record({{"position", Count()},
-                                              {"patient", Str()},
-                                              {"entity", Str()},
-                                              {"person", Str()},
-                                              {"role", Str()},
-                                              {"on_behalf_of", Str()},
-                                              {"reason", Str()},
-                                              {"until_us", Int()},
-                                              {"recorded_at_us", Int()}}))},
-               {"next", Nullable(Count())}})},
+      {"CareDeclarations", Record({{"declarations", Array(Record({{"position", Count()},
+                                                                  {"patient", Str()},
+                                                                  {"entity", Str()},
+                                                                  {"person", Str()},
+                                                                  {"role", Str()},
+                                                                  {"on_behalf_of", Str()},
+                                                                  {"reason", Str()},
+                                                                  {"until_us", Int()},
+                                                                  {"recorded_at_us", Int()}}))},
+                                   {"next", Nullable(Count())}})},
       {"Stock", Record({{"entity", Str()},
                         {"lots", Array(Record({{"product", Str()},
                                                {"lot", Str()},
@@ -293,8 +292,7 @@ json Schemas() {
                               {"field", Str()},
                               {"detail", Str()},
                               {"code", Str()},
-                              {"params", {{"type", "object"},
-                                          {"additionalProperties", Str()}}}},
+                              {"params", {{"type", "object"}, {"additionalProperties", Str()}}}},
                              {"row", "status"}))}})},
       {"LedgerEntries",
        Record({{"entries",
@@ -513,8 +511,7 @@ RouteDoc GetPatient() {
 
 RouteDoc CheckRiziv() {
   RouteDoc d = Read("Check a RIZIV number as an access request would (the wizard's step)",
-                    Answer(200, "The number is valid for an access request", "RizivCheck"),
-                    {400});
+                    Answer(200, "The number is valid for an access request", "RizivCheck"), {400});
   d.body = {JsonBody("RizivCheckBody")};
   return d;
 }

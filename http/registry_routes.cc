@@ -747,7 +747,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
     VX_ASSIGN_OR_RETURN(auto reason, body.OptionalString("reason"));
     DecideRequest c{request.params.at("request"), approve, reason,
                     "ent-" + eventstore::EventId::Random().ToString().substr(0, 8)};
-    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request)), "");
+    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request)),
+                   "");
   }
   Result<Response> Approve(const Request& request) { return Decide(request, true); }
   Result<Response> Reject(const Request& request) { return Decide(request, false); }
@@ -1077,8 +1078,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
   Result<std::vector<Result<RegisterVaccination>>> ParseJsonBatch(const Request& request) {
     if (JsonNestingDepth(request.body) > kMaxJsonDepth) {
       return InvalidArgument(
-          "the body nests arrays and objects deeper than " + std::to_string(kMaxJsonDepth),
-          "body");
+          "the body nests arrays and objects deeper than " + std::to_string(kMaxJsonDepth), "body");
     }
     auto rows = json::parse(request.body, nullptr, false);
     if (rows.is_discarded() || !rows.is_array()) {
@@ -1164,8 +1164,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
     }
     if (own.empty()) return std::nullopt;
     // No version either: it would show when other entities change the record.
-    return json{{"id", p.id},       {"insz", ""},          {"name", ""},      {"birth_date", ""},
-                {"version", 0},     {"vaccinations", own}, {"restricted", true}};
+    return json{{"id", p.id},   {"insz", ""},          {"name", ""},        {"birth_date", ""},
+                {"version", 0}, {"vaccinations", own}, {"restricted", true}};
   }
 
   // A patient's record, as far as the session's entity may see it (VisibleRecord). Anyone with
@@ -1179,30 +1179,28 @@ class Routes : public std::enable_shared_from_this<Routes> {
       uint64_t version = 0;
       bool cared_for = false;
     };
-    VX_ASSIGN_OR_RETURN(
-        auto found, registry_.Read([&](const RegistryState& s) -> Result<Seen> {
-          auto acting = ActingIn(s.membership, a.caller);
-          if (!acting.ok()) return acting.status();
-          const Patient* p = s.vaccinations.FindPatient(patient);
-          const bool cared_for =
-              p != nullptr && p->CaredForBy(a.caller.entity, options_.clock_us());
-          std::optional<json> visible =
-              p == nullptr ? std::nullopt : VisibleRecord(*p, a.caller.entity, cared_for, &s);
-          if (!visible) {
-            return NotFound(
-                "no patient record is found that your entity may read: it needs a registration "
-                "of its own that is not entered in error, or a care declaration "
-                "(POST /v1/patients/care-declarations)");
-          }
-          Status recorded = reads_.Record(a.caller, acting->role, acting->physician, patient);
-          if (!recorded.ok()) return recorded;
-          return Seen{std::move(*visible), p->version, cared_for};
-        }));
+    VX_ASSIGN_OR_RETURN(auto found, registry_.Read([&](const RegistryState& s) -> Result<Seen> {
+      auto acting = ActingIn(s.membership, a.caller);
+      if (!acting.ok()) return acting.status();
+      const Patient* p = s.vaccinations.FindPatient(patient);
+      const bool cared_for = p != nullptr && p->CaredForBy(a.caller.entity, options_.clock_us());
+      std::optional<json> visible =
+          p == nullptr ? std::nullopt : VisibleRecord(*p, a.caller.entity, cared_for, &s);
+      if (!visible) {
+        return NotFound(
+            "no patient record is found that your entity may read: it needs a registration "
+            "of its own that is not entered in error, or a care declaration "
+            "(POST /v1/patients/care-declarations)");
+      }
+      Status recorded = reads_.Record(a.caller, acting->role, acting->physician, patient);
+      if (!recorded.ok()) return recorded;
+      return Seen{std::move(*visible), p->version, cared_for};
+    }));
     VX_ASSIGN_OR_RETURN(Seen record, std::move(found));
     if (as_of) {
       auto then = projections::PatientAsOf(registry_.log().storage(), patient, *as_of);
-      json empty = {{"id", patient},     {"insz", ""},    {"name", ""},
-                    {"birth_date", ""},  {"version", 0},  {"vaccinations", json::array()},
+      json empty = {{"id", patient},     {"insz", ""},   {"name", ""},
+                    {"birth_date", ""},  {"version", 0}, {"vaccinations", json::array()},
                     {"restricted", true}};
       if (!then.ok()) {
         // Whether the patient had a record then is not told to an entity without access.
@@ -1260,8 +1258,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
     });
     if (!version.ok()) return ProblemResponse(version.status());
     if (!*version) {
-      return ProblemResponse(NotFound("vaccination " + request.params.at("vaccination") +
-                                      " does not exist"));
+      return ProblemResponse(
+          NotFound("vaccination " + request.params.at("vaccination") + " does not exist"));
     }
     return CheckIfMatch(request, **version);
   }
@@ -1282,9 +1280,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
       c.hours = static_cast<int>(*hours);
     }
     const std::string patient = PatientId(registry_.pseudonyms(), c.patient);
-    return Outcome(
-        registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request)),
-        "/v1/patients/" + patient);
+    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request)),
+                   "/v1/patients/" + patient);
   }
 
   // GET /v1/care-declarations?from=POSITION&limit=N — auditors (and administrators): every care
@@ -1351,7 +1348,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
     VX_ASSIGN_OR_RETURN(auto dose, body.OptionalInteger("dose"));
     if (dose) c.dose = static_cast<int>(std::clamp<int64_t>(*dose, -1, 1000));
     VX_ASSIGN_OR_RETURN(c.reason, body.String("reason"));
-    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request)), "");
+    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request)),
+                   "");
   }
 
   Result<Response> Retract(const Request& request) {
@@ -1360,7 +1358,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
     VX_ASSIGN_OR_RETURN(auto body, JsonObject::Parse(request.body, {"reason"}));
     VX_ASSIGN_OR_RETURN(auto reason, body.String("reason"));
     RetractVaccination c{request.params.at("patient"), request.params.at("vaccination"), reason};
-    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request)), "");
+    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request)),
+                   "");
   }
 
   Result<Response> ConsentRoute(const Request& request) {
@@ -1372,7 +1371,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
     VX_ASSIGN_OR_RETURN(auto decision, body.String("decision"));
     VX_ASSIGN_OR_RETURN(auto date, body.String("date"));
     c.consent = {decision, date};
-    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request)), "");
+    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request)),
+                   "");
   }
 
   Result<Response> Roles(const Request& request) {
@@ -1381,10 +1381,9 @@ class Routes : public std::enable_shared_from_this<Routes> {
     VX_ASSIGN_OR_RETURN(auto insz, body.String("insz"));
     VX_ASSIGN_OR_RETURN(auto role, body.String("role"));
     VX_ASSIGN_OR_RETURN(auto grant, body.Boolean("grant"));
-    return Outcome(
-        registry_.Execute(a.caller, ChangeRole{insz, role, grant}, IdempotencyKey(request),
-                          Fingerprint(request)),
-        "");
+    return Outcome(registry_.Execute(a.caller, ChangeRole{insz, role, grant},
+                                     IdempotencyKey(request), Fingerprint(request)),
+                   "");
   }
 
   // GET /v1/ledger/entries?start=I&limit=K — auditors only: leaves hold personal data.

@@ -362,8 +362,9 @@ std::optional<Response> Router::CheckUnsafe(const Request& request, const RouteD
     const std::string origin_host =
         scheme == std::string::npos ? std::string() : origin->substr(scheme + 3);
     if (host == nullptr || origin_host.empty() || origin_host != *host) {
-      return ProblemResponse(403, "a request from another origin may not change anything here "
-                                  "(Origin does not match Host)");
+      return ProblemResponse(403,
+                             "a request from another origin may not change anything here "
+                             "(Origin does not match Host)");
     }
   }
   const std::string* type = header("content-type");
@@ -379,9 +380,9 @@ std::optional<Response> Router::CheckUnsafe(const Request& request, const RouteD
   if (std::find(accepted.begin(), accepted.end(), media) != accepted.end()) return std::nullopt;
   std::string list;
   for (const std::string& a : accepted) list += (list.empty() ? "" : ", ") + a;
-  Response r = ProblemResponse(
-      415, "Content-Type " + (media.empty() ? std::string("(none)") : media) +
-               " is not accepted here; send " + list);
+  Response r =
+      ProblemResponse(415, "Content-Type " + (media.empty() ? std::string("(none)") : media) +
+                               " is not accepted here; send " + list);
   if (m == "POST") r.headers.emplace_back("Accept-Post", list);
   return r;
 }

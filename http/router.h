@@ -10,8 +10,8 @@
 
 #include <functional>
 #include <map>
-#include <nlohmann/json_fwd.hpp>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -110,8 +110,9 @@ class Router {
   // when a browser says it comes from another site (CSRF): 403 when Sec-Fetch-Site is present
   // and neither same-origin nor none, or when Origin is present and names another host than
   // Host. A request body must be of a media type the route's RouteDoc::body names
-  // (application/json when it names none): 415 otherwise, with the accepted types in Accept-Post. Every response under /v1 carries
-  // Cache-Control: no-store (they hold personal data; no cache may keep them).
+  // (application/json when it names none): 415 otherwise, with the accepted types in Accept-Post.
+  // Every response under /v1 carries Cache-Control: no-store (they hold personal data; no cache may
+  // keep them).
   //
   // 404 problem for an unknown path; 405 with an Allow header for a known path and another
   // method. HEAD on a path with GET runs GET's handler and marks the answer `head`. A handler

@@ -3,6 +3,8 @@
 
 #include "http/server.h"
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -12,13 +14,11 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <algorithm>
-#include <array>
 #include <condition_variable>
-#include <map>
-#include <optional>
 #include <future>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <vector>
@@ -90,8 +90,8 @@ constexpr bhttp::field kSingletons[] = {
 std::optional<Response> CheckFraming(const bhttp::request<bhttp::string_body>& message) {
   for (bhttp::field f : kSingletons) {
     if (message.count(f) > 1) {
-      return ProblemResponse(400, "the " + std::string(bhttp::to_string(f)) +
-                                      " header is sent more than once");
+      return ProblemResponse(
+          400, "the " + std::string(bhttp::to_string(f)) + " header is sent more than once");
     }
   }
   size_t idempotency_keys = 0;
@@ -107,8 +107,8 @@ std::optional<Response> CheckFraming(const bhttp::request<bhttp::string_body>& m
   }
   if (message.count(bhttp::field::content_length) == 1) {
     const auto length = message[bhttp::field::content_length];
-    if (length.empty() || !std::all_of(length.begin(), length.end(),
-                                       [](char c) { return c >= '0' && c <= '9'; })) {
+    if (length.empty() ||
+        !std::all_of(length.begin(), length.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       return ProblemResponse(400, "Content-Length must be one decimal number");
     }
   }
@@ -127,8 +127,8 @@ std::optional<Response> CheckFraming(const bhttp::request<bhttp::string_body>& m
     }
     for (const std::string& c : codings) {
       if (c != "chunked") {
-        Response r = ProblemResponse(501, "the transfer coding " + c +
-                                              " is not supported (only chunked)");
+        Response r =
+            ProblemResponse(501, "the transfer coding " + c + " is not supported (only chunked)");
         return r;
       }
     }
@@ -202,10 +202,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (end == std::string_view::npos) {
       if (data.size() >= server_.options.max_header_bytes) {
         reading_ = false;
-        return Send(ProblemResponse(431, "the request line and headers are larger than " +
-                                             std::to_string(server_.options.max_header_bytes) +
-                                             " bytes"),
-                    /*close=*/true);
+        return Send(
+            ProblemResponse(431, "the request line and headers are larger than " +
+                                     std::to_string(server_.options.max_header_bytes) + " bytes"),
+            /*close=*/true);
       }
       const size_t room = std::min(kReadChunk, server_.options.max_header_bytes - data.size());
       stream_.async_read_some(buffer_.prepare(room),
@@ -362,12 +362,11 @@ class Session : public std::enable_shared_from_this<Session> {
         const bool client_limit = server_.streams < server_.options.max_streams;
         if (mine == 0) server_.streams_by_client.erase(client_);
         Response busy = ProblemResponse(Unavailable(
-            client_limit ? "too many event streams open from your address (" +
-                               std::to_string(server_.options.max_streams_per_client) +
-                               "); close one first"
-                         : "too many event streams open (" +
-                               std::to_string(server_.options.max_streams) +
-                               "); try again later"));
+            client_limit
+                ? "too many event streams open from your address (" +
+                      std::to_string(server_.options.max_streams_per_client) + "); close one first"
+                : "too many event streams open (" + std::to_string(server_.options.max_streams) +
+                      "); try again later"));
         return Send(std::move(busy), true);
       }
       ++mine;

@@ -312,8 +312,7 @@ Status Registry::CheckIdempotencyKey(const std::string& person, std::string_view
   for (size_t i = 0; i < commands; ++i) {
     const std::string row_key = std::string(key) + "#" + std::to_string(i);
     const EventId expected = RequestCorrelation(person, row_key, fingerprint);
-    VX_ASSIGN_OR_RETURN(auto stored,
-                        log_.storage().FindEventId(IdempotentId(person, row_key, 0)));
+    VX_ASSIGN_OR_RETURN(auto stored, log_.storage().FindEventId(IdempotentId(person, row_key, 0)));
     if (!stored) continue;
     VX_ASSIGN_OR_RETURN(auto events, log_.Read(*stored, 1));
     if (events.empty()) return Unavailable("the stored command is not committed yet; retry");

@@ -40,7 +40,6 @@ Status WritePublic(const std::string& path, const std::string& text) {
   return Status::Ok();
 }
 
-
 Result<std::shared_ptr<const certificate::DocumentSigner>> LoadSigner(const std::string& dir) {
   VX_ASSIGN_OR_RETURN(std::string key,
                       eventstore::ReadSecretFile(Path(dir, "dsc.key"), "document signer key"));
@@ -65,16 +64,17 @@ int RunKeys(const std::string& dir, bool create) {
   // The CSCA key is only checked, not loaded: it signs nothing while the registry runs.
   auto csca_key = eventstore::ReadSecretFile(Path(dir, "csca.key"), "CSCA key");
   auto csca_text = ReadAll(Path(dir, "csca.crt"));
-  auto csca = csca_text.ok() ? certificate::ParseCertificates(*csca_text)
-                             : Result<std::vector<certificate::SignerCertificate>>(csca_text.status());
+  auto csca = csca_text.ok()
+                  ? certificate::ParseCertificates(*csca_text)
+                  : Result<std::vector<certificate::SignerCertificate>>(csca_text.status());
   auto show = [](const char* what, const certificate::SignerCertificate& c) {
     fmt::print("{}\n  subject     {}\n  key         {}\n  kid         {}\n  valid       {} .. {}\n",
-               what, c.subject, c.key_type,
-               Base64Encode(ByteView(c.kid.data(), c.kid.size())), Utc(c.not_before_s),
-               Utc(c.not_after_s));
+               what, c.subject, c.key_type, Base64Encode(ByteView(c.kid.data(), c.kid.size())),
+               Utc(c.not_before_s), Utc(c.not_after_s));
   };
   show("document signer (DSC)", (*signer)->certificate());
-  fmt::print("  certificate {}\n  key         {} (0600)\n", Path(dir, "dsc.crt"), Path(dir, "dsc.key"));
+  fmt::print("  certificate {}\n  key         {} (0600)\n", Path(dir, "dsc.crt"),
+             Path(dir, "dsc.key"));
   if (!csca.ok()) {
     fmt::print(stderr, "vaxledger: {}\n", csca.status().ToString());
     return 2;
@@ -96,7 +96,8 @@ int RunVerify(const std::vector<std::string>& dsc_files, const std::string& at,
     auto text = ReadAll(path);
     if (!text.ok()) return cannot(text.status());
     auto certs = certificate::ParseCertificates(*text);
-    if (!certs.ok()) return cannot(Status(certs.status().code(), path + ": " + certs.status().message()));
+    if (!certs.ok())
+      return cannot(Status(certs.status().code(), path + ": " + certs.status().message()));
     signers.insert(signers.end(), certs->begin(), certs->end());
   }
   certificate::HcertVerifyOptions options;
@@ -141,7 +142,8 @@ std::string CertificateKeysDir(const std::string& dir) { return dir + "/certific
 Status CreateCertificateKeys(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(CertificateKeysDir(dir), ec);
-  if (ec) return FailedPrecondition("cannot create " + CertificateKeysDir(dir) + ": " + ec.message());
+  if (ec)
+    return FailedPrecondition("cannot create " + CertificateKeysDir(dir) + ": " + ec.message());
   for (const char* key : {"csca.key", "dsc.key"}) {
     if (std::filesystem::exists(Path(dir, key))) {
       return Status(Code::kAlreadyExists, Path(dir, key) + " already exists");
@@ -149,7 +151,8 @@ Status CreateCertificateKeys(const std::string& dir) {
   }
   VX_ASSIGN_OR_RETURN(auto keys, certificate::CreateSigningKeys());
   // Keys first (0600, never overwritten), then the public certificates.
-  VX_RETURN_IF_ERROR(eventstore::CreateSecretFile(Path(dir, "csca.key"), "CSCA key", keys.csca_key_pem));
+  VX_RETURN_IF_ERROR(
+      eventstore::CreateSecretFile(Path(dir, "csca.key"), "CSCA key", keys.csca_key_pem));
   VX_RETURN_IF_ERROR(
       eventstore::CreateSecretFile(Path(dir, "dsc.key"), "document signer key", keys.dsc_key_pem));
   VX_RETURN_IF_ERROR(WritePublic(Path(dir, "csca.crt"), keys.csca_certificate_pem));
@@ -179,7 +182,8 @@ CertificateCommands::CertificateCommands(CLI::App& app) {
   keys_->add_option("--data", dir_, "data directory")->required();
   keys_->add_flag("--create", create_, "create them when the directory has none");
   verify_ = cert->add_subcommand("verify", "verify an HC1 certificate offline");
-  verify_->add_option("--dsc", dsc_files_, "document signer certificate(s), PEM or DER")->required();
+  verify_->add_option("--dsc", dsc_files_, "document signer certificate(s), PEM or DER")
+      ->required();
   verify_->add_option("--at", at_, "the moment to check (RFC 3339; default now)");
   verify_->add_option("--schema", schema_, "a DCC JSON schema (default: the built-in 1.3.3)");
   verify_->add_option("file", file_, "a file holding the HC1 text, or - for standard input")

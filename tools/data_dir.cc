@@ -39,13 +39,16 @@ Status CheckPrivateDataDir(const std::string& dir) {
   if (::stat(dir.c_str(), &st) != 0) {
     return FailedPrecondition("data directory " + dir + ": " + std::strerror(errno));
   }
-  if (!S_ISDIR(st.st_mode)) return FailedPrecondition("data directory " + dir + " is not a directory");
+  if (!S_ISDIR(st.st_mode))
+    return FailedPrecondition("data directory " + dir + " is not a directory");
   if ((st.st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
     return FailedPrecondition("data directory " + dir + " has mode " + mode +
                               ": group or others can enter it, and it holds personal data; run "
-                              "`chmod 700 " + dir + "` (and keep it owned by the user that runs "
+                              "`chmod 700 " +
+                              dir +
+                              "` (and keep it owned by the user that runs "
                               "vaxledger)");
   }
   return Status::Ok();
@@ -99,8 +102,7 @@ Result<std::unique_ptr<EventLog>> InitDataDir(const std::string& dir, const std:
   const std::string vkey = signer.verifier().ToText();
   eventstore::EventLogOptions log_options;
   log_options.checkpoint_file = CheckpointFilePath(dir);
-  VX_ASSIGN_OR_RETURN(auto log,
-                      EventLog::Open(std::move(storage), std::move(signer), log_options));
+  VX_ASSIGN_OR_RETURN(auto log, EventLog::Open(std::move(storage), std::move(signer), log_options));
 
   eventstore::NewEvent genesis;
   genesis.event_id = eventstore::EventId::Random();
@@ -144,8 +146,9 @@ Status InstallNextKey(const std::string& dir) {
 }  // namespace
 
 // The start-up check of OpenDataDir: the tail since the last verification.
-Status VerifyAtStart(const std::string& dir, eventstore::LogStorage& storage,
-                     const std::function<void(eventstore::Position, eventstore::Position)>& progress) {
+Status VerifyAtStart(
+    const std::string& dir, eventstore::LogStorage& storage,
+    const std::function<void(eventstore::Position, eventstore::Position)>& progress) {
   VX_ASSIGN_OR_RETURN(auto schedule, eventstore::ReadKeySchedule(storage));
   if (schedule.empty()) return Status::Ok();  // an empty log
   std::vector<NoteVerifierKey> keys;
@@ -165,7 +168,8 @@ Status VerifyAtStart(const std::string& dir, eventstore::LogStorage& storage,
     }
     verified = *opened;
   }
-  VX_ASSIGN_OR_RETURN(auto report, eventstore::VerifyTail(storage, verified, {keys.front()}, options));
+  VX_ASSIGN_OR_RETURN(auto report,
+                      eventstore::VerifyTail(storage, verified, {keys.front()}, options));
   const std::string how = "; `vaxledger ledger verify --data " + dir + "` checks the whole log";
   if (report.first_failure) {
     return DataLoss("the event log does not verify at position " +

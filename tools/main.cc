@@ -305,7 +305,7 @@ struct ServeFlags {
   // "auto": the session cookie is Secure except in demo mode on a loopback address.
   std::string secure_cookie = "auto";
   size_t max_connections_per_client = http::ServerOptions{}.max_connections_per_client;
-  std::string dcc_issuer;  // the DCC "is" field (--dcc-issuer)
+  std::string dcc_issuer;                  // the DCC "is" field (--dcc-issuer)
   std::vector<std::string> witness_vkeys;  // witnesses whose cosignatures are published
 };
 
@@ -802,13 +802,15 @@ int main(int argc, char** argv) {
                     "a witness whose cosignatures are published (cosigner vkey text)");
   serve->add_option("--threads", threads, "I/O and query threads (0 = 2)")->capture_default_str();
   ServeFlags serve_flags;
-  serve->add_option("--secure-cookie", serve_flags.secure_cookie,
-                    "the session cookie's Secure attribute: on, off, or auto (on except with "
-                    "--demo on a loopback address)")
+  serve
+      ->add_option("--secure-cookie", serve_flags.secure_cookie,
+                   "the session cookie's Secure attribute: on, off, or auto (on except with "
+                   "--demo on a loopback address)")
       ->check(CLI::IsMember({"on", "off", "auto"}))
       ->capture_default_str();
-  serve->add_option("--max-connections-per-client", serve_flags.max_connections_per_client,
-                    "open connections from one client address (raise it behind a proxy)")
+  serve
+      ->add_option("--max-connections-per-client", serve_flags.max_connections_per_client,
+                   "open connections from one client address (raise it behind a proxy)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20))
       ->capture_default_str();
 

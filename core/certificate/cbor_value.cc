@@ -13,7 +13,6 @@ CborValue::CborValue(CborValue&&) noexcept = default;
 CborValue& CborValue::operator=(const CborValue&) = default;
 CborValue& CborValue::operator=(CborValue&&) noexcept = default;
 
-
 namespace {
 
 // A strict reader of one RFC 8949 data item: definite and indefinite lengths, all major types,
@@ -34,7 +33,8 @@ class Reader {
     CborValue v;
     if (major == 7) return Simple(info);
     if (info == 31) {  // indefinite length
-      if (major == 0 || major == 1 || major == 6) return Error("indefinite length on an integer or tag");
+      if (major == 0 || major == 1 || major == 6)
+        return Error("indefinite length on an integer or tag");
       return Indefinite(major, depth);
     }
     VX_ASSIGN_OR_RETURN(uint64_t arg, Argument(info));
@@ -131,9 +131,9 @@ class Reader {
         if (info == 25) {
           const int exp = (bits >> 10) & 0x1F;
           const double mant = static_cast<double>(bits & 0x3FF);
-          double value = exp == 0 ? std::ldexp(mant, -24)
+          double value = exp == 0    ? std::ldexp(mant, -24)
                          : exp != 31 ? std::ldexp(mant + 1024, exp - 25)
-                         : (mant == 0 ? INFINITY : NAN);
+                                     : (mant == 0 ? INFINITY : NAN);
           v.real = (bits & 0x8000) ? -value : value;
         } else if (info == 26) {
           float f;
@@ -146,7 +146,8 @@ class Reader {
         return v;
       }
       default:
-        return Error(info == 31 ? "a break outside an indefinite-length item" : "reserved simple value");
+        return Error(info == 31 ? "a break outside an indefinite-length item"
+                                : "reserved simple value");
     }
   }
 
@@ -166,7 +167,8 @@ class Reader {
       }
       if (major == 2 || major == 3) {
         if ((data_[pos_] >> 5) != major || (data_[pos_] & 0x1F) == 31) {
-          return Error("a chunk of an indefinite-length string is not a definite string of its type");
+          return Error(
+              "a chunk of an indefinite-length string is not a definite string of its type");
         }
         VX_ASSIGN_OR_RETURN(CborValue chunk, Item(depth + 1));
         v.bytes += chunk.bytes;
@@ -367,7 +369,8 @@ Result<nlohmann::json> CborToJson(const CborValue& v, const std::string& path) {
     case K::kArray: {
       nlohmann::json a = nlohmann::json::array();
       for (size_t i = 0; i < v.items.size(); ++i) {
-        VX_ASSIGN_OR_RETURN(auto child, CborToJson(v.items[i], path + "[" + std::to_string(i) + "]"));
+        VX_ASSIGN_OR_RETURN(auto child,
+                            CborToJson(v.items[i], path + "[" + std::to_string(i) + "]"));
         a.push_back(std::move(child));
       }
       return a;

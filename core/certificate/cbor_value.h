@@ -27,15 +27,27 @@
 namespace vaxledger::certificate {
 
 struct CborValue {
-  enum class Kind { kUnsigned, kNegative, kBytes, kText, kArray, kMap, kTag, kBool, kNull, kUndefined, kFloat };
+  enum class Kind {
+    kUnsigned,
+    kNegative,
+    kBytes,
+    kText,
+    kArray,
+    kMap,
+    kTag,
+    kBool,
+    kNull,
+    kUndefined,
+    kFloat
+  };
   Kind kind = Kind::kNull;
-  uint64_t number = 0;  // kUnsigned: the value; kNegative: the value is -1 - number; kTag: tag
-  Bytes bytes;          // kBytes
-  std::string text;     // kText
-  double real = 0;      // kFloat
+  uint64_t number = 0;   // kUnsigned: the value; kNegative: the value is -1 - number; kTag: tag
+  Bytes bytes;           // kBytes
+  std::string text;      // kText
+  double real = 0;       // kFloat
   bool boolean = false;  // kBool
-  std::vector<CborValue> items;                            // kArray; kTag: the one tagged item
-  std::vector<std::pair<CborValue, CborValue>> entries;    // kMap, in encoded order
+  std::vector<CborValue> items;                          // kArray; kTag: the one tagged item
+  std::vector<std::pair<CborValue, CborValue>> entries;  // kMap, in encoded order
 
   // Declared here, defined where CborValue is complete: a map entry is a pair of CborValues,
   // which clang's libstdc++ cannot instantiate inside the class's own implicit members.

@@ -100,21 +100,19 @@ Result<nlohmann::json> BuildVaccinationDcc(const VaccinationDccInput& in) {
     nam["gn"] = in.given_name;
     nam["gnt"] = gnt;
   }
-  return nlohmann::json{
-      {"ver", "1.3.0"},
-      {"nam", nam},
-      {"dob", in.date_of_birth},
-      {"v",
-       nlohmann::json::array({{{"tg", std::string(kCovid19Disease)},
-                               {"vp", std::string(coding->vp)},
-                               {"mp", std::string(coding->product)},
-                               {"ma", std::string(product->holder_code)},
-                               {"dn", in.dose.dn},
-                               {"sd", in.dose.sd},
-                               {"dt", in.vaccination->date},
-                               {"co", in.country},
-                               {"is", in.issuer},
-                               {"ci", in.uvci}}})}};
+  return nlohmann::json{{"ver", "1.3.0"},
+                        {"nam", nam},
+                        {"dob", in.date_of_birth},
+                        {"v", nlohmann::json::array({{{"tg", std::string(kCovid19Disease)},
+                                                      {"vp", std::string(coding->vp)},
+                                                      {"mp", std::string(coding->product)},
+                                                      {"ma", std::string(product->holder_code)},
+                                                      {"dn", in.dose.dn},
+                                                      {"sd", in.dose.sd},
+                                                      {"dt", in.vaccination->date},
+                                                      {"co", in.country},
+                                                      {"is", in.issuer},
+                                                      {"ci", in.uvci}}})}};
 }
 
 }  // namespace vaxledger::certificate

@@ -50,8 +50,8 @@ Result<const Vaccination*> ChooseVaccination(const Patient& patient,
 DoseInSeries DoseNumbers(const Patient& patient, const Vaccination& chosen);
 
 struct VaccinationDccInput {
-  std::string family_name;  // required
-  std::string given_name;   // optional
+  std::string family_name;    // required
+  std::string given_name;     // optional
   std::string date_of_birth;  // YYYY-MM-DD, YYYY-MM, YYYY or empty
   const Vaccination* vaccination = nullptr;
   DoseInSeries dose;

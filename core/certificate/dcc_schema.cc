@@ -26,16 +26,16 @@ struct DccSchema::Rep {
 namespace {
 
 const std::set<std::string>& Annotations() {
-  static const std::set<std::string> k = {"$schema", "$id",      "$comment",     "title",
-                                          "description", "examples", "valueset-uri", "format",
-                                          "$defs",   "definitions", "default"};
+  static const std::set<std::string> k = {"$schema",     "$id",         "$comment",     "title",
+                                          "description", "examples",    "valueset-uri", "format",
+                                          "$defs",       "definitions", "default"};
   return k;
 }
 
 const std::set<std::string>& Assertions() {
   static const std::set<std::string> k = {
-      "type",     "properties", "required",  "items", "minItems", "maxItems", "minimum",
-      "maxLength", "pattern",   "oneOf",     "anyOf", "allOf",    "enum",     "const", "$ref"};
+      "type",    "properties", "required", "items", "minItems", "maxItems", "minimum", "maxLength",
+      "pattern", "oneOf",      "anyOf",    "allOf", "enum",     "const",    "$ref"};
   return k;
 }
 
@@ -49,8 +49,8 @@ bool HasType(const json& value, const std::string& type) {
   if (type == "integer") {
     if (value.is_number_integer()) return true;
     // Draft 2020-12: a number with a zero fractional part is an integer.
-    return value.is_number_float() && value.get<double>() == static_cast<double>(
-                                                                 static_cast<int64_t>(value.get<double>()));
+    return value.is_number_float() &&
+           value.get<double>() == static_cast<double>(static_cast<int64_t>(value.get<double>()));
   }
   return false;
 }
@@ -95,7 +95,8 @@ Status DccSchema::Rep::Check(const json& schema, const std::string& where) {
   }
   for (const char* key : {"oneOf", "anyOf", "allOf"}) {
     if (auto it = schema.find(key); it != schema.end()) {
-      if (!it->is_array()) return InvalidArgument("schema at " + where + ": " + key + " is not a list");
+      if (!it->is_array())
+        return InvalidArgument("schema at " + where + ": " + key + " is not a list");
       for (size_t i = 0; i < it->size(); ++i) {
         VX_RETURN_IF_ERROR(Check((*it)[i], where + "/" + key + "/" + std::to_string(i)));
       }
@@ -110,7 +111,8 @@ Result<const json*> DccSchema::Rep::Resolve(const std::string& ref) const {
   }
   try {
     const json::json_pointer pointer(ref.substr(1));
-    if (!document.contains(pointer)) return InvalidArgument("schema: $ref " + ref + " is not found");
+    if (!document.contains(pointer))
+      return InvalidArgument("schema: $ref " + ref + " is not found");
     return &document.at(pointer);
   } catch (const json::exception&) {
     return InvalidArgument("schema: $ref " + ref + " is not a JSON pointer");
@@ -119,7 +121,8 @@ Result<const json*> DccSchema::Rep::Resolve(const std::string& ref) const {
 
 Status DccSchema::Rep::Validate(const json& schema, const json& value, const std::string& path,
                                 int depth) const {
-  if (depth > 64) return InvalidArgument(Field(path) + ": the schema nests too deeply", Field(path));
+  if (depth > 64)
+    return InvalidArgument(Field(path) + ": the schema nests too deeply", Field(path));
   if (schema.is_boolean()) {
     return schema.get<bool>() ? Status::Ok()
                               : InvalidArgument(Field(path) + ": not allowed here", Field(path));
@@ -157,11 +160,13 @@ Status DccSchema::Rep::Validate(const json& schema, const json& value, const std
     }
     if (auto it = schema.find("pattern"); it != schema.end()) {
       const std::regex& re = patterns.at(it->get<std::string>());
-      if (!std::regex_search(s, re)) return fail("must match the pattern " + it->get<std::string>());
+      if (!std::regex_search(s, re))
+        return fail("must match the pattern " + it->get<std::string>());
     }
   }
   if (value.is_number()) {
-    if (auto it = schema.find("minimum"); it != schema.end() && value.get<double>() < it->get<double>()) {
+    if (auto it = schema.find("minimum");
+        it != schema.end() && value.get<double>() < it->get<double>()) {
       return fail("must be at least " + it->dump());
     }
   }
@@ -174,7 +179,8 @@ Status DccSchema::Rep::Validate(const json& schema, const json& value, const std
     }
     if (auto it = schema.find("items"); it != schema.end()) {
       for (size_t i = 0; i < value.size(); ++i) {
-        VX_RETURN_IF_ERROR(Validate(*it, value[i], path + "[" + std::to_string(i) + "]", depth + 1));
+        VX_RETURN_IF_ERROR(
+            Validate(*it, value[i], path + "[" + std::to_string(i) + "]", depth + 1));
       }
     }
   }
@@ -221,8 +227,10 @@ Status DccSchema::Rep::Validate(const json& schema, const json& value, const std
         first = s;
       }
     }
-    if (matched == 0) return fail("must match exactly one of the alternatives (" + first.message() + ")");
-    if (matched > 1) return fail("matches more than one of the alternatives that exclude each other");
+    if (matched == 0)
+      return fail("must match exactly one of the alternatives (" + first.message() + ")");
+    if (matched > 1)
+      return fail("matches more than one of the alternatives that exclude each other");
   }
   return Status::Ok();
 }

@@ -22,9 +22,9 @@ constexpr int64_t kClaimIat = 6;
 constexpr int64_t kClaimHcert = -260;
 
 Result<Bytes> SigStructure(const Bytes& protected_bytes, const Bytes& payload) {
-  return CborEncode(CborValue::Array({CborValue::Text("Signature1"),
-                                      CborValue::ByteString(protected_bytes),
-                                      CborValue::ByteString({}), CborValue::ByteString(payload)}));
+  return CborEncode(
+      CborValue::Array({CborValue::Text("Signature1"), CborValue::ByteString(protected_bytes),
+                        CborValue::ByteString({}), CborValue::ByteString(payload)}));
 }
 
 // A NumericDate claim (RFC 8392: int or float) as whole seconds.
@@ -36,7 +36,6 @@ std::optional<int64_t> NumericDate(const CborValue* v) {
   }
   return std::nullopt;
 }
-
 
 }  // namespace
 
@@ -98,7 +97,8 @@ Result<int64_t> ParseRfc3339(std::string_view t, const std::string& field) {
       if (i + 1 != t.size()) return bad();
     } else if (t[i] == '+' || t[i] == '-') {
       int oh, om;
-      if (i + 6 != t.size() || !digits(i + 1, 2, &oh) || t[i + 3] != ':' || !digits(i + 4, 2, &om)) {
+      if (i + 6 != t.size() || !digits(i + 1, 2, &oh) || t[i + 3] != ':' ||
+          !digits(i + 4, 2, &om)) {
         return bad();
       }
       offset = (t[i] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
@@ -165,27 +165,26 @@ Result<EncodedHcert> EncodeHcert(const HcertClaims& claims, const DocumentSigner
                            "expires_at");
   }
   const Kid& kid = signer.certificate().kid;
-  VX_ASSIGN_OR_RETURN(Bytes protected_bytes,
-                      CborEncode(CborValue::Map(
-                          {{CborValue::Int(kHeaderAlg), CborValue::Int(kCoseEs256)},
-                           {CborValue::Int(kHeaderKid), CborValue::ByteString(Bytes(kid.begin(), kid.end()))}})));
   VX_ASSIGN_OR_RETURN(
-      Bytes payload,
+      Bytes protected_bytes,
       CborEncode(CborValue::Map(
-          {{CborValue::Int(kClaimIss), CborValue::Text(claims.issuer)},
-           {CborValue::Int(kClaimExp), CborValue::Int(claims.expires_at_s)},
-           {CborValue::Int(kClaimIat), CborValue::Int(claims.issued_at_s)},
-           {CborValue::Int(kClaimHcert),
-            CborValue::Map({{CborValue::Int(1), JsonToCbor(claims.dcc)}})}})));
+          {{CborValue::Int(kHeaderAlg), CborValue::Int(kCoseEs256)},
+           {CborValue::Int(kHeaderKid), CborValue::ByteString(Bytes(kid.begin(), kid.end()))}})));
+  VX_ASSIGN_OR_RETURN(Bytes payload,
+                      CborEncode(CborValue::Map(
+                          {{CborValue::Int(kClaimIss), CborValue::Text(claims.issuer)},
+                           {CborValue::Int(kClaimExp), CborValue::Int(claims.expires_at_s)},
+                           {CborValue::Int(kClaimIat), CborValue::Int(claims.issued_at_s)},
+                           {CborValue::Int(kClaimHcert),
+                            CborValue::Map({{CborValue::Int(1), JsonToCbor(claims.dcc)}})}})));
   VX_ASSIGN_OR_RETURN(Bytes tbs, SigStructure(protected_bytes, payload));
   EncodedHcert out;
   VX_ASSIGN_OR_RETURN(out.signature, signer.SignEs256(tbs));
-  VX_ASSIGN_OR_RETURN(
-      out.cose,
-      CborEncode(CborValue::Tag(
-          18, CborValue::Array({CborValue::ByteString(protected_bytes), CborValue::Map({}),
-                                CborValue::ByteString(payload),
-                                CborValue::ByteString(out.signature)}))));
+  VX_ASSIGN_OR_RETURN(out.cose,
+                      CborEncode(CborValue::Tag(
+                          18, CborValue::Array({CborValue::ByteString(protected_bytes),
+                                                CborValue::Map({}), CborValue::ByteString(payload),
+                                                CborValue::ByteString(out.signature)}))));
   VX_ASSIGN_OR_RETURN(Bytes compressed, ZlibDeflate(out.cose));
   out.hc1 = std::string(kPrefix) + Base45Encode(compressed);
   out.signature_hash = Sha256(out.signature);
@@ -206,7 +205,8 @@ HcertVerdict VerifyHcert(std::string_view text, std::span<const SignerCertificat
     text.remove_suffix(1);
   }
   if (text.size() > options.max_text) {
-    return fail(HcertStep::kPrefix, "longer than " + std::to_string(options.max_text) + " characters");
+    return fail(HcertStep::kPrefix,
+                "longer than " + std::to_string(options.max_text) + " characters");
   }
   if (!text.starts_with(kPrefix)) return fail(HcertStep::kPrefix, "does not start with HC1:");
   auto compressed = Base45Decode(text.substr(kPrefix.size()));
@@ -222,8 +222,8 @@ HcertVerdict VerifyHcert(std::string_view text, std::span<const SignerCertificat
   if (sign1->kind == CborValue::Kind::kTag && sign1->number == 61) sign1 = &sign1->items[0];
   if (sign1->kind == CborValue::Kind::kTag) {
     if (sign1->number != 18) {
-      return fail(HcertStep::kCose, "tag " + std::to_string(sign1->number) +
-                                        " is not COSE_Sign1 (18)");
+      return fail(HcertStep::kCose,
+                  "tag " + std::to_string(sign1->number) + " is not COSE_Sign1 (18)");
     }
     sign1 = &sign1->items[0];
   }
@@ -241,7 +241,8 @@ HcertVerdict VerifyHcert(std::string_view text, std::span<const SignerCertificat
     return fail(HcertStep::kCose, "the unprotected header is not a map");
   }
   if (payload_bstr.kind != CborValue::Kind::kBytes) {
-    return fail(HcertStep::kCose, "the payload is not a byte string (detached payloads are not used)");
+    return fail(HcertStep::kCose,
+                "the payload is not a byte string (detached payloads are not used)");
   }
   if (signature.kind != CborValue::Kind::kBytes) {
     return fail(HcertStep::kCose, "the signature is not a byte string");
@@ -278,7 +279,8 @@ HcertVerdict VerifyHcert(std::string_view text, std::span<const SignerCertificat
   const CborValue* kid = protected_header.Find(kHeaderKid);
   if (kid == nullptr) kid = unprotected.Find(kHeaderKid);
   if (kid == nullptr) return fail(HcertStep::kKid, "no kid in the protected or unprotected header");
-  if (kid->kind != CborValue::Kind::kBytes) return fail(HcertStep::kKid, "the kid is not a byte string");
+  if (kid->kind != CborValue::Kind::kBytes)
+    return fail(HcertStep::kKid, "the kid is not a byte string");
   v.kid = kid->bytes;
   std::vector<const SignerCertificate*> candidates;
   for (const SignerCertificate& s : signers) {
@@ -308,8 +310,8 @@ HcertVerdict VerifyHcert(std::string_view text, std::span<const SignerCertificat
   v.expires_at_s = *exp;
   if (iat) v.issued_at_s = *iat;
   if (options.at_s > *exp) {
-    return fail(HcertStep::kExpired, "expired at " + Utc(*exp) + " (checked at " +
-                                         Utc(options.at_s) + ")");
+    return fail(HcertStep::kExpired,
+                "expired at " + Utc(*exp) + " (checked at " + Utc(options.at_s) + ")");
   }
   if (iat && options.at_s < *iat) {
     return fail(HcertStep::kExpired, "issued at " + Utc(*iat) + ", after the moment checked (" +
@@ -322,7 +324,9 @@ HcertVerdict VerifyHcert(std::string_view text, std::span<const SignerCertificat
   const DccSchema& schema = options.schema ? *options.schema : DccSchema::Builtin();
   if (Status s = schema.Validate(v.dcc); !s.ok()) return fail(HcertStep::kSchema, s.message());
   v.valid = true;
-  std::string kind = v.dcc.contains("v") ? "vaccination" : v.dcc.contains("t") ? "test" : "recovery";
+  std::string kind = v.dcc.contains("v")   ? "vaccination"
+                     : v.dcc.contains("t") ? "test"
+                                           : "recovery";
   v.detail = "valid " + kind + " certificate, " + CoseAlgorithmName(v.alg) + " kid " +
              Base64Encode(v.kid) + ", issuer " + (v.issuer.empty() ? "?" : v.issuer) +
              ", expires " + Utc(*exp);

@@ -47,9 +47,9 @@ struct HcertClaims {
 };
 
 struct EncodedHcert {
-  std::string hc1;       // "HC1:..."
-  Bytes cose;            // the COSE_Sign1 bytes (before zlib)
-  Bytes signature;       // r || s
+  std::string hc1;        // "HC1:..."
+  Bytes cose;             // the COSE_Sign1 bytes (before zlib)
+  Bytes signature;        // r || s
   Hash signature_hash{};  // SHA-256 of the signature (what the ledger records)
 };
 

@@ -18,8 +18,8 @@
 namespace vaxledger::certificate {
 
 struct QrMatrix {
-  int size = 0;               // modules per side
-  std::vector<bool> dark;     // size * size, row by row
+  int size = 0;            // modules per side
+  std::vector<bool> dark;  // size * size, row by row
 };
 
 // InvalidArgument when `text` has characters outside QR's alphanumeric set or is too long.

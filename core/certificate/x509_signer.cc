@@ -87,7 +87,8 @@ Result<SignerCertificate> FromX509(X509* x) {
   c.not_before_s = ToUnix(X509_get0_notBefore(x));
   c.not_after_s = ToUnix(X509_get0_notAfter(x));
   EVP_PKEY* key = X509_get_pubkey(x);
-  if (key == nullptr) return InvalidArgument("certificate: no usable public key: " + OpenSslError());
+  if (key == nullptr)
+    return InvalidArgument("certificate: no usable public key: " + OpenSslError());
   c.public_key = Share(key);
   c.key_type = KeyType(key);
   return c;
@@ -146,13 +147,18 @@ Result<X509Ptr> MakeCertificate(EVP_PKEY* key, const std::string& cn, const Sign
   X509_set_pubkey(x.get(), key);
   X509* as_issuer = issuer ? issuer : x.get();
   VX_RETURN_IF_ERROR(AddExtension(x.get(), as_issuer, NID_subject_key_identifier, "hash"));
-  VX_RETURN_IF_ERROR(AddExtension(x.get(), as_issuer, NID_authority_key_identifier, "keyid:always"));
+  VX_RETURN_IF_ERROR(
+      AddExtension(x.get(), as_issuer, NID_authority_key_identifier, "keyid:always"));
   if (ca) {
-    VX_RETURN_IF_ERROR(AddExtension(x.get(), as_issuer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0"));
-    VX_RETURN_IF_ERROR(AddExtension(x.get(), as_issuer, NID_key_usage, "critical,keyCertSign,cRLSign"));
+    VX_RETURN_IF_ERROR(
+        AddExtension(x.get(), as_issuer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0"));
+    VX_RETURN_IF_ERROR(
+        AddExtension(x.get(), as_issuer, NID_key_usage, "critical,keyCertSign,cRLSign"));
   } else {
-    VX_RETURN_IF_ERROR(AddExtension(x.get(), as_issuer, NID_basic_constraints, "critical,CA:FALSE"));
-    VX_RETURN_IF_ERROR(AddExtension(x.get(), as_issuer, NID_key_usage, "critical,digitalSignature"));
+    VX_RETURN_IF_ERROR(
+        AddExtension(x.get(), as_issuer, NID_basic_constraints, "critical,CA:FALSE"));
+    VX_RETURN_IF_ERROR(
+        AddExtension(x.get(), as_issuer, NID_key_usage, "critical,digitalSignature"));
     VX_RETURN_IF_ERROR(
         AddExtension(x.get(), as_issuer, NID_ext_key_usage, "1.3.6.1.4.1.1847.2021.1.2"));
   }
@@ -249,8 +255,8 @@ Status VerifyCoseSignature(const SignerCertificate& signer, int64_t alg, ByteVie
   Bytes der_signature;
   if (half != 0) {
     if (signer.key_type != curve) {
-      return InvalidArgument(CoseAlgorithmName(alg) + " needs an " + curve + " key; the signer has " +
-                             signer.key_type);
+      return InvalidArgument(CoseAlgorithmName(alg) + " needs an " + curve +
+                             " key; the signer has " + signer.key_type);
     }
     if (signature.size() != 2 * half) {
       return InvalidArgument(CoseAlgorithmName(alg) + " signature must be " +
@@ -279,10 +285,9 @@ Status VerifyCoseSignature(const SignerCertificate& signer, int64_t alg, ByteVie
   if (!ctx || EVP_DigestVerifyInit(ctx.get(), &pctx, md, nullptr, key) != 1) {
     return Internal("cannot start verifying: " + OpenSslError());
   }
-  if (alg == kCosePs256 &&
-      (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-       EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) != 1 ||
-       EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) != 1)) {
+  if (alg == kCosePs256 && (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+                            EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) != 1 ||
+                            EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) != 1)) {
     return Internal("cannot set RSA-PSS parameters: " + OpenSslError());
   }
   const int ok =
@@ -330,12 +335,12 @@ Result<SigningKeys> CreateSigningKeys(const SigningKeyOptions& options) {
   auto csca_key = Share(EVP_EC_gen("P-256"));
   auto dsc_key = Share(EVP_EC_gen("P-256"));
   if (!csca_key || !dsc_key) return Internal("cannot generate a P-256 key: " + OpenSslError());
-  VX_ASSIGN_OR_RETURN(auto csca, MakeCertificate(csca_key.get(), options.organisation + " CSCA",
-                                                 options, nullptr, csca_key.get(),
-                                                 options.csca_days, true));
-  VX_ASSIGN_OR_RETURN(auto dsc, MakeCertificate(dsc_key.get(), options.organisation + " DSC",
-                                                options, csca.get(), csca_key.get(),
-                                                options.dsc_days, false));
+  VX_ASSIGN_OR_RETURN(
+      auto csca, MakeCertificate(csca_key.get(), options.organisation + " CSCA", options, nullptr,
+                                 csca_key.get(), options.csca_days, true));
+  VX_ASSIGN_OR_RETURN(
+      auto dsc, MakeCertificate(dsc_key.get(), options.organisation + " DSC", options, csca.get(),
+                                csca_key.get(), options.dsc_days, false));
   SigningKeys keys;
   keys.csca_certificate_pem = PemOf(csca.get());
   keys.dsc_certificate_pem = PemOf(dsc.get());

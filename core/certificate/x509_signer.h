@@ -44,8 +44,8 @@ struct SignerCertificate {
   Bytes der;
   Kid kid{};
   std::string pem;
-  std::string subject;     // one line, RFC 2253
-  std::string key_type;    // "EC P-256", "RSA 3072", ...
+  std::string subject;       // one line, RFC 2253
+  std::string key_type;      // "EC P-256", "RSA 3072", ...
   int64_t not_before_s = 0;  // Unix seconds
   int64_t not_after_s = 0;
   std::shared_ptr<evp_pkey_st> public_key;

@@ -473,7 +473,8 @@ TEST_CASE("Vaccination: corrections and retractions by the registering entity, w
   CHECK(r.w.Do(c, r.Vaccination(patient)).ok());
 }
 
-TEST_CASE("Care relationship: a registration of one's own not in error, or a declaration in force") {
+TEST_CASE(
+    "Care relationship: a registration of one's own not in error, or a declaration in force") {
   Registry r;
   const Caller g1 = r.w.Person(r.p1, "g1");
   const Caller pr1 = r.w.Person(r.p3, "pr1");

@@ -606,7 +606,8 @@ TEST_CASE("The event feed: a member sees the entity's events, resumes, follows l
 }
 
 // Issue 13: what a hostile or careless client tried, each refused without changing anything.
-TEST_CASE("Hardening: cross-site and non-JSON writes refused, Idempotency-Key bound to its request") {
+TEST_CASE(
+    "Hardening: cross-site and non-JSON writes refused, Idempotency-Key bound to its request") {
   Server server;
   auto maes = server.Login(kMaes);
   const std::string cookie = "vx_session=" + maes->token();
@@ -614,30 +615,39 @@ TEST_CASE("Hardening: cross-site and non-JSON writes refused, Idempotency-Key bo
   const uint64_t before = server.LogSize();
   const std::string body = Vaccination("85073003328").dump();
   // 13.8: a form or text/plain body (what a cross-site form can send) is not JSON: 415.
-  for (const char* type : {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"}) {
-    auto r = browser.Send("POST", "/v1/vaccinations", body, {{"Cookie", cookie}, {"Content-Type", type}});
+  for (const char* type :
+       {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"}) {
+    auto r = browser.Send("POST", "/v1/vaccinations", body,
+                          {{"Cookie", cookie}, {"Content-Type", type}});
     CHECK(r.status == 415);
     CHECK(r.headers["accept-post"] == "application/json");
   }
   // ... and a JSON write from another site: 403.
-  CHECK(browser.Send("POST", "/v1/vaccinations", body,
-                     {{"Cookie", cookie}, {"Origin", "https://evil.example"},
-                      {"Sec-Fetch-Site", "cross-site"}})
+  CHECK(browser
+            .Send("POST", "/v1/vaccinations", body,
+                  {{"Cookie", cookie},
+                   {"Origin", "https://evil.example"},
+                   {"Sec-Fetch-Site", "cross-site"}})
             .status == 403);
-  CHECK(browser.Send("POST", "/v1/vaccinations", body,
-                     {{"Cookie", cookie}, {"Origin", "https://evil.example"}})
+  CHECK(browser
+            .Send("POST", "/v1/vaccinations", body,
+                  {{"Cookie", cookie}, {"Origin", "https://evil.example"}})
             .status == 403);
-  CHECK(browser.Send("POST", "/v1/vaccinations", body,
-                     {{"Cookie", cookie}, {"Sec-Fetch-Site", "same-site"}})
+  CHECK(browser
+            .Send("POST", "/v1/vaccinations", body,
+                  {{"Cookie", cookie}, {"Sec-Fetch-Site", "same-site"}})
             .status == 403);
-  CHECK(browser.Send("POST", "/v1/sessions", R"({"assertion": "x"})",
-                     {{"Sec-Fetch-Site", "cross-site"}})
-            .status == 403);  // login CSRF too
+  CHECK(
+      browser
+          .Send("POST", "/v1/sessions", R"({"assertion": "x"})", {{"Sec-Fetch-Site", "cross-site"}})
+          .status == 403);  // login CSRF too
   CHECK(server.LogSize() == before);
   // The registry's own pages are same-origin: accepted.
   auto same = browser.Send("POST", "/v1/vaccinations", body,
-                           {{"Cookie", cookie}, {"Origin", "http://localhost"},
-                            {"Sec-Fetch-Site", "same-origin"}, {"Idempotency-Key", "k1"}});
+                           {{"Cookie", cookie},
+                            {"Origin", "http://localhost"},
+                            {"Sec-Fetch-Site", "same-origin"},
+                            {"Idempotency-Key", "k1"}});
   INFO(same.body);
   REQUIRE(same.status == 201);
   CHECK(same.headers["cache-control"] == "no-store");
@@ -694,17 +704,21 @@ TEST_CASE("Privacy: a patient's record rests on a current care relationship (SPE
   CHECK(detail.find("EU/1/20/1528") == std::string::npos);
   CHECK(detail.find("2026-11-20") == std::string::npos);
   // Maes's own duplicate may name it: she may read the patient.
-  CHECK(maes->Post("/v1/vaccinations", Vaccination(insz)).json()["detail"].get<std::string>().find(
-            "EU/1/20/1528") != std::string::npos);
+  CHECK(maes->Post("/v1/vaccinations", Vaccination(insz))
+            .json()["detail"]
+            .get<std::string>()
+            .find("EU/1/20/1528") != std::string::npos);
 
   // Break the glass: a reasoned declaration, then the record; an auditor lists it.
-  CHECK(janssens->Post("/v1/patients/care-declarations", {{"patient", {{"insz", insz}}}})
-            .status == 400);  // no reason
-  CHECK(janssens->Post("/v1/patients/care-declarations",
-                       {{"patient", {{"insz", insz}}}, {"reason", "x"}, {"hours", 10000}})
+  CHECK(janssens->Post("/v1/patients/care-declarations", {{"patient", {{"insz", insz}}}}).status ==
+        400);  // no reason
+  CHECK(janssens
+            ->Post("/v1/patients/care-declarations",
+                   {{"patient", {{"insz", insz}}}, {"reason", "x"}, {"hours", 10000}})
             .status == 400);
-  auto declared = janssens->Post("/v1/patients/care-declarations",
-                                 {{"patient", {{"insz", insz}}}, {"reason", "urgent care, weekend"}});
+  auto declared =
+      janssens->Post("/v1/patients/care-declarations",
+                     {{"patient", {{"insz", insz}}}, {"reason", "urgent care, weekend"}});
   INFO(declared.body);
   REQUIRE(declared.status == 201);
   CHECK(declared.headers["location"] == patient);

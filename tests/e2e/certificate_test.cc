@@ -28,9 +28,9 @@ class Server {
       ChildProcess init({VX_BINARY, "init", "--data", data(), "--demo"});
       REQUIRE(init.Wait() == 0);
     }
-    child_ = std::make_unique<ChildProcess>(std::vector<std::string>{
-        VX_BINARY, "serve", "--data", data(), "--listen", "127.0.0.1:0", "--demo",
-        "--dcc-issuer", "Vaccinnet e2e"});
+    child_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{VX_BINARY, "serve", "--data", data(), "--listen", "127.0.0.1:0",
+                                 "--demo", "--dcc-issuer", "Vaccinnet e2e"});
     std::string line;
     char c;
     while (::read(child_->out(), &c, 1) == 1 && c != '\n') line += c;
@@ -107,13 +107,18 @@ const std::string kJcovdenPatient = "90020200197";
 TEST_CASE("issue a certificate over HTTP, show its QR code and page, verify it offline") {
   Server server;
   auto peeters = server.Login(kPeeters);
-  REQUIRE(peeters->Post("/v1/vaccinations", Dose(kPatient, "EU/1/20/1528", 1, "2026-09-01")).status == 201);
-  REQUIRE(peeters->Post("/v1/vaccinations", Dose(kPatient, "EU/1/20/1528", 2, "2026-10-01")).status == 201);
+  REQUIRE(
+      peeters->Post("/v1/vaccinations", Dose(kPatient, "EU/1/20/1528", 1, "2026-09-01")).status ==
+      201);
+  REQUIRE(
+      peeters->Post("/v1/vaccinations", Dose(kPatient, "EU/1/20/1528", 2, "2026-10-01")).status ==
+      201);
   const json record = peeters->Post("/v1/patients/search", {{"insz", kPatient}}).json();
   const std::string patient = record["id"];
   const std::string base = "/v1/patients/" + patient + "/certificates";
 
-  auto issued = peeters->Post(base, {{"family_name", "Peeters-Van Damme"}, {"given_name", "Marie Louise"}});
+  auto issued =
+      peeters->Post(base, {{"family_name", "Peeters-Van Damme"}, {"given_name", "Marie Louise"}});
   INFO(issued.body);
   REQUIRE(issued.status == 201);
   const json c = issued.json();
@@ -159,23 +164,28 @@ TEST_CASE("issue a certificate over HTTP, show its QR code and page, verify it o
   CHECK(page.headers["content-type"].starts_with("text/html"));
   CHECK(page.body.find("Vaccinatiebewijs") != std::string::npos);
   CHECK(page.body.find(uvci) != std::string::npos);
-  CHECK(peeters->Get(c["links"]["print"].get<std::string>() + "?lang=fr").body.find(
-            "Certificat de vaccination") != std::string::npos);
+  CHECK(peeters->Get(c["links"]["print"].get<std::string>() + "?lang=fr")
+            .body.find("Certificat de vaccination") != std::string::npos);
   const json list = peeters->Get(base).json()["certificates"];
   REQUIRE(list.size() == 1);
   CHECK(list[0]["uvci"] == uvci);
   CHECK(list[0]["status"] == "valid");
 
   // A Jcovden dose is 1/1; a booster after it 2/1.
-  REQUIRE(peeters->Post("/v1/vaccinations", Dose(kJcovdenPatient, "EU/1/20/1525", 1, "2026-08-01")).status == 201);
-  const std::string jpatient = peeters->Post("/v1/patients/search", {{"insz", kJcovdenPatient}}).json()["id"];
-  auto one = peeters->Post("/v1/patients/" + jpatient + "/certificates", {{"family_name", "Dubois"}});
+  REQUIRE(peeters->Post("/v1/vaccinations", Dose(kJcovdenPatient, "EU/1/20/1525", 1, "2026-08-01"))
+              .status == 201);
+  const std::string jpatient =
+      peeters->Post("/v1/patients/search", {{"insz", kJcovdenPatient}}).json()["id"];
+  auto one =
+      peeters->Post("/v1/patients/" + jpatient + "/certificates", {{"family_name", "Dubois"}});
   REQUIRE(one.status == 201);
   CHECK(one.json()["dcc"]["v"][0]["vp"] == "29061000087103");
   CHECK(one.json()["dn"] == 1);
   CHECK(one.json()["sd"] == 1);
-  REQUIRE(peeters->Post("/v1/vaccinations", Dose(kJcovdenPatient, "EU/1/20/1507", 2, "2026-11-01")).status == 201);
-  auto booster = peeters->Post("/v1/patients/" + jpatient + "/certificates", {{"family_name", "Dubois"}});
+  REQUIRE(peeters->Post("/v1/vaccinations", Dose(kJcovdenPatient, "EU/1/20/1507", 2, "2026-11-01"))
+              .status == 201);
+  auto booster =
+      peeters->Post("/v1/patients/" + jpatient + "/certificates", {{"family_name", "Dubois"}});
   REQUIRE(booster.status == 201);
   CHECK(booster.json()["dn"] == 2);
   CHECK(booster.json()["sd"] == 1);
@@ -185,8 +195,11 @@ TEST_CASE("issue a certificate over HTTP, show its QR code and page, verify it o
 TEST_CASE("who may issue and revoke certificates, and what is refused") {
   Server server;
   auto peeters = server.Login(kPeeters);
-  REQUIRE(peeters->Post("/v1/vaccinations", Dose(kPatient, "EU/1/20/1528", 1, "2026-09-01")).status == 201);
-  const std::string patient = peeters->Post("/v1/patients/search", {{"insz", kPatient}}).json()["id"];
+  REQUIRE(
+      peeters->Post("/v1/vaccinations", Dose(kPatient, "EU/1/20/1528", 1, "2026-09-01")).status ==
+      201);
+  const std::string patient =
+      peeters->Post("/v1/patients/search", {{"insz", kPatient}}).json()["id"];
   const std::string base = "/v1/patients/" + patient + "/certificates";
   const json names = {{"family_name", "Peeters"}, {"given_name", "An"}};
 
@@ -204,8 +217,9 @@ TEST_CASE("who may issue and revoke certificates, and what is refused") {
   CHECK(without.status == 403);
   CHECK(without.json()["field"] == "on_behalf_of");
   const auto physicians = staff->Get("/v1/session").json()["entities"][0]["physicians"];
-  REQUIRE(staff->Send("PUT", "/v1/session/entity",
-                      json{{"entity", "demo-linde"}, {"on_behalf_of", physicians[0]}}.dump())
+  REQUIRE(staff
+              ->Send("PUT", "/v1/session/entity",
+                     json{{"entity", "demo-linde"}, {"on_behalf_of", physicians[0]}}.dump())
               .status == 200);
   auto by_staff = staff->Post(base, names);
   INFO(by_staff.body);
@@ -221,7 +235,9 @@ TEST_CASE("who may issue and revoke certificates, and what is refused") {
   CHECK(cyrillic.json()["field"] == "family_name");
   CHECK(peeters->Post(base, {{"given_name", "An"}}).json()["field"] == "family_name");
   CHECK(peeters->Post(base, {{"family_name", "X"}, {"nickname", "Y"}}).status == 400);
-  REQUIRE(peeters->Post("/v1/vaccinations", Dose(kPatient, "EU/1/18/1326", 1, "2026-10-05")).status == 201);
+  REQUIRE(
+      peeters->Post("/v1/vaccinations", Dose(kPatient, "EU/1/18/1326", 1, "2026-10-05")).status ==
+      201);
   const json record = peeters->Get("/v1/patients/" + patient).json();
   std::string flu, covid;
   for (const auto& v : record["vaccinations"]) {
@@ -230,11 +246,14 @@ TEST_CASE("who may issue and revoke certificates, and what is refused") {
   auto not_covid = peeters->Post(base, {{"family_name", "Peeters"}, {"vaccination", flu}});
   CHECK(not_covid.status == 422);
   CHECK(not_covid.json()["field"] == "vaccination");
-  REQUIRE(peeters->Post("/v1/patients/" + patient + "/vaccinations/" + covid + "/retraction",
-                        {{"reason", "wrong patient"}}).status == 200);
+  REQUIRE(peeters
+              ->Post("/v1/patients/" + patient + "/vaccinations/" + covid + "/retraction",
+                     {{"reason", "wrong patient"}})
+              .status == 200);
   auto retracted = peeters->Post(base, {{"family_name", "Peeters"}, {"vaccination", covid}});
   CHECK(retracted.status == 422);
-  CHECK(retracted.json()["detail"].get<std::string>().find("entered in error") != std::string::npos);
+  CHECK(retracted.json()["detail"].get<std::string>().find("entered in error") !=
+        std::string::npos);
 
   // Revocation: the issuing entity or an administrator; another entity is not told it exists.
   const std::string uvci = by_haio.json()["uvci"];
@@ -250,7 +269,8 @@ TEST_CASE("who may issue and revoke certificates, and what is refused") {
   REQUIRE(list["hashes"].size() == 1);
   CHECK(list["hashes"][0] == Base64Encode(ByteView(h.data(), 16)));
   const std::string staff_uvci = by_staff.json()["uvci"];
-  auto by_admin = admin->Post(base + "/" + Segment(staff_uvci) + "/revocation", {{"reason", "audit"}});
+  auto by_admin =
+      admin->Post(base + "/" + Segment(staff_uvci) + "/revocation", {{"reason", "audit"}});
   INFO(by_admin.body);
   CHECK(by_admin.status == 200);
   CHECK(anonymous.Get("/v1/certificates/revocations").json()["hashes"].size() == 2);
@@ -282,8 +302,9 @@ TEST_CASE("vaxledger certificate verify agrees with every EU test certificate") 
     const std::string der_file = dir.path() + "/" + name + ".der";
     const auto der = Base64Decode(v["TESTCTX"]["CERTIFICATE"].get<std::string>());
     REQUIRE(der.ok());
-    std::ofstream(der_file, std::ios::binary).write(reinterpret_cast<const char*>(der->data()),
-                                                     static_cast<std::streamsize>(der->size()));
+    std::ofstream(der_file, std::ios::binary)
+        .write(reinterpret_cast<const char*>(der->data()),
+               static_cast<std::streamsize>(der->size()));
     const std::string hc1_file = dir.path() + "/" + name + ".hc1";
     std::ofstream(hc1_file) << v["PREFIX"].get<std::string>() << "\n";
     ChildProcess p({VX_BINARY, "certificate", "verify", "--dsc", der_file, "--at",

@@ -52,8 +52,8 @@ TEST_CASE("a torn write of one slot leaves the checkpoint of the other") {
   {
     auto file = CheckpointFile::Open(path, true);
     REQUIRE(file.ok());
-    REQUIRE((*file)->Write("one\n").ok());   // slot 0
-    REQUIRE((*file)->Write("two\n").ok());   // slot 1
+    REQUIRE((*file)->Write("one\n").ok());  // slot 0
+    REQUIRE((*file)->Write("two\n").ok());  // slot 1
   }
   FlipByte(path, kCheckpointSlotBytes + 17);  // inside slot 1's note: its hash no longer matches
   auto file = CheckpointFile::Open(path, false);

@@ -130,8 +130,9 @@ TEST_CASE("opening on a full disk is refused with a message, not an abort") {
   CHECK(*(*reader)->RecordCount() == 1);
 }
 
-TEST_CASE("a write that fails inside RocksDB on a full disk stops the log without an abort, "
-          "and nothing acknowledged is lost") {
+TEST_CASE(
+    "a write that fails inside RocksDB on a full disk stops the log without an abort, "
+    "and nothing acknowledged is lost") {
   SmallDisk disk;
   REQUIRE(disk.mounted());
   const std::string path = disk.path() + "/log";
@@ -170,7 +171,8 @@ TEST_CASE("a write that fails inside RocksDB on a full disk stops the log withou
 int main(int argc, char** argv) {
   {
     vaxledger::eventstore::testing::TempDir probe;
-    if (::mount("tmpfs", probe.path().c_str(), "tmpfs", 0, vaxledger::eventstore::kMountSize) != 0) {
+    if (::mount("tmpfs", probe.path().c_str(), "tmpfs", 0, vaxledger::eventstore::kMountSize) !=
+        0) {
       std::fprintf(stderr, "skipped: cannot mount a tmpfs here (%s); run as root\n",
                    std::strerror(errno));
       return 77;

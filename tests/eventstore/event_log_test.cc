@@ -2,8 +2,8 @@
 // (a full disk), and the checkpoint file.
 #include "eventstore/event_log.h"
 
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <future>
 #include <vector>
 

@@ -225,7 +225,6 @@ TEST_CASE("verify checks every checkpoint's signature and root against the leave
   CHECK_THAT(report->checkpoint_problem, Catch::Contains(problem));
 }
 
-
 TEST_CASE("damage RocksDB itself detects (a block checksum) names the position and the file") {
   testing::TempDir dir;
   const std::string path = dir.path() + "/db";

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/pseudonym.h"
+#include "core/registry_commands.h"
 #include "eventstore/event_log.h"
 #include "eventstore/memory_storage.h"
 #include "http/metrics.h"
@@ -17,7 +18,6 @@
 #include "projections/read_recorder.h"
 #include "projections/registry.h"
 #include "projections/views.h"
-#include "core/registry_commands.h"
 #include "tools/demo.h"
 
 namespace vaxledger::fuzz {
@@ -62,8 +62,7 @@ DemoApp& DemoApp::App() {
     auto* a = new DemoApp();
     a->parts_ = new Parts();
     Parts& p = *a->parts_;
-    auto log = eventstore::EventLog::Open(std::make_unique<eventstore::MemoryStorage>(),
-                                          p.log_key);
+    auto log = eventstore::EventLog::Open(std::make_unique<eventstore::MemoryStorage>(), p.log_key);
     if (!log.ok()) Die(log.status().ToString());
     p.log = std::move(log).value();
     const PseudonymKey pseudonym_key{7, 7, 7};
@@ -104,8 +103,8 @@ DemoApp& DemoApp::App() {
       login.method = "POST";
       login.path = "/v1/sessions";
       login.headers["content-type"] = "application/json";
-      login.body = nlohmann::json{{"assertion", nlohmann::json::parse(assertion.body)["assertion"]}}
-                       .dump();
+      login.body =
+          nlohmann::json{{"assertion", nlohmann::json::parse(assertion.body)["assertion"]}}.dump();
       http::Response session = p.router.Handle(login);
       if (session.status != 201) Die("demo login: " + session.body);
       a->tokens_.push_back(nlohmann::json::parse(session.body)["token"].get<std::string>());

@@ -38,9 +38,10 @@ inline const NoteSigner& VectorSigner() {
 inline const std::vector<NoteVerifierKey>& KnownKeys() {
   static const std::vector<NoteVerifierKey> keys = [] {
     std::vector<NoteVerifierKey> out;
-    for (const char* text : {"PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
-                             "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop",
-                             "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"}) {
+    for (const char* text :
+         {"PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+          "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop",
+          "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"}) {
       auto key = NoteVerifierKey::Parse(text);
       if (!key.ok()) std::abort();
       out.push_back(*key);

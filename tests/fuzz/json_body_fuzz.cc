@@ -26,18 +26,18 @@ struct Route {
 
 // 'a' % 12 == 1: the list starts one before 'a' so that seed files read "a{...}", "b{...}".
 constexpr Route kRoutes[] = {
-    {"POST", "/v1/demo/assertion", -1},                          // '`'
-    {"POST", "/v1/vaccinations", 2},                             // 'a'
-    {"POST", "/v1/vaccinations/batch", 2},                       // 'b'
-    {"POST", "/v1/access-requests", 8},                          // 'c'
-    {"POST", "/v1/sessions", -1},                                // 'd'
-    {"POST", "/v1/patients/search", 2},                          // 'e'
-    {"POST", "/v1/roles", 0},                                    // 'f'
-    {"PUT", "/v1/session/entity", 7},                            // 'g'
-    {"POST", "/v1/entities/demo-linde/stock/deliveries", 2},     // 'h'
-    {"POST", "/v1/entities/demo-linde/stock/adjustments", 2},    // 'i'
-    {"POST", "/v1/entities/demo-linde/link-requests", 2},        // 'j'
-    {"POST", "/v1/entities/demo-linde/unlink-requests", 2},      // 'k'
+    {"POST", "/v1/demo/assertion", -1},                        // '`'
+    {"POST", "/v1/vaccinations", 2},                           // 'a'
+    {"POST", "/v1/vaccinations/batch", 2},                     // 'b'
+    {"POST", "/v1/access-requests", 8},                        // 'c'
+    {"POST", "/v1/sessions", -1},                              // 'd'
+    {"POST", "/v1/patients/search", 2},                        // 'e'
+    {"POST", "/v1/roles", 0},                                  // 'f'
+    {"PUT", "/v1/session/entity", 7},                          // 'g'
+    {"POST", "/v1/entities/demo-linde/stock/deliveries", 2},   // 'h'
+    {"POST", "/v1/entities/demo-linde/stock/adjustments", 2},  // 'i'
+    {"POST", "/v1/entities/demo-linde/link-requests", 2},      // 'j'
+    {"POST", "/v1/entities/demo-linde/unlink-requests", 2},    // 'k'
 };
 constexpr size_t kRouteCount = sizeof kRoutes / sizeof kRoutes[0];
 

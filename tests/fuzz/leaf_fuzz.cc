@@ -30,8 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (header.ok() != rotation.ok()) fuzz::Violated("ReadLeafHeader and ReadKeyRotation disagree");
   if (decoded.ok() && !header.ok()) fuzz::Violated("a leaf decodes without a header");
   if (!decoded.ok()) return 0;
-  if (decoded->position != header->position ||
-      decoded->stream_version != header->stream_version ||
+  if (decoded->position != header->position || decoded->stream_version != header->stream_version ||
       decoded->recorded_at_us != header->recorded_at_us ||
       decoded->prev_leaf_hash != header->prev_leaf_hash) {
     fuzz::Violated("DecodeLeaf and ReadLeafHeader disagree");

@@ -345,20 +345,24 @@ TEST_CASE("framing a proxy could read otherwise is refused, and the connection c
   const Case cases[] = {
       {"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n" + smuggled, 501},
       {"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n"
-       "0\r\n\r\n" + smuggled,
+       "0\r\n\r\n" +
+           smuggled,
        400},
       {"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-       "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled,
+       "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" +
+           smuggled,
        400},
       {"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n"
-       "\r\n0\r\n\r\n" + smuggled,
+       "\r\n0\r\n\r\n" +
+           smuggled,
        400},
       {"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n" + smuggled, 400},
       {"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n\tb\r\n\r\n" + smuggled, 400},
       {"GET /healthz HTTP/1.1\r\n\r\n" + smuggled, 400},
       {"GET /healthz HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n" + smuggled, 400},
       {"GET /healthz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\r\n"
-       "Authorization: Bearer b\r\n\r\n" + smuggled,
+       "Authorization: Bearer b\r\n\r\n" +
+           smuggled,
        400},
       {"GET /healthz HTTP/1.1\r\nHost: x\r\nIdempotency-Key: a\r\nIdempotency-Key: b\r\n\r\n" +
            smuggled,
@@ -376,15 +380,16 @@ TEST_CASE("framing a proxy could read otherwise is refused, and the connection c
   // A chunked body's trailer may not add header fields (they would bypass a proxy's rules).
   {
     Client client(port);
-    client.WriteRaw("POST /v1/ledger/checkpoint HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
-                    "\r\n\r\n0\r\nAuthorization: Bearer stolen\r\n\r\n" + smuggled);
+    client.WriteRaw(
+        "POST /v1/ledger/checkpoint HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
+        "\r\n\r\n0\r\nAuthorization: Bearer stolen\r\n\r\n" +
+        smuggled);
     auto res = client.Receive();
     CHECK(res.result_int() == 400);
     CHECK_THAT(res.body(), Catch::Contains("trailer"));
     CHECK(client.Closed());
   }
-  CHECK(RawStatus(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0, 0\r\n\r\n") ==
-        400);
+  CHECK(RawStatus(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0, 0\r\n\r\n") == 400);
   CHECK(RawStatus(port, "GET /healthz HTTP/1.1\r\nHost:\r\n\r\n") == 400);
   {
     // Bare LF line endings: refused at once, not at the time-out.
@@ -487,7 +492,7 @@ TEST_CASE("a stream's slot is free again as soon as its client goes (13.10)") {
     CHECK(open_stream(first) == 200);
     Client second(f.server->port());
     CHECK(open_stream(second) == 503);  // the one slot is taken
-  }  // both clients go
+  }                                     // both clients go
   int status = 0;
   for (int attempt = 0; attempt < 500 && status != 200; ++attempt) {
     // Released once the server has seen the client close (the stream itself never ends).

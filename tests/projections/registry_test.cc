@@ -454,7 +454,6 @@ TEST_CASE("The outbox writes one mail per access decision, to the requester, onc
   CHECK(mails().size() == 2);
 }
 
-
 TEST_CASE("Views that have applied more events than the log holds refuse to open, naming them") {
   TempDir dir;
   const std::string views = dir.path() + "/views";
@@ -478,7 +477,6 @@ TEST_CASE("Views that have applied more events than the log holds refuse to open
              Catch::Contains("positions 1.." + std::to_string(applied - 1) + " are missing"));
   CHECK_THAT(refused.status().message(), Catch::Contains("view membership"));
 }
-
 
 TEST_CASE("An outbox that has looked past the log's end refuses to open") {
   TempDir dir;

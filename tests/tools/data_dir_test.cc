@@ -1,8 +1,8 @@
 #include "tools/data_dir.h"
 
+#include <sys/stat.h>
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <sys/stat.h>
 
 #include "eventstore/registry_key.h"
 #include "eventstore/rocksdb_storage.h"
@@ -68,7 +68,6 @@ TEST_CASE("RotateRegistryKey leaves the new key installed and the old one gone")
   CHECK(installed->verifier().ToText() == rotated->key.ToText());
   CHECK(InitDataDir(dir, "test.example/registry").status().code() == Code::kAlreadyExists);
 }
-
 
 // Flips a byte of the leaf at `position`, with RocksDB's own checksums intact.
 void EditLeaf(const std::string& dir, eventstore::Position position) {

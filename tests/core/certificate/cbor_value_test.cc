@@ -6,10 +6,10 @@ namespace vaxledger::certificate {
 namespace {
 
 TEST_CASE("CBOR encodes integers, keys and tags in the shortest form") {
-  auto e = CborEncode(CborValue::Tag(
-      18, CborValue::Map({{CborValue::Int(1), CborValue::Int(-7)},
-                          {CborValue::Int(-260), CborValue::Int(65536)},
-                          {CborValue::Int(4), CborValue::ByteString({1, 2})}})));
+  auto e = CborEncode(
+      CborValue::Tag(18, CborValue::Map({{CborValue::Int(1), CborValue::Int(-7)},
+                                         {CborValue::Int(-260), CborValue::Int(65536)},
+                                         {CborValue::Int(4), CborValue::ByteString({1, 2})}})));
   REQUIRE(e.ok());
   CHECK(HexEncode(*e) == "d2a301263901031a0001000004420102");
 }

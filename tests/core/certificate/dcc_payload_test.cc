@@ -18,8 +18,9 @@ Vaccination Dose(std::string id, std::string product, int dose, std::string date
 
 TEST_CASE("the latest active COVID-19 dose is chosen; retracted and other vaccines are not") {
   Patient p;
-  p.vaccinations = {Dose("a", "EU/1/20/1528", 1, "2021-05-01"), Dose("b", "EU/1/20/1528", 2, "2021-06-01"),
-                    Dose("flu", "EU/1/18/1326", 1, "2021-10-01"), Dose("c", "EU/1/20/1528", 3, "2021-12-01")};
+  p.vaccinations = {
+      Dose("a", "EU/1/20/1528", 1, "2021-05-01"), Dose("b", "EU/1/20/1528", 2, "2021-06-01"),
+      Dose("flu", "EU/1/18/1326", 1, "2021-10-01"), Dose("c", "EU/1/20/1528", 3, "2021-12-01")};
   p.vaccinations[3].status = "entered_in_error";
   CHECK((*ChooseVaccination(p, ""))->id == "b");
   CHECK((*ChooseVaccination(p, "a"))->id == "a");
@@ -34,13 +35,15 @@ TEST_CASE("the latest active COVID-19 dose is chosen; retracted and other vaccin
 
 TEST_CASE("dose number and series total: 1/1 Jcovden, 2/1 after it, 1/2, 2/2, 3/3") {
   Patient j;
-  j.vaccinations = {Dose("a", "EU/1/20/1525", 1, "2021-05-01"), Dose("b", "EU/1/20/1507", 2, "2021-12-01")};
+  j.vaccinations = {Dose("a", "EU/1/20/1525", 1, "2021-05-01"),
+                    Dose("b", "EU/1/20/1507", 2, "2021-12-01")};
   CHECK(DoseNumbers(j, j.vaccinations[0]).dn == 1);
   CHECK(DoseNumbers(j, j.vaccinations[0]).sd == 1);
   CHECK(DoseNumbers(j, j.vaccinations[1]).dn == 2);
   CHECK(DoseNumbers(j, j.vaccinations[1]).sd == 1);
   Patient m;
-  m.vaccinations = {Dose("a", "EU/1/20/1528", 1, "2021-05-01"), Dose("b", "EU/1/20/1528", 2, "2021-06-01"),
+  m.vaccinations = {Dose("a", "EU/1/20/1528", 1, "2021-05-01"),
+                    Dose("b", "EU/1/20/1528", 2, "2021-06-01"),
                     Dose("c", "EU/1/20/1525", 3, "2021-12-01")};
   CHECK(DoseNumbers(m, m.vaccinations[0]).sd == 2);
   CHECK(DoseNumbers(m, m.vaccinations[1]).sd == 2);

@@ -76,12 +76,14 @@ TEST_CASE("each step of the vectors' chains is what the verifier decodes") {
 
 TEST_CASE("the vectors' signer certificates give their kid; PS256 and ES256 keys are read") {
   const json ch = json::parse(Read(VX_VECTORS_DIR "/dcc/CH-1.json"));
-  auto signers = ParseCertificates(AsChars(*Base64Decode(ch["TESTCTX"]["CERTIFICATE"].get<std::string>())));
+  auto signers =
+      ParseCertificates(AsChars(*Base64Decode(ch["TESTCTX"]["CERTIFICATE"].get<std::string>())));
   REQUIRE(signers.ok());
   CHECK(signers->front().key_type.starts_with("RSA"));
   CHECK(HexEncode(ByteView(signers->front().kid.data(), 8)) == "24bc6b7b7bd2c328");
   const json de = json::parse(Read(VX_VECTORS_DIR "/dcc/DE-1.json"));
-  auto de_signers = ParseCertificates(AsChars(*Base64Decode(de["TESTCTX"]["CERTIFICATE"].get<std::string>())));
+  auto de_signers =
+      ParseCertificates(AsChars(*Base64Decode(de["TESTCTX"]["CERTIFICATE"].get<std::string>())));
   REQUIRE(de_signers.ok());
   CHECK(de_signers->front().key_type == "EC P-256");
   CHECK(HexEncode(ByteView(de_signers->front().kid.data(), 8)) == "0c4b15512be91401");
@@ -142,11 +144,19 @@ TEST_CASE("round trip: every COVID-19 product and dose pattern is issued and ver
       {{{"EU/1/20/1528", "2021-05-01"}, {"EU/1/20/1528", "2021-06-01"}}, "1119349007", 2, 2},
       {{{"EU/1/20/1507", "2021-05-01"}, {"EU/1/20/1507", "2021-06-01"}}, "1119349007", 2, 2},
       {{{"EU/1/21/1529", "2021-05-01"}, {"EU/1/21/1529", "2021-07-01"}}, "29061000087103", 2, 2},
-      {{{"EU/1/21/1529", "2021-05-01"}, {"EU/1/21/1529", "2021-07-01"}, {"EU/1/20/1507", "2021-12-01"}},
-       "1119349007", 3, 3},
-      {{{"EU/1/20/1528", "2021-05-01"}, {"EU/1/20/1528", "2021-06-01"}, {"EU/1/20/1528", "2021-12-01"},
+      {{{"EU/1/21/1529", "2021-05-01"},
+        {"EU/1/21/1529", "2021-07-01"},
+        {"EU/1/20/1507", "2021-12-01"}},
+       "1119349007",
+       3,
+       3},
+      {{{"EU/1/20/1528", "2021-05-01"},
+        {"EU/1/20/1528", "2021-06-01"},
+        {"EU/1/20/1528", "2021-12-01"},
         {"EU/1/20/1528", "2022-09-01"}},
-       "1119349007", 4, 4},
+       "1119349007",
+       4,
+       4},
   };
   for (const Case& c : cases) {
     const Patient p = PatientWith(c.doses);
@@ -241,11 +251,12 @@ TEST_CASE("every step of the chain tampered is refused with that step named") {
   CborValue cose = *CborDecode(issued->cose, "cose");
   CborValue cwt = *CborDecode(cose.items[0].items[2].bytes, "cwt");
   for (auto& [k, v] : cwt.entries) {
-    if (k.AsInt() == -260) v.entries[0].second = JsonToCbor([&] {
-      json d = claims.dcc;
-      d["nam"]["fn"] = "Janssens";
-      return d;
-    }());
+    if (k.AsInt() == -260)
+      v.entries[0].second = JsonToCbor([&] {
+        json d = claims.dcc;
+        d["nam"]["fn"] = "Janssens";
+        return d;
+      }());
   }
   cose.items[0].items[2].bytes = *CborEncode(cwt);
   CHECK(step(Wrap(*CborEncode(cose)), at) == HcertStep::kSignature);

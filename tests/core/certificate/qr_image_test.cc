@@ -1,7 +1,7 @@
 #include "core/certificate/qr_image.h"
 
-#include <catch2/catch.hpp>
 #include <zlib.h>
+#include <catch2/catch.hpp>
 
 namespace vaxledger::certificate {
 namespace {
