@@ -101,7 +101,7 @@ Result<std::unique_ptr<Registry>> Registry::Open(eventstore::EventLog& log,
   Follower& f = *registry->follower_;
   f.subscription = log.Subscribe(f.Applied());
   VX_RETURN_IF_ERROR(registry->CatchUpAtOpen());
-  f.thread = std::thread([r = registry.get()] { r->Follow(); });
+  if (registry->options_.follow) f.thread = std::thread([r = registry.get()] { r->Follow(); });
   return registry;
 }
 
@@ -391,7 +391,9 @@ Result<Outcome> Registry::Execute(Caller caller, const Command& command,
     outcome.waits_for_approval = decision->waits_for_approval;
     outcome.already_stored = appended->already_stored;
     for (const auto& e : appended->events) outcome.positions.push_back(e.position);
-    VX_RETURN_IF_ERROR(WaitApplied(outcome.positions.back() + 1, options_.catch_up_timeout));
+    if (options_.follow) {
+      VX_RETURN_IF_ERROR(WaitApplied(outcome.positions.back() + 1, options_.catch_up_timeout));
+    }
     return outcome;
   }
   return Aborted("the command conflicted with other changes " +
