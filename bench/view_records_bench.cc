@@ -43,27 +43,27 @@ VaccinationsView FivePatientVaccinations(const std::string& patient) {
   uint64_t version = 0;
   for (int i = 0; i < 5; ++i) {
     const std::string date = "2025-0" + std::to_string(i + 1) + "-15";
-    DomainEvent e = PatientEvent(
-        patient, version++, event_type::kVaccinationRegistered,
-        {{"vaccination_id", "0b6c7f2e9d1a4c3b8e5f7a6d" + std::to_string(1000 + i)},
-         {"patient", patient},
-         {"product", products[i]},
-         {"lot", "FK51" + std::to_string(20 + i)},
-         {"dose", i + 1},
-         {"date", date},
-         {"performer", "3f0c5d1e9a7b4c2d8e6f1a0b9c8d7e6f"},
-         {"consent", {{"decision", "given"}, {"date", date}, {"by", "patient"}}}});
+    DomainEvent e =
+        PatientEvent(patient, version++, event_type::kVaccinationRegistered,
+                     {{"vaccination_id", "0b6c7f2e9d1a4c3b8e5f7a6d" + std::to_string(1000 + i)},
+                      {"patient", patient},
+                      {"product", products[i]},
+                      {"lot", "FK51" + std::to_string(20 + i)},
+                      {"dose", i + 1},
+                      {"date", date},
+                      {"performer", "3f0c5d1e9a7b4c2d8e6f1a0b9c8d7e6f"},
+                      {"consent", {{"decision", "given"}, {"date", date}, {"by", "patient"}}}});
     e.personal = {{"insz", "85073003328"}, {"name", "Jan Janssens"}, {"birth_date", "1985-07-30"}};
     e.data_subject = patient;
     view.Apply(e);
   }
-  view.Apply(PatientEvent(patient, version++, event_type::kVaccinationCorrected,
-                          {{"vaccination_id", "0b6c7f2e9d1a4c3b8e5f7a6d1000"},
-                           {"reason", "wrong lot number"},
-                           {"was", {{"product", products[0]}, {"lot", "FK5120"}, {"dose", 1},
-                                    {"date", "2025-01-15"}}},
-                           {"now", {{"product", products[0]}, {"lot", "FK5199"}, {"dose", 1},
-                                    {"date", "2025-01-15"}}}}));
+  view.Apply(PatientEvent(
+      patient, version++, event_type::kVaccinationCorrected,
+      {{"vaccination_id", "0b6c7f2e9d1a4c3b8e5f7a6d1000"},
+       {"reason", "wrong lot number"},
+       {"was", {{"product", products[0]}, {"lot", "FK5120"}, {"dose", 1}, {"date", "2025-01-15"}}},
+       {"now",
+        {{"product", products[0]}, {"lot", "FK5199"}, {"dose", 1}, {"date", "2025-01-15"}}}}));
   view.Apply(PatientEvent(patient, version++, event_type::kConsentRecorded,
                           {{"vaccination_id", "0b6c7f2e9d1a4c3b8e5f7a6d1002"},
                            {"decision", "refused"},
@@ -142,8 +142,8 @@ int Run(double seconds) {
   std::printf("patient record with 5 vaccinations (1 correction, 1 consent change)\n");
   std::printf("%-28s %10s %12s %12s %12s\n", "codec", "bytes", "enc+dec µs", "encode µs",
               "decode µs");
-  std::printf("%-28s %10zu %12.2f %12.2f %12.2f\n", "JSON (EncodeRecord/LoadRecord)",
-              json.size(), 1e6 / json_rate.per_second, 1e6 / json_encode.per_second,
+  std::printf("%-28s %10zu %12.2f %12.2f %12.2f\n", "JSON (EncodeRecord/LoadRecord)", json.size(),
+              1e6 / json_rate.per_second, 1e6 / json_encode.per_second,
               1e6 / json_decode.per_second);
   std::printf("%-28s %10zu %12.2f %12.2f %12.2f\n", "FlatBuffers (view_records)", flat.size(),
               1e6 / flat_rate.per_second, 1e6 / flat_encode.per_second,

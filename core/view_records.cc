@@ -236,8 +236,8 @@ Result<const T*> Verified(std::string_view bytes, const char* identifier, const 
 }
 
 Status Duplicate(const char* what, const char* collection, const std::string& key) {
-  return DataLoss(std::string("view record: the ") + what + " record lists " + collection +
-                  " \"" + key + "\" twice");
+  return DataLoss(std::string("view record: the ") + what + " record lists " + collection + " \"" +
+                  key + "\" twice");
 }
 
 // Strings of a vector into a set, refusing a duplicate.

@@ -65,8 +65,8 @@ Request FullRequest() {
   r.email = "nina@example.be";
   r.riziv = "10000017005";
   r.terms_version = "2026-01";
-  r.new_entity = {{"kind", "practice"}, {"name", "Praktijk Nieuw"}, {"kbo", ""},
-                  {"region", "brussels"}};
+  r.new_entity = {
+      {"kind", "practice"}, {"name", "Praktijk Nieuw"}, {"kbo", ""}, {"region", "brussels"}};
   r.members = {"person-4", "person-3"};
   r.trainer = "person-5";
   r.decided_by = "person-6";

@@ -39,8 +39,8 @@ void WriteViewRecords(const std::string& dir) {
   e.members["p-2"] = Member{"p-2", "staff", "B", "", "", {"p-1"}, 3, 4};
   Write(dir + "/seed-entity", EncodeEntity(e));
   Write(dir + "/seed-entity-empty", EncodeEntity(Entity{}));
-  Person p{"p-1", "Dr. A", "a@example.be", "10000017005", {"administrator"}, {"demo-linde"},
-           "r-2", 3, true};
+  Person p{"p-1", "Dr. A", "a@example.be", "10000017005", {"administrator"}, {"demo-linde"}, "r-2",
+           3,     true};
   Write(dir + "/seed-person", EncodePerson(p));
   Request r;
   r.id = "r-1";
