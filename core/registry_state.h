@@ -66,6 +66,7 @@ inline constexpr const char* kStockAdjusted = "stock.adjusted";
 inline constexpr const char* kRoleGranted = "role.granted";
 inline constexpr const char* kRoleRevoked = "role.revoked";
 inline constexpr const char* kPatientRead = "patient.read";
+inline constexpr const char* kPatientsRead = "patients.read";  // many reads of one reader
 // A member's declaration that their entity cares for a patient it has not registered a dose
 // for ("break the glass"): reasoned, in the patient's stream, listed for auditors.
 inline constexpr const char* kCareDeclared = "care.declared";
