@@ -118,6 +118,10 @@ struct StreamRead {
   std::optional<uint64_t> version;
 };
 
+// A stored record (key and value of a view store) as JSON, for people to read (`vaxledger
+// projections dump`); a record that does not decode gives {"error": ...}.
+nlohmann::json RecordAsJson(const std::string& key, const std::string& value);
+
 // "%020llu": positions in index keys, so that key order is position order.
 std::string PositionKey(uint64_t position);
 

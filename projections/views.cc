@@ -18,8 +18,9 @@ bool IsRegistryEvent(std::string_view type) {
 
 int SchemaVersion(size_t view) {
   // One entry per view, in kViewNames order.
-  // 2 (stock 3): index records beside the records (docs/storage.md, "Views").
-  constexpr std::array<int, kViewCount> kVersions = {2, 2, 2, 3};
+  // 3 (stock 4): records as FlatBuffers tables and index records beside them
+  // (docs/storage.md, "Views").
+  constexpr std::array<int, kViewCount> kVersions = {3, 3, 3, 4};
   return kVersions[view];
 }
 

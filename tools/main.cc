@@ -713,7 +713,7 @@ int RunDump(const std::string& views_dir, const std::vector<std::string>& names)
     auto store = projections::ViewStore::Open(views_dir, name, /*read_only=*/true);
     if (!store.ok()) return Fail(store.status());
     Status s = (*store)->ForEachRecord([&](const std::string& key, const std::string& value) {
-      fmt::print("{}\t{}\t{}\n", name, key, value);
+      fmt::print("{}\t{}\t{}\n", name, key, RecordAsJson(key, value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       return Status::Ok();
     });
     if (!s.ok()) return Fail(s);
