@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/registry_state.h"
+#include "projections/payload_codec.h"
 
 namespace vaxledger::projections {
 
@@ -27,7 +28,7 @@ Status ReadRecorder::Record(const Caller& caller, const std::string& role,
   e.actor = {caller.person, role};
   if (!physician.empty() && physician != caller.person) e.on_behalf_of = {physician, "physician"};
   e.entity = caller.entity;
-  e.payload = nlohmann::json{{"patient", patient}}.dump();
+  VX_ASSIGN_OR_RETURN(e.payload, EncodePayload(e.type, nlohmann::json{{"patient", patient}}));
   std::lock_guard lock(mutex_);
   if (!failed_.ok()) return Unavailable("reads cannot be recorded: " + failed_.message());
   if (queue_.size() >= max_queued_) {
