@@ -2,6 +2,7 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -34,7 +35,8 @@ struct FieldSpec {
 
 struct TableSpec {
   std::string name;
-  std::vector<FieldSpec> fields;
+  std::vector<FieldSpec> fields;          // in the schema's order (slot order)
+  std::vector<const FieldSpec*> by_name;  // the same in JSON key order
   const FieldSpec* Find(std::string_view key) const {
     for (const FieldSpec& f : fields) {
       if (f.name == key) return &f;
@@ -48,7 +50,7 @@ using VerifyFn = bool (*)(flatbuffers::Verifier&);
 
 template <typename T>
 bool VerifyRoot(flatbuffers::Verifier& v) {
-  return v.VerifyBuffer<T>(kIdentifier);
+  return v.VerifyBuffer<T>(nullptr);  // the identifier is checked before (Decode)
 }
 
 // The table of each event type. "patients.read" is the batched read trail (one event for many
@@ -161,11 +163,24 @@ class Schema {
       }
       spec->fields.push_back(std::move(f));
     }
+    for (const FieldSpec& f : spec->fields) spec->by_name.push_back(&f);
+    std::sort(spec->by_name.begin(), spec->by_name.end(),
+              [](const FieldSpec* a, const FieldSpec* b) { return a->name < b->name; });
     return spec;
   }
 
   std::unordered_map<const flatbuffers::TypeTable*, std::unique_ptr<TableSpec>> specs_;
-  std::unordered_map<std::string_view, Type> types_;
+  // Looked up at every decode: a cheap hash of a few characters (types are short and differ
+  // early or late), equality settles the rest.
+  struct TypeHash {
+    size_t operator()(std::string_view t) const {
+      return t.empty() ? 0
+                       : t.size() * 131 + static_cast<unsigned char>(t[0]) * 31 +
+                             static_cast<unsigned char>(t[t.size() / 2]) * 7 +
+                             static_cast<unsigned char>(t.back());
+    }
+  };
+  std::unordered_map<std::string_view, Type, TypeHash> types_;
   Type personal_{};
   std::vector<std::string_view> order_;
   bool supported_ = true;
@@ -330,9 +345,11 @@ Result<std::string> Encode(const Schema::Type& type, std::string_view event_type
 bool DecodeTable(const flatbuffers::Table& t, const TableSpec& spec, json& out) {
   out = json::object();
   json::object_t& object = out.get_ref<json::object_t&>();
-  for (const FieldSpec& f : spec.fields) {
+  for (const FieldSpec* field : spec.by_name) {
+    const FieldSpec& f = *field;
     if (!t.CheckField(f.slot)) continue;
-    json& v = object[f.name];
+    // In key order, so that each key goes at the map's end without a search.
+    json& v = object.emplace_hint(object.end(), f.name, nullptr)->second;
     switch (f.kind) {
       case Kind::kString: {
         const auto* s = t.GetPointer<const flatbuffers::String*>(f.slot);
@@ -398,7 +415,8 @@ Result<json> Decode(const Schema::Type& type, std::string_view event_type, ByteV
     std::memcpy(aligned.get(), data, bytes.size());
     data = reinterpret_cast<const uint8_t*>(aligned.get());
   }
-  if (bytes.size() < 8 || !flatbuffers::BufferHasIdentifier(data, kIdentifier)) {
+  if (bytes.size() < 8 || std::memcmp(data + flatbuffers::kFileIdentifierLength, kIdentifier,
+                                      flatbuffers::kFileIdentifierLength) != 0) {
     return refuse("it does not carry the identifier VXP1");
   }
   // At most one table per 4 bytes: the verifier's table limit follows the size.
