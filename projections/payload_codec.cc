@@ -105,6 +105,11 @@ class Schema {
   };
 
   Schema() {
+    // The nested tables first, so that they are named as in payloads.fbs.
+    Spec(fbp::NewEntityTypeTable(), "NewEntity");
+    Spec(fbp::ConsentTypeTable(), "Consent");
+    Spec(fbp::VaccinationValuesTypeTable(), "VaccinationValues");
+    Spec(fbp::PatientReadEntryTypeTable(), "PatientReadEntry");
     for (const TypeEntry& e : kTypes) {
       types_.emplace(e.type, Type{&e, Spec(e.type_table(), std::string(e.table))});
     }
@@ -147,10 +152,13 @@ class Schema {
         case flatbuffers::ET_LONG:
           f.kind = Kind::kLong;
           break;
-        case flatbuffers::ET_SEQUENCE:
+        case flatbuffers::ET_SEQUENCE: {
+          const flatbuffers::TypeTable* nested = tt->type_refs[code.sequence_ref]();
+          if (nested->st != flatbuffers::ST_TABLE) supported_ = false;  // a struct or a union
           f.kind = vector ? Kind::kTables : Kind::kTable;
-          f.table = Spec(tt->type_refs[code.sequence_ref](), spec->name + "." + f.name);
+          f.table = Spec(nested, spec->name + "." + f.name);
           break;
+        }
         default:
           // A field kind this codec does not know: payloads.fbs may use only the kinds above.
           // The codec's tests encode every table, so this cannot ship unnoticed.

@@ -261,7 +261,7 @@ TEST_CASE("a field the table does not have is refused, naming it: nothing is dro
   Refused("access.rejected", {{"request_id", "r1"}, {"reasn", "typo"}}, "reasn",
           "reasn is not a field of table AccessRejected");
   Refused("vaccination.registered", {{"consent", {{"decision", "given"}, {"when", "now"}}}},
-          "consent.when", "not a field of table VaccinationRegistered.consent");
+          "consent.when", "consent.when is not a field of table Consent");
   Refused("patients.read", {{"reads", json::array({{{"patient", "a"}}, {{"who", "b"}}})}},
           "reads[1].who", "not a field");
   auto personal = EncodePersonalData({{"name", "An"}, {"phone", "0470"}});
