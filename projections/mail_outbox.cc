@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/encoding.h"
+#include "projections/payload_codec.h"
 
 namespace vaxledger::projections {
 
@@ -97,8 +98,8 @@ Status MailOutbox::WaitFor(eventstore::Position position, std::chrono::milliseco
 Status MailOutbox::Write(const eventstore::RecordedEvent& e) {
   const bool approved = e.event.type == event_type::kAccessApproved;
   if (!approved && e.event.type != event_type::kAccessRejected) return Status::Ok();
-  auto payload = nlohmann::json::parse(e.event.payload, nullptr, false);
-  if (!payload.is_object()) return DataLoss("a decision's payload is not JSON");
+  VX_ASSIGN_OR_RETURN(nlohmann::json payload,
+                      DecodePayload(e.event.type, AsBytes(e.event.payload)));
   const std::string id = payload.value("request_id", "");
   // Read once the views include this event.
   VX_ASSIGN_OR_RETURN(auto request, registry_.Read(

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/registry_state.h"
+#include "projections/payload_codec.h"
 
 namespace vaxledger::projections {
 namespace {
@@ -130,8 +131,16 @@ Status ReadRecorder::AppendClosed(std::unique_lock<std::mutex>& lock) {
     lock.unlock();
     eventstore::AppendBatch batch;
     batch.events.reserve(windows.size());
-    for (const Window& w : windows) batch.events.push_back(EventOf(w));
-    Status s = log_.Append(batch).status();
+    Status s;
+    for (const Window& w : windows) {
+      Result<eventstore::NewEvent> e = EventOf(w);
+      if (!e.ok()) {
+        s = e.status();
+        break;
+      }
+      batch.events.push_back(std::move(e).value());
+    }
+    if (s.ok()) s = log_.Append(batch).status();
     lock.lock();
     if (!s.ok()) {
       if (failed_.ok()) failed_ = s;
@@ -141,7 +150,7 @@ Status ReadRecorder::AppendClosed(std::unique_lock<std::mutex>& lock) {
   return first.ok() ? failed_ : first;
 }
 
-eventstore::NewEvent ReadRecorder::EventOf(const Window& w) const {
+Result<eventstore::NewEvent> ReadRecorder::EventOf(const Window& w) const {
   eventstore::NewEvent e;
   e.event_id = eventstore::EventId::Random();
   e.stream = "reads:" + w.person;
@@ -151,7 +160,8 @@ eventstore::NewEvent ReadRecorder::EventOf(const Window& w) const {
   e.entity = w.entity;
   nlohmann::json reads = nlohmann::json::array();
   for (const Read& r : w.reads) reads.push_back({{"patient", r.patient}, {"at_us", r.at_us}});
-  e.payload = nlohmann::json{{"reads", std::move(reads)}}.dump();
+  VX_ASSIGN_OR_RETURN(e.payload,
+                      EncodePayload(e.type, nlohmann::json{{"reads", std::move(reads)}}));
   return e;
 }
 

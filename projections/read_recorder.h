@@ -100,7 +100,7 @@ class ReadRecorder {
   // `lock` on mutex_, which it releases while the log appends. Returns the first error, or the
   // one that stopped the recorder earlier.
   Status AppendClosed(std::unique_lock<std::mutex>& lock);
-  eventstore::NewEvent EventOf(const Window& w) const;
+  Result<eventstore::NewEvent> EventOf(const Window& w) const;
 
   eventstore::EventLog& log_;
   const ReadRecorderOptions options_;

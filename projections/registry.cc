@@ -363,7 +363,9 @@ Result<Outcome> Registry::Execute(Caller caller, const Command& command,
     for (size_t i = 0; i < decision->events.size(); ++i) {
       const EventId id = idempotency_key.empty() ? EventId::Random()
                                                  : IdempotentId(caller.person, idempotency_key, i);
-      batch.events.push_back(ToNewEvent(decision->events[i], id, correlation));
+      VX_ASSIGN_OR_RETURN(eventstore::NewEvent event,
+                          ToNewEvent(decision->events[i], id, correlation));
+      batch.events.push_back(std::move(event));
     }
     for (const StreamExpectation& e : decision->expectations) {
       batch.expectations.push_back({e.stream, e.version

@@ -84,8 +84,10 @@ Caller As(const std::string& insz, const std::string& entity = {},
 // Grants the administrator role as `vaxledger init --admin` does.
 void Bootstrap(eventstore::EventLog& log, const std::string& admin_insz) {
   eventstore::AppendBatch b;
-  b.events.push_back(ToNewEvent(FirstAdministratorGrant(Pseudonymizer(kKey), admin_insz),
-                                eventstore::EventId::Random(), eventstore::EventId()));
+  auto grant = ToNewEvent(FirstAdministratorGrant(Pseudonymizer(kKey), admin_insz),
+                          eventstore::EventId::Random(), eventstore::EventId());
+  REQUIRE(grant.ok());
+  b.events.push_back(std::move(grant).value());
   REQUIRE(log.Append(b).ok());
 }
 
