@@ -55,6 +55,7 @@
 #include "http/routes.h"
 #include "http/server.h"
 #include "http/sessions.h"
+#include "projections/impact.h"
 #include "projections/mail_outbox.h"
 #include "projections/read_recorder.h"
 #include "projections/rebuild.h"
@@ -380,6 +381,11 @@ int RunServe(const std::string& dir, const std::string& listen, const ServeFlags
   reads.emplace(**log);
   auto outbox = projections::MailOutbox::Open(**log, **registry, dir + "/outbox");
   if (!outbox.ok()) return Fail(outbox.status());
+  // The impact figures follow the log into a store of their own (projections/impact.h).
+  auto impact = projections::ImpactProjection::Open(ImpactPath(dir));
+  if (!impact.ok()) return Fail(impact.status());
+  auto impact_follower = projections::ImpactFollower::Start(**log, **impact);
+  if (!impact_follower.ok()) return Fail(impact_follower.status());
   http::Metrics metrics;
   http::Router router;
   auto certificates = CertificateRoutesFor(dir, dcc_issuer);
@@ -391,7 +397,8 @@ int RunServe(const std::string& dir, const std::string& listen, const ServeFlags
     ledger_options.witnesses.push_back(*witness);
   }
   http::AddAllRoutes(router, **log, metrics,
-                     http::RegistryServices{**registry, **sessions, *reads, routes_options},
+                     http::RegistryServices{**registry, **sessions, *reads, routes_options,
+                                            impact->get(), impact_follower->get()},
                      std::move(certificates).value(), ledger_options);
   if (demo) AddDemoRoutes(router, *dev_idp, routes_options.assertions.audience);
   http::ServerOptions options;
@@ -438,6 +445,8 @@ int RunServe(const std::string& dir, const std::string& listen, const ServeFlags
   (*server)->Stop();
   reads.reset();      // appends the reads still queued
   outbox->reset();    // stops following the log
+  impact_follower->reset();  // stops following the log; each applied batch is written already
+  impact->reset();
   registry->reset();  // stops following the log; views are written as events are applied
   log->reset();       // every acknowledged event is already durable; this flushes and closes
   sessions->reset();  // every login and logout is already durable; this closes
