@@ -21,6 +21,7 @@
 //   vaxledger idp issue --data DIR --insz INSZ [--name N] [--email E] [--aud A] [--ttl S]
 //   vaxledger certificate keys --data DIR [--create]
 //   vaxledger certificate verify --dsc CERT_FILE... [--at TIME] [--schema FILE] FILE|-
+//   vaxledger impact doses|coverage|population --data DIR ...   (tools/impact_command.h)
 //
 // Exit codes: 0 success; 1 the thing checked does not verify; 2 the command could not run (bad
 // arguments, missing or too-open key, no database, unreadable file).
@@ -65,6 +66,7 @@
 #include "tools/certificate_command.h"
 #include "tools/data_dir.h"
 #include "tools/demo.h"
+#include "tools/impact_command.h"
 #include "tools/witness.h"
 
 namespace vaxledger::tools {
@@ -872,11 +874,13 @@ int main(int argc, char** argv) {
   rotate->add_option("--data", dir, "data directory")->required();
 
   CertificateCommands certificate_commands(app);
+  ImpactCommands impact_commands(app);
   std::string dcc_issuer;
   serve->add_option("--dcc-issuer", dcc_issuer, "the certificates' issuer (DCC \"is\")");
 
   CLI11_PARSE(app, argc, argv);
   if (auto rc = certificate_commands.Run()) return *rc;
+  if (auto rc = impact_commands.Run()) return *rc;
   if (init->parsed()) {
     return RunInitWithAdmin(dir, origin, init_demo ? DemoAdministratorInsz() : admin);
   }
