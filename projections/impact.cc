@@ -112,21 +112,68 @@ constexpr std::array<std::string_view, 4> kCoverageRegions = {"flanders", "bruss
 
 using Deltas = std::unordered_map<std::string, int64_t>;
 
-// Adds `sign` times the patient's contribution to every counter.
-void AddContribution(const PatientFacts& f, const std::vector<AgeBand>& bands, int sign,
-                     Deltas& deltas) {
+// What one patient adds to the counters: a dose counter per active dose and the coverage steps.
+struct DoseItem {
+  int32_t day;
+  std::string_view product, region, entity;
+  DoseKind kind;
+  auto operator<=>(const DoseItem&) const = default;
+};
+struct Contribution {
+  std::vector<DoseItem> doses;
+  std::vector<impact::CoverageStep> steps;
+};
+
+bool StepLess(const impact::CoverageStep& a, const impact::CoverageStep& b) {
+  return std::tie(a.region, a.band, a.milestone, a.day, a.delta) <
+         std::tie(b.region, b.band, b.milestone, b.day, b.delta);
+}
+
+// Sorted, so that two contributions can be compared item by item. Views into `f`.
+Contribution ContributionOf(const PatientFacts& f, const std::vector<AgeBand>& bands) {
+  Contribution out;
   const impact::Classification c = impact::Classify(f);
   for (size_t i = 0; i < f.doses.size(); ++i) {
     const impact::ImpactDose& d = f.doses[i];
-    if (!d.active) continue;
-    deltas[DosesKey(d.day, d.product, d.region, c.kinds[i])] += sign;
-    deltas[EntityDosesKey(d.entity, d.day, d.product, c.kinds[i])] += sign;
+    if (d.active) out.doses.push_back({d.day, d.product, d.region, d.entity, c.kinds[i]});
   }
-  for (const impact::CoverageStep& s : impact::CoverageSteps(f, c, bands)) {
-    impact::ForEachFenwickUpdate(impact::FenwickIndex(s.day), [&](uint32_t node) {
-      deltas[FenwickKey(s.region, s.band, s.milestone, node)] += sign * s.delta;
-    });
-  }
+  out.steps = impact::CoverageSteps(f, c, bands);
+  std::sort(out.doses.begin(), out.doses.end());
+  std::sort(out.steps.begin(), out.steps.end(), StepLess);
+  return out;
+}
+
+void AddDose(const DoseItem& d, int sign, Deltas& deltas) {
+  deltas[DosesKey(d.day, d.product, d.region, d.kind)] += sign;
+  deltas[EntityDosesKey(d.entity, d.day, d.product, d.kind)] += sign;
+}
+
+void AddStep(const impact::CoverageStep& s, int sign, Deltas& deltas) {
+  impact::ForEachFenwickUpdate(impact::FenwickIndex(s.day), [&](uint32_t node) {
+    deltas[FenwickKey(s.region, s.band, s.milestone, node)] += sign * s.delta;
+  });
+}
+
+// Adds after - before to the counters: only the items that differ (a new booster changes one
+// dose counter and, at most, the booster milestone's steps).
+void AddDifference(const Contribution& before, const Contribution& after, Deltas& deltas) {
+  auto diff = [&](const auto& a, const auto& b, auto less, auto add) {
+    size_t i = 0, j = 0;
+    while (i < a.size() || j < b.size()) {
+      if (j == b.size() || (i < a.size() && less(a[i], b[j]))) {
+        add(a[i++], -1);
+      } else if (i == a.size() || less(b[j], a[i])) {
+        add(b[j++], +1);
+      } else {
+        ++i;
+        ++j;
+      }
+    }
+  };
+  diff(before.doses, after.doses, std::less<DoseItem>(),
+       [&](const DoseItem& d, int sign) { AddDose(d, sign, deltas); });
+  diff(before.steps, after.steps, StepLess,
+       [&](const impact::CoverageStep& s, int sign) { AddStep(s, sign, deltas); });
 }
 
 std::string Str(const nlohmann::json& j, const char* key) {
@@ -152,11 +199,16 @@ struct ImpactProjection::Kv {
     virtual ~View() = default;
     virtual Result<std::optional<std::string>> Get(std::string_view key) = 0;
     virtual Status Scan(std::string_view begin, std::string_view end, const ScanFn& fn) = 0;
+    virtual Status MultiGet(const std::vector<std::string_view>& keys,
+                            std::vector<std::optional<std::string>>* values) = 0;
   };
   virtual ~Kv() = default;
   // The latest state (for the applying thread).
   virtual Result<std::optional<std::string>> Get(std::string_view key) = 0;
   virtual Status Scan(std::string_view begin, std::string_view end, const ScanFn& fn) = 0;
+  // Every key's value (nullopt: none), in the order of `keys`.
+  virtual Status MultiGet(const std::vector<std::string_view>& keys,
+                          std::vector<std::optional<std::string>>* values) = 0;
   virtual Status Write(const KvWrite& w) = 0;
   virtual std::unique_ptr<View> Snapshot() = 0;
 };
@@ -173,6 +225,15 @@ class MemoryKv final : public ImpactProjection::Kv {
   Status Scan(std::string_view begin, std::string_view end, const ScanFn& fn) override {
     for (auto it = map_.lower_bound(begin); it != map_.end() && it->first < end; ++it) {
       if (!fn(it->first, it->second)) break;
+    }
+    return Status::Ok();
+  }
+  Status MultiGet(const std::vector<std::string_view>& keys,
+                  std::vector<std::optional<std::string>>* values) override {
+    values->clear();
+    for (std::string_view k : keys) {
+      auto it = map_.find(k);
+      values->push_back(it == map_.end() ? std::nullopt : std::optional(it->second));
     }
     return Status::Ok();
   }
@@ -198,6 +259,10 @@ class MemoryKv final : public ImpactProjection::Kv {
     Status Scan(std::string_view b, std::string_view e, const ScanFn& fn) override {
       return kv.Scan(b, e, fn);
     }
+    Status MultiGet(const std::vector<std::string_view>& keys,
+                    std::vector<std::optional<std::string>>* values) override {
+      return kv.MultiGet(keys, values);
+    }
   };
   std::unique_ptr<View> Snapshot() override { return std::make_unique<LockedView>(*this); }
 
@@ -215,6 +280,10 @@ class RocksKv final : public ImpactProjection::Kv {
   }
   Status Scan(std::string_view begin, std::string_view end, const ScanFn& fn) override {
     return ScanAt(rocksdb::ReadOptions(), begin, end, fn);
+  }
+  Status MultiGet(const std::vector<std::string_view>& keys,
+                  std::vector<std::optional<std::string>>* values) override {
+    return MultiGetAt(rocksdb::ReadOptions(), keys, values);
   }
   Status Write(const KvWrite& w) override {
     rocksdb::WriteBatch batch;
@@ -240,10 +309,32 @@ class RocksKv final : public ImpactProjection::Kv {
     Status Scan(std::string_view b, std::string_view e, const ScanFn& fn) override {
       return kv.ScanAt(options, b, e, fn);
     }
+    Status MultiGet(const std::vector<std::string_view>& keys,
+                    std::vector<std::optional<std::string>>* values) override {
+      return kv.MultiGetAt(options, keys, values);
+    }
   };
   std::unique_ptr<View> Snapshot() override { return std::make_unique<SnapshotView>(*this); }
 
  private:
+  Status MultiGetAt(const rocksdb::ReadOptions& options, const std::vector<std::string_view>& keys,
+                    std::vector<std::optional<std::string>>* values) {
+    values->assign(keys.size(), std::nullopt);
+    if (keys.empty()) return Status::Ok();
+    std::vector<rocksdb::Slice> slices;
+    slices.reserve(keys.size());
+    for (std::string_view k : keys) slices.emplace_back(k.data(), k.size());
+    std::vector<rocksdb::PinnableSlice> found(keys.size());
+    std::vector<rocksdb::Status> statuses(keys.size());
+    db_->MultiGet(options, db_->DefaultColumnFamily(), keys.size(), slices.data(), found.data(),
+                  statuses.data());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (statuses[i].IsNotFound()) continue;
+      VX_RETURN_IF_ERROR(FromRocks(statuses[i], "read " + path_));
+      (*values)[i] = found[i].ToString();
+    }
+    return Status::Ok();
+  }
   Result<std::optional<std::string>> GetAt(const rocksdb::ReadOptions& options,
                                            std::string_view key) {
     std::string value;
@@ -418,9 +509,9 @@ Status ImpactProjection::ApplyOne(Batch& batch, const eventstore::RecordedEvent&
       if (auto day = impact::DayOf(Str(now, "date"))) it->day = *day;
     }
   }
-  const std::vector<AgeBand> bands = Bands();
-  if (found) AddContribution(before, bands, -1, batch.deltas);
-  AddContribution(after, bands, +1, batch.deltas);
+  const std::vector<AgeBand>& bands = population_ ? population_->bands : DefaultBands();
+  AddDifference(found ? ContributionOf(before, bands) : Contribution{},
+                ContributionOf(after, bands), batch.deltas);
   batch.patients[patient] = std::move(after);
   return Status::Ok();
 }
@@ -430,12 +521,20 @@ Status ImpactProjection::Flush(Batch& batch, Position position) {
     return Status::Ok();
   }
   KvWrite w;
+  std::vector<std::string_view> keys;
+  std::vector<int64_t> deltas;
   for (const auto& [key, delta] : batch.deltas) {
     if (delta == 0) continue;
-    ++reads_;
-    VX_ASSIGN_OR_RETURN(auto current, kv_->Get(key));
-    const int64_t sum = (current ? DecodeCount(*current) : 0) + delta;
-    w.puts.emplace_back(key, sum == 0 ? std::nullopt : std::optional(EncodeCount(sum)));
+    keys.push_back(key);
+    deltas.push_back(delta);
+  }
+  reads_ += keys.size();
+  std::vector<std::optional<std::string>> current;
+  VX_RETURN_IF_ERROR(kv_->MultiGet(keys, &current));
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const int64_t sum = (current[i] ? DecodeCount(*current[i]) : 0) + deltas[i];
+    w.puts.emplace_back(std::string(keys[i]),
+                        sum == 0 ? std::nullopt : std::optional(EncodeCount(sum)));
   }
   for (const auto& [patient, facts] : batch.patients) {
     w.puts.emplace_back(PatientKey(patient), impact::EncodePatientFacts(facts));
@@ -570,12 +669,20 @@ Result<std::vector<DosesRow>> ImpactProjection::Doses(const DosesQuery& q) const
                            "to");
   }
   auto view = kv_->Snapshot();
-  std::map<std::tuple<int32_t, std::string, std::string, int>, int64_t> rows;
-  auto add = [&](int32_t day, std::string product, std::string region, int kind, int64_t n) {
+  // Rows come out of a scan in (day, product, region, kind) order; weeks are summed.
+  std::map<std::tuple<int32_t, std::string, std::string, int>, int64_t> weeks;
+  std::vector<DosesRow> out;
+  auto add = [&](int32_t day, std::string_view product, std::string_view region, int kind,
+                 int64_t n) {
     if (!q.product.empty() && product != q.product) return;
     if (!q.region.empty() && region != q.region) return;
-    if (q.by_week) day = impact::WeekStart(day);
-    rows[{day, std::move(product), std::move(region), kind}] += n;
+    if (n == 0) return;
+    if (q.by_week) {
+      weeks[{impact::WeekStart(day), std::string(product), std::string(region), kind}] += n;
+    } else {
+      out.push_back({day, std::string(product), std::string(region), static_cast<DoseKind>(kind),
+                     n});
+    }
   };
   Status bad;
   if (!q.entity.empty()) {
@@ -593,7 +700,7 @@ Result<std::vector<DosesRow>> ImpactProjection::Doses(const DosesQuery& q) const
             bad = DataLoss("a malformed doses counter in the impact projection");
             return false;
           }
-          add(DayFromBits(GetBe32(rest)), std::string(rest.substr(4, zero - 4)), entity_region,
+          add(DayFromBits(GetBe32(rest)), rest.substr(4, zero - 4), entity_region,
               rest[zero + 1] - '0', DecodeCount(value));
           return true;
         }));
@@ -608,18 +715,14 @@ Result<std::vector<DosesRow>> ImpactProjection::Doses(const DosesQuery& q) const
             bad = DataLoss("a malformed doses counter in the impact projection");
             return false;
           }
-          add(DayFromBits(GetBe32(rest)), std::string(rest.substr(4, z1 - 4)),
-              std::string(rest.substr(z1 + 1, z2 - z1 - 1)), rest[z2 + 1] - '0',
-              DecodeCount(value));
+          add(DayFromBits(GetBe32(rest)), rest.substr(4, z1 - 4), rest.substr(z1 + 1, z2 - z1 - 1),
+              rest[z2 + 1] - '0', DecodeCount(value));
           return true;
         }));
   }
   VX_RETURN_IF_ERROR(bad);
-  std::vector<DosesRow> out;
-  out.reserve(rows.size());
-  for (auto& [key, n] : rows) {
+  for (auto& [key, n] : weeks) {
     auto& [day, product, region, kind] = key;
-    if (n == 0) continue;
     out.push_back({day, product, region, static_cast<DoseKind>(kind), n});
   }
   return out;
@@ -649,26 +752,26 @@ Result<CoverageAnswer> ImpactProjection::Coverage(const CoverageQuery& q) const 
       }
     }
   }
+  // Every cell's prefix sum (at most 17 nodes each), read in one MultiGet.
   const uint32_t index = impact::FenwickIndex(q.date);
+  std::vector<std::string> keys;
+  std::vector<int64_t*> cell_of;
   for (size_t ri = 0; ri < kCoverageRegions.size(); ++ri) {
     for (int b = -1; b < nbands; ++b) {
       for (int m = 0; m < impact::kMilestones; ++m) {
-        int64_t sum = 0;
-        Status failed;
         impact::ForEachFenwickPrefix(index, [&](uint32_t node) {
-          if (!failed.ok()) return;
-          ++reads_;
-          auto v = view->Get(FenwickKey(kCoverageRegions[ri], b, m, node));
-          if (!v.ok()) {
-            failed = v.status();
-          } else if (*v) {
-            sum += DecodeCount(**v);
-          }
+          keys.push_back(FenwickKey(kCoverageRegions[ri], b, m, node));
+          cell_of.push_back(&people[ri][b + 1][m]);
         });
-        VX_RETURN_IF_ERROR(failed);
-        people[ri][b + 1][m] = sum;
       }
     }
+  }
+  std::vector<std::string_view> views(keys.begin(), keys.end());
+  std::vector<std::optional<std::string>> values;
+  reads_ += keys.size();
+  VX_RETURN_IF_ERROR(view->MultiGet(views, &values));
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (values[i]) *cell_of[i] += DecodeCount(*values[i]);
   }
   auto nonzero = [](const CoverageRow& r) {
     return r.population != 0 || r.people[0] != 0 || r.people[1] != 0 || r.people[2] != 0;

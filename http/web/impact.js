@@ -134,7 +134,7 @@ function coverageChart(rows, w, shares) {
   return `<svg id="impact-coverage-chart" role="img" aria-labelledby="impact-coverage-title" viewBox="0 0 ${width} ${height}" width="100%">
     <title id="impact-coverage-title">${esc(w.chartCoverage)}</title>
     <line x1="${left}" y1="${y(0)}" x2="${width - 10}" y2="${y(0)}" stroke="#8c959f"/>
-    <text x="2" y="${top + 10}" font-size="10" fill="#1b2733">${esc(fmt(max))}</text>
+    <text x="2" y="${top + 10}" font-size="10" fill="#1b2733">${max > 1e-9 ? esc(fmt(max)) : ''}</text>
     ${bars}${legend}</svg>`;
 }
 
