@@ -62,6 +62,17 @@ class Server {
   std::map<std::string, std::string> people_;
 };
 
+// Runs the command line; returns (exit code, its standard output).
+std::pair<int, std::string> Run(const std::vector<std::string>& argv) {
+  ChildProcess p(argv);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(p.out(), buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  const int status = p.Wait();
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
 json Dose(const std::string& insz, const std::string& product, const std::string& date) {
   return {{"patient", {{"insz", insz}}},
           {"product", product},
@@ -245,6 +256,23 @@ TEST_CASE("Impact over HTTP: doses and coverage by role, disclosure, as_of, CSV,
   REQUIRE(coverage_csv.status == 200);
   CHECK(coverage_csv.body.find("2026-11-30,flanders,18,64,4057347,<5,<5,<5\n") !=
         std::string::npos);
+
+  // The command line beside the running server (read-only) prints the same CSV, unmasked as
+  // for administrators; --as-of replays the log.
+  auto [rc, cli] = Run({VX_BINARY, "impact", "doses", "--data", server.data(), "--from",
+                        "2026-11-01", "--to", "2026-11-30", "--csv"});
+  CHECK(rc == 0);
+  CHECK(cli == csv.body);
+  auto [rc_then, cli_then] =
+      Run({VX_BINARY, "impact", "doses", "--data", server.data(), "--from", "2026-11-01", "--to",
+           "2026-11-30", "--csv", "--as-of", std::to_string(position_before - 1)});
+  CHECK(rc_then == 0);
+  CHECK(cli_then == "date,week,product,product_name,region,kind,doses\n");
+  auto [rc_cov, cli_cov] = Run({VX_BINARY, "impact", "coverage", "--data", server.data(), "--date",
+                                "2026-11-30", "--by", "region", "--csv"});
+  CHECK(rc_cov == 0);
+  CHECK(cli_cov.find("2026-11-30,brussels,,,1255795,1,1,0\n") != std::string::npos);
+  CHECK(Run({VX_BINARY, "impact", "doses", "--data", server.data(), "--by", "month"}).first == 2);
 
   // Bad parameters: 400 naming the field.
   for (const auto& [query, field] : std::vector<std::pair<std::string, std::string>>{
