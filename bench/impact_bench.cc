@@ -79,8 +79,9 @@ void Time(const char* what, int n, F f) {
   }
   const double p50 = bench::Percentile(ms, 50), p99 = bench::Percentile(ms, 99);
   const double c50 = bench::Percentile(cpu, 50), c99 = bench::Percentile(cpu, 99);
-  fmt::print("  {:<30} wall p50 {:7.3f} p99 {:7.3f} ms | cpu p50 {:7.3f} p99 {:7.3f} ms ({:.0f} rows){}\n",
-             what, p50, p99, c50, c99, double(rows) / n, p99 < 10 ? "" : "  (wall p99 >= 10 ms)");
+  fmt::print(
+      "  {:<30} wall p50 {:7.3f} p99 {:7.3f} ms | cpu p50 {:7.3f} p99 {:7.3f} ms ({:.0f} rows){}\n",
+      what, p50, p99, c50, c99, double(rows) / n, p99 < 10 ? "" : "  (wall p99 >= 10 ms)");
 }
 
 }  // namespace
@@ -141,8 +142,9 @@ int main(int argc, char** argv) {
              next, args.patients, batch);
   fmt::print("  apply: {:.2f} s = {:.0f} events/s = {:.1f} us/event (generating them: {:.2f} s)\n",
              apply_s, next / apply_s, 1e6 * apply_s / next, generate_s);
-  fmt::print("  apply, CPU time of the applying thread: {:.2f} s = {:.0f} events/s = {:.1f} us/event\n",
-             apply_cpu, next / apply_cpu, 1e6 * apply_cpu / next);
+  fmt::print(
+      "  apply, CPU time of the applying thread: {:.2f} s = {:.0f} events/s = {:.1f} us/event\n",
+      apply_cpu, next / apply_cpu, 1e6 * apply_cpu / next);
   fmt::print("  storage reads while applying: {:.1f} per event (records and counters)\n",
              double(p.reads()) / next);
   uint64_t disk = 0;
@@ -202,9 +204,10 @@ int main(int argc, char** argv) {
       replay_cpu += CpuSeconds() - c0;
       replay_s += Seconds(Clock::now() - a0);
     }
-    fmt::print("as of (in-memory replay, without reading the log): {} events in {:.2f} s = {:.0f} "
-               "events/s (CPU {:.2f} s = {:.0f} events/s)\n",
-               at, replay_s, at / replay_s, replay_cpu, at / replay_cpu);
+    fmt::print(
+        "as of (in-memory replay, without reading the log): {} events in {:.2f} s = {:.0f} "
+        "events/s (CPU {:.2f} s = {:.0f} events/s)\n",
+        at, replay_s, at / replay_s, replay_cpu, at / replay_cpu);
   }
   opened->reset();
   if (args.dir.empty()) std::filesystem::remove_all(dir);

@@ -128,8 +128,8 @@ std::string IsoWeekName(int32_t d) {
 
 int32_t DayOfUs(int64_t us) {
   return static_cast<int32_t>(
-      std::chrono::floor<days>(std::chrono::sys_time<std::chrono::microseconds>(
-                                   std::chrono::microseconds(us)))
+      std::chrono::floor<days>(
+          std::chrono::sys_time<std::chrono::microseconds>(std::chrono::microseconds(us)))
           .time_since_epoch()
           .count());
 }
@@ -267,11 +267,11 @@ Status CheckPopulation(const Population& p, const PopulationLimits& limits) {
   for (size_t i = 0; i < p.bands.size(); ++i) {
     const AgeBand& b = p.bands[i];
     if (b.from != next) {
-      return InvalidArgument("the age bands must start at 0 and follow each other without gap or "
-                             "overlap: a band starts at " +
-                                 std::to_string(b.from) + " where " + std::to_string(next) +
-                                 " was expected",
-                             "age_from");
+      return InvalidArgument(
+          "the age bands must start at 0 and follow each other without gap or "
+          "overlap: a band starts at " +
+              std::to_string(b.from) + " where " + std::to_string(next) + " was expected",
+          "age_from");
     }
     if (!b.to) {
       if (i + 1 != p.bands.size()) {
@@ -291,9 +291,9 @@ Status CheckPopulation(const Population& p, const PopulationLimits& limits) {
   std::set<std::pair<std::string, int>> seen;
   for (const PopulationRow& r : p.rows) {
     if (!IsRegion(r.region)) {
-      return InvalidArgument("region " + r.region +
-                                 " is not flanders, brussels, wallonia or german_speaking",
-                             "region");
+      return InvalidArgument(
+          "region " + r.region + " is not flanders, brussels, wallonia or german_speaking",
+          "region");
     }
     if (r.band < 0 || r.band >= static_cast<int>(p.bands.size())) {
       return InvalidArgument("a row names no age band", "age_from");
@@ -324,7 +324,8 @@ std::vector<std::string_view> SplitCsv(std::string_view line) {
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -344,9 +345,9 @@ Result<Population> Assemble(std::vector<RawRow> raw, std::string source,
   for (const RawRow& r : raw) {
     auto [it, inserted] = bands.emplace(r.from, r.to);
     if (!inserted && it->second != r.to) {
-      return InvalidArgument("the age band starting at " + std::to_string(r.from) +
-                                 " has two different ends",
-                             "age_to");
+      return InvalidArgument(
+          "the age band starting at " + std::to_string(r.from) + " has two different ends",
+          "age_to");
     }
   }
   for (const auto& [from, to] : bands) p.bands.push_back({from, to});
@@ -364,9 +365,9 @@ Result<Population> Assemble(std::vector<RawRow> raw, std::string source,
 Result<Population> ParsePopulationCsv(std::string_view text, std::string source,
                                       const PopulationLimits& limits) {
   if (text.size() > limits.max_bytes) {
-    return InvalidArgument("the population file is larger than " +
-                               std::to_string(limits.max_bytes) + " bytes",
-                           "file");
+    return InvalidArgument(
+        "the population file is larger than " + std::to_string(limits.max_bytes) + " bytes",
+        "file");
   }
   std::vector<RawRow> raw;
   bool header = false;
@@ -400,9 +401,9 @@ Result<Population> ParsePopulationCsv(std::string_view text, std::string source,
     RawRow r;
     r.region = std::string(cells[0]);
     if (!IsRegion(r.region)) {
-      return InvalidArgument(where + "region " + r.region +
-                                 " is not flanders, brussels, wallonia or german_speaking",
-                             "region");
+      return InvalidArgument(
+          where + "region " + r.region + " is not flanders, brussels, wallonia or german_speaking",
+          "region");
     }
     if (!AllDigits(cells[1]) || cells[1].size() > 3) {
       return InvalidArgument(where + "age_from must be a whole number of years", "age_from");
@@ -410,8 +411,7 @@ Result<Population> ParsePopulationCsv(std::string_view text, std::string source,
     r.from = ToInt(cells[1]);
     if (!cells[2].empty()) {
       if (!AllDigits(cells[2]) || cells[2].size() > 3) {
-        return InvalidArgument(where + "age_to must be a whole number of years or empty",
-                               "age_to");
+        return InvalidArgument(where + "age_to must be a whole number of years or empty", "age_to");
       }
       r.to = ToInt(cells[2]);
     }

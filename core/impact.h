@@ -49,11 +49,11 @@ int PrimarySeriesDoses(std::string_view product);
 
 // One registration as the impact figures see it.
 struct ImpactDose {
-  std::string id;       // vaccination id
-  std::string product;  // product code (core/vaccines.h)
-  std::string entity;   // the entity that registered (gave) it
-  std::string region;   // that entity's region when it was registered; "unknown" when none
-  int32_t day = 0;      // the vaccination date
+  std::string id;         // vaccination id
+  std::string product;    // product code (core/vaccines.h)
+  std::string entity;     // the entity that registered (gave) it
+  std::string region;     // that entity's region when it was registered; "unknown" when none
+  int32_t day = 0;        // the vaccination date
   uint64_t position = 0;  // of its registration: orders doses given on the same day
   bool active = true;     // false once entered in error
   bool operator==(const ImpactDose&) const = default;
@@ -115,8 +115,8 @@ bool IsRegion(std::string_view region);
 std::string CoverageRegion(std::string_view entity_region);
 
 struct PopulationLimits {
-  size_t max_bands = 32;     // age bands in one file
-  size_t max_rows = 1024;    // data rows in one file
+  size_t max_bands = 32;       // age bands in one file
+  size_t max_rows = 1024;      // data rows in one file
   size_t max_bytes = 1 << 20;  // the file's size
 };
 

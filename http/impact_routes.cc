@@ -110,13 +110,14 @@ json CoverageSchema() {
                      {"share_booster", Share()}},
                     {"population", "at_least_one_dose", "completed", "booster",
                      "share_at_least_one_dose", "share_completed", "share_booster"});
-  json population = Object({{"source", Str()},
-                            {"bands", {{"type", "array"},
-                                       {"items", Object({{"age_from", Int()},
-                                                         {"age_to", {{"type", "integer"},
-                                                                     {"nullable", true}}}},
-                                                        {"age_from", "age_to"})}}}},
-                           {"source", "bands"});
+  json population = Object(
+      {{"source", Str()},
+       {"bands",
+        {{"type", "array"},
+         {"items",
+          Object({{"age_from", Int()}, {"age_to", {{"type", "integer"}, {"nullable", true}}}},
+                 {"age_from", "age_to"})}}}},
+      {"source", "bands"});
   population["nullable"] = true;
   return Object({{"date", Date()},
                  {"by", Enum({"age", "region", "age,region", "total"})},
@@ -192,8 +193,7 @@ Status CheckParams(const Request& request, std::initializer_list<const char*> kn
     if (!ok) {
       std::string list;
       for (const char* k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-      return InvalidArgument("unknown query parameter " + name + " (this route takes " + list +
-                                 ")",
+      return InvalidArgument("unknown query parameter " + name + " (this route takes " + list + ")",
                              name);
     }
   }
@@ -240,22 +240,21 @@ class Routes : public std::enable_shared_from_this<Routes> {
                           Enum({"day", "week"})),
                     Query("product", "Only this product (EU code, e.g. EU/1/20/1528)"),
                     Query("region", "Only doses given by entities of this region",
-                          Enum({"flanders", "brussels", "wallonia", "german_speaking",
-                                "unknown"})),
+                          Enum({"flanders", "brussels", "wallonia", "german_speaking", "unknown"})),
                     AsOf()},
                    DosesSchema(), {400, 401, 403, 503}),
                bind(&Routes::Doses));
-    router.Add("GET", "/v1/impact/coverage",
-               Doc("COVID-19 coverage on a date by age band and region: at least one dose, "
-                   "completed primary series, at least one booster (administrators and "
-                   "auditors)",
-                   {Query("date", "The date, YYYY-MM-DD (default: today, UTC, or the as_of time)",
-                          Date()),
-                    Query("by", "Grouping (default age,region)",
-                          Enum({"age", "region", "age,region", "total"})),
-                    AsOf()},
-                   CoverageSchema(), {400, 401, 403, 503}),
-               bind(&Routes::Coverage));
+    router.Add(
+        "GET", "/v1/impact/coverage",
+        Doc("COVID-19 coverage on a date by age band and region: at least one dose, "
+            "completed primary series, at least one booster (administrators and "
+            "auditors)",
+            {Query("date", "The date, YYYY-MM-DD (default: today, UTC, or the as_of time)", Date()),
+             Query("by", "Grouping (default age,region)",
+                   Enum({"age", "region", "age,region", "total"})),
+             AsOf()},
+            CoverageSchema(), {400, 401, 403, 503}),
+        bind(&Routes::Coverage));
     RouteDoc load;
     load.summary =
         "Load the population the coverage shares divide by (administrators; CSV "
@@ -263,14 +262,14 @@ class Routes : public std::enable_shared_from_this<Routes> {
     load.tag = "impact";
     load.params = {Query("source", "The file's name, recorded with it (default upload.csv)")};
     load.body = {{"text/csv", Str()}};
-    load.responses = {{201,
-                       "Loaded: the event's position",
-                       {{"application/json",
-                         Object({{"id", Str()},
-                                 {"positions", {{"type", "array"}, {"items", Int()}}},
-                                 {"already_stored", {{"type", "boolean"}}}},
-                                {"id", "positions", "already_stored"})}},
-                       {}}};
+    load.responses = {
+        {201,
+         "Loaded: the event's position",
+         {{"application/json", Object({{"id", Str()},
+                                       {"positions", {{"type", "array"}, {"items", Int()}}},
+                                       {"already_stored", {{"type", "boolean"}}}},
+                                      {"id", "positions", "already_stored"})}},
+         {}}};
     load.problems = {400, 401, 403, 415};
     router.Add("POST", "/v1/impact/population", bind(&Routes::Population), std::move(load));
   }
@@ -389,10 +388,9 @@ class Routes : public std::enable_shared_from_this<Routes> {
       std::string out = "date,week,product,product_name,region,kind,doses\n";
       for (const auto& r : rows) {
         const VaccineProduct* p = FindVaccineProduct(r.product);
-        out += impact::DateOfDay(r.day) + "," + impact::IsoWeekName(r.day) + "," +
-               Csv(r.product) + "," + Csv(p ? std::string(p->name) : r.product) + "," +
-               Csv(r.region) + "," + std::string(impact::DoseKindName(r.kind)) + "," +
-               CountText(r.doses, mask) + "\n";
+        out += impact::DateOfDay(r.day) + "," + impact::IsoWeekName(r.day) + "," + Csv(r.product) +
+               "," + Csv(p ? std::string(p->name) : r.product) + "," + Csv(r.region) + "," +
+               std::string(impact::DoseKindName(r.kind)) + "," + CountText(r.doses, mask) + "\n";
       }
       return Answer(std::move(out), true, "doses.csv");
     }
@@ -465,8 +463,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
           from = "unknown";
         }
         out += impact::DateOfDay(q.date) + "," + Csv(r.region.value_or("")) + "," + from + "," +
-               to + "," + std::to_string(r.population) + "," + CountText(r.people[0], mask) +
-               "," + CountText(r.people[1], mask) + "," + CountText(r.people[2], mask) + "\n";
+               to + "," + std::to_string(r.population) + "," + CountText(r.people[0], mask) + "," +
+               CountText(r.people[1], mask) + "," + CountText(r.people[2], mask) + "\n";
       }
       return Answer(std::move(out), true, "coverage.csv");
     }

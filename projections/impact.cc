@@ -92,7 +92,8 @@ std::string FenwickKey(std::string_view region, int band, int milestone, uint32_
 
 std::string EncodeCount(int64_t v) {
   std::string out(8, '\0');
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((static_cast<uint64_t>(v) >> (8 * i)) & 0xff);
+  for (int i = 0; i < 8; ++i)
+    out[i] = static_cast<char>((static_cast<uint64_t>(v) >> (8 * i)) & 0xff);
   return out;
 }
 int64_t DecodeCount(std::string_view s) {
@@ -187,7 +188,7 @@ std::string Str(const nlohmann::json& j, const char* key) {
 // ---- Storage --------------------------------------------------------------------------------
 
 struct KvWrite {
-  std::vector<std::pair<std::string, std::string>> delete_ranges;  // [begin, end), first
+  std::vector<std::pair<std::string, std::string>> delete_ranges;        // [begin, end), first
   std::vector<std::pair<std::string, std::optional<std::string>>> puts;  // nullopt: delete
 };
 
@@ -397,8 +398,8 @@ Result<std::unique_ptr<ImpactProjection>> ImpactProjection::Open(const std::stri
     if (ec) return FailedPrecondition("cannot create " + dir + ": " + ec.message());
   }
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = read_only ? rocksdb::DB::OpenForReadOnly(o, dir, &raw)
-                                : rocksdb::DB::Open(o, dir, &raw);
+  rocksdb::Status s =
+      read_only ? rocksdb::DB::OpenForReadOnly(o, dir, &raw) : rocksdb::DB::Open(o, dir, &raw);
   if (!s.ok()) {
     if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
       return Unavailable("the impact projection " + dir + " is in use by another process");
@@ -672,9 +673,8 @@ Result<std::vector<DosesRow>> ImpactProjection::Doses(const DosesQuery& q) const
     to = impact::WeekStart(to) + 6;
   }
   if (to - from + 1 > options_.max_days) {
-    return InvalidArgument("a doses query covers at most " + std::to_string(options_.max_days) +
-                               " days",
-                           "to");
+    return InvalidArgument(
+        "a doses query covers at most " + std::to_string(options_.max_days) + " days", "to");
   }
   auto view = kv_->Snapshot();
   // Rows come out of a scan in (day, product, region, kind) order; weeks are summed.
@@ -688,8 +688,8 @@ Result<std::vector<DosesRow>> ImpactProjection::Doses(const DosesQuery& q) const
     if (q.by_week) {
       weeks[{impact::WeekStart(day), std::string(product), std::string(region), kind}] += n;
     } else {
-      out.push_back({day, std::string(product), std::string(region), static_cast<DoseKind>(kind),
-                     n});
+      out.push_back(
+          {day, std::string(product), std::string(region), static_cast<DoseKind>(kind), n});
     }
   };
   Status bad;

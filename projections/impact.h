@@ -25,6 +25,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "core/impact.h"
@@ -71,7 +72,7 @@ struct CoverageQuery {
 };
 
 struct CoverageRow {
-  std::optional<std::string> region;  // set when grouped by region
+  std::optional<std::string> region;    // set when grouped by region
   std::optional<impact::AgeBand> band;  // set when grouped by age, except for unknown ages
   bool age_unknown = false;  // grouped by age: the people whose birth date the registry lacks
   int64_t population = 0;    // from the loaded population (0 without one)
@@ -161,7 +162,7 @@ class ImpactFollower {
   std::unique_ptr<eventstore::Subscription> subscription_;
   std::mutex mutex_;
   std::condition_variable cv_;
-  Status failed_;         // guarded by mutex_
+  Status failed_;          // guarded by mutex_
   bool stopping_ = false;  // guarded by mutex_
   std::thread thread_;
 };

@@ -140,10 +140,10 @@ int RunCoverage(const std::string& dir, const std::string& date, std::string by,
   if (csv) {
     fmt::print("date,region,age_from,age_to,population,at_least_one_dose,completed,booster\n");
   } else {
-    fmt::print("coverage on {} ({}), position {}\n", impact::DateOfDay(q.date),
-               answer->population ? "population " + answer->population->source
-                                  : "no population loaded",
-               (*source)->position());
+    fmt::print(
+        "coverage on {} ({}), position {}\n", impact::DateOfDay(q.date),
+        answer->population ? "population " + answer->population->source : "no population loaded",
+        (*source)->position());
     fmt::print("{:<10} {:<9} {:>11} {:>12} {:>7} {:>12} {:>7} {:>12} {:>7}\n", "region", "age",
                "population", "≥1 dose", "%", "completed", "%", "booster", "%");
   }
@@ -200,9 +200,8 @@ int RunPopulation(const std::string& dir, const std::string& as, const std::stri
   const Caller caller = CallerFor(Pseudonymizer(*key), insz->digits);
   auto out = (*registry)->Execute(caller, LoadPopulation{*population});
   if (!out.ok()) return Fail(out.status());
-  fmt::print("loaded {} ({} age bands, {} rows) at position {}\n", source,
-             population->bands.size(), population->rows.size(),
-             out->positions.empty() ? 0 : out->positions.front());
+  fmt::print("loaded {} ({} age bands, {} rows) at position {}\n", source, population->bands.size(),
+             population->rows.size(), out->positions.empty() ? 0 : out->positions.front());
   return 0;
 }
 

@@ -145,7 +145,8 @@ TEST_CASE("impact bands and coverage steps: in a band from max(milestone, entry)
   f.doses = {Dose("a", kJcovden, "2021-05-01", 1)};
   const auto c = Classify(f);
   auto steps = CoverageSteps(f, c, bands);
-  // Two milestones (at least one dose, completed) x (band 0: +1 and -1; band 1: +1 and -1; 65+: +1).
+  // Two milestones (at least one dose, completed) x (band 0: +1 and -1; band 1: +1 and -1; 65+:
+  // +1).
   REQUIRE(steps.size() == 10);
   int64_t in_band1_2021_07_01 = 0;
   for (const auto& s : steps) {

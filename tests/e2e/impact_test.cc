@@ -144,11 +144,10 @@ TEST_CASE("Impact over HTTP: doses and coverage by role, disclosure, as_of, CSV,
   CHECK(all.json()["masked"] == false);
   CHECK(all.json()["entity"].is_null());
   auto series = Series(all.json());
-  CHECK(series == std::map<std::string, json>{
-                      {"2026-11-02 EU/1/20/1528 flanders first", 1},
-                      {"2026-11-10 EU/1/20/1528 flanders completed", 1},
-                      {"2026-11-23 EU/1/20/1528 flanders booster", 1},
-                      {"2026-11-05 EU/1/20/1525 brussels completed", 1}});
+  CHECK(series == std::map<std::string, json>{{"2026-11-02 EU/1/20/1528 flanders first", 1},
+                                              {"2026-11-10 EU/1/20/1528 flanders completed", 1},
+                                              {"2026-11-23 EU/1/20/1528 flanders booster", 1},
+                                              {"2026-11-05 EU/1/20/1525 brussels completed", 1}});
 
   // The dose of the 10th was a mistake: entered in error, the figures are as if it never was.
   const std::string wrong_location = wrong.headers["location"];
@@ -158,10 +157,9 @@ TEST_CASE("Impact over HTTP: doses and coverage by role, disclosure, as_of, CSV,
   INFO(retracted.body);
   REQUIRE(retracted.status == 200);
   series = Series(admin->Get(range).json());
-  CHECK(series == std::map<std::string, json>{
-                      {"2026-11-02 EU/1/20/1528 flanders first", 1},
-                      {"2026-11-23 EU/1/20/1528 flanders completed", 1},
-                      {"2026-11-05 EU/1/20/1525 brussels completed", 1}});
+  CHECK(series == std::map<std::string, json>{{"2026-11-02 EU/1/20/1528 flanders first", 1},
+                                              {"2026-11-23 EU/1/20/1528 flanders completed", 1},
+                                              {"2026-11-05 EU/1/20/1525 brussels completed", 1}});
 
   // Weeks: 2026-11-02 is a Monday (W45); the 23rd is W48.
   auto weeks = admin->Get(range + "&by=week&product=EU/1/20/1528");
@@ -181,9 +179,9 @@ TEST_CASE("Impact over HTTP: doses and coverage by role, disclosure, as_of, CSV,
   auto own = peeters->Get(range);
   REQUIRE(own.status == 200);
   CHECK(own.json()["entity"] == "demo-linde");
-  CHECK(Series(own.json()) == std::map<std::string, json>{
-                                  {"2026-11-02 EU/1/20/1528 flanders first", "<5"},
-                                  {"2026-11-23 EU/1/20/1528 flanders completed", "<5"}});
+  CHECK(Series(own.json()) ==
+        std::map<std::string, json>{{"2026-11-02 EU/1/20/1528 flanders first", "<5"},
+                                    {"2026-11-23 EU/1/20/1528 flanders completed", "<5"}});
   auto theirs = maes->Get(range);
   REQUIRE(theirs.status == 200);
   CHECK(Series(theirs.json()).size() == 1);
@@ -240,7 +238,8 @@ TEST_CASE("Impact over HTTP: doses and coverage by role, disclosure, as_of, CSV,
   REQUIRE(then.status == 200);
   CHECK(then.json()["series"].empty());
   CHECK(then.json()["as_of"] == std::to_string(position_before - 1));
-  auto now = admin->Get(range + "&as_of=" + std::to_string(all.json()["position"].get<uint64_t>() - 1));
+  auto now =
+      admin->Get(range + "&as_of=" + std::to_string(all.json()["position"].get<uint64_t>() - 1));
   REQUIRE(now.status == 200);
   CHECK(Series(now.json()).size() == 4);  // before the retraction
 
@@ -251,8 +250,8 @@ TEST_CASE("Impact over HTTP: doses and coverage by role, disclosure, as_of, CSV,
   CHECK(csv.body.starts_with("date,week,product,product_name,region,kind,doses\n"));
   CHECK(csv.body.find("2026-11-05,2026-W45,EU/1/20/1525,Jcovden,brussels,completed,1\n") !=
         std::string::npos);
-  auto coverage_csv = auditor->Send("GET", "/v1/impact/coverage?date=2026-11-30", "",
-                                    {{"Accept", "text/csv"}});
+  auto coverage_csv =
+      auditor->Send("GET", "/v1/impact/coverage?date=2026-11-30", "", {{"Accept", "text/csv"}});
   REQUIRE(coverage_csv.status == 200);
   CHECK(coverage_csv.body.find("2026-11-30,flanders,18,64,4057347,<5,<5,<5\n") !=
         std::string::npos);
@@ -275,16 +274,16 @@ TEST_CASE("Impact over HTTP: doses and coverage by role, disclosure, as_of, CSV,
   CHECK(Run({VX_BINARY, "impact", "doses", "--data", server.data(), "--by", "month"}).first == 2);
 
   // Bad parameters: 400 naming the field.
-  for (const auto& [query, field] : std::vector<std::pair<std::string, std::string>>{
-           {"?from=2026-13-01", "from"},
-           {"?to=2026-02-30", "to"},
-           {"?from=2026-11-10&to=2026-11-01", "from"},
-           {"?from=2000-01-01&to=2026-11-01", "to"},
-           {"?by=month", "by"},
-           {"?product=EU/9/99/999", "product"},
-           {"?region=mars", "region"},
-           {"?as_of=yesterday", "as_of"},
-           {"?limit=3", "limit"}}) {
+  for (const auto& [query, field] :
+       std::vector<std::pair<std::string, std::string>>{{"?from=2026-13-01", "from"},
+                                                        {"?to=2026-02-30", "to"},
+                                                        {"?from=2026-11-10&to=2026-11-01", "from"},
+                                                        {"?from=2000-01-01&to=2026-11-01", "to"},
+                                                        {"?by=month", "by"},
+                                                        {"?product=EU/9/99/999", "product"},
+                                                        {"?region=mars", "region"},
+                                                        {"?as_of=yesterday", "as_of"},
+                                                        {"?limit=3", "limit"}}) {
     auto r = admin->Get("/v1/impact/doses" + query);
     INFO(query << " " << r.body);
     CHECK(r.status == 400);
@@ -297,10 +296,13 @@ TEST_CASE("Impact over HTTP: doses and coverage by role, disclosure, as_of, CSV,
   const std::string file =
       "region,age_from,age_to,population\nflanders,0,11,100\nflanders,12,,900\n"
       "brussels,0,11,50\nbrussels,12,,450\n";
-  CHECK(peeters->Send("POST", "/v1/impact/population", file, {{"Content-Type", "text/csv"}})
-            .status == 403);
-  auto bad = admin->Send("POST", "/v1/impact/population", "region,age_from,age_to,population\n"
-                         "flanders,3,,5\n", {{"Content-Type", "text/csv"}});
+  CHECK(
+      peeters->Send("POST", "/v1/impact/population", file, {{"Content-Type", "text/csv"}}).status ==
+      403);
+  auto bad = admin->Send("POST", "/v1/impact/population",
+                         "region,age_from,age_to,population\n"
+                         "flanders,3,,5\n",
+                         {{"Content-Type", "text/csv"}});
   CHECK(bad.status == 400);
   CHECK(bad.json()["field"] == "age_from");
   auto loaded = admin->Send("POST", "/v1/impact/population?source=small.csv", file,

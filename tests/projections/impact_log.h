@@ -21,10 +21,10 @@ namespace vaxledger::testing {
 struct ImpactLogOptions {
   int entities = 8;
   int patients = 300;
-  double corrections = 0.12;    // share of events that correct a dose
-  double retractions = 0.08;    // share that enter a dose in error
-  double populations = 0.004;   // share that load a population
-  double noise = 0.05;          // share the figures ignore
+  double corrections = 0.12;   // share of events that correct a dose
+  double retractions = 0.08;   // share that enter a dose in error
+  double populations = 0.004;  // share that load a population
+  double noise = 0.05;         // share the figures ignore
 };
 
 class ImpactLogGenerator {
@@ -96,13 +96,12 @@ class ImpactLogGenerator {
     const bool last = created_ + 1 == options_.entities;
     ++created_;
     if (last) return Noise();
-    return WithPayload(Base("entity:" + id, "entity.created", id),
-                       {{"entity", id},
-                        {"kind", "practice"},
-                        {"name", id},
-                        {"kbo", ""},
-                        {"region", regions[rng_() % 4]},
-                        {"request_id", "r"}});
+    return WithPayload(Base("entity:" + id, "entity.created", id), {{"entity", id},
+                                                                    {"kind", "practice"},
+                                                                    {"name", id},
+                                                                    {"kbo", ""},
+                                                                    {"region", regions[rng_() % 4]},
+                                                                    {"request_id", "r"}});
   }
 
   static eventstore::NewEvent WithPayload(eventstore::NewEvent e, const nlohmann::json& payload) {
@@ -151,15 +150,16 @@ class ImpactLogGenerator {
     const std::string id = "vac-" + std::to_string(++vaccinations_);
     const std::string entity = "entity-" + std::to_string(rng_() % options_.entities);
     doses_.push_back({patient, id, entity});
-    auto e = WithPayload(Base("patient:" + patient, "vaccination.registered", entity),
-                         {{"vaccination_id", id},
-                          {"patient", patient},
-                          {"product", std::string(products[pick].code)},
-                          {"lot", "L1"},
-                          {"dose", 1 + static_cast<int>(rng_() % 3)},  // not to be trusted
-                          {"date", RandomDate(2021, 2024)},
-                          {"performer", "person-1"},
-                          {"consent", {{"decision", "given"}, {"date", "2021-01-01"}, {"by", "x"}}}});
+    auto e =
+        WithPayload(Base("patient:" + patient, "vaccination.registered", entity),
+                    {{"vaccination_id", id},
+                     {"patient", patient},
+                     {"product", std::string(products[pick].code)},
+                     {"lot", "L1"},
+                     {"dose", 1 + static_cast<int>(rng_() % 3)},  // not to be trusted
+                     {"date", RandomDate(2021, 2024)},
+                     {"performer", "person-1"},
+                     {"consent", {{"decision", "given"}, {"date", "2021-01-01"}, {"by", "x"}}}});
     e.personal_data = Personal(n).dump();
     e.data_subject = patient;
     return e;
@@ -180,21 +180,21 @@ class ImpactLogGenerator {
     const size_t i = rng_() % doses_.size();
     const Dose d = doses_[i];
     doses_.erase(doses_.begin() + static_cast<long>(i));
-    return WithPayload(Base("patient:" + d.patient, "vaccination.entered_in_error", d.entity),
-                       {{"vaccination_id", d.id}, {"reason", "wrong patient"}, {"product", "x"},
-                        {"lot", "L1"}});
+    return WithPayload(
+        Base("patient:" + d.patient, "vaccination.entered_in_error", d.entity),
+        {{"vaccination_id", d.id}, {"reason", "wrong patient"}, {"product", "x"}, {"lot", "L1"}});
   }
 
   eventstore::NewEvent LoadPopulation() {
-    return WithPayload(Base(std::string(impact::kPopulationStream),
-                            std::string(impact::kPopulationLoaded)),
-                       impact::PopulationPayload(RandomPopulation()));
+    return WithPayload(
+        Base(std::string(impact::kPopulationStream), std::string(impact::kPopulationLoaded)),
+        impact::PopulationPayload(RandomPopulation()));
   }
 
   eventstore::NewEvent Noise() {
-    return WithPayload(Base("stock:entity-0", "stock.received", "entity-0"),
-                       {{"product", "EU/1/20/1528"}, {"lot", "L1"}, {"expiry", "2030-01-01"},
-                        {"quantity", 10}});
+    return WithPayload(
+        Base("stock:entity-0", "stock.received", "entity-0"),
+        {{"product", "EU/1/20/1528"}, {"lot", "L1"}, {"expiry", "2030-01-01"}, {"quantity", 10}});
   }
 
   std::mt19937 rng_;

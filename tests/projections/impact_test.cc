@@ -212,8 +212,8 @@ void Check(const ImpactProjection& p, const Brute& brute, std::mt19937& rng) {
   REQUIRE(one.ok());
   REQUIRE(DoseCells(*one) == brute.Doses("entity-1"));
   for (int i = 0; i < 4; ++i) {
-    const std::string date = impact::DateOfDay(
-        kFrom + static_cast<int32_t>(rng() % static_cast<uint32_t>(kTo - kFrom)));
+    const std::string date =
+        impact::DateOfDay(kFrom + static_cast<int32_t>(rng() % static_cast<uint32_t>(kTo - kFrom)));
     auto coverage = p.Coverage({*impact::DayOf(date), true, true});
     REQUIRE(coverage.ok());
     INFO("coverage on " << date);
@@ -429,8 +429,7 @@ TEST_CASE("impact coverage follows the bands of the loaded population") {
   auto population = impact::ParsePopulationCsv(
       "region,age_from,age_to,population\nbrussels,0,17,100\nbrussels,18,,200\n", "p.csv");
   REQUIRE(population.ok());
-  add(std::string(impact::kPopulationLoaded), "population",
-      impact::PopulationPayload(*population));
+  add(std::string(impact::kPopulationLoaded), "population", impact::PopulationPayload(*population));
   REQUIRE(p->Apply(events).ok());
   auto on = [&](const char* date) {
     auto c = p->Coverage({*impact::DayOf(date), true, true});
@@ -451,8 +450,8 @@ TEST_CASE("impact coverage follows the bands of the loaded population") {
   REQUIRE(c->rows[1].people[impact::kCompletedSeries] == 1);
   auto doses = p->Doses(Q(*impact::DayOf("2021-06-01"), *impact::DayOf("2021-06-01")));
   REQUIRE(doses.ok());
-  REQUIRE(*doses == std::vector<DosesRow>{{*impact::DayOf("2021-06-01"), "EU/1/20/1525",
-                                           "brussels", DoseKind::kCompleted, 1}});
+  REQUIRE(*doses == std::vector<DosesRow>{{*impact::DayOf("2021-06-01"), "EU/1/20/1525", "brussels",
+                                           DoseKind::kCompleted, 1}});
 }
 
 }  // namespace
