@@ -577,6 +577,21 @@ Result<Decision> DecideChangeRole(const RegistryState& state, const Pseudonymize
   return d;
 }
 
+// ---- Flow 8: the population of the impact figures ------------------------------------------
+
+Result<Decision> DecideLoadPopulation(const RegistryState& state, const Caller& caller,
+                                      const LoadPopulation& c) {
+  VX_ASSIGN_OR_RETURN(std::string role, AdministratorRole(state, caller));
+  json payload = impact::PopulationPayload(c.population);
+  VX_RETURN_IF_ERROR(impact::PopulationFromPayload(payload).status());  // its rules, again
+  Decision d;
+  d.id = std::string(impact::kPopulationStream);
+  d.events.push_back(Event(caller, role, std::string(impact::kPopulationStream),
+                           impact::kPopulationLoaded.data(), std::move(payload)));
+  d.events.back().entity.clear();
+  return d;
+}
+
 // ---- Flow 5: vaccinations -----------------------------------------------------------------
 
 Status CheckConsent(const Consent& c, const Caller& caller) {
@@ -1027,6 +1042,7 @@ Result<Decision> Decide(const RegistryState& state, const Pseudonymizer& pseudon
     Result<Decision> operator()(const RevokeCertificate& x) {
       return DecideRevokeCertificate(s, c, x);
     }
+    Result<Decision> operator()(const LoadPopulation& x) { return DecideLoadPopulation(s, c, x); }
   };
   return std::visit(Visitor{state, pseudonyms, caller}, command);
 }

@@ -26,6 +26,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/impact.h"  // flow 8: LoadPopulation
 #include "core/pseudonym.h"
 #include "core/registry_certificates.h"  // flow 7: IssueCertificate, RevokeCertificate
 #include "core/registry_state.h"
@@ -95,6 +96,12 @@ struct ChangeRole {
   std::string insz;
   std::string role;  // administrator, auditor
   bool grant = true;
+};
+
+// Flow 8 (issue 11): an administrator loads the population the impact figures divide by
+// (docs/impact.md). Appends `population.loaded` to the stream "population".
+struct LoadPopulation {
+  impact::Population population;
 };
 
 struct PatientRef {
@@ -169,7 +176,8 @@ struct AdjustStock {
 using Command = std::variant<RequestAccess, DecideRequest, RequestLink, RequestUnlink,
                              ChangeQualification, ChangeRole, RegisterVaccination,
                              CorrectVaccination, RetractVaccination, RecordConsent, ReceiveStock,
-                             AdjustStock, DeclareCare, IssueCertificate, RevokeCertificate>;
+                             AdjustStock, DeclareCare, IssueCertificate, RevokeCertificate,
+                             LoadPopulation>;
 
 // What a stream must look like for a decision's events to be appended: at `version`, or
 // (nullopt) not existing yet.

@@ -30,6 +30,8 @@ void AddAllRoutes(Router& router, eventstore::EventLog& log, Metrics& metrics,
     return text;
   });
   AddLedgerRoutes(router, log, std::move(ledger));
+  AddImpactRoutes(router, services.registry, services.sessions, services.impact,
+                  services.impact_follower, {services.options.clock_us});
   AddRegistryRoutes(router, services.registry, services.sessions, services.reads,
                     std::move(services.options));
   AddCertificateRoutes(router, services.registry, services.sessions, services.reads,

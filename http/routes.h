@@ -5,6 +5,7 @@
 
 #include "eventstore/event_log.h"
 #include "http/certificate_routes.h"
+#include "http/impact_routes.h"
 #include "http/ledger_routes.h"
 #include "http/metrics.h"
 #include "http/registry_routes.h"
@@ -20,6 +21,9 @@ struct RegistryServices {
   SessionStore& sessions;
   projections::ReadRecorder& reads;
   RegistryRoutesOptions options;
+  // The impact figures (issue 11); null: their routes answer 503.
+  projections::ImpactProjection* impact = nullptr;
+  projections::ImpactFollower* impact_follower = nullptr;
 };
 
 // Counts requests in `metrics`. Everything must outlive the router.

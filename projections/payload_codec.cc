@@ -91,6 +91,7 @@ const TypeEntry kTypes[] = {
     VX_PAYLOAD(event_type::kStockAdjusted, StockAdjusted),
     VX_PAYLOAD(event_type::kPatientRead, PatientRead),
     VX_PAYLOAD("patients.read", PatientsRead),
+    VX_PAYLOAD("population.loaded", PopulationLoaded),
 };
 const TypeEntry kPersonal = VX_PAYLOAD("", Personal);
 #undef VX_PAYLOAD

@@ -31,6 +31,7 @@ std::string DevIdpKeyPath(const std::string& dir) { return dir + "/idp-dev.key";
 std::string PseudonymKeyPath(const std::string& dir) { return dir + "/pseudonym.key"; }
 std::string ViewsPath(const std::string& dir) { return dir + "/views"; }
 std::string SessionsPath(const std::string& dir) { return dir + "/sessions"; }
+std::string ImpactPath(const std::string& dir) { return dir + "/impact"; }
 std::string CheckpointFilePath(const std::string& dir) { return dir + "/checkpoint"; }
 std::string VerifiedFilePath(const std::string& dir) { return dir + "/verified"; }
 

@@ -7,6 +7,7 @@
 //                      digits, mode 0600: losing it loses the link from an INSZ to its records
 //   DIR/views/         the views' stores (projections/view_store.h)
 //   DIR/outbox/        mails about access decisions, one file each (projections/mail_outbox.h)
+//   DIR/impact/        the impact figures' RocksDB (projections/impact.h, docs/impact.md)
 //   DIR/checkpoint     the latest acknowledged checkpoint, outside the log's database
 //                      (eventstore/checkpoint_file.h)
 //   DIR/verified       the checkpoint up to which the log was last verified at start (same form)
@@ -35,6 +36,7 @@ std::string DevIdpKeyPath(const std::string& dir);
 std::string PseudonymKeyPath(const std::string& dir);
 std::string ViewsPath(const std::string& dir);
 std::string SessionsPath(const std::string& dir);  // the sessions store (http/sessions.h)
+std::string ImpactPath(const std::string& dir);    // the impact projection (projections/impact.h)
 std::string CheckpointFilePath(const std::string& dir);
 std::string VerifiedFilePath(const std::string& dir);
 

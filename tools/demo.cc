@@ -1,5 +1,7 @@
 #include "tools/demo.h"
 
+#include "tools/demo_population.h"
+
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -140,6 +142,10 @@ Status SeedDemo(projections::Registry& registry) {
     const Caller who = i % 2 ? As(registry, c.staff, "demo-linde", peeters.person) : peeters;
     VX_RETURN_IF_ERROR(run(who, v));
   }
+  // The impact figures' denominators (issue 11): Statbel's population of 1 January 2025.
+  VX_ASSIGN_OR_RETURN(impact::Population population,
+                      impact::ParsePopulationCsv(kDemoPopulationCsv, std::string(kDemoPopulationFile)));
+  VX_RETURN_IF_ERROR(run(admin, LoadPopulation{std::move(population)}));
   return Status::Ok();
 }
 

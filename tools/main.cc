@@ -21,6 +21,7 @@
 //   vaxledger idp issue --data DIR --insz INSZ [--name N] [--email E] [--aud A] [--ttl S]
 //   vaxledger certificate keys --data DIR [--create]
 //   vaxledger certificate verify --dsc CERT_FILE... [--at TIME] [--schema FILE] FILE|-
+//   vaxledger impact doses|coverage|population --data DIR ...   (tools/impact_command.h)
 //
 // Exit codes: 0 success; 1 the thing checked does not verify; 2 the command could not run (bad
 // arguments, missing or too-open key, no database, unreadable file).
@@ -55,6 +56,7 @@
 #include "http/routes.h"
 #include "http/server.h"
 #include "http/sessions.h"
+#include "projections/impact.h"
 #include "projections/mail_outbox.h"
 #include "projections/read_recorder.h"
 #include "projections/rebuild.h"
@@ -64,6 +66,7 @@
 #include "tools/certificate_command.h"
 #include "tools/data_dir.h"
 #include "tools/demo.h"
+#include "tools/impact_command.h"
 #include "tools/witness.h"
 
 namespace vaxledger::tools {
@@ -382,6 +385,11 @@ int RunServe(const std::string& dir, const std::string& listen, const ServeFlags
   reads.emplace(**log);
   auto outbox = projections::MailOutbox::Open(**log, **registry, dir + "/outbox");
   if (!outbox.ok()) return Fail(outbox.status());
+  // The impact figures follow the log into a store of their own (projections/impact.h).
+  auto impact = projections::ImpactProjection::Open(ImpactPath(dir));
+  if (!impact.ok()) return Fail(impact.status());
+  auto impact_follower = projections::ImpactFollower::Start(**log, **impact);
+  if (!impact_follower.ok()) return Fail(impact_follower.status());
   http::Metrics metrics;
   http::Router router;
   auto certificates = CertificateRoutesFor(dir, dcc_issuer);
@@ -393,7 +401,8 @@ int RunServe(const std::string& dir, const std::string& listen, const ServeFlags
     ledger_options.witnesses.push_back(*witness);
   }
   http::AddAllRoutes(router, **log, metrics,
-                     http::RegistryServices{**registry, **sessions, *reads, routes_options},
+                     http::RegistryServices{**registry, **sessions, *reads, routes_options,
+                                            impact->get(), impact_follower->get()},
                      std::move(certificates).value(), ledger_options);
   if (demo) AddDemoRoutes(router, *dev_idp, routes_options.assertions.audience);
   http::ServerOptions options;
@@ -440,6 +449,8 @@ int RunServe(const std::string& dir, const std::string& listen, const ServeFlags
   (*server)->Stop();
   reads.reset();      // appends the reads still queued
   outbox->reset();    // stops following the log
+  impact_follower->reset();  // stops following the log; each applied batch is written already
+  impact->reset();
   registry->reset();  // stops following the log; views are written as events are applied
   // Verifies what this run appended, so that the next start has nothing to verify.
   const Status verified = VerifyTailAtStop(dir, **log, Progress("verifying what this run wrote"));
@@ -874,11 +885,13 @@ int main(int argc, char** argv) {
   rotate->add_option("--data", dir, "data directory")->required();
 
   CertificateCommands certificate_commands(app);
+  ImpactCommands impact_commands(app);
   std::string dcc_issuer;
   serve->add_option("--dcc-issuer", dcc_issuer, "the certificates' issuer (DCC \"is\")");
 
   CLI11_PARSE(app, argc, argv);
   if (auto rc = certificate_commands.Run()) return *rc;
+  if (auto rc = impact_commands.Run()) return *rc;
   if (init->parsed()) {
     return RunInitWithAdmin(dir, origin, init_demo ? DemoAdministratorInsz() : admin);
   }

@@ -13,6 +13,7 @@
 // Screens are async functions in the `screens` table at the bottom, keyed by their hash; a
 // screen added in its own module registers itself there and in `menu`.
 import { certificatesPanel } from './certificates.js';
+import { impactScreen } from './impact.js';
 
 const LANGS = [['nl', 'Nederlands'], ['fr', 'Français'], ['en', 'English']];
 const stored = localStorage.getItem('lang');
@@ -160,6 +161,7 @@ export const menu = [
   ['#/access', 'access', () => session && !(session.entities || []).length && !(session.roles || []).length],
   ['#/admin', 'admin', () => isRole('administrator')],
   ['#/audit', 'audit', () => isRole('auditor')],
+  ['#/impact', 'impact', () => isRole('administrator') || isRole('auditor') || session?.entity],
 ];
 
 function renderNav() {
@@ -850,6 +852,7 @@ export const screens = {
   '#/login': loginScreen, '#/entity': entityScreen, '#/access': accessScreen, '#/members': membersScreen,
   '#/register': registerScreen, '#/today': todayScreen, '#/batch': batchScreen, '#/patient': patientScreen,
   '#/stock': stockScreen, '#/admin': adminScreen, '#/audit': auditScreen, '#/logout': logout,
+  '#/impact': () => impactScreen(main(), { lang, session, regionText }),  // impact.js
 };
 
 // Routes run one after another: a screen still loading when the hash changes again finishes

@@ -660,6 +660,40 @@ try {
       await check(auditor, 'audit');
     });
   }
+
+  // ---- Impact (issue 11): charts drawn as SVG from the demo data, tables, CSV ----------------
+  await step('Impact: doses stacked by product and coverage bars, with tables and CSV (nl)', admin, async () => {
+    await goto(admin, '#/impact');
+    await admin.getByRole('heading', { name: 'Impact van de vaccinaties' }).waitFor();
+    await admin.locator('#impact-doses-chart rect').first().waitFor();
+    await admin.locator('#impact-doses-table tbody tr').first().waitFor();
+    const legend = await admin.locator('#impact-doses-chart').textContent();
+    if (!legend.includes('Comirnaty')) throw new Error('the doses chart has no Comirnaty segment');
+    await admin.locator('#impact-coverage-chart rect:not([height="0.0"])').first().waitFor();
+    const rows = await admin.locator('#impact-coverage-table tbody tr').count();
+    if (rows < 9) throw new Error(`the coverage table has ${rows} rows, not 3 regions x 3 age bands`);
+    await admin.locator('#impact-coverage-table', { hasText: 'Vlaanderen' }).waitFor();
+    const download = admin.waitForEvent('download');
+    await admin.locator('#impact-doses-csv').click();
+    if (!(await download).suggestedFilename().startsWith('doses-')) throw new Error('no CSV file');
+    // As of a date before the demo's registrations: no doses then.
+    await admin.getByLabel('Zoals op (leeg: nu)').fill('2026-01-01');
+    await admin.getByRole('button', { name: 'Tonen' }).click();
+    await admin.locator('#impact-doses', { hasText: 'Geen dosissen in deze periode.' }).waitFor();
+    await check(admin, 'impact');
+  });
+  {
+    const fr = await loginAs('Oscar Auditeur', 'fr');
+    await step('Impact in French for an auditor: counts below 5 are "<5"', fr, async () => {
+      await goto(fr, '#/impact');
+      await fr.getByRole('heading', { name: 'Impact des vaccinations' }).waitFor();
+      await fr.locator('#impact-doses-table tbody tr').first().waitFor();
+      await fr.locator('#impact-doses', { hasText: 'Les nombres inférieurs à 5' }).waitFor();
+      await fr.locator('#impact-doses-table', { hasText: '<5' }).waitFor();
+      await fr.locator('#impact-coverage-chart').waitFor();
+      await check(fr, 'impact');
+    });
+  }
 } catch (e) {
   if (!failures) { failures += 1; console.log(`not ok - ${current}: ${e.message}`); }
 } finally {
