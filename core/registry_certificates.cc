@@ -144,6 +144,15 @@ const IssuedCertificate* Patient::FindCertificate(const std::string& uvci) const
 
 const std::string* VaccinationsView::CertificatePatient(const std::string& uvci) const {
   auto it = certificate_patient_.find(uvci);
+  if (it == certificate_patient_.end() && source_ != nullptr &&
+      looked_up_.insert("c/" + uvci).second) {
+    auto stored = source_->Get("c/" + uvci);
+    if (!stored.ok()) {
+      Fail(stored.status());
+    } else if (*stored) {
+      it = certificate_patient_.emplace(uvci, **stored).first;
+    }
+  }
   return it == certificate_patient_.end() ? nullptr : &it->second;
 }
 
@@ -175,6 +184,7 @@ void VaccinationsView::ApplyCertificate(Patient& p, const DomainEvent& e) {
       c.hc1 = Str(e.personal, "hc1");
     }
     certificate_patient_[c.uvci] = p.id;
+    if (track_dirty_) dirty_.insert("c/" + c.uvci);
     p.certificates.push_back(std::move(c));
   } else if (e.type == event_type::kCertificateRevoked) {
     for (IssuedCertificate& c : p.certificates) {
@@ -184,6 +194,7 @@ void VaccinationsView::ApplyCertificate(Patient& p, const DomainEvent& e) {
       c.revoked_by = e.actor;
       c.revoked_at_us = e.recorded_at_us;
       revoked_[c.position] = c.uvci;
+      if (track_dirty_) dirty_.insert("k/" + PositionKey(c.position));
     }
   }
 }

@@ -1,6 +1,7 @@
 #include "core/registry_state.h"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace vaxledger {
 
@@ -82,7 +83,19 @@ Status Decode(const std::string& value, T& out) {
   return Status::Ok();
 }
 
+// "<prefix><20 digits>/<id>" -> id, or empty.
+std::string IdAfterPosition(const std::string& key, size_t prefix_size) {
+  const size_t at = prefix_size + 21;
+  return key.size() > at ? key.substr(at) : std::string();
+}
+
 }  // namespace
+
+std::string PositionKey(uint64_t position) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(position));
+  return buf;
+}
 
 std::string EntityStream(const std::string& id) { return std::string(kEntityPrefix) + id; }
 std::string PersonStream(const std::string& id) { return std::string(kPersonPrefix) + id; }
@@ -96,8 +109,32 @@ size_t Entity::Physicians() const {
 
 // ---- Membership ----------------------------------------------------------------------------
 
+void MembershipView::Load(const std::string& key) const {
+  if (source_ == nullptr || !looked_up_.insert(key).second) return;
+  auto value = source_->Get(key);
+  if (!value.ok()) {
+    if (load_status_.ok()) load_status_ = value.status();
+    return;
+  }
+  if (!*value) return;
+  Status decoded;
+  if (key.starts_with("e/")) {
+    Entity e;
+    decoded = Decode(**value, e);
+    if (decoded.ok()) entities_[key.substr(2)] = std::move(e);
+  } else {
+    Person p;
+    decoded = Decode(**value, p);
+    if (decoded.ok()) people_[key.substr(2)] = std::move(p);
+  }
+  if (!decoded.ok() && load_status_.ok()) {
+    load_status_ = DataLoss("membership record " + key + ": " + decoded.message());
+  }
+}
+
 Entity& MembershipView::EntityFor(const DomainEvent& e) {
   const std::string id = StreamId(e.stream, kEntityPrefix);
+  Load("e/" + id);
   if (track_dirty_) dirty_.insert("e/" + id);
   Entity& entity = entities_[id];
   entity.id = id;
@@ -106,6 +143,7 @@ Entity& MembershipView::EntityFor(const DomainEvent& e) {
 }
 
 Person& MembershipView::PersonFor(const std::string& id) {
+  Load("p/" + id);
   if (track_dirty_) dirty_.insert("p/" + id);
   Person& p = people_[id];
   p.id = id;
@@ -131,10 +169,12 @@ void MembershipView::Apply(const DomainEvent& e) {
     } else if (Is(e, event_type::kRoleGranted)) {
       if (p.roles.insert(Str(pl, "role")).second && Str(pl, "role") == "administrator") {
         ++administrators_;
+        if (track_dirty_) dirty_.insert("a/" + person_id);
       }
     } else if (Is(e, event_type::kRoleRevoked)) {
       if (p.roles.erase(Str(pl, "role")) && Str(pl, "role") == "administrator") {
         --administrators_;
+        if (track_dirty_) dirty_.insert("a/" + person_id);
       }
     }
     return;
@@ -203,16 +243,75 @@ void MembershipView::Apply(const DomainEvent& e) {
 
 const Entity* MembershipView::FindEntity(const std::string& id) const {
   auto it = entities_.find(id);
+  if (it == entities_.end() && source_ != nullptr) {
+    Load("e/" + id);
+    it = entities_.find(id);
+  }
   return it == entities_.end() ? nullptr : &it->second;
 }
 
 const Person* MembershipView::FindPerson(const std::string& id) const {
   auto it = people_.find(id);
+  if (it == people_.end() && source_ != nullptr) {
+    Load("p/" + id);
+    it = people_.find(id);
+  }
   return it == people_.end() ? nullptr : &it->second;
 }
 
+void MembershipView::ForEachEntity(const std::function<bool(const Entity&)>& f) const {
+  if (source_ == nullptr) {
+    for (const auto& [id, e] : entities_) {
+      if (!f(e)) return;
+    }
+    return;
+  }
+  Status scanned = source_->Scan("e/", "e/", [&](const std::string& key, const std::string& v) {
+    if (auto it = entities_.find(key.substr(2)); it != entities_.end()) return f(it->second);
+    Entity e;
+    if (Status s = Decode(v, e); !s.ok()) {
+      if (load_status_.ok()) load_status_ = DataLoss("membership record " + key + ": " + s.message());
+      return false;
+    }
+    return f(e);
+  });
+  if (!scanned.ok() && load_status_.ok()) load_status_ = scanned;
+}
+
+size_t MembershipView::administrators() const {
+  if (source_ == nullptr) return administrators_;
+  size_t n = 0;
+  for (const auto& [id, p] : people_) n += p.roles.contains("administrator");
+  Status scanned = source_->Scan("a/", "a/", [&](const std::string& key, const std::string&) {
+    n += !people_.contains(key.substr(2));
+    return true;
+  });
+  if (!scanned.ok() && load_status_.ok()) load_status_ = scanned;
+  return n;
+}
+
+void MembershipView::AppendStreamReads(std::vector<StreamRead>& out) const {
+  for (const std::string& key : looked_up_) {
+    const std::string id = key.substr(2);
+    if (key.starts_with("e/")) {
+      const auto it = entities_.find(id);
+      out.push_back({EntityStream(id), it == entities_.end()
+                                           ? std::nullopt
+                                           : std::optional<uint64_t>(it->second.version)});
+    } else {
+      const auto it = people_.find(id);
+      const bool has = it != people_.end() && it->second.has_stream;
+      out.push_back({PersonStream(id), has ? std::optional<uint64_t>(it->second.version)
+                                           : std::nullopt});
+    }
+  }
+}
+
 std::optional<std::string> MembershipView::EncodeRecord(const std::string& key) const {
-  if (key.starts_with("e/")) {
+  if (key.starts_with("a/")) {
+    const Person* p = FindPerson(key.substr(2));
+    if (p != nullptr && p->roles.contains("administrator")) return std::string();
+  } else if (key.starts_with("e/")) {
     if (const Entity* e = FindEntity(key.substr(2))) return nlohmann::json(*e).dump();
   } else if (key.starts_with("p/")) {
     if (const Person* p = FindPerson(key.substr(2))) return nlohmann::json(*p).dump();
@@ -230,6 +329,8 @@ Status MembershipView::LoadRecord(const std::string& key, const std::string& val
     VX_RETURN_IF_ERROR(Decode(value, p));
     if (p.roles.contains("administrator")) ++administrators_;
     people_[p.id] = std::move(p);
+  } else if (key.starts_with("a/")) {
+    // An index record (derived from "p/"): nothing to load.
   } else {
     return DataLoss("membership: unknown record key " + key);
   }
@@ -239,7 +340,10 @@ Status MembershipView::LoadRecord(const std::string& key, const std::string& val
 std::vector<std::string> MembershipView::AllKeys() const {
   std::vector<std::string> keys;
   for (const auto& [id, e] : entities_) keys.push_back("e/" + id);
-  for (const auto& [id, p] : people_) keys.push_back("p/" + id);
+  for (const auto& [id, p] : people_) {
+    keys.push_back("p/" + id);
+    if (p.roles.contains("administrator")) keys.push_back("a/" + id);
+  }
   return keys;
 }
 
@@ -249,10 +353,40 @@ bool MembershipView::operator==(const MembershipView& o) const {
 
 // ---- Requests --------------------------------------------------------------------------------
 
+void RequestsView::Load(const std::string& id) const {
+  if (source_ == nullptr || requests_.contains(id) || !looked_up_.insert(id).second) return;
+  auto value = source_->Get("r/" + id);
+  if (!value.ok()) {
+    if (load_status_.ok()) load_status_ = value.status();
+    return;
+  }
+  if (!*value) return;
+  Request r;
+  if (Status s = Decode(**value, r); !s.ok()) {
+    if (load_status_.ok()) load_status_ = DataLoss("requests record r/" + id + ": " + s.message());
+    return;
+  }
+  requests_[id] = std::move(r);
+}
+
+void RequestsView::MarkDirty(const Request& r) {
+  if (!track_dirty_) return;
+  const std::string at = PositionKey(r.position) + "/" + r.id;
+  dirty_.insert("r/" + r.id);
+  dirty_.insert("o/" + at);
+  dirty_.insert("q/" + at);
+  dirty_.insert("b/" + r.requested_by + "/" + at);
+}
+
 void RequestsView::Apply(const DomainEvent& e) {
   const nlohmann::json& pl = e.payload;
   const std::string id = Str(pl, "request_id");
   if (id.empty()) return;
+  if (!e.type.ends_with(".requested") && !e.type.ends_with(".approved") &&
+      !e.type.ends_with(".rejected")) {
+    return;
+  }
+  Load(id);
   auto decide = [&](const char* status) {
     auto it = requests_.find(id);
     if (it == requests_.end()) return;
@@ -261,11 +395,12 @@ void RequestsView::Apply(const DomainEvent& e) {
     it->second.reason = Str(pl, "reason");
     it->second.decided_at_us = e.recorded_at_us;
     if (Is(e, event_type::kAccessApproved)) it->second.entity = Str(pl, "entity");
-    if (track_dirty_) dirty_.insert("r/" + id);
+    MarkDirty(it->second);
   };
   auto open = [&](const char* kind) -> Request& {
-    if (track_dirty_) dirty_.insert("r/" + id);
+    if (auto it = requests_.find(id); it != requests_.end()) MarkDirty(it->second);  // replaced
     Request& r = requests_[id];
+    r = Request{};
     r.id = id;
     r.kind = kind;
     r.status = "pending";
@@ -274,6 +409,7 @@ void RequestsView::Apply(const DomainEvent& e) {
     r.position = e.position;
     r.name = Str(e.personal, "name");
     r.email = Str(e.personal, "email");
+    MarkDirty(r);
     return r;
   };
   if (Is(e, event_type::kAccessRequested)) {
@@ -305,32 +441,113 @@ void RequestsView::Apply(const DomainEvent& e) {
 }
 
 const Request* RequestsView::Find(const std::string& id) const {
+  Load(id);
   auto it = requests_.find(id);
   return it == requests_.end() ? nullptr : &it->second;
 }
 
+void RequestsView::ForEach(uint64_t from_position,
+                           const std::function<bool(const Request&)>& f) const {
+  if (source_ == nullptr) {
+    std::vector<const Request*> all;
+    for (const auto& [id, r] : requests_) {
+      if (r.position >= from_position) all.push_back(&r);
+    }
+    std::sort(all.begin(), all.end(),
+              [](const Request* a, const Request* b) { return a->position < b->position; });
+    for (const Request* r : all) {
+      if (!f(*r)) return;
+    }
+    return;
+  }
+  Status scanned = source_->Scan(
+      "o/", "o/" + PositionKey(from_position), [&](const std::string& key, const std::string&) {
+        const Request* r = Find(IdAfterPosition(key, 2));
+        return r == nullptr || f(*r);
+      });
+  if (!scanned.ok() && load_status_.ok()) load_status_ = scanned;
+}
+
 std::vector<const Request*> RequestsView::Pending() const {
   std::vector<const Request*> out;
-  for (const auto& [id, r] : requests_) {
-    if (r.status == "pending") out.push_back(&r);
+  if (source_ == nullptr) {
+    for (const auto& [id, r] : requests_) {
+      if (r.status == "pending") out.push_back(&r);
+    }
+  } else {
+    std::vector<std::string> ids;
+    Status scanned = source_->Scan("q/", "q/", [&](const std::string& key, const std::string&) {
+      ids.push_back(IdAfterPosition(key, 2));
+      return true;
+    });
+    if (!scanned.ok() && load_status_.ok()) load_status_ = scanned;
+    for (const std::string& id : ids) {
+      if (const Request* r = Find(id); r != nullptr && r->status == "pending") out.push_back(r);
+    }
   }
   std::sort(out.begin(), out.end(),
             [](const Request* a, const Request* b) { return a->position < b->position; });
   return out;
 }
 
+const Request* RequestsView::LatestAccessRequest(const std::string& person) const {
+  const Request* latest = nullptr;
+  auto consider = [&](const Request* r) {
+    if (r != nullptr && r->kind == "access" && r->requested_by == person &&
+        (latest == nullptr || r->position > latest->position)) {
+      latest = r;
+    }
+  };
+  if (source_ == nullptr) {
+    for (const auto& [id, r] : requests_) consider(&r);
+    return latest;
+  }
+  const std::string prefix = "b/" + person + "/";
+  std::vector<std::string> ids;
+  Status scanned = source_->Scan(prefix, prefix, [&](const std::string& key, const std::string&) {
+    ids.push_back(IdAfterPosition(key, prefix.size()));
+    return true;
+  });
+  if (!scanned.ok() && load_status_.ok()) load_status_ = scanned;
+  for (const std::string& id : ids) consider(Find(id));
+  return latest;
+}
+
 std::vector<std::string> RequestsView::AllKeys() const {
   std::vector<std::string> keys;
-  for (const auto& [id, r] : requests_) keys.push_back("r/" + id);
+  for (const auto& [id, r] : requests_) {
+    const std::string at = PositionKey(r.position) + "/" + r.id;
+    keys.push_back("r/" + id);
+    keys.push_back("o/" + at);
+    if (r.status == "pending") keys.push_back("q/" + at);
+    keys.push_back("b/" + r.requested_by + "/" + at);
+  }
   return keys;
 }
 
 std::optional<std::string> RequestsView::EncodeRecord(const std::string& key) const {
-  if (const Request* r = Find(key.substr(2))) return nlohmann::json(*r).dump();
-  return std::nullopt;
+  if (key.starts_with("r/")) {
+    if (const Request* r = Find(key.substr(2))) return nlohmann::json(*r).dump();
+    return std::nullopt;
+  }
+  // An index record: "o/<position>/<id>", "q/..." or "b/<requester>/<position>/<id>". It exists
+  // while the request it names is there at that position (and, for "q/", pending).
+  size_t prefix = 2;
+  if (key.starts_with("b/")) {
+    const size_t slash = key.find('/', 2);
+    if (slash == std::string::npos) return std::nullopt;
+    prefix = slash + 1;
+  }
+  const Request* r = Find(IdAfterPosition(key, prefix));
+  if (r == nullptr || key.compare(prefix, 20, PositionKey(r->position)) != 0) return std::nullopt;
+  if (key.starts_with("q/") && r->status != "pending") return std::nullopt;
+  return std::string();
 }
 
 Status RequestsView::LoadRecord(const std::string& key, const std::string& value) {
+  if (key.starts_with("o/") || key.starts_with("q/") || key.starts_with("b/")) {
+    return Status::Ok();  // index records, derived from "r/"
+  }
   if (!key.starts_with("r/")) return DataLoss("requests: unknown record key " + key);
   Request r;
   VX_RETURN_IF_ERROR(Decode(value, r));
@@ -364,10 +581,28 @@ Vaccination* VaccinationsView::FindMutable(Patient& p, const std::string& vaccin
   return nullptr;
 }
 
+void VaccinationsView::Fail(Status s) const {
+  if (load_status_.ok()) load_status_ = std::move(s);
+}
+
+void VaccinationsView::Load(const std::string& id) const {
+  if (source_ == nullptr || patients_.contains(id) || !looked_up_.insert(id).second) return;
+  auto value = source_->Get("v/" + id);
+  if (!value.ok()) return Fail(value.status());
+  if (!*value) return;
+  Patient p;
+  if (Status s = Decode(**value, p); !s.ok()) {
+    return Fail(DataLoss("vaccinations record v/" + id + ": " + s.message()));
+  }
+  for (const IssuedCertificate& c : p.certificates) certificate_patient_[c.uvci] = p.id;
+  patients_[id] = std::move(p);
+}
+
 void VaccinationsView::Apply(const DomainEvent& e) {
   const std::string id = StreamId(e.stream, kPatientPrefix);
   if (id.empty()) return;
   const nlohmann::json& pl = e.payload;
+  Load(id);
   if (track_dirty_) dirty_.insert("v/" + id);
   Patient& p = patients_[id];
   p.id = id;
@@ -395,7 +630,12 @@ void VaccinationsView::Apply(const DomainEvent& e) {
     }
     v.recorded_at_us = e.recorded_at_us;
     v.position = e.position;
-    by_entity_[v.entity].emplace_back(id, v.id);
+    if (source_ == nullptr) by_entity_[v.entity].emplace_back(id, v.id);
+    if (track_dirty_) {
+      const std::string key = "x/" + v.entity + "/" + PositionKey(v.position);
+      new_by_entity_[key] = id + " " + v.id;
+      dirty_.insert(key);
+    }
     p.vaccinations.push_back(std::move(v));
     return;
   }
@@ -441,28 +681,120 @@ void VaccinationsView::Apply(const DomainEvent& e) {
 }
 
 const Patient* VaccinationsView::FindPatient(const std::string& id) const {
+  Load(id);
   auto it = patients_.find(id);
   return it == patients_.end() ? nullptr : &it->second;
 }
 
-const std::vector<std::pair<std::string, std::string>>* VaccinationsView::ByEntity(
-    const std::string& entity) const {
-  auto it = by_entity_.find(entity);
-  return it == by_entity_.end() ? nullptr : &it->second;
+std::vector<VaccinationsView::EntityRegistration> VaccinationsView::ByEntity(
+    const std::string& entity, uint64_t from_position, size_t max) const {
+  std::vector<EntityRegistration> out;
+  if (source_ == nullptr) {
+    auto it = by_entity_.find(entity);
+    if (it == by_entity_.end()) return out;
+    for (const auto& [patient, vaccination] : it->second) {
+      const Patient* p = FindPatient(patient);
+      const Vaccination* v = p ? p->Find(vaccination) : nullptr;
+      if (v == nullptr || v->position < from_position) continue;
+      if (out.size() == max) break;
+      out.push_back({v->position, patient, vaccination});
+    }
+    return out;
+  }
+  const std::string prefix = "x/" + entity + "/";
+  Status scanned = source_->Scan(
+      prefix, prefix + PositionKey(from_position),
+      [&](const std::string& key, const std::string& value) {
+        if (out.size() == max) return false;
+        const size_t space = value.find(' ');
+        uint64_t position = 0;
+        for (char c : key.substr(prefix.size())) position = position * 10 + (c - '0');
+        if (space == std::string::npos) {
+          Fail(DataLoss("vaccinations index record " + key + " is malformed"));
+          return false;
+        }
+        out.push_back({position, value.substr(0, space), value.substr(space + 1)});
+        return true;
+      });
+  if (!scanned.ok()) Fail(scanned);
+  return out;
+}
+
+std::map<uint64_t, std::string> VaccinationsView::RevokedCertificates() const {
+  if (source_ == nullptr) return revoked_;
+  std::map<uint64_t, std::string> out;
+  Status scanned = source_->Scan("k/", "k/", [&](const std::string& key, const std::string& v) {
+    uint64_t position = 0;
+    for (char c : key.substr(2)) position = position * 10 + (c - '0');
+    out[position] = v;
+    return true;
+  });
+  if (!scanned.ok()) Fail(scanned);
+  return out;
+}
+
+void VaccinationsView::AppendStreamReads(std::vector<StreamRead>& out) const {
+  for (const std::string& id : looked_up_) {
+    if (id.starts_with("c/")) continue;  // a certificate index lookup
+    const auto it = patients_.find(id);
+    out.push_back({PatientStream(id), it == patients_.end()
+                                          ? std::nullopt
+                                          : std::optional<uint64_t>(it->second.version)});
+  }
 }
 
 std::vector<std::string> VaccinationsView::AllKeys() const {
   std::vector<std::string> keys;
-  for (const auto& [id, p] : patients_) keys.push_back("v/" + id);
+  for (const auto& [id, p] : patients_) {
+    keys.push_back("v/" + id);
+    for (const Vaccination& v : p.vaccinations) {
+      keys.push_back("x/" + v.entity + "/" + PositionKey(v.position));
+    }
+    for (const IssuedCertificate& c : p.certificates) {
+      keys.push_back("c/" + c.uvci);
+      if (c.status == "revoked") keys.push_back("k/" + PositionKey(c.position));
+    }
+  }
   return keys;
 }
 
 std::optional<std::string> VaccinationsView::EncodeRecord(const std::string& key) const {
-  if (const Patient* p = FindPatient(key.substr(2))) return nlohmann::json(*p).dump();
+  if (key.starts_with("v/")) {
+    if (const Patient* p = FindPatient(key.substr(2))) return nlohmann::json(*p).dump();
+    return std::nullopt;
+  }
+  if (key.starts_with("c/")) {
+    if (const std::string* patient = CertificatePatient(key.substr(2))) return *patient;
+    return std::nullopt;
+  }
+  if (key.starts_with("k/")) {
+    uint64_t position = 0;
+    for (char c : key.substr(2)) position = position * 10 + (c - '0');
+    if (auto it = revoked_.find(position); it != revoked_.end()) return it->second;
+    return std::nullopt;
+  }
+  if (key.starts_with("x/")) {
+    if (auto it = new_by_entity_.find(key); it != new_by_entity_.end()) return it->second;
+    // Without a source (a rebuild in memory): derive it from the registration it names.
+    const size_t slash = key.rfind('/');
+    const std::string entity = key.substr(2, slash - 2);
+    uint64_t position = 0;
+    for (char c : key.substr(slash + 1)) position = position * 10 + (c - '0');
+    if (auto it = by_entity_.find(entity); it != by_entity_.end()) {
+      for (const auto& [patient, vaccination] : it->second) {
+        const Patient* p = FindPatient(patient);
+        const Vaccination* v = p ? p->Find(vaccination) : nullptr;
+        if (v != nullptr && v->position == position) return patient + " " + vaccination;
+      }
+    }
+  }
   return std::nullopt;
 }
 
 Status VaccinationsView::LoadRecord(const std::string& key, const std::string& value) {
+  if (key.starts_with("x/") || key.starts_with("c/") || key.starts_with("k/")) {
+    return Status::Ok();  // index records, derived from "v/"
+  }
   if (!key.starts_with("v/")) return DataLoss("vaccinations: unknown record key " + key);
   Patient p;
   VX_RETURN_IF_ERROR(Decode(value, p));
@@ -474,8 +806,52 @@ Status VaccinationsView::LoadRecord(const std::string& key, const std::string& v
 
 // ---- Stock -----------------------------------------------------------------------------------
 
+void StockView::Load(const std::string& entity) const {
+  if (source_ == nullptr || !looked_up_.insert(entity).second) return;
+  auto fail = [&](Status s) {
+    if (load_status_.ok()) load_status_ = std::move(s);
+  };
+  auto record = source_->Get("s/" + entity);
+  if (!record.ok()) return fail(record.status());
+  std::optional<EntityStock> loaded;
+  if (*record) {
+    auto j = nlohmann::json::parse(**record, nullptr, false);
+    if (!j.is_object()) return fail(DataLoss("stock: record s/" + entity + " is not a JSON object"));
+    loaded.emplace();
+    loaded->entity = entity;
+    loaded->version = j.value("version", uint64_t{0});
+    loaded->has_stream = j.value("has_stream", false);
+  }
+  const std::string prefix = "l/" + entity + "/";
+  Status scanned = source_->Scan(prefix, prefix, [&](const std::string& key, const std::string& v) {
+    StockLot lot;
+    if (Status s = Decode(v, lot); !s.ok()) {
+      fail(DataLoss("stock record " + key + ": " + s.message()));
+      return false;
+    }
+    if (!loaded) {
+      loaded.emplace();
+      loaded->entity = entity;
+    }
+    loaded->lots[key.substr(prefix.size())] = std::move(lot);
+    return true;
+  });
+  if (!scanned.ok()) return fail(scanned);
+  if (loaded) stock_[entity] = std::move(*loaded);
+}
+
+void StockView::AppendStreamReads(std::vector<StreamRead>& out) const {
+  for (const std::string& entity : looked_up_) {
+    const auto it = stock_.find(entity);
+    const bool has = it != stock_.end() && it->second.has_stream;
+    out.push_back(
+        {StockStream(entity), has ? std::optional<uint64_t>(it->second.version) : std::nullopt});
+  }
+}
+
 StockLot& StockView::LotFor(const std::string& entity, const std::string& product,
                             const std::string& lot) {
+  Load(entity);
   const std::string lot_key = product + "|" + lot;
   if (track_dirty_) dirty_.insert("l/" + entity + "/" + lot_key);
   EntityStock& s = stock_[entity];
@@ -489,6 +865,7 @@ StockLot& StockView::LotFor(const std::string& entity, const std::string& produc
 void StockView::Apply(const DomainEvent& e) {
   const nlohmann::json& pl = e.payload;
   if (std::string entity = StreamId(e.stream, kStockPrefix); !entity.empty()) {
+    Load(entity);
     if (track_dirty_) dirty_.insert("s/" + entity);
     EntityStock& s = stock_[entity];
     s.entity = entity;
@@ -519,6 +896,7 @@ void StockView::Apply(const DomainEvent& e) {
 }
 
 const EntityStock* StockView::Find(const std::string& entity) const {
+  Load(entity);
   auto it = stock_.find(entity);
   return it == stock_.end() ? nullptr : &it->second;
 }

@@ -7,14 +7,29 @@
 // Event types, their streams and payload fields are listed in docs/domain.md. Personal data
 // (names, INSZ, e-mail) arrives in DomainEvent::personal, never in the payload.
 //
-// Every view records the keys of the records an Apply changed (TakeDirty), so that its
-// persistence writes only those; a rebuild, which writes everything once, turns that off
-// (set_track_dirty) and writes AllKeys. Records are encoded as JSON (EncodeRecord / LoadRecord).
+// A view holds its records in memory in one of two ways:
+//   - all of them (no source: tests, as-of replays of one stream, the domain's unit tests);
+//   - a working set (set_source): a record is read from the view's store on disk (RecordSource)
+//     the first time a Find or an Apply needs it, and kept for the life of the working set. The
+//     live registry makes one working set per command, per read and per batch of events it
+//     applies (projections/registry.h), so that memory follows the work, not the history.
+// Queries over many records (the request queue, an entity's registrations, the revocation list,
+// the administrators, the entity search) read index records of the store in working-set mode
+// (keys in docs/storage.md, "Views"); a working set's scans see the store, not changes it applied
+// itself and has not written.
 //
-// Thread-safety: plain values; callers serialise access.
+// Every view records the keys of the records an Apply changed (TakeDirty), so that its
+// persistence writes only those (index records included). Records are encoded by EncodeRecord
+// and decoded by LoadRecord. A record that cannot be read or decoded in working-set mode makes
+// load_status() an error (DataLoss, Unavailable), which the registry returns instead of the
+// answer computed without it.
+//
+// Thread-safety: plain values; callers serialise access (also for const methods: a working set
+// fills itself from its source).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -82,6 +97,29 @@ struct DomainEvent {
   int64_t recorded_at_us = 0;
 };
 
+// The stored records of one view, as a working set reads them (projections/view_store.h).
+class RecordSource {
+ public:
+  virtual ~RecordSource() = default;
+  // The record at `key`, or nullopt when there is none.
+  virtual Result<std::optional<std::string>> Get(const std::string& key) const = 0;
+  // f(key, value) for the records whose key starts with `prefix` and is >= `start`, in key
+  // order, until f returns false.
+  virtual Status Scan(const std::string& prefix, const std::string& start,
+                      const std::function<bool(const std::string&, const std::string&)>& f)
+      const = 0;
+};
+
+// A stream record a working set has read, with the version it reflects (nullopt: the record, or
+// its stream, did not exist), so that the registry can check it against the log.
+struct StreamRead {
+  std::string stream;
+  std::optional<uint64_t> version;
+};
+
+// "%020llu": positions in index keys, so that key order is position order.
+std::string PositionKey(uint64_t position);
+
 // ---- Membership ----------------------------------------------------------------------------
 
 struct Member {
@@ -127,8 +165,14 @@ class MembershipView {
   void Apply(const DomainEvent& e);
   const Entity* FindEntity(const std::string& id) const;
   const Person* FindPerson(const std::string& id) const;
-  const std::map<std::string, Entity>& entities() const { return entities_; }
-  size_t administrators() const { return administrators_; }
+  // f(entity) for every entity in id order until f returns false.
+  void ForEachEntity(const std::function<bool(const Entity&)>& f) const;
+  size_t administrators() const;
+
+  void set_source(const RecordSource* source) { source_ = source; }
+  const Status& load_status() const { return load_status_; }
+  // The entity and person streams this working set read (see StreamRead).
+  void AppendStreamReads(std::vector<StreamRead>& out) const;
 
   std::set<std::string> TakeDirty() { return std::exchange(dirty_, {}); }
   void set_track_dirty(bool on) { track_dirty_ = on; }
@@ -141,9 +185,14 @@ class MembershipView {
  private:
   Entity& EntityFor(const DomainEvent& e);
   Person& PersonFor(const std::string& id);
-  std::map<std::string, Entity> entities_;  // key "e/<id>"
-  std::map<std::string, Person> people_;    // key "p/<id>"
-  size_t administrators_ = 0;
+  void Load(const std::string& key) const;
+  // Mutable: a working set fills them from its source in const Finds.
+  mutable std::map<std::string, Entity> entities_;  // key "e/<id>"
+  mutable std::map<std::string, Person> people_;    // key "p/<id>"; index "a/<id>": administrators
+  mutable std::set<std::string> looked_up_;         // keys read from the source (found or not)
+  mutable Status load_status_;
+  const RecordSource* source_ = nullptr;
+  size_t administrators_ = 0;  // without a source only
   std::set<std::string> dirty_;
   bool track_dirty_ = true;
 };
@@ -179,7 +228,14 @@ class RequestsView {
   const Request* Find(const std::string& id) const;
   // Pending requests in the order they were made.
   std::vector<const Request*> Pending() const;
-  const std::map<std::string, Request>& all() const { return requests_; }
+  // f(request) for every request made at or after `from_position`, in the order they were made,
+  // until f returns false.
+  void ForEach(uint64_t from_position, const std::function<bool(const Request&)>& f) const;
+  // The latest access request `person` made, or nullptr.
+  const Request* LatestAccessRequest(const std::string& person) const;
+
+  void set_source(const RecordSource* source) { source_ = source; }
+  const Status& load_status() const { return load_status_; }
 
   std::set<std::string> TakeDirty() { return std::exchange(dirty_, {}); }
   void set_track_dirty(bool on) { track_dirty_ = on; }
@@ -189,7 +245,14 @@ class RequestsView {
   bool operator==(const RequestsView& o) const { return requests_ == o.requests_; }
 
  private:
-  std::map<std::string, Request> requests_;  // key "r/<id>"
+  void Load(const std::string& id) const;
+  void MarkDirty(const Request& r);
+  // Key "r/<id>"; indexes "o/<position>/<id>" (every request), "q/<position>/<id>" (pending),
+  // "b/<requested_by>/<position>/<id>" (by requester).
+  mutable std::map<std::string, Request> requests_;
+  mutable std::set<std::string> looked_up_;
+  mutable Status load_status_;
+  const RecordSource* source_ = nullptr;
   std::set<std::string> dirty_;
   bool track_dirty_ = true;
 };
@@ -282,12 +345,22 @@ class VaccinationsView {
  public:
   void Apply(const DomainEvent& e);
   const Patient* FindPatient(const std::string& id) const;
-  // (patient id, vaccination id) registered by `entity`, in registration order.
-  const std::vector<std::pair<std::string, std::string>>* ByEntity(const std::string& entity) const;
+  struct EntityRegistration {
+    uint64_t position = 0;  // of the registration
+    std::string patient;
+    std::string vaccination;
+  };
+  // Up to `max` registrations by `entity` at or after `from_position`, in registration order.
+  std::vector<EntityRegistration> ByEntity(const std::string& entity, uint64_t from_position = 0,
+                                           size_t max = SIZE_MAX) const;
   // The patient a certificate was issued for, or nullptr.
   const std::string* CertificatePatient(const std::string& uvci) const;
   // Revoked certificates' UVCIs by the position of their issuing (the revocation list).
-  const std::map<uint64_t, std::string>& revoked_certificates() const { return revoked_; }
+  std::map<uint64_t, std::string> RevokedCertificates() const;
+
+  void set_source(const RecordSource* source) { source_ = source; }
+  const Status& load_status() const { return load_status_; }
+  void AppendStreamReads(std::vector<StreamRead>& out) const;
 
   std::set<std::string> TakeDirty() { return std::exchange(dirty_, {}); }
   void set_track_dirty(bool on) { track_dirty_ = on; }
@@ -298,13 +371,22 @@ class VaccinationsView {
 
  private:
   Vaccination* FindMutable(Patient& p, const std::string& vaccination_id);
-  std::unordered_map<std::string, Patient> patients_;  // key "v/<patient id>"
-  // Derived from patients_ (not persisted on its own).
+  void Load(const std::string& id) const;
+  void Fail(Status s) const;
+  mutable std::unordered_map<std::string, Patient> patients_;  // key "v/<patient id>"
+  mutable std::set<std::string> looked_up_;
+  mutable Status load_status_;
+  const RecordSource* source_ = nullptr;
+  // Indexes. Without a source they are derived from patients_ in memory; in a working set they
+  // are records: "x/<entity>/<position>" -> "<patient> <vaccination>", "c/<uvci>" -> patient,
+  // "k/<position>" -> uvci (revoked), and these maps hold only what this working set wrote or
+  // read.
   std::unordered_map<std::string, std::vector<std::pair<std::string, std::string>>> by_entity_;
+  std::map<std::string, std::string> new_by_entity_;  // "x/..." keys this working set added
   void ApplyCertificate(Patient& p, const DomainEvent& e);  // core/registry_certificates.cc
   void IndexCertificates(const Patient& p);
-  std::unordered_map<std::string, std::string> certificate_patient_;  // derived: uvci -> patient
-  std::map<uint64_t, std::string> revoked_;                           // derived
+  mutable std::unordered_map<std::string, std::string> certificate_patient_;  // uvci -> patient
+  std::map<uint64_t, std::string> revoked_;
   std::set<std::string> dirty_;
   bool track_dirty_ = true;
 };
@@ -337,6 +419,10 @@ class StockView {
   void Apply(const DomainEvent& e);
   const EntityStock* Find(const std::string& entity) const;
 
+  void set_source(const RecordSource* source) { source_ = source; }
+  const Status& load_status() const { return load_status_; }
+  void AppendStreamReads(std::vector<StreamRead>& out) const;
+
   std::set<std::string> TakeDirty() { return std::exchange(dirty_, {}); }
   void set_track_dirty(bool on) { track_dirty_ = on; }
   std::vector<std::string> AllKeys() const;
@@ -346,9 +432,14 @@ class StockView {
 
  private:
   StockLot& LotFor(const std::string& entity, const std::string& product, const std::string& lot);
+  // Reads the entity's stock record and all its lots (a working set needs them together).
+  void Load(const std::string& entity) const;
+  mutable std::set<std::string> looked_up_;  // entities
+  mutable Status load_status_;
+  const RecordSource* source_ = nullptr;
   // Keys "s/<entity>" (version) and "l/<entity>/<product>|<lot>" (one lot each), so that a
   // registration rewrites one small record.
-  std::map<std::string, EntityStock> stock_;
+  mutable std::map<std::string, EntityStock> stock_;
   std::set<std::string> dirty_;
   bool track_dirty_ = true;
 };
@@ -370,6 +461,22 @@ struct RegistryState {
     requests.Apply(e);
     vaccinations.Apply(e);
     stock.Apply(e);
+  }
+  // The first error any view met reading its source, or OK.
+  Status load_status() const {
+    for (const Status* s : {&membership.load_status(), &requests.load_status(),
+                            &vaccinations.load_status(), &stock.load_status()}) {
+      if (!s->ok()) return *s;
+    }
+    return Status::Ok();
+  }
+  // Every stream record this working set read, with the version it reflects.
+  std::vector<StreamRead> StreamReads() const {
+    std::vector<StreamRead> out;
+    membership.AppendStreamReads(out);
+    vaccinations.AppendStreamReads(out);
+    stock.AppendStreamReads(out);
+    return out;
   }
 };
 

@@ -554,7 +554,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
   Result<Response> Revocations(const Request&) {
     VX_ASSIGN_OR_RETURN(auto entries, registry_.Read([&](const RegistryState& s) {
       json list = json::array();
-      for (const auto& [position, uvci] : s.vaccinations.revoked_certificates()) {
+      for (const auto& [position, uvci] : s.vaccinations.RevokedCertificates()) {
         const Hash h = Sha256(AsBytes(uvci));
         list.push_back(Base64Encode(ByteView(h.data(), 16)));
       }

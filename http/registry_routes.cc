@@ -464,13 +464,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
       // The person's latest access request, so that a requester sees it waiting or, when it
       // was rejected, the reason (SPEC §2 flow 1).
       json last = nullptr;
-      const DomainRequest* latest = nullptr;
-      for (const auto& [id, r] : state.requests.all()) {
-        if (r.kind == "access" && r.requested_by == s.person &&
-            (latest == nullptr || r.position > latest->position)) {
-          latest = &r;
-        }
-      }
+      const DomainRequest* latest = state.requests.LatestAccessRequest(s.person);
       if (latest != nullptr) {
         last = {
             {"id", latest->id},
@@ -663,11 +657,11 @@ class Routes : public std::enable_shared_from_this<Routes> {
     needle = lower(needle);
     VX_ASSIGN_OR_RETURN(auto found, registry_.Read([&](const RegistryState& s) {
       json list = json::array();
-      for (const auto& [id, e] : s.membership.entities()) {
-        if (lower(e.name).find(needle) == std::string::npos) continue;
+      s.membership.ForEachEntity([&](const Entity& e) {
+        if (lower(e.name).find(needle) == std::string::npos) return true;
         list.push_back({{"id", e.id}, {"name", e.name}, {"kind", e.kind}, {"region", e.region}});
-        if (list.size() == 20) break;
-      }
+        return list.size() < 20;
+      });
       return list;
     }));
     return Json(200, {{"entities", found}});
@@ -697,13 +691,18 @@ class Routes : public std::enable_shared_from_this<Routes> {
       limit = *l;
     }
     VX_ASSIGN_OR_RETURN(auto page, registry_.Read([&](const RegistryState& s) {
+      // In the order they were made, one more than a page (to know where the next starts).
       std::vector<const DomainRequest*> all;
-      for (const auto& [id, r] : s.requests.all()) {
-        if ((status == "all" || r.status == status) && r.position >= cursor) all.push_back(&r);
+      if (status == "pending") {
+        for (const DomainRequest* r : s.requests.Pending()) {
+          if (r->position >= cursor && all.size() <= limit) all.push_back(r);
+        }
+      } else {
+        s.requests.ForEach(cursor, [&](const DomainRequest& r) {
+          if (status == "all" || r.status == status) all.push_back(&r);
+          return all.size() <= limit;
+        });
       }
-      std::sort(all.begin(), all.end(), [](const DomainRequest* x, const DomainRequest* y) {
-        return x->position < y->position;
-      });
       json list = json::array();
       json next = nullptr;
       for (const DomainRequest* r : all) {
@@ -859,15 +858,13 @@ class Routes : public std::enable_shared_from_this<Routes> {
     }
     VX_ASSIGN_OR_RETURN(auto page, registry_.Read([&](const RegistryState& s) {
       std::vector<std::pair<uint64_t, json>> rows;
-      if (auto* list = s.vaccinations.ByEntity(a.session.entity)) {
-        for (const auto& [patient, id] : *list) {
-          const Patient* p = s.vaccinations.FindPatient(patient);
-          const Vaccination* v = p ? p->Find(id) : nullptr;
-          if (v == nullptr || v->position < cursor) continue;
-          json j = VaccinationJson(*v);
-          j["patient"] = patient;
-          rows.emplace_back(v->position, std::move(j));
-        }
+      for (const auto& r : s.vaccinations.ByEntity(a.session.entity, cursor, limit + 1)) {
+        const Patient* p = s.vaccinations.FindPatient(r.patient);
+        const Vaccination* v = p ? p->Find(r.vaccination) : nullptr;
+        if (v == nullptr) continue;
+        json j = VaccinationJson(*v);
+        j["patient"] = r.patient;
+        rows.emplace_back(v->position, std::move(j));
       }
       std::sort(rows.begin(), rows.end(),
                 [](const auto& x, const auto& y) { return x.first < y.first; });

@@ -1,6 +1,9 @@
 #include "projections/rebuild.h"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
+#include <memory>
 #include <condition_variable>
 #include <ctime>
 #include <deque>
@@ -9,6 +12,7 @@
 
 #include "core/encoding.h"
 #include "eventstore/leaf.h"
+#include "projections/store_source.h"
 #include "projections/view_store.h"
 #include "projections/views.h"
 
@@ -29,7 +33,7 @@ bool PastBound(const eventstore::RecordedEvent& e, const LogBound& bound) {
 // Chunks of decoded events from the reader thread to the applier: an empty chunk ends the
 // stream, a chunk with an error status stops it.
 struct Chunk {
-  std::vector<DomainEvent> events;
+  std::shared_ptr<const std::vector<DomainEvent>> events;  // null: the end (or an error)
   Status status;
 };
 
@@ -66,20 +70,25 @@ class ChunkQueue {
   bool closed_ = false;
 };
 
-// Reads [0, total) up to `bound` in chunks, decoded, into `queue`; ends with an empty chunk or
-// an error.
+// Reads [0, total) up to `bound` in chunks, decoded, into every queue; ends with an empty chunk
+// or an error.
 void ReadChunks(eventstore::LogStorage& log, Position total, const LogBound& bound,
-                ChunkQueue& queue) {
+                const std::vector<ChunkQueue*>& queues) {
   Position next = 0;
-  auto fail = [&](Status s) { queue.Push(Chunk{{}, std::move(s)}); };
+  auto push = [&](const Chunk& chunk) {
+    bool open = false;
+    for (ChunkQueue* q : queues) open |= q->Push(chunk);
+    return open;
+  };
+  auto fail = [&](Status s) { push(Chunk{nullptr, std::move(s)}); };
   while (next < total) {
     auto records = log.ReadRecords(next, std::min<size_t>(kReadChunk, total - next), true);
     if (!records.ok()) return fail(records.status());
     if (records->empty()) {
       return fail(DataLoss("the log has no event at position " + std::to_string(next)));
     }
-    Chunk chunk;
-    chunk.events.reserve(records->size());
+    auto events = std::make_shared<std::vector<DomainEvent>>();
+    events->reserve(records->size());
     for (const auto& record : *records) {
       auto recorded = eventstore::DecodeLeaf(record.leaf);
       if (!recorded.ok()) return fail(recorded.status());
@@ -89,12 +98,12 @@ void ReadChunks(eventstore::LogStorage& log, Position total, const LogBound& bou
       }
       auto e = ToDomainEvent(*recorded);
       if (!e.ok()) return fail(e.status());
-      chunk.events.push_back(std::move(e).value());
+      events->push_back(std::move(e).value());
       ++next;
     }
-    if (!chunk.events.empty() && !queue.Push(std::move(chunk))) return;
+    if (!events->empty() && !push(Chunk{std::move(events), Status::Ok()})) return;
   }
-  queue.Push(Chunk{});
+  push(Chunk{});
 }
 
 // Applies the events of `stream` up to `bound` to a fresh view with `apply`; returns how many.
@@ -159,50 +168,103 @@ Result<RebuildReport> RebuildViews(eventstore::LogStorage& log, const std::strin
   VX_ASSIGN_OR_RETURN(Position total, log.RecordCount());
   if (options.until.before) total = std::min(total, *options.until.before);
 
-  // Two stages on two threads: a reader reads, decodes and parses chunks of events; this thread
-  // applies them in order. A rebuild writes every record once at the end, so the views do not
-  // track what changed.
-  RegistryState state;
-  state.set_track_dirty(false);
-  ChunkQueue queue;
-  std::thread reader([&] { ReadChunks(log, total, options.until, queue); });
-  Position next = 0;
-  Status failed;
-  while (true) {
-    Chunk chunk = queue.Pop();
-    if (!chunk.status.ok()) {
-      failed = chunk.status;
-      break;
-    }
-    if (chunk.events.empty()) break;  // the end
-    for (const DomainEvent& e : chunk.events) {
-      for (size_t v : selected) ApplyTo(state, v, e);
-    }
-    next += chunk.events.size();
-    if (options.progress) options.progress(next, total);
+  // A reader thread reads, decodes and parses chunks of events; one applier thread per group of
+  // views (the vaccinations view, the others) applies them to a working set of its own whose
+  // records are read from, and every `flush_events` events written to, the new stores. Memory
+  // stays bounded by what `flush_events` events touch, whatever the log holds.
+  std::vector<std::vector<size_t>> groups(2);
+  for (size_t v : selected) groups[v == 2 ? 0 : 1].push_back(v);
+  std::erase_if(groups, [](const auto& g) { return g.empty(); });
+  std::array<std::unique_ptr<ViewStore>, kViewCount> stores;
+  for (size_t v : selected) {
+    VX_ASSIGN_OR_RETURN(stores[v], ViewStore::CreateNext(views_dir, std::string(kViewNames[v])));
   }
-  queue.Close();
+  std::mutex callback_mutex;
+  std::atomic<uint64_t> slowest{0};
+  std::vector<ChunkQueue> queues(groups.size());
+  std::vector<Status> failures(groups.size());
+  std::vector<uint64_t> applied(groups.size(), 0);
+  auto apply_group = [&](size_t g) {
+    const std::vector<size_t>& views = groups[g];
+    std::array<std::unique_ptr<StoreSource>, kViewCount> sources;
+    for (size_t v : views) sources[v] = std::make_unique<StoreSource>(*stores[v], nullptr);
+    auto fresh = [&] {
+      auto ws = std::make_unique<RegistryState>();
+      SetSources(*ws, sources[0].get(), sources[1].get(), sources[2].get(), sources[3].get());
+      return ws;
+    };
+    std::array<uint64_t, kViewCount> written{};
+    auto flush = [&](RegistryState& ws) -> Status {
+      for (size_t v : views) {
+        std::vector<std::pair<std::string, std::optional<std::string>>> chunk;
+        auto write = [&]() -> Status {
+          VX_RETURN_IF_ERROR(stores[v]->Write(chunk, std::nullopt, 0));
+          written[v] += chunk.size();
+          chunk.clear();
+          if (options.on_write) {
+            std::lock_guard lock(callback_mutex);
+            options.on_write(kViewNames[v], written[v]);
+          }
+          return Status::Ok();
+        };
+        for (const std::string& key : TakeDirty(ws, v)) {
+          chunk.emplace_back(key, EncodeRecord(ws, v, key));
+          if (chunk.size() >= std::max<size_t>(1, options.write_chunk)) {
+            VX_RETURN_IF_ERROR(write());
+          }
+        }
+        if (!chunk.empty()) VX_RETURN_IF_ERROR(write());
+      }
+      return ws.load_status();
+    };
+    auto ws = fresh();
+    uint64_t since_flush = 0;
+    while (true) {
+      Chunk chunk = queues[g].Pop();
+      if (!chunk.status.ok()) {
+        failures[g] = chunk.status;
+        break;
+      }
+      if (!chunk.events) break;  // the end
+      for (const DomainEvent& e : *chunk.events) {
+        for (size_t v : views) ApplyTo(*ws, v, e);
+      }
+      applied[g] += chunk.events->size();
+      since_flush += chunk.events->size();
+      if (since_flush >= std::max<size_t>(1, options.flush_events)) {
+        if (Status s = flush(*ws); !s.ok()) {
+          failures[g] = s;
+          break;
+        }
+        ws = fresh();
+        since_flush = 0;
+      }
+      if (g == 0 && options.progress) {
+        std::lock_guard lock(callback_mutex);
+        options.progress(applied[g], total);
+      }
+    }
+    if (failures[g].ok()) failures[g] = flush(*ws);
+    queues[g].Close();
+  };
+  std::vector<ChunkQueue*> queue_ptrs;
+  for (ChunkQueue& q : queues) queue_ptrs.push_back(&q);
+  std::thread reader([&] { ReadChunks(log, total, options.until, queue_ptrs); });
+  std::vector<std::thread> appliers;
+  for (size_t g = 1; g < groups.size(); ++g) appliers.emplace_back(apply_group, g);
+  if (!groups.empty()) apply_group(0);
+  for (std::thread& t : appliers) t.join();
   reader.join();
-  VX_RETURN_IF_ERROR(failed);
+  (void)slowest;
+  for (const Status& s : failures) VX_RETURN_IF_ERROR(s);
+  const uint64_t next = applied.empty() ? 0 : applied[0];
 
   RebuildReport report;
   report.events = next;
   for (size_t v : selected) {
-    VX_ASSIGN_OR_RETURN(auto store, ViewStore::CreateNext(views_dir, std::string(kViewNames[v])));
-    std::vector<std::pair<std::string, std::optional<std::string>>> chunk;
-    uint64_t written = 0;
-    for (const std::string& key : AllKeys(state, v)) {
-      chunk.emplace_back(key, EncodeRecord(state, v, key));
-      if (chunk.size() >= std::max<size_t>(1, options.write_chunk)) {
-        VX_RETURN_IF_ERROR(store->Write(chunk, std::nullopt, 0));
-        written += chunk.size();
-        chunk.clear();
-        if (options.on_write) options.on_write(kViewNames[v], written);
-      }
-    }
-    VX_RETURN_IF_ERROR(store->Write(chunk, next, SchemaVersion(v)));
-    VX_RETURN_IF_ERROR(store->Publish());
-    report.generations.emplace_back(std::string(kViewNames[v]), store->generation());
+    VX_RETURN_IF_ERROR(stores[v]->Write({}, next, SchemaVersion(v)));
+    VX_RETURN_IF_ERROR(stores[v]->Publish());
+    report.generations.emplace_back(std::string(kViewNames[v]), stores[v]->generation());
   }
   return report;
 }

@@ -37,9 +37,12 @@ struct RebuildOptions {
   LogBound until;
   // Called every few thousand events with (events applied, events to apply).
   std::function<void(uint64_t, uint64_t)> progress;
-  // Records per store write in the write phase. Default 8192.
+  // Records per store write. Default 8192.
   size_t write_chunk = 8192;
-  // Called after each store write of the write phase with (view, records written so far).
+  // Events applied before the changed records are written and the working set is dropped: what
+  // bounds a rebuild's memory. Default 65536.
+  size_t flush_events = 65536;
+  // Called after each store write with (view, records written so far).
   std::function<void(std::string_view, uint64_t)> on_write;
 };
 

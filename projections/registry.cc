@@ -8,7 +8,9 @@
 #include <thread>
 
 #include "core/crypto.h"
+#include "projections/internal/rw_lock.h"
 #include "projections/rebuild.h"
+#include "projections/store_source.h"
 #include "projections/view_store.h"
 
 namespace vaxledger::projections {
@@ -17,24 +19,18 @@ using eventstore::EventId;
 using eventstore::Position;
 using eventstore::RecordedEvent;
 
-// The follower applies committed events to the views in memory; the persister writes the
-// changed records with the position they reflect, in the background. A command waits only for
-// the in-memory views; a crash loses at most records the persister had not written, which the
-// views apply again from the log at the next Open (the stores' positions say from where).
+// The follower applies committed events to the stores in batches; `publish` makes a batch's
+// writes to the four stores and the new position appear together: a working set takes its
+// snapshots under it (shared), the follower writes under it (exclusive).
 struct Registry::Follower {
   std::array<std::unique_ptr<ViewStore>, kViewCount> stores;
+  mutable internal::RwLock publish;
   mutable std::mutex mutex;
-  std::condition_variable applied_cv;          // in-memory position advanced, or a failure
-  std::condition_variable persist_cv;          // records to persist, or stopping
-  std::array<Position, kViewCount> applied{};  // guarded by mutex: in memory
-  std::array<Position, kViewCount> stored{};   // guarded by mutex: in the stores
-  bool unpersisted = false;                    // guarded by mutex
+  std::condition_variable applied_cv;          // position advanced, or a failure
+  std::array<Position, kViewCount> applied{};  // guarded by mutex: in the stores
   Status failed;  // guarded by mutex: reading the log or writing a store failed
-  // Keys changed since the last persist; guarded by the registry's state_mutex (unique).
-  std::array<std::set<std::string>, kViewCount> dirty;
   std::unique_ptr<eventstore::Subscription> subscription;
   std::thread thread;
-  std::thread persister;
   std::atomic<bool> stopping{false};
 
   Position Applied() const { return *std::min_element(applied.begin(), applied.end()); }
@@ -104,10 +100,8 @@ Result<std::unique_ptr<Registry>> Registry::Open(eventstore::EventLog& log,
   VX_RETURN_IF_ERROR(registry->Load());
   Follower& f = *registry->follower_;
   f.subscription = log.Subscribe(f.Applied());
-  VX_RETURN_IF_ERROR(registry->CatchUp());
-  VX_RETURN_IF_ERROR(registry->Persist());
+  VX_RETURN_IF_ERROR(registry->CatchUpAtOpen());
   f.thread = std::thread([r = registry.get()] { r->Follow(); });
-  f.persister = std::thread([r = registry.get()] { r->PersistInBackground(); });
   return registry;
 }
 
@@ -116,13 +110,6 @@ Registry::~Registry() {
   f.stopping = true;
   if (f.subscription) f.subscription->Cancel();
   if (f.thread.joinable()) f.thread.join();
-  {
-    std::lock_guard g(f.mutex);
-    f.persist_cv.notify_all();
-  }
-  if (f.persister.joinable()) f.persister.join();
-  // What the persister had not written yet; on failure the views apply it again at next Open.
-  IgnoreError(Persist());
 }
 
 Status Registry::Load() {
@@ -157,106 +144,80 @@ Status Registry::Load() {
     (void)report;
     for (const std::string& name : stale) VX_RETURN_IF_ERROR(ViewStore::RemoveStale(dir, name));
   }
+  // Only each store's position is read here: records are read when something needs them.
   Follower& f = *follower_;
   for (size_t v = 0; v < kViewCount; ++v) {
     VX_ASSIGN_OR_RETURN(f.stores[v], ViewStore::Open(dir, std::string(kViewNames[v])));
-    f.applied[v] = f.stored[v] = f.stores[v]->position().value_or(0);
-    VX_RETURN_IF_ERROR(
-        f.stores[v]->ForEachRecord([&](const std::string& key, const std::string& value) {
-          return LoadRecord(state_, v, key, value);
-        }));
-    TakeDirty(state_, v);  // loaded records are already stored
+    f.applied[v] = f.stores[v]->position().value_or(0);
   }
   return Status::Ok();
 }
 
+Result<std::unique_ptr<Registry::WorkingSet>> Registry::NewWorkingSet() const {
+  Follower& f = *follower_;
+  auto ws = std::make_unique<WorkingSet>();
+  {
+    std::shared_lock lock(f.publish);
+    for (size_t v = 0; v < kViewCount; ++v) {
+      ws->sources[v] = std::make_unique<StoreSource>(*f.stores[v], f.stores[v]->TakeSnapshot());
+    }
+    std::lock_guard g(f.mutex);
+    if (!f.failed.ok()) {
+      return Unavailable("the views stopped following the log: " + f.failed.ToString());
+    }
+    ws->position = f.Applied();
+  }
+  ws->state.set_track_dirty(false);
+  SetSources(ws->state, ws->sources[0].get(), ws->sources[1].get(), ws->sources[2].get(),
+             ws->sources[3].get());
+  return ws;
+}
+
 Status Registry::ApplyBatch(const std::vector<RecordedEvent>& events) {
   if (events.empty()) return Status::Ok();
-  std::vector<DomainEvent> decoded;
-  decoded.reserve(events.size());
-  for (const RecordedEvent& r : events) {
-    VX_ASSIGN_OR_RETURN(DomainEvent e, ToDomainEvent(r));
-    decoded.push_back(std::move(e));
-  }
   Follower& f = *follower_;
-  const Position end = decoded.back().position + 1;
   std::array<Position, kViewCount> from;
   {
     std::lock_guard g(f.mutex);
     from = f.applied;
   }
-  {
-    std::unique_lock lock(state_mutex_);
-    for (const DomainEvent& e : decoded) {
-      for (size_t v = 0; v < kViewCount; ++v) {
-        if (e.position >= from[v]) ApplyTo(state_, v, e);
-      }
+  // The follower is the only writer: its working set reads the stores' latest state.
+  std::array<std::unique_ptr<StoreSource>, kViewCount> sources;
+  for (size_t v = 0; v < kViewCount; ++v) {
+    sources[v] = std::make_unique<StoreSource>(*f.stores[v], nullptr);
+  }
+  RegistryState ws;
+  SetSources(ws, sources[0].get(), sources[1].get(), sources[2].get(), sources[3].get());
+  for (const RecordedEvent& r : events) {
+    VX_ASSIGN_OR_RETURN(DomainEvent e, ToDomainEvent(r));
+    for (size_t v = 0; v < kViewCount; ++v) {
+      if (e.position >= from[v]) ApplyTo(ws, v, e);
     }
-    for (size_t v = 0; v < kViewCount; ++v) f.dirty[v].merge(TakeDirty(state_, v));
-    // Still under the exclusive lock: whoever holds the state lock sees positions that match
-    // the state (Persist writes records and position together; a position behind its records
-    // would apply events twice after a restart).
+  }
+  VX_RETURN_IF_ERROR(ws.load_status());
+  const Position end = events.back().position + 1;
+  std::array<std::vector<std::pair<std::string, std::optional<std::string>>>, kViewCount> writes;
+  for (size_t v = 0; v < kViewCount; ++v) {
+    for (const std::string& key : TakeDirty(ws, v)) {
+      writes[v].emplace_back(key, EncodeRecord(ws, v, key));
+    }
+  }
+  VX_RETURN_IF_ERROR(ws.load_status());
+  {
+    std::unique_lock lock(f.publish);
+    for (size_t v = 0; v < kViewCount; ++v) {
+      if (end <= from[v]) continue;
+      VX_RETURN_IF_ERROR(f.stores[v]->Write(writes[v], end, SchemaVersion(v)));
+    }
     std::lock_guard g(f.mutex);
     for (Position& p : f.applied) p = std::max(p, end);
-    f.unpersisted = true;
   }
   f.applied_cv.notify_all();
-  f.persist_cv.notify_all();
   return Status::Ok();
 }
 
-Status Registry::Persist() {
-  Follower& f = *follower_;
-  std::array<std::vector<std::pair<std::string, std::optional<std::string>>>, kViewCount> writes;
-  std::array<Position, kViewCount> positions;
-  {
-    // Shared is enough: only the follower changes views and dirty sets, under the exclusive lock,
-    // so the records are encoded at one in-memory position.
-    std::shared_lock lock(state_mutex_);
-    {
-      std::lock_guard g(f.mutex);
-      positions = f.applied;
-      f.unpersisted = false;
-    }
-    for (size_t v = 0; v < kViewCount; ++v) {
-      for (const std::string& key : std::exchange(f.dirty[v], {})) {
-        writes[v].emplace_back(key, EncodeRecord(state_, v, key));
-      }
-    }
-  }
-  for (size_t v = 0; v < kViewCount; ++v) {
-    {
-      std::lock_guard g(f.mutex);
-      if (positions[v] == f.stored[v] && writes[v].empty()) continue;
-    }
-    Status s = f.stores[v]->Write(writes[v], positions[v], SchemaVersion(v));
-    if (!s.ok()) {
-      f.Fail(s);
-      return s;
-    }
-    std::lock_guard g(f.mutex);
-    f.stored[v] = positions[v];
-  }
-  return Status::Ok();
-}
-
-void Registry::PersistInBackground() {
-  Follower& f = *follower_;
-  while (true) {
-    {
-      std::unique_lock lock(f.mutex);
-      f.persist_cv.wait(lock, [&] { return f.unpersisted || f.stopping.load(); });
-      if (f.stopping) return;  // the destructor persists the rest
-    }
-    if (!Persist().ok()) return;  // Persist recorded the failure
-  }
-}
-
-Status Registry::CatchUp() {
+Status Registry::CatchUpAtOpen() {
   const Position head = log_.Size();
-  if (applied() >= head) return Status::Ok();
-  if (follower_->thread.joinable()) return WaitApplied(head, options_.catch_up_timeout);
-  // Before the follower runs (at Open): read and apply here.
   while (follower_->subscription->cursor() < head) {
     VX_ASSIGN_OR_RETURN(auto events, follower_->subscription->Next(options_.apply_batch,
                                                                    std::chrono::milliseconds(0)));
@@ -284,6 +245,37 @@ void Registry::Follow() {
   }
 }
 
+Result<bool> Registry::Lagging(const WorkingSet& ws) {
+  if (ws.position >= log_.Size()) return false;  // nothing after it was committed
+  for (const StreamRead& read : ws.state.StreamReads()) {
+    VX_ASSIGN_OR_RETURN(std::optional<uint64_t> version, log_.StreamVersion(read.stream));
+    if (version != read.version) return true;
+  }
+  return false;
+}
+
+Status Registry::CatchUp(std::unique_ptr<WorkingSet>& ws) {
+  const Position head = log_.Size();
+  if (head <= ws->position) return Status::Ok();
+  if (head - ws->position > options_.max_private_catch_up) {
+    VX_RETURN_IF_ERROR(WaitApplied(head, options_.catch_up_timeout));
+    VX_ASSIGN_OR_RETURN(ws, NewWorkingSet());
+    return Status::Ok();
+  }
+  while (ws->position < head) {
+    VX_ASSIGN_OR_RETURN(auto events,
+                        log_.Read(ws->position, std::min<size_t>(options_.apply_batch,
+                                                                 head - ws->position)));
+    if (events.empty()) return Unavailable("the log did not return committed events; retry");
+    for (const RecordedEvent& r : events) {
+      VX_ASSIGN_OR_RETURN(DomainEvent e, ToDomainEvent(r));
+      ws->state.Apply(e);
+    }
+    ws->position = events.back().position + 1;
+  }
+  return ws->state.load_status();
+}
+
 Status Registry::WaitApplied(Position position, std::chrono::milliseconds timeout) {
   Follower& f = *follower_;
   std::unique_lock lock(f.mutex);
@@ -296,6 +288,14 @@ Status Registry::WaitApplied(Position position, std::chrono::milliseconds timeou
   return Status::Ok();
 }
 
+uint64_t Registry::records_read() const {
+  uint64_t n = 0;
+  for (const auto& store : follower_->stores) {
+    if (store) n += store->records_read();
+  }
+  return n;
+}
+
 Position Registry::applied() const {
   std::lock_guard g(follower_->mutex);
   return follower_->Applied();
@@ -303,7 +303,7 @@ Position Registry::applied() const {
 
 std::array<Position, kViewCount> Registry::view_positions() const {
   std::lock_guard g(follower_->mutex);
-  return follower_->stored;
+  return follower_->applied;
 }
 
 Status Registry::CheckIdempotencyKey(const std::string& person, std::string_view key,
@@ -347,12 +347,17 @@ Result<Outcome> Registry::Execute(Caller caller, const Command& command,
   }
   const EventId correlation = idempotency_key.empty() ? EventId::Random() : request_correlation;
   Status last;
-  for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
-    VX_RETURN_IF_ERROR(CatchUp());
-    Result<Decision> decision = [&]() -> Result<Decision> {
-      std::shared_lock lock(state_mutex_);
-      return Decide(state_, pseudonyms_, caller, command);
-    }();
+  VX_ASSIGN_OR_RETURN(auto ws, NewWorkingSet());
+  int catch_ups = 0;
+  for (int attempt = 0; attempt < options_.max_attempts;) {
+    Result<Decision> decision = Decide(ws->state, pseudonyms_, caller, command);
+    VX_RETURN_IF_ERROR(ws->state.load_status());
+    // Decided on records that lag their streams (refused or not): catch up and decide again.
+    VX_ASSIGN_OR_RETURN(bool lagging, Lagging(*ws));
+    if (lagging && ++catch_ups <= options_.max_attempts) {
+      VX_RETURN_IF_ERROR(CatchUp(ws));
+      continue;
+    }
     if (!decision.ok()) return decision.status();
     eventstore::AppendBatch batch;
     for (size_t i = 0; i < decision->events.size(); ++i) {
@@ -368,6 +373,8 @@ Result<Outcome> Registry::Execute(Caller caller, const Command& command,
     Result<eventstore::AppendResult> appended = log_.Append(batch);
     if (!appended.ok() && appended.status().code() == Code::kAborted) {
       last = appended.status();
+      ++attempt;
+      VX_RETURN_IF_ERROR(CatchUp(ws));
       continue;  // another append changed a stream the decision read: decide again
     }
     if (!appended.ok()) return appended.status();

@@ -1,17 +1,24 @@
 // Registry: the live views of one registry and the commands decided on them.
 //
-// At Open the views are loaded from their stores (projections/view_store.h), a view whose schema
-// version changed is rebuilt from the log, and every view catches up with the log from its own
-// position. A follower thread then applies each committed event to the views in memory, and a
-// persister thread writes the changed records together with the position they reflect (so a
-// store is never half-applied; after a crash it catches up from its own position).
+// The views live on disk (projections/view_store.h), one store per view; nothing loads all
+// records. At Open a view whose schema version changed is rebuilt from the log, and every view
+// applies the events it has not applied yet (the tail since its stored position). A follower
+// thread then applies each committed event: per batch of events it builds a working set
+// (core/registry_state.h: records read from the stores when an event needs them), applies the
+// batch, and writes the changed records with the new position in one write per store, so a store
+// is never half-applied.
 //
-// Execute(caller, command) waits until the views include every event acknowledged before the
-// call, decides the command (core/registry_commands.h) on them, and appends the decision's events
-// as one batch with its stream expectations. When another append changed those streams in
-// between, the log refuses (Aborted) and the command is decided again on the newer state, up to
-// `max_attempts` times. It returns once its own events are in the views, so a caller reads what
-// it wrote.
+// Reads (Read) and commands (Execute) run on a working set of their own, which reads the stores
+// at one consistent position (a RocksDB snapshot of every store, taken together). A command does
+// not wait for the views to reach the log's head: it decides on the records it reads, and then
+// checks each stream record it read (entity, person, patient, stock) against that stream's
+// version in the log. When one lags (the follower has not applied its latest events yet), the
+// working set applies the log's events after its position itself and the command is decided
+// again; the decision's stream versions go to the log as append expectations, so when another
+// append changed them in between the log refuses (Aborted) and the command is decided again on
+// the newer state, up to `max_attempts` times. Rules that span records read every record they
+// span (core/registry_commands.h). Execute returns once its own events are in the views, so any
+// read after it sees what it wrote; Outcome::positions say where they were written.
 //
 // With an idempotency key the events get ids derived from (caller, key): a retried command whose
 // events are stored returns their positions with already_stored and decides nothing again. The
@@ -38,7 +45,6 @@
 #include "core/registry_state.h"
 #include "core/status.h"
 #include "eventstore/event_log.h"
-#include "projections/internal/rw_lock.h"
 #include "projections/views.h"
 
 namespace vaxledger::projections {
@@ -54,6 +60,9 @@ struct RegistryOptions {
   int max_attempts = 8;
   // Most events the follower applies and writes at once. Default 1024.
   size_t apply_batch = 1024;
+  // Most events a command's working set applies itself when a record it read lags its stream;
+  // beyond it the command waits for the follower instead. Default 4096.
+  size_t max_private_catch_up = 4096;
   // How long a command or read waits for the views to catch up. Default 10 s.
   std::chrono::milliseconds catch_up_timeout{10000};
   // Progress of a schema rebuild at Open: (events applied, events to apply).
@@ -90,13 +99,19 @@ class Registry {
   Status CheckIdempotencyKey(const std::string& person, std::string_view key,
                              std::string_view fingerprint, size_t commands);
 
-  // Runs f(state) under the views' read lock, once they include every event acknowledged before
-  // this call. Unavailable as Execute.
+  // Runs f(state) on a working set of the views as they are now, after they include every event
+  // below `min_position` (a caller's last write: Outcome::positions; every command's events are
+  // applied before Execute returns). A record f needs is read from the stores when f asks for
+  // it. Unavailable when the views stopped following the log or do not reach min_position in
+  // time; DataLoss or Unavailable when a record cannot be read.
   template <typename F>
-  auto Read(F&& f) -> Result<decltype(f(std::declval<const RegistryState&>()))> {
-    VX_RETURN_IF_ERROR(CatchUp());
-    std::shared_lock lock(state_mutex_);
-    return f(state_);
+  auto Read(F&& f, eventstore::Position min_position = 0)
+      -> Result<decltype(f(std::declval<const RegistryState&>()))> {
+    VX_RETURN_IF_ERROR(WaitApplied(min_position, options_.catch_up_timeout));
+    VX_ASSIGN_OR_RETURN(auto ws, NewWorkingSet());
+    auto result = f(static_cast<const RegistryState&>(ws->state));
+    VX_RETURN_IF_ERROR(ws->state.load_status());
+    return result;
   }
 
   // Waits until the views include every event below `position`.
@@ -107,22 +122,36 @@ class Registry {
   std::array<eventstore::Position, kViewCount> view_positions() const;
   const Pseudonymizer& pseudonyms() const { return pseudonyms_; }
   eventstore::EventLog& log() { return log_; }
+  // Records read from the view stores since Open began (Gets and scanned records), for tests
+  // and monitoring.
+  uint64_t records_read() const;
+
+  // A state that reads the stores at one position (see the file comment).
+  struct WorkingSet {
+    std::array<std::unique_ptr<RecordSource>, kViewCount> sources;
+    RegistryState state;
+    eventstore::Position position = 0;  // every event below it is in the state
+  };
+  // A working set at the position the views have applied. Unavailable when the views stopped
+  // following the log.
+  Result<std::unique_ptr<WorkingSet>> NewWorkingSet() const;
 
  private:
   Registry(eventstore::EventLog& log, RegistryOptions options);
   Status Load();
-  Status CatchUp();
+  Status CatchUpAtOpen();
   Status ApplyBatch(const std::vector<eventstore::RecordedEvent>& events);
-  Status Persist();
+  // Whether a stream record `ws` read is behind its stream in the log.
+  Result<bool> Lagging(const WorkingSet& ws);
+  // Applies the log's events from ws.position to the head to `ws` (or, beyond
+  // max_private_catch_up events, waits for the follower and starts a new working set).
+  Status CatchUp(std::unique_ptr<WorkingSet>& ws);
   void Follow();
-  void PersistInBackground();
 
   struct Follower;
   eventstore::EventLog& log_;
   RegistryOptions options_;
   Pseudonymizer pseudonyms_;
-  mutable internal::RwLock state_mutex_;
-  RegistryState state_;
   std::unique_ptr<Follower> follower_;
 };
 

@@ -3,12 +3,17 @@
 #include "eventstore/rocksdb_logger.h"
 
 #include <fcntl.h>
+#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
+#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <mutex>
 #include <charconv>
 #include <cstring>
 #include <filesystem>
@@ -54,6 +59,18 @@ Status SyncPath(const std::string& path, bool directory) {
 struct ViewStore::Rep {
   std::unique_ptr<rocksdb::DB> db;
   bool bulk = false;  // a rebuild's store: no WAL, flushed at Publish
+  std::atomic<uint64_t> records_read{0};
+};
+
+class ViewStore::Snapshot {
+ public:
+  Snapshot(rocksdb::DB* db) : db_(db), snapshot_(db->GetSnapshot()) {}
+  ~Snapshot() { db_->ReleaseSnapshot(snapshot_); }
+  const rocksdb::Snapshot* get() const { return snapshot_; }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snapshot_;
 };
 
 ViewStore::ViewStore(std::unique_ptr<Rep> rep, std::string views_dir, std::string name,
@@ -80,8 +97,29 @@ Result<uint64_t> ViewStore::CurrentGeneration(const std::string& views_dir,
 
 namespace {
 
+std::mutex cache_mutex;
+size_t cache_bytes = 64u << 20;
+std::shared_ptr<rocksdb::Cache> shared_cache;  // guarded by cache_mutex
+
+std::shared_ptr<rocksdb::Cache> SharedCache() {
+  std::lock_guard g(cache_mutex);
+  if (!shared_cache) shared_cache = rocksdb::NewLRUCache(cache_bytes);
+  return shared_cache;
+}
+
 Result<std::unique_ptr<rocksdb::DB>> OpenDb(const std::string& path, bool create, bool read_only) {
   rocksdb::Options options;
+  // Memory is bounded whatever the view holds: blocks, indexes and filters live in one cache
+  // shared by every view store; memtables are small (a rebuild's are larger: fewer, larger
+  // sorted runs).
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = SharedCache();
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  options.write_buffer_size = create ? (64u << 20) : (16u << 20);
+  options.max_write_buffer_number = 2;
   // Off the data disk: a LOG write that a full disk made fail aborts RocksDB at its next line.
   options.info_log = eventstore::AsRocksLogger(eventstore::NewRocksDbLogger(path));
   options.create_if_missing = create;
@@ -181,11 +219,52 @@ Status ViewStore::RemoveStale(const std::string& views_dir, const std::string& n
   return Status::Ok();
 }
 
+void ViewStore::SetCacheBytes(size_t bytes) {
+  std::lock_guard g(cache_mutex);
+  cache_bytes = bytes;
+  if (shared_cache) shared_cache->SetCapacity(bytes);
+}
+
+std::shared_ptr<const ViewStore::Snapshot> ViewStore::TakeSnapshot() const {
+  return std::make_shared<const Snapshot>(rep_->db.get());
+}
+
+Result<std::optional<std::string>> ViewStore::Get(const std::string& key,
+                                                  const Snapshot* at) const {
+  rocksdb::ReadOptions options;
+  if (at != nullptr) options.snapshot = at->get();
+  std::string value;
+  rep_->records_read.fetch_add(1, std::memory_order_relaxed);
+  rocksdb::Status s = rep_->db->Get(options, key, &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  VX_RETURN_IF_ERROR(FromRocks(s, "read view " + name_));
+  return std::optional<std::string>(std::move(value));
+}
+
+Status ViewStore::Scan(const std::string& prefix, const std::string& start,
+                       const std::function<bool(const std::string&, const std::string&)>& f,
+                       const Snapshot* at) const {
+  rocksdb::ReadOptions options;
+  if (at != nullptr) options.snapshot = at->get();
+  std::unique_ptr<rocksdb::Iterator> it(rep_->db->NewIterator(options));
+  for (it->Seek(std::max(prefix, start)); it->Valid() && it->key().starts_with(prefix);
+       it->Next()) {
+    rep_->records_read.fetch_add(1, std::memory_order_relaxed);
+    if (!f(it->key().ToString(), it->value().ToString())) break;
+  }
+  return FromRocks(it->status(), "scan view " + name_);
+}
+
+uint64_t ViewStore::records_read() const {
+  return rep_->records_read.load(std::memory_order_relaxed);
+}
+
 Status ViewStore::ForEachRecord(
     const std::function<Status(const std::string&, const std::string&)>& f) {
   std::unique_ptr<rocksdb::Iterator> it(rep_->db->NewIterator(rocksdb::ReadOptions()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     if (it->key().starts_with("!")) continue;
+    rep_->records_read.fetch_add(1, std::memory_order_relaxed);
     VX_RETURN_IF_ERROR(f(it->key().ToString(), it->value().ToString()));
   }
   return FromRocks(it->status(), "scan view " + name_);

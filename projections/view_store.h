@@ -17,6 +17,10 @@
 // complete; until then, and if the rebuild is interrupted, the old generation stays current.
 // Generations that are not current are removed by RemoveStale (run when views are opened).
 //
+// Records are read one at a time (Get) or by key prefix (Scan), at the latest state or at a
+// Snapshot, through a block cache that all view stores of the process share (SetCacheBytes):
+// nothing reads all records unless asked to (ForEachRecord).
+//
 // Thread-safety: a ViewStore is thread-safe (RocksDB is); Publish and RemoveStale need the
 // caller to serialise them with other opens of the same view.
 #pragma once
@@ -62,6 +66,25 @@ class ViewStore {
   // nullopt when no Write set it (an empty or unfinished store).
   std::optional<uint64_t> position() const { return position_; }
   std::optional<int> schema() const { return schema_; }
+
+  // The size of the block cache that view stores opened from now on share (compressed and
+  // uncompressed blocks, index and filter blocks). Process-wide; default 64 MiB.
+  static void SetCacheBytes(size_t bytes);
+
+  // A consistent state of the store, for reads that must not see later writes.
+  class Snapshot;
+  std::shared_ptr<const Snapshot> TakeSnapshot() const;
+
+  // The record at `key` (nullopt when none), at `at` or at the latest state.
+  Result<std::optional<std::string>> Get(const std::string& key,
+                                         const Snapshot* at = nullptr) const;
+  // f(key, value) for the records whose key starts with `prefix` and is >= `start`, in key
+  // order, until f returns false.
+  Status Scan(const std::string& prefix, const std::string& start,
+              const std::function<bool(const std::string&, const std::string&)>& f,
+              const Snapshot* at = nullptr) const;
+  // Records read so far through Get, Scan and ForEachRecord (for tests: what an open costs).
+  uint64_t records_read() const;
 
   // Calls `f` for every record, in key order.
   Status ForEachRecord(const std::function<Status(const std::string&, const std::string&)>& f);

@@ -155,8 +155,9 @@ struct Workload {
         // Correct or retract one of this entity's registrations.
         auto target = r.Read([&](const RegistryState& s) {
           std::pair<std::string, std::string> t;
-          if (auto* list = s.vaccinations.ByEntity(entities[e]); list && !list->empty()) {
-            t = (*list)[pick(list->size())];
+          if (auto list = s.vaccinations.ByEntity(entities[e]); !list.empty()) {
+            const auto& r = list[pick(list.size())];
+            t = {r.patient, r.vaccination};
           }
           return t;
         });
