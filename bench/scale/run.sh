@@ -117,7 +117,8 @@ wrk_run() {  # name, wrk arguments...; prints requests/s
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
   errors=$(echo "$out" | awk '/Non-2xx/ {print $5}')
-  printf '  %-36s %10s req/s  p99 %8s  non-2xx %s\n' "$name" "$rps" "$p99" "${errors:-0}" >&2
+  printf '  %-36s %10s req/s  p99 %8s  non-2xx %s\n' "$name" "$rps" "$p99" "${errors:-0}" |
+    tee -a "$WORK/wrk.log" >&2
   echo "$rps"
 }
 
@@ -195,12 +196,17 @@ CONF
   sample_rss_start
   GET_RPS=$(wrk_run "GET patient history" -H "Authorization: Bearer $TOKEN" \
     "http://127.0.0.1:$PORT/v1/patients/$SCALE_PATIENT")
+  # A registration date no earlier run used (one per minute, within the last 300 days), so that
+  # no POST is a duplicate of an earlier run's on the same directory (409).
+  POST_DATE=$(date -u -d "-$(( $(date +%s) / 60 % 300 + 1 )) days" +%F)
+  export POST_DATE
   POST_RPS=$(wrk_run "POST vaccination (durable)" -s bench/http/post_vaccination.lua \
     "http://127.0.0.1:$PORT")
+  POST_ERRORS=$(awk '/POST vaccination/ {print $NF}' "$WORK/wrk.log")
   load=$(sample_rss_stop)
   hwm=$(kib_of VmHWM)
   echo "figure: GET a patient's history ($size bytes, $CONNECTIONS connections): $GET_RPS/s; nginx, same body: $NGINX_RPS/s; ratio $(awk -v a="$GET_RPS" -v b="$NGINX_RPS" 'BEGIN {printf "%.2f", a / b}') x (target >= 0.5)"
-  echo "figure: POST a vaccination, durable, $CONNECTIONS connections: $POST_RPS/s"
+  echo "figure: POST a vaccination, durable, $CONNECTIONS connections: $POST_RPS/s (date $POST_DATE; non-2xx: $POST_ERRORS)"
   echo "figure: serve VmRSS under load (max of samples every 0.2 s): $(gib "$load"); VmHWM $(gib "$hwm")"
 fi
 
