@@ -71,8 +71,9 @@ class Generator {
     auto d = Decide(state_, pseudonyms_, caller, command);
     if (!d.ok()) return false;
     for (DomainEvent& e : d->events) {
-      pending_.events.push_back(
-          projections::ToNewEvent(e, eventstore::EventId::Random(), eventstore::EventId()));
+      auto event = projections::ToNewEvent(e, eventstore::EventId::Random(), eventstore::EventId());
+      Check(event.status(), "encode");
+      pending_.events.push_back(std::move(event).value());
       // The in-memory state needs positions and versions only for expectations, unused here.
       e.position = next_++;
       e.recorded_at_us = kNow;
@@ -130,7 +131,9 @@ int Main(int argc, char** argv) {
   {
     const DomainEvent e = FirstAdministratorGrant(Pseudonymizer(kKey), admin);
     eventstore::AppendBatch b;
-    b.events.push_back(projections::ToNewEvent(e, eventstore::EventId::Random(), {}));
+    auto grant = projections::ToNewEvent(e, eventstore::EventId::Random(), {});
+    Check(grant.status(), "encode");
+    b.events.push_back(std::move(grant).value());
     Check((*log)->Append(b).status(), "bootstrap");
     const_cast<RegistryState&>(g.state()).Apply(e);
   }

@@ -1,10 +1,14 @@
 #include "core/registry_state.h"
 
+#include "core/view_records.h"
+
 #include <algorithm>
 #include <cstdio>
 
 namespace vaxledger {
 
+// JSON forms of the records, for `vaxledger projections dump` (RecordAsJson); the stores hold
+// FlatBuffers tables.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Member, person, role, name, riziv, trainer,
                                                 linked_to, since_us, since_position)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Entity, id, kind, name, kbo, region, version,
@@ -71,17 +75,12 @@ std::vector<std::string> Strings(const nlohmann::json& j, const char* key) {
 
 bool Is(const DomainEvent& e, const char* type) { return e.type == type; }
 
-template <typename T>
-Status Decode(const std::string& value, T& out) {
-  auto j = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return DataLoss("a stored record is not a JSON object");
-  try {
-    out = j.get<T>();
-  } catch (const nlohmann::json::exception& ex) {
-    return DataLoss(std::string("a stored record does not decode: ") + ex.what());
-  }
-  return Status::Ok();
-}
+// Records are FlatBuffers tables (core/view_records.h).
+Status Decode(const std::string& value, Entity& out) { return DecodeEntity(value, out); }
+Status Decode(const std::string& value, Person& out) { return DecodePerson(value, out); }
+Status Decode(const std::string& value, Request& out) { return DecodeRequest(value, out); }
+Status Decode(const std::string& value, Patient& out) { return DecodePatient(value, out); }
+Status Decode(const std::string& value, StockLot& out) { return DecodeStockLot(value, out); }
 
 // "<prefix><20 digits>/<id>" -> id, or empty.
 std::string IdAfterPosition(const std::string& key, size_t prefix_size) {
@@ -312,9 +311,9 @@ std::optional<std::string> MembershipView::EncodeRecord(const std::string& key) 
     const Person* p = FindPerson(key.substr(2));
     if (p != nullptr && p->roles.contains("administrator")) return std::string();
   } else if (key.starts_with("e/")) {
-    if (const Entity* e = FindEntity(key.substr(2))) return nlohmann::json(*e).dump();
+    if (const Entity* e = FindEntity(key.substr(2))) return EncodeEntity(*e);
   } else if (key.starts_with("p/")) {
-    if (const Person* p = FindPerson(key.substr(2))) return nlohmann::json(*p).dump();
+    if (const Person* p = FindPerson(key.substr(2))) return EncodePerson(*p);
   }
   return std::nullopt;
 }
@@ -527,7 +526,7 @@ std::vector<std::string> RequestsView::AllKeys() const {
 
 std::optional<std::string> RequestsView::EncodeRecord(const std::string& key) const {
   if (key.starts_with("r/")) {
-    if (const Request* r = Find(key.substr(2))) return nlohmann::json(*r).dump();
+    if (const Request* r = Find(key.substr(2))) return EncodeRequest(*r);
     return std::nullopt;
   }
   // An index record: "o/<position>/<id>", "q/..." or "b/<requester>/<position>/<id>". It exists
@@ -760,7 +759,7 @@ std::vector<std::string> VaccinationsView::AllKeys() const {
 
 std::optional<std::string> VaccinationsView::EncodeRecord(const std::string& key) const {
   if (key.starts_with("v/")) {
-    if (const Patient* p = FindPatient(key.substr(2))) return nlohmann::json(*p).dump();
+    if (const Patient* p = FindPatient(key.substr(2))) return EncodePatient(*p);
     return std::nullopt;
   }
   if (key.starts_with("c/")) {
@@ -815,12 +814,14 @@ void StockView::Load(const std::string& entity) const {
   if (!record.ok()) return fail(record.status());
   std::optional<EntityStock> loaded;
   if (*record) {
-    auto j = nlohmann::json::parse(**record, nullptr, false);
-    if (!j.is_object()) return fail(DataLoss("stock: record s/" + entity + " is not a JSON object"));
+    EntityStock stored;
+    if (Status s = DecodeEntityStock(**record, stored); !s.ok()) {
+      return fail(DataLoss("stock record s/" + entity + ": " + s.message()));
+    }
     loaded.emplace();
     loaded->entity = entity;
-    loaded->version = j.value("version", uint64_t{0});
-    loaded->has_stream = j.value("has_stream", false);
+    loaded->version = stored.version;
+    loaded->has_stream = stored.has_stream;
   }
   const std::string prefix = "l/" + entity + "/";
   Status scanned = source_->Scan(prefix, prefix, [&](const std::string& key, const std::string& v) {
@@ -925,26 +926,28 @@ std::optional<std::string> StockView::EncodeRecord(const std::string& key) const
   if (key.starts_with("s/")) {
     const EntityStock* s = Find(key.substr(2));
     if (s == nullptr) return std::nullopt;
-    return nlohmann::json{
-        {"entity", s->entity}, {"version", s->version}, {"has_stream", s->has_stream}}
-        .dump();
+    EntityStock record;  // the stream's version only: each lot is its own record
+    record.entity = s->entity;
+    record.version = s->version;
+    record.has_stream = s->has_stream;
+    return EncodeEntityStock(record);
   }
   auto [entity, lot_key] = SplitLotKey(key);
   const EntityStock* s = Find(entity);
   if (s == nullptr) return std::nullopt;
   auto it = s->lots.find(lot_key);
   if (it == s->lots.end()) return std::nullopt;
-  return nlohmann::json(it->second).dump();
+  return EncodeStockLot(it->second);
 }
 
 Status StockView::LoadRecord(const std::string& key, const std::string& value) {
   if (key.starts_with("s/")) {
-    auto j = nlohmann::json::parse(value, nullptr, false);
-    if (!j.is_object()) return DataLoss("stock: record " + key + " is not a JSON object");
+    EntityStock stored;
+    VX_RETURN_IF_ERROR(DecodeEntityStock(value, stored));
     EntityStock& s = stock_[key.substr(2)];
     s.entity = key.substr(2);
-    s.version = j.value("version", uint64_t{0});
-    s.has_stream = j.value("has_stream", false);
+    s.version = stored.version;
+    s.has_stream = stored.has_stream;
     return Status::Ok();
   }
   if (!key.starts_with("l/")) return DataLoss("stock: unknown record key " + key);
@@ -956,6 +959,24 @@ Status StockView::LoadRecord(const std::string& key, const std::string& value) {
   s.entity = entity;
   s.lots[lot_key] = std::move(lot);
   return Status::Ok();
+}
+
+nlohmann::json RecordAsJson(const std::string& key, const std::string& value) {
+  auto render = [&](auto record) -> nlohmann::json {
+    if (Status s = Decode(value, record); !s.ok()) return {{"error", s.message()}};
+    return record;
+  };
+  if (key.starts_with("e/")) return render(Entity{});
+  if (key.starts_with("p/")) return render(Person{});
+  if (key.starts_with("r/")) return render(Request{});
+  if (key.starts_with("v/")) return render(Patient{});
+  if (key.starts_with("l/")) return render(StockLot{});
+  if (key.starts_with("s/")) {
+    EntityStock s;
+    if (Status st = DecodeEntityStock(value, s); !st.ok()) return {{"error", st.message()}};
+    return {{"entity", s.entity}, {"version", s.version}, {"has_stream", s.has_stream}};
+  }
+  return value;  // an index record: text
 }
 
 }  // namespace vaxledger

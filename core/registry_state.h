@@ -66,6 +66,7 @@ inline constexpr const char* kStockAdjusted = "stock.adjusted";
 inline constexpr const char* kRoleGranted = "role.granted";
 inline constexpr const char* kRoleRevoked = "role.revoked";
 inline constexpr const char* kPatientRead = "patient.read";
+inline constexpr const char* kPatientsRead = "patients.read";  // many reads of one reader
 // A member's declaration that their entity cares for a patient it has not registered a dose
 // for ("break the glass"): reasoned, in the patient's stream, listed for auditors.
 inline constexpr const char* kCareDeclared = "care.declared";
@@ -116,6 +117,10 @@ struct StreamRead {
   std::string stream;
   std::optional<uint64_t> version;
 };
+
+// A stored record (key and value of a view store) as JSON, for people to read (`vaxledger
+// projections dump`); a record that does not decode gives {"error": ...}.
+nlohmann::json RecordAsJson(const std::string& key, const std::string& value);
 
 // "%020llu": positions in index keys, so that key order is position order.
 std::string PositionKey(uint64_t position);

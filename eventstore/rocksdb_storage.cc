@@ -30,7 +30,10 @@ constexpr const char* kEventIdsCf = "event_ids";
 constexpr const char* kTreeCf = "tree";
 constexpr const char* kCheckpointsCf = "checkpoints";
 constexpr std::string_view kFormatKey = "format";
-constexpr std::string_view kFormatValue = "vaxledger-log-2";
+// The log's format version (docs/storage.md). 3: registry events' payloads and personal data
+// are FlatBuffers tables (eventstore/payloads.fbs) instead of JSON text.
+constexpr std::string_view kFormatValue = "vaxledger-log-3";
+constexpr std::string_view kFormatPrefix = "vaxledger-log-";
 constexpr std::string_view kCheckpointKey = "checkpoint";
 constexpr std::string_view kFirstKeyKey = "first_key";
 
@@ -128,6 +131,13 @@ class RocksDbStorage : public LogStorage {
       return FromRocks(db_->Put(wo, meta(), kFormatKey, kFormatValue), "write format");
     }
     VX_RETURN_IF_ERROR(FromRocks(s, "read format"));
+    if (value != kFormatValue && value.starts_with(kFormatPrefix)) {
+      // Another version of this log (nothing in production holds an earlier one).
+      return FailedPrecondition("this data directory holds log format " + value +
+                                "; this vaxledger reads " + std::string(kFormatValue) +
+                                " only: open it with the vaxledger that wrote it, or start a new "
+                                "data directory (vaxledger init)");
+    }
     if (value != kFormatValue) {
       return DataLoss("database format is '" + value + "', expected '" + std::string(kFormatValue) +
                       "'");

@@ -433,11 +433,18 @@ class Routes : public std::enable_shared_from_this<Routes> {
     if (!out.ok()) return ProblemResponse(out.status());
     json body = {
         {"id", out->id}, {"positions", out->positions}, {"already_stored", out->already_stored}};
+    // Where the command was written: every read after this response includes it.
+    auto positioned = [&](Response r) {
+      if (!out->positions.empty()) {
+        r.headers.emplace_back("Log-Position", std::to_string(out->positions.back()));
+      }
+      return r;
+    };
     if (out->waits_for_approval) {
       body["status"] = "pending";
-      return WithLocation(Json(202, body), location);
+      return positioned(WithLocation(Json(202, body), location));
     }
-    return WithLocation(Json(location.empty() ? 200 : 201, body), location);
+    return positioned(WithLocation(Json(location.empty() ? 200 : 201, body), location));
   }
 
   Result<json> SessionJson(const Session& s) {

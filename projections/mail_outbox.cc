@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/encoding.h"
+#include "projections/payload_codec.h"
 
 namespace vaxledger::projections {
 
@@ -97,14 +98,16 @@ Status MailOutbox::WaitFor(eventstore::Position position, std::chrono::milliseco
 Status MailOutbox::Write(const eventstore::RecordedEvent& e) {
   const bool approved = e.event.type == event_type::kAccessApproved;
   if (!approved && e.event.type != event_type::kAccessRejected) return Status::Ok();
-  auto payload = nlohmann::json::parse(e.event.payload, nullptr, false);
-  if (!payload.is_object()) return DataLoss("a decision's payload is not JSON");
+  VX_ASSIGN_OR_RETURN(nlohmann::json payload,
+                      DecodePayload(e.event.type, AsBytes(e.event.payload)));
   const std::string id = payload.value("request_id", "");
-  // The views include this event once they caught up with the log (Read waits for that).
-  VX_ASSIGN_OR_RETURN(auto request, registry_.Read([&](const RegistryState& s) {
-    const Request* r = s.requests.Find(id);
-    return r ? std::optional<Request>(*r) : std::nullopt;
-  }));
+  // Read once the views include this event.
+  VX_ASSIGN_OR_RETURN(auto request, registry_.Read(
+                                        [&](const RegistryState& s) {
+                                          const Request* r = s.requests.Find(id);
+                                          return r ? std::optional<Request>(*r) : std::nullopt;
+                                        },
+                                        e.position + 1));
   if (!request || request->email.empty()) return Status::Ok();  // nobody to tell
   // The registry serves the whole of Belgium: every mail is in Dutch and in French (and a line
   // of English). The subject is UTF-8, so it is an RFC 2047 encoded word.
@@ -112,10 +115,12 @@ Status MailOutbox::Write(const eventstore::RecordedEvent& e) {
   if (request->new_entity.is_object()) {
     entity = request->new_entity.value("name", entity);
   } else {
-    VX_ASSIGN_OR_RETURN(entity, registry_.Read([&](const RegistryState& s) {
-      const Entity* found = s.membership.FindEntity(request->entity);
-      return found ? found->name : request->entity;
-    }));
+    VX_ASSIGN_OR_RETURN(entity, registry_.Read(
+                                    [&](const RegistryState& s) {
+                                      const Entity* found = s.membership.FindEntity(request->entity);
+                                      return found ? found->name : request->entity;
+                                    },
+                                    e.position + 1));
   }
   const std::string subject =
       approved ? "Uw toegang tot het register is goedgekeurd / Votre accès au registre est approuvé"

@@ -101,7 +101,7 @@ Result<std::unique_ptr<Registry>> Registry::Open(eventstore::EventLog& log,
   Follower& f = *registry->follower_;
   f.subscription = log.Subscribe(f.Applied());
   VX_RETURN_IF_ERROR(registry->CatchUpAtOpen());
-  f.thread = std::thread([r = registry.get()] { r->Follow(); });
+  if (registry->options_.follow) f.thread = std::thread([r = registry.get()] { r->Follow(); });
   return registry;
 }
 
@@ -363,7 +363,9 @@ Result<Outcome> Registry::Execute(Caller caller, const Command& command,
     for (size_t i = 0; i < decision->events.size(); ++i) {
       const EventId id = idempotency_key.empty() ? EventId::Random()
                                                  : IdempotentId(caller.person, idempotency_key, i);
-      batch.events.push_back(ToNewEvent(decision->events[i], id, correlation));
+      VX_ASSIGN_OR_RETURN(eventstore::NewEvent event,
+                          ToNewEvent(decision->events[i], id, correlation));
+      batch.events.push_back(std::move(event));
     }
     for (const StreamExpectation& e : decision->expectations) {
       batch.expectations.push_back({e.stream, e.version
@@ -391,7 +393,9 @@ Result<Outcome> Registry::Execute(Caller caller, const Command& command,
     outcome.waits_for_approval = decision->waits_for_approval;
     outcome.already_stored = appended->already_stored;
     for (const auto& e : appended->events) outcome.positions.push_back(e.position);
-    VX_RETURN_IF_ERROR(WaitApplied(outcome.positions.back() + 1, options_.catch_up_timeout));
+    if (options_.follow) {
+      VX_RETURN_IF_ERROR(WaitApplied(outcome.positions.back() + 1, options_.catch_up_timeout));
+    }
     return outcome;
   }
   return Aborted("the command conflicted with other changes " +

@@ -65,6 +65,11 @@ struct RegistryOptions {
   size_t max_private_catch_up = 4096;
   // How long a command or read waits for the views to catch up. Default 10 s.
   std::chrono::milliseconds catch_up_timeout{10000};
+  // Whether a follower thread applies committed events after Open. Without it the views hold
+  // what Open applied, commands catch their working sets up from the log themselves (see the
+  // file comment) and Execute does not wait for its events to reach the views: for tests of the
+  // decision path and for tools that only read. Default true.
+  bool follow = true;
   // Progress of a schema rebuild at Open: (events applied, events to apply).
   std::function<void(uint64_t, uint64_t)> progress;
 };

@@ -1,5 +1,7 @@
 #include "projections/views.h"
 
+#include "projections/payload_codec.h"
+
 namespace vaxledger::projections {
 
 namespace {
@@ -18,7 +20,9 @@ bool IsRegistryEvent(std::string_view type) {
 
 int SchemaVersion(size_t view) {
   // One entry per view, in kViewNames order.
-  constexpr std::array<int, kViewCount> kVersions = {1, 1, 1, 2};
+  // 3 (stock 4): records as FlatBuffers tables and index records beside them
+  // (docs/storage.md, "Views").
+  constexpr std::array<int, kViewCount> kVersions = {3, 3, 3, 4};
   return kVersions[view];
 }
 
@@ -116,23 +120,25 @@ Result<DomainEvent> ToDomainEvent(const eventstore::RecordedEvent& r) {
     e.payload = nullptr;
     return e;
   }
-  e.payload = nlohmann::json::parse(r.event.payload, nullptr, /*allow_exceptions=*/false);
-  if (e.payload.is_discarded() || !e.payload.is_object()) {
-    return DataLoss("event at position " + std::to_string(r.position) +
-                    ": payload is not a JSON object");
+  auto payload = DecodePayload(e.type, AsBytes(r.event.payload));
+  if (!payload.ok()) {
+    return DataLoss("event at position " + std::to_string(r.position) + ": " +
+                    payload.status().message());
   }
+  e.payload = std::move(*payload);
   if (!r.event.personal_data.empty()) {
-    e.personal = nlohmann::json::parse(r.event.personal_data, nullptr, false);
-    if (e.personal.is_discarded() || !e.personal.is_object()) {
-      return DataLoss("event at position " + std::to_string(r.position) +
-                      ": personal data is not a JSON object");
+    auto personal = DecodePersonalData(AsBytes(r.event.personal_data));
+    if (!personal.ok()) {
+      return DataLoss("event at position " + std::to_string(r.position) + " (" + e.type +
+                      "): " + personal.status().message());
     }
+    e.personal = std::move(*personal);
   }
   return e;
 }
 
-eventstore::NewEvent ToNewEvent(const DomainEvent& e, const eventstore::EventId& id,
-                                const eventstore::EventId& correlation) {
+Result<eventstore::NewEvent> ToNewEvent(const DomainEvent& e, const eventstore::EventId& id,
+                                        const eventstore::EventId& correlation) {
   eventstore::NewEvent n;
   n.event_id = id;
   n.stream = e.stream;
@@ -141,9 +147,9 @@ eventstore::NewEvent ToNewEvent(const DomainEvent& e, const eventstore::EventId&
   if (!e.on_behalf_of.empty()) n.on_behalf_of = {e.on_behalf_of, "physician"};
   n.entity = e.entity;
   n.correlation_id = correlation;
-  n.payload = e.payload.dump();
+  VX_ASSIGN_OR_RETURN(n.payload, EncodePayload(e.type, e.payload));
   if (e.personal.is_object()) {
-    n.personal_data = e.personal.dump();
+    VX_ASSIGN_OR_RETURN(n.personal_data, EncodePersonalData(e.personal));
     n.data_subject = e.data_subject;
   }
   return n;

@@ -37,13 +37,17 @@ std::optional<std::string> EncodeRecord(const RegistryState& state, size_t view,
 Status LoadRecord(RegistryState& state, size_t view, const std::string& key,
                   const std::string& value);
 
-// The domain's view of a stored event. Payloads and personal data of registry events are JSON;
-// other events (the genesis, key rotations) get a null payload. DataLoss when a registry event's
-// payload is not a JSON object.
+// The domain's view of a stored event. Payloads and personal data of registry events are tables
+// of eventstore/payloads.fbs, decoded to JSON objects (projections/payload_codec.h); other events
+// (the genesis, key rotations) get a null payload. DataLoss, naming the position, when a
+// registry event's payload or personal data is not a valid table of its type.
 Result<DomainEvent> ToDomainEvent(const eventstore::RecordedEvent& recorded);
 
-// The event to append for `event`, with the given ids.
-eventstore::NewEvent ToNewEvent(const DomainEvent& event, const eventstore::EventId& id,
-                                const eventstore::EventId& correlation);
+// The event to append for `event`, with the given ids, its payload and personal data encoded
+// as their tables. InvalidArgument naming the field when the payload or personal data has a
+// field its table does not (payload_codec.h): a decision's event that does not fit its table is
+// not appended.
+Result<eventstore::NewEvent> ToNewEvent(const DomainEvent& event, const eventstore::EventId& id,
+                                        const eventstore::EventId& correlation);
 
 }  // namespace vaxledger::projections

@@ -114,9 +114,11 @@ Result<std::unique_ptr<EventLog>> InitDataDir(const std::string& dir, const std:
   batch.events.push_back(std::move(genesis));
   batch.expectations.push_back({"registry", eventstore::ExpectedVersion::NoStream()});
   if (admin) {
-    batch.events.push_back(projections::ToNewEvent(
-        FirstAdministratorGrant(Pseudonymizer(pseudonym_key), admin->digits),
-        eventstore::EventId::Random(), eventstore::EventId()));
+    VX_ASSIGN_OR_RETURN(eventstore::NewEvent grant,
+                        projections::ToNewEvent(
+                            FirstAdministratorGrant(Pseudonymizer(pseudonym_key), admin->digits),
+                            eventstore::EventId::Random(), eventstore::EventId()));
+    batch.events.push_back(std::move(grant));
   }
   VX_ASSIGN_OR_RETURN(auto appended, log->Append(batch));
   (void)appended;

@@ -307,6 +307,7 @@ struct ServeFlags {
   size_t max_connections_per_client = http::ServerOptions{}.max_connections_per_client;
   std::string dcc_issuer;                  // the DCC "is" field (--dcc-issuer)
   std::vector<std::string> witness_vkeys;  // witnesses whose cosignatures are published
+  size_t cache_mb = 64;                    // the view stores' shared block cache (--cache-mb)
 };
 
 int RunServe(const std::string& dir, const std::string& listen, const ServeFlags& flags) {
@@ -329,6 +330,7 @@ int RunServe(const std::string& dir, const std::string& listen, const ServeFlags
   if (!log.ok()) return Fail(log.status());
   auto pseudonym_key = LoadPseudonymKey(dir);
   if (!pseudonym_key.ok()) return Fail(pseudonym_key.status());
+  projections::ViewStore::SetCacheBytes(flags.cache_mb << 20);
   projections::RegistryOptions registry_options;
   registry_options.views_dir = ViewsPath(dir);
   registry_options.pseudonym_key = *pseudonym_key;
@@ -711,7 +713,7 @@ int RunDump(const std::string& views_dir, const std::vector<std::string>& names)
     auto store = projections::ViewStore::Open(views_dir, name, /*read_only=*/true);
     if (!store.ok()) return Fail(store.status());
     Status s = (*store)->ForEachRecord([&](const std::string& key, const std::string& value) {
-      fmt::print("{}\t{}\t{}\n", name, key, value);
+      fmt::print("{}\t{}\t{}\n", name, key, RecordAsJson(key, value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       return Status::Ok();
     });
     if (!s.ok()) return Fail(s);
@@ -812,6 +814,12 @@ int main(int argc, char** argv) {
       ->add_option("--max-connections-per-client", serve_flags.max_connections_per_client,
                    "open connections from one client address (raise it behind a proxy)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20))
+      ->capture_default_str();
+  serve
+      ->add_option("--cache-mb", serve_flags.cache_mb,
+                   "MiB of the block cache the views' stores share (records are read from disk "
+                   "through it; nothing is loaded at start)")
+      ->check(CLI::Range(size_t{8}, size_t{1} << 20))
       ->capture_default_str();
 
   auto* idp = app.add_subcommand("idp", "the development identity provider (demo and tests only)");

@@ -836,7 +836,7 @@ async function auditScreen() {
   ['access.requested', 'access.approved', 'access.rejected', 'entity.created', 'link.requested', 'link.approved', 'link.rejected',
     'unlink.requested', 'unlink.approved', 'unlink.rejected', 'member.linked', 'member.unlinked', 'vaccination.registered',
     'vaccination.corrected', 'vaccination.entered_in_error', 'consent.recorded', 'stock.received', 'stock.adjusted',
-    'role.granted', 'role.revoked', 'patient.read', 'qualification.changed', 'registry.initialised'].forEach((type) => feed.addEventListener(type, add));
+    'role.granted', 'role.revoked', 'patient.read', 'patients.read', 'qualification.changed', 'registry.initialised'].forEach((type) => feed.addEventListener(type, add));
 }
 
 async function logout() {

@@ -15,7 +15,7 @@ namespace vaxledger::testing {
 
 // A valid INSZ born 1985-07-30 with serial `serial` (1..997).
 inline std::string MakeInsz(int serial) {
-  char first9[16];
+  char first9[24];
   std::snprintf(first9, sizeof first9, "850730%03d", serial);
   return InszWithCheckDigits(first9);
 }

@@ -115,6 +115,33 @@ TEST_CASE("a log whose checkpoint or tree edge was altered refuses to open") {
   CHECK_THAT(s.message(), Catch::Contains(reason));
 }
 
+TEST_CASE("a data directory of an earlier log format is refused, naming both versions") {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/db";
+  {
+    auto log = OpenRocksDbLog(path, true);
+    REQUIRE(log->Append(testing::OneEvent("s")).ok());
+  }
+  REQUIRE(OpenRocksDbStorage(path).ok());
+  SECTION("the version before typed payloads") {
+    PutRaw(path, "default", "format", "vaxledger-log-2");
+    for (bool read_only : {false, true}) {
+      RocksDbStorageOptions options;
+      options.read_only = read_only;
+      Status s = OpenRocksDbStorage(path, options).status();
+      CHECK(s.code() == Code::kFailedPrecondition);
+      CHECK_THAT(s.message(), Catch::Contains("holds log format vaxledger-log-2") &&
+                                  Catch::Contains("reads vaxledger-log-3 only"));
+    }
+  }
+  SECTION("something that is not a vaxledger log") {
+    PutRaw(path, "default", "format", "other-db-1");
+    Status s = OpenRocksDbStorage(path).status();
+    CHECK(s.code() == Code::kDataLoss);
+    CHECK_THAT(s.message(), Catch::Contains("'other-db-1'"));
+  }
+}
+
 TEST_CASE("after a rotation the log opens with the new key only") {
   testing::TempDir dir;
   const std::string path = dir.path() + "/db";

@@ -68,9 +68,11 @@ DemoApp& DemoApp::App() {
     const PseudonymKey pseudonym_key{7, 7, 7};
     // As `vaxledger init --demo`: the demo administrator is the first administrator.
     eventstore::AppendBatch grant;
-    grant.events.push_back(projections::ToNewEvent(
+    auto first = projections::ToNewEvent(
         FirstAdministratorGrant(Pseudonymizer(pseudonym_key), tools::DemoAdministratorInsz()),
-        eventstore::EventId::Random(), eventstore::EventId()));
+        eventstore::EventId::Random(), eventstore::EventId());
+    if (!first.ok()) Die(first.status().ToString());
+    grant.events.push_back(std::move(first).value());
     if (auto s = p.log->Append(grant); !s.ok()) Die(s.status().ToString());
     projections::RegistryOptions options;
     options.views_dir = p.dir + "/views";

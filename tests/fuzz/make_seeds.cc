@@ -1,12 +1,14 @@
 // Writes the generated seeds of the fuzz corpus: leaves, checkpoint texts and signed
 // checkpoints, and an export file, all of one small log signed by the harness key (with one key
-// rotation). Run once by hand; the output is committed (tests/fuzz/corpus/):
+// rotation); and one view record of each kind. Run once by hand; the output is committed
+// (tests/fuzz/corpus/):
 //
 //   build-fuzz/tests/fuzz/fuzz_make_seeds tests/fuzz/corpus
 #include <cstdio>
 #include <fstream>
 #include <string>
 
+#include "core/view_records.h"
 #include "eventstore/checkpoint.h"
 #include "eventstore/event_log.h"
 #include "eventstore/ledger_export.h"
@@ -28,6 +30,50 @@ template <typename T>
 T Must(Result<T> r) {
   if (!r.ok()) fuzz::Violated(r.status().ToString());
   return std::move(r).value();
+}
+
+// One record of each kind with every field and collection filled, and the empty ones.
+void WriteViewRecords(const std::string& dir) {
+  Entity e{"demo-linde", "group_practice", "De Linde", "0123456749", "flanders", 7, {}, {"r-1"}};
+  e.members["p-1"] = Member{"p-1", "physician", "Dr. A", "10000017005", "", {}, 1, 2};
+  e.members["p-2"] = Member{"p-2", "staff", "B", "", "", {"p-1"}, 3, 4};
+  Write(dir + "/seed-entity", EncodeEntity(e));
+  Write(dir + "/seed-entity-empty", EncodeEntity(Entity{}));
+  Person p{"p-1", "Dr. A", "a@example.be", "10000017005", {"administrator"}, {"demo-linde"}, "r-2",
+           3,     true};
+  Write(dir + "/seed-person", EncodePerson(p));
+  Request r;
+  r.id = "r-1";
+  r.kind = "access";
+  r.status = "pending";
+  r.new_entity = {{"kind", "practice"}, {"name", "P"}, {"kbo", ""}, {"region", "brussels"}};
+  r.members = {"p-1", "p-2"};
+  r.requested_at_us = 5;
+  Write(dir + "/seed-request", EncodeRequest(r));
+  Patient patient;
+  patient.id = "v-1";
+  patient.insz = "85073003328";
+  patient.version = 4;
+  Vaccination v;
+  v.id = "vac-1";
+  v.product = "EU/1/20/1528";
+  v.dose = 1;
+  v.history.push_back(VaccinationChange{"corrected", "EU/1/20/1507", "L", 2, "2026-01-01", "",
+                                        "typo", "p-1", 6, 7});
+  patient.vaccinations = {v, v};
+  patient.vaccinations[1].id = "vac-2";
+  patient.declared_care = {{"demo-linde", 8}};
+  IssuedCertificate c;
+  c.uvci = "URN:UVCI:01:BE:X";
+  c.dn = 1;
+  c.hc1 = "HC1:...";
+  patient.certificates = {c};
+  Write(dir + "/seed-patient", EncodePatient(patient));
+  EntityStock stock{"demo-linde", 2, true, {}};
+  Write(dir + "/seed-stock", EncodeEntityStock(stock));
+  stock.lots["EU/1/20/1528|FK1"] = StockLot{"EU/1/20/1528", "FK1", "2027-01-31", 10, -1, 3};
+  Write(dir + "/seed-stock-lots", EncodeEntityStock(stock));
+  Write(dir + "/seed-lot", EncodeStockLot(stock.lots.begin()->second));
 }
 
 }  // namespace
@@ -85,6 +131,7 @@ int main(int argc, char** argv) {
   Write(dir + "/checkpoint/text-empty", CheckpointText(empty));
   Status s = WriteExport(log->storage(), dir + "/ledger_export/seed-export");
   if (!s.ok()) fuzz::Violated(s.ToString());
+  WriteViewRecords(dir + "/view_records");
   std::printf("seeds written under %s\n", dir.c_str());
   return 0;
 }
