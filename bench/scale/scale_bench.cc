@@ -240,8 +240,9 @@ class Worker {
     }
     shared_.decided += d->events.size();
     for (DomainEvent& e : d->events) {
-      batch_.events.push_back(
-          projections::ToNewEvent(e, eventstore::EventId::Random(), eventstore::EventId()));
+      auto encoded = projections::ToNewEvent(e, eventstore::EventId::Random(), {});
+      Check(encoded.status(), "encode event");
+      batch_.events.push_back(std::move(encoded).value());
       e.position = ++position_;
       e.stream_version = ++versions_;  // not used by the generator's decisions
       e.recorded_at_us = shared_.now_us;
@@ -450,8 +451,9 @@ class Setup {
       std::exit(1);
     }
     for (DomainEvent& e : d->events) {
-      batch_.events.push_back(
-          projections::ToNewEvent(e, eventstore::EventId::Random(), eventstore::EventId()));
+      auto encoded = projections::ToNewEvent(e, eventstore::EventId::Random(), {});
+      Check(encoded.status(), "encode event");
+      batch_.events.push_back(std::move(encoded).value());
       e.position = ++position_;
       e.recorded_at_us = shared_.now_us;
       state_.Apply(e);
