@@ -7,7 +7,7 @@
 // key, pseudonym key, log with its first administrator, checkpoint file) and left there for
 // `vaxledger serve --data DIR` (build the views first: `vaxledger projections rebuild`, or let
 // run.sh do it). Without --out it generates in a temporary directory, runs bench/scale/run.sh on
-// it and removes it.
+// it (with the build this executable belongs to: BUILD_DIR) and removes it.
 //
 // What it generates, every event decided by core's Decide on a small RegistryState:
 //   1. entities in the four regions (practices, group practices, organisations): access
@@ -223,8 +223,7 @@ constexpr size_t kBatchEvents = 900;  // flush before the log's limit of 1000
 
 class Worker {
  public:
-  Worker(Shared& shared, const RegistryState& base, uint64_t seed)
-      : shared_(shared), rng_(seed) {
+  Worker(Shared& shared, const RegistryState& base, uint64_t seed) : shared_(shared), rng_(seed) {
     state_.membership = base.membership;  // the requests view is not needed for vaccinations
   }
 
@@ -303,15 +302,16 @@ class Worker {
     ++registered_here_;
     const double r = std::uniform_real_distribution<double>(0, 1)(rng_);
     if (r < 0.015) {
-      Do(caller, CorrectVaccination{patient_id, v.vaccination_id, std::nullopt,
-                                    Lot(product, lot + 1), std::nullopt, std::nullopt,
-                                    "lot number mistyped"});
+      Do(caller,
+         CorrectVaccination{patient_id, v.vaccination_id, std::nullopt, Lot(product, lot + 1),
+                            std::nullopt, std::nullopt, "lot number mistyped"});
     } else if (r < 0.02) {
-      Do(caller, CorrectVaccination{patient_id, v.vaccination_id, std::nullopt, std::nullopt,
-                                    std::nullopt, CivilText(day - 1 - Upto(3)),
-                                    "date of administration corrected"});
+      Do(caller,
+         CorrectVaccination{patient_id, v.vaccination_id, std::nullopt, std::nullopt, std::nullopt,
+                            CivilText(day - 1 - Upto(3)), "date of administration corrected"});
     } else if (r < 0.025) {
-      Do(caller, RetractVaccination{patient_id, v.vaccination_id, "registered for the wrong patient"});
+      Do(caller,
+         RetractVaccination{patient_id, v.vaccination_id, "registered for the wrong patient"});
     } else if (r < 0.028) {
       if (Do(caller, RetractVaccination{patient_id, v.vaccination_id, "duplicate entry"}) &&
           Chance(0.5)) {
@@ -319,7 +319,8 @@ class Worker {
         Do(caller, v);
       }
     } else if (r < 0.030) {
-      Do(caller, RecordConsent{patient_id, v.vaccination_id, {"refused", CivilText(shared_.today)}});
+      Do(caller,
+         RecordConsent{patient_id, v.vaccination_id, {"refused", CivilText(shared_.today)}});
     }
   }
 
@@ -344,8 +345,10 @@ class Worker {
     // COVID-19: a primary series in 2021, boosters from the end of 2021 on.
     if (who.birth_year <= 2011 && Chance(0.85)) {
       const double p = std::uniform_real_distribution<double>(0, 1)(rng_);
-      const char* primary = p < 0.65 ? kComirnaty : p < 0.80 ? kSpikevax : p < 0.92 ? kVaxzevria
-                                                                                  : kJcovden;
+      const char* primary = p < 0.65   ? kComirnaty
+                            : p < 0.80 ? kSpikevax
+                            : p < 0.92 ? kVaxzevria
+                                       : kJcovden;
       // The oldest first: from February 2021 (over 85) to July 2021 (the young).
       const int64_t start =
           DaysFromCivil(2021, 2, 1) + std::max<int64_t>(0, 85 - age) * 2 + Upto(30);
@@ -480,8 +483,10 @@ class Setup {
       const char* kind = kinds[e % 3];
       // About Belgium's split: 57 % Flanders, 32 % Wallonia, 10 % Brussels, 1 % German-speaking.
       const int r = e % 100;
-      const char* region = r < 57 ? "flanders" : r < 89 ? "wallonia" : r < 99 ? "brussels"
-                                                                             : "german_speaking";
+      const char* region = r < 57   ? "flanders"
+                           : r < 89 ? "wallonia"
+                           : r < 99 ? "brussels"
+                                    : "german_speaking";
       const int physicians = e % 3 == 0 ? 1 : e % 3 == 1 ? 2 + rng() % 4 : 3 + rng() % 6;
       for (int p = 0; p < physicians; ++p) {
         const uint32_t n = people++;
@@ -521,9 +526,9 @@ class Setup {
         const uint32_t n = people++;
         const std::string haio = PersonInsz(n);
         const std::string id = "lnk" + std::to_string(n);
-        Do(as_trainer, RequestLink{id, haio, "Dr " + std::to_string(n),
-                                   "haio" + std::to_string(n) + "@example.be", true,
-                                   Riziv(n, "005")});
+        Do(as_trainer,
+           RequestLink{id, haio, "Dr " + std::to_string(n),
+                       "haio" + std::to_string(n) + "@example.be", true, Riziv(n, "005")});
         Do(as_admin, DecideRequest{id, true, "", ""});
         info.actors.push_back({haio, "haio", "", trainer.physician});
       }
@@ -563,14 +568,14 @@ int Main(int argc, char** argv) {
       return 0;
     }
   }
-  const uint64_t target = std::strtoull(Arg(argc, argv, "--events", "1000000").c_str(), nullptr, 10);
+  const uint64_t target =
+      std::strtoull(Arg(argc, argv, "--events", "1000000").c_str(), nullptr, 10);
   const std::string out = Arg(argc, argv, "--out", "");
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const int threads = std::atoi(Arg(argc, argv, "--threads", std::to_string(cores * 4)).c_str());
   // One entity per 2,000 events, from 50 to 15,000 (Belgium has about 15,000 GPs).
   const int entities = std::atoi(
-      Arg(argc, argv, "--entities",
-          std::to_string(std::clamp<uint64_t>(target / 2000, 50, 15000)))
+      Arg(argc, argv, "--entities", std::to_string(std::clamp<uint64_t>(target / 2000, 50, 15000)))
           .c_str());
   const uint64_t seed = std::strtoull(Arg(argc, argv, "--seed", "42").c_str(), nullptr, 10);
   if (target == 0 || threads < 1 || entities < 1) {
@@ -578,11 +583,10 @@ int Main(int argc, char** argv) {
     return 2;
   }
   const bool temporary = out.empty();
-  const std::string dir =
-      temporary ? (std::filesystem::temp_directory_path() /
-                   ("vaxledger-scale-" + std::to_string(::getpid())))
-                      .string()
-                : out;
+  const std::string dir = temporary ? (std::filesystem::temp_directory_path() /
+                                       ("vaxledger-scale-" + std::to_string(::getpid())))
+                                          .string()
+                                    : out;
 
   const std::string admin = PersonInsz(0);
   Check(tools::InitDataDir(dir, "scale.example/registry", admin).status(), "init");
@@ -678,8 +682,8 @@ int Main(int argc, char** argv) {
       "(setup %.1f s): %.0f events/s, %d threads; peak RSS %.0f MiB\n",
       static_cast<unsigned long long>(head.size), entities,
       static_cast<unsigned long long>(shared.patients.load()),
-      static_cast<unsigned long long>(shared.refused.load()), seconds, setup_s,
-      head.size / seconds, threads, ProcMiB("VmHWM"));
+      static_cast<unsigned long long>(shared.refused.load()), seconds, setup_s, head.size / seconds,
+      threads, ProcMiB("VmHWM"));
   std::fflush(stdout);
   if (!temporary) {
     std::printf("data directory %s (build its views: vaxledger projections rebuild --data %s)\n",
@@ -687,6 +691,10 @@ int Main(int argc, char** argv) {
     return 0;
   }
   const std::string script = std::string(VAXLEDGER_SOURCE_DIR) + "/bench/scale/run.sh";
+  // run.sh uses the build this executable is in (BUILD_DIR/bench/scale), unless told otherwise.
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) ::setenv("BUILD_DIR", exe.parent_path().parent_path().c_str(), /*overwrite=*/0);
   const int rc = std::system(("bash '" + script + "' '" + dir + "'").c_str());
   std::filesystem::remove_all(dir);
   return rc == 0 ? 0 : 1;
