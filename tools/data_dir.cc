@@ -212,6 +212,18 @@ Result<std::unique_ptr<EventLog>> OpenDataDir(
   return log;
 }
 
+Status VerifyTailAtStop(
+    const std::string& dir, EventLog& log,
+    const std::function<void(eventstore::Position, eventstore::Position)>& progress) {
+  VX_RETURN_IF_ERROR(VerifyAtStart(dir, log.storage(), progress));
+  if (const eventstore::LogHead head = log.Head(); head.size > 0) {
+    VX_ASSIGN_OR_RETURN(auto verified,
+                        eventstore::CheckpointFile::Open(VerifiedFilePath(dir), /*create=*/true));
+    VX_RETURN_IF_ERROR(verified->Write(head.checkpoint));
+  }
+  return Status::Ok();
+}
+
 Result<Rotation> RotateRegistryKey(const std::string& dir) {
   VX_ASSIGN_OR_RETURN(auto log, OpenDataDir(dir));
   const NoteVerifierKey current = log->Head().key;

@@ -67,6 +67,15 @@ Result<std::unique_ptr<eventstore::EventLog>> OpenDataDir(
     const std::string& dir, eventstore::EventLogOptions options = {},
     const std::function<void(eventstore::Position, eventstore::Position)>& progress = {});
 
+// For a clean stop (`serve` after SIGTERM), once nothing appends to `log` any more: verifies the
+// tail appended since DIR/verified, read back from storage as OpenDataDir would at the next
+// start, and records the head in DIR/verified. The run pays for what it wrote, and the next
+// start has nothing to verify; after a crash (no clean stop) the next start verifies the tail.
+// DataLoss as OpenDataDir.
+Status VerifyTailAtStop(
+    const std::string& dir, eventstore::EventLog& log,
+    const std::function<void(eventstore::Position, eventstore::Position)>& progress = {});
+
 struct Rotation {
   eventstore::Position position = 0;  // of the rotation event
   NoteVerifierKey key;                // the new key in force

@@ -441,8 +441,11 @@ int RunServe(const std::string& dir, const std::string& listen, const ServeFlags
   reads.reset();      // appends the reads still queued
   outbox->reset();    // stops following the log
   registry->reset();  // stops following the log; views are written as events are applied
+  // Verifies what this run appended, so that the next start has nothing to verify.
+  const Status verified = VerifyTailAtStop(dir, **log, Progress("verifying what this run wrote"));
   log->reset();       // every acknowledged event is already durable; this flushes and closes
   sessions->reset();  // every login and logout is already durable; this closes
+  if (!verified.ok()) return Fail(verified);
   fmt::print("vaxledger: stopped\n");
   return 0;
 }

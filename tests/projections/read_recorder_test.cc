@@ -6,6 +6,8 @@
 
 #include "core/registry_state.h"
 #include "eventstore/memory_storage.h"
+#include "core/encoding.h"
+#include "projections/payload_codec.h"
 #include "tests/eventstore/test_util.h"
 
 namespace vaxledger::projections {
@@ -50,7 +52,11 @@ Caller Reader(const std::string& person, const std::string& entity = "demo-linde
   return c;
 }
 
-json Reads(const RecordedEvent& e) { return json::parse(e.event.payload).at("reads"); }
+json Reads(const RecordedEvent& e) {
+  auto payload = DecodePayload(e.event.type, AsBytes(e.event.payload));
+  REQUIRE(payload.ok());
+  return payload->at("reads");
+}
 
 TEST_CASE("read recorder: one reader's reads in one window are one event listing them all") {
   Fixture f;

@@ -291,8 +291,9 @@ TEST_CASE("A rebuild killed half-way leaves the old views in use; a second rebui
     work.Run(*registry, 2, 200);
   }
   const auto before = Dump(views);
-  // The child rebuilds with small writes and is killed (SIGKILL) during the vaccinations view's
-  // write phase: membership and requests are published, vaccinations is half written.
+  // The child rebuilds with small writes and is killed (SIGKILL) while it writes the
+  // vaccinations view: the rebuild applies all views together and publishes them once every one
+  // is complete, so none is published and the old generations serve.
   {
     vaxledger::testing::ChildProcess child(
         {VX_REBUILD_CHILD, dir.path() + "/log", views, "vaccinations", "32"});
@@ -300,7 +301,7 @@ TEST_CASE("A rebuild killed half-way leaves the old views in use; a second rebui
     REQUIRE(WIFSIGNALED(status));
     CHECK(WTERMSIG(status) == SIGKILL);
   }
-  CHECK(*ViewStore::CurrentGeneration(views, "membership") == 2);
+  CHECK(*ViewStore::CurrentGeneration(views, "membership") == 1);
   CHECK(*ViewStore::CurrentGeneration(views, "vaccinations") == 1);  // the old one serves
   CHECK(std::filesystem::exists(views + "/vaccinations.2"));         // the unfinished one
   CHECK(FirstDifference(before, Dump(views)) == "");
