@@ -14,8 +14,8 @@
 #             nginx serving the same body as a static file, then POST a vaccination
 #             (bench/http/post_vaccination.lua), wrk with 64 connections each; serve's VmRSS
 #             sampled every 0.2 s during the load, and VmHWM
-#   crash     kill -9 the server, how far the views lag the log, restart to /readyz; then a clean
-#             stop and start again
+#   crash     after the http load: a clean stop and start; then 5 s of POSTs, kill -9 the server,
+#             how far the views lag the log, restart to /readyz; then a clean stop and start again
 #   append    build/bench/append_bench --appenders 64 (the log alone, with the checkpoint file as
 #             serve runs it)
 #   pg        PostgreSQL 15 (Debian's), a private cluster in a temporary directory run by the
@@ -211,7 +211,18 @@ CONF
 fi
 
 if wants crash; then
+  if [ -n "$SERVER_PID" ] && [ -n "${POST_RPS:-}" ]; then
+    # Right after the load: a clean stop (which may verify what the run appended) and a start.
+    stop_server; stop=$TOOK
+    start_server; clean=$TOOK
+    echo "figure: start-up to /readyz after a clean stop right after the load (SIGTERM took $stop s): $clean s"
+  fi
   [ -n "$SERVER_PID" ] || start_server
+  [ -n "${TOKEN:-}" ] || login
+  # A tail for the crash to leave behind: 5 s of POSTs, then kill -9.
+  POST_DATE=$(date -u -d "-$(( $(date +%s) / 60 % 300 + 2 )) days" +%F) SECONDS_RUN=5 \
+    wrk_run "POST vaccination before kill -9" -s bench/http/post_vaccination.lua \
+    "http://127.0.0.1:$PORT" > /dev/null
   at_kill=$(curl -sf http://127.0.0.1:$PORT/readyz | sed 's/.*"log_size":\([0-9]*\).*/\1/')
   tail_events=$((at_kill - STARTED_AT))  # appended since the last start: verified at the next one
   kill -9 "$SERVER_PID"
@@ -223,7 +234,7 @@ if wants crash; then
   echo "figure: start-up to /readyz after kill -9 (log at $at_kill events, $tail_events of them appended since the previous start and verified at this one; views behind as listed above): $crash s; VmRSS $(gib "$idle")"
   stop_server; stop=$TOOK
   start_server; clean=$TOOK
-  echo "figure: start-up to /readyz after a clean stop (SIGTERM took $stop s), after the load: $clean s"
+  echo "figure: start-up to /readyz after a clean stop (SIGTERM took $stop s), after the restart: $clean s"
   stop_server
   wants disk && disk "after the load"
 fi
