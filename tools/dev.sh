@@ -5,6 +5,8 @@
 #                       serve it with demo people and data on http://127.0.0.1:8080 (LISTEN=...)
 #   tools/dev.sh test   install what is missing, build (Release), run every test with CTest
 #   tools/dev.sh deps   only install what is missing
+#   tools/dev.sh bench-deps   install what the benchmarks' peers need (bench/http, bench/scale:
+#                       wrk, nginx, PostgreSQL 15); not needed to build or test
 #   tools/dev.sh fuzz TARGET [SECONDS]   build the fuzz harnesses (clang) and fuzz one of them
 #                       (http_request, json_body, csv_batch, leaf, signed_note, checkpoint,
 #                       ledger_export) for SECONDS (default 600); see README.md "Fuzzing"
@@ -25,6 +27,9 @@ PACKAGES=(
 BROWSER_PACKAGES=(chromium nodejs)
 # Only for the fuzz harnesses (tests/fuzz, run by `test` too): Debian's clang with libFuzzer.
 FUZZ_PACKAGES=(clang libclang-rt-14-dev llvm)
+# Only for the benchmarks (bench/http/run.sh, bench/scale/run.sh): the peers they measure
+# against in the same run, the load generator, and /usr/bin/time for peak memory.
+BENCH_PACKAGES=(wrk nginx-light postgresql-15 curl time)
 BUILD_DIR=${BUILD_DIR:-build}
 FUZZ_BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz}
 
@@ -70,6 +75,9 @@ case "${1:-}" in
   deps)
     deps
     ;;
+  bench-deps)
+    install_packages "${BENCH_PACKAGES[@]}"
+    ;;
   demo)
     deps
     build
@@ -99,7 +107,7 @@ case "${1:-}" in
       "$FUZZ_BUILD_DIR/tests/fuzz/$target" "${3:-600}"
     ;;
   *)
-    echo "usage: tools/dev.sh demo|test|deps|fuzz TARGET [SECONDS]" >&2
+    echo "usage: tools/dev.sh demo|test|deps|bench-deps|fuzz TARGET [SECONDS]" >&2
     exit 2
     ;;
 esac

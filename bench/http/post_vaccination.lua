@@ -1,6 +1,9 @@
 -- wrk script: POST /v1/vaccinations, each request for another patient (a valid INSZ), so that no
--- registration is a duplicate. TOKEN comes from the environment.
+-- registration is a duplicate. TOKEN comes from the environment, and POST_DATE (default
+-- 2026-11-20), the date of every registration: a run on a data directory that an earlier run
+-- loaded needs another date, or every POST is a duplicate (409).
 local token = os.getenv("TOKEN")
+local date = os.getenv("POST_DATE") or "2026-11-20"
 local counter = 0
 local next_thread = 0
 
@@ -27,7 +30,7 @@ request = function()
   counter = counter + 1
   local patient = insz((thread_id or 0) * 5000000 + counter)
   local body = '{"patient":{"insz":"' .. patient .. '"},"product":"EU/1/20/1528","lot":"FK5127",'
-    .. '"dose":1,"date":"2026-11-20","consent":{"decision":"given","date":"2026-11-20"}}'
+    .. '"dose":1,"date":"' .. date .. '","consent":{"decision":"given","date":"' .. date .. '"}}'
   return wrk.format("POST", "/v1/vaccinations",
     {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json"}, body)
 end
