@@ -10,7 +10,7 @@ namespace {
 bool IsRegistryEvent(std::string_view type) {
   for (std::string_view prefix :
        {"access.", "entity.", "link.", "unlink.", "member.", "qualification.", "vaccination.",
-        "consent.", "care.", "stock.", "role.", "certificate."}) {
+        "consent.", "care.", "stock.", "role.", "certificate.", "population."}) {
     if (type.starts_with(prefix)) return true;
   }
   return false;

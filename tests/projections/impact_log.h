@@ -15,6 +15,7 @@
 #include "core/impact.h"
 #include "core/vaccines.h"
 #include "eventstore/event.h"
+#include "projections/payload_codec.h"
 
 namespace vaxledger::testing {
 
@@ -104,8 +105,9 @@ class ImpactLogGenerator {
                                                                     {"request_id", "r"}});
   }
 
+  // The payload as the log holds it (its type's table, projections/payload_codec.h).
   static eventstore::NewEvent WithPayload(eventstore::NewEvent e, const nlohmann::json& payload) {
-    e.payload = payload.dump();
+    e.payload = projections::EncodePayload(e.type, payload).value();
     return e;
   }
 
@@ -160,7 +162,7 @@ class ImpactLogGenerator {
                      {"date", RandomDate(2021, 2024)},
                      {"performer", "person-1"},
                      {"consent", {{"decision", "given"}, {"date", "2021-01-01"}, {"by", "x"}}}});
-    e.personal_data = Personal(n).dump();
+    e.personal_data = projections::EncodePersonalData(Personal(n)).value();
     e.data_subject = patient;
     return e;
   }

@@ -4,8 +4,10 @@
 #include <map>
 #include <random>
 
+#include "core/encoding.h"
 #include "eventstore/leaf.h"
 #include "eventstore/memory_storage.h"
+#include "projections/payload_codec.h"
 #include "tests/eventstore/test_util.h"
 #include "tests/projections/impact_log.h"
 
@@ -40,7 +42,8 @@ struct Brute {
 
   void Apply(const RecordedEvent& r) {
     const auto& e = r.event;
-    auto pl = nlohmann::json::parse(e.payload.empty() ? "{}" : e.payload);
+    auto pl = e.payload.empty() ? nlohmann::json::object()
+                                : DecodePayload(e.type, AsBytes(e.payload)).value();
     if (e.type == "entity.created") regions[pl["entity"]] = pl["region"];
     if (e.type == impact::kPopulationLoaded) {
       population = *impact::PopulationFromPayload(pl);
@@ -49,7 +52,7 @@ struct Brute {
     if (!e.stream.starts_with("patient:")) return;
     BrutePatient& p = patients[e.stream.substr(8)];
     if (e.type == "vaccination.registered") {
-      auto personal = nlohmann::json::parse(e.personal_data);
+      auto personal = DecodePersonalData(AsBytes(e.personal_data)).value();
       if (!p.birth) {
         if (personal.contains("insz")) {
           auto insz = ParseInsz(personal["insz"].get<std::string>());
@@ -417,8 +420,8 @@ TEST_CASE("impact coverage follows the bands of the loaded population") {
     r.event.type = std::move(type);
     r.event.stream = std::move(stream);
     r.event.entity = std::move(entity);
-    r.event.payload = payload.dump();
-    if (!personal.is_null()) r.event.personal_data = personal.dump();
+    r.event.payload = EncodePayload(r.event.type, payload).value();
+    if (!personal.is_null()) r.event.personal_data = EncodePersonalData(personal).value();
     events.push_back(std::move(r));
   };
   add("entity.created", "entity:e1", {{"entity", "e1"}, {"region", "brussels"}});
