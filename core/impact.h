@@ -127,8 +127,9 @@ struct PopulationLimits {
 // InvalidArgument naming the line and the column otherwise.
 Result<Population> ParsePopulationCsv(std::string_view text, std::string source,
                                       const PopulationLimits& limits = {});
-// The event payload {source, bands: [{age_from, age_to (absent: unbounded)}], rows: [{region, age_from, age_to,
-// population}]} and back. FromPayload checks what ParsePopulationCsv checks (InvalidArgument).
+// The event payload {source, bands: [{age_from, age_to (absent: unbounded)}], rows: [{region,
+// age_from, age_to, population}]} and back. FromPayload checks what ParsePopulationCsv checks
+// (InvalidArgument).
 nlohmann::json PopulationPayload(const Population& population);
 Result<Population> PopulationFromPayload(const nlohmann::json& payload,
                                          const PopulationLimits& limits = {});

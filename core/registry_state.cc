@@ -269,7 +269,8 @@ void MembershipView::ForEachEntity(const std::function<bool(const Entity&)>& f) 
     if (auto it = entities_.find(key.substr(2)); it != entities_.end()) return f(it->second);
     Entity e;
     if (Status s = Decode(v, e); !s.ok()) {
-      if (load_status_.ok()) load_status_ = DataLoss("membership record " + key + ": " + s.message());
+      if (load_status_.ok())
+        load_status_ = DataLoss("membership record " + key + ": " + s.message());
       return false;
     }
     return f(e);
@@ -300,8 +301,8 @@ void MembershipView::AppendStreamReads(std::vector<StreamRead>& out) const {
     } else {
       const auto it = people_.find(id);
       const bool has = it != people_.end() && it->second.has_stream;
-      out.push_back({PersonStream(id), has ? std::optional<uint64_t>(it->second.version)
-                                           : std::nullopt});
+      out.push_back(
+          {PersonStream(id), has ? std::optional<uint64_t>(it->second.version) : std::nullopt});
     }
   }
 }
@@ -459,11 +460,11 @@ void RequestsView::ForEach(uint64_t from_position,
     }
     return;
   }
-  Status scanned = source_->Scan(
-      "o/", "o/" + PositionKey(from_position), [&](const std::string& key, const std::string&) {
-        const Request* r = Find(IdAfterPosition(key, 2));
-        return r == nullptr || f(*r);
-      });
+  Status scanned = source_->Scan("o/", "o/" + PositionKey(from_position),
+                                 [&](const std::string& key, const std::string&) {
+                                   const Request* r = Find(IdAfterPosition(key, 2));
+                                   return r == nullptr || f(*r);
+                                 });
   if (!scanned.ok() && load_status_.ok()) load_status_ = scanned;
 }
 
@@ -701,20 +702,20 @@ std::vector<VaccinationsView::EntityRegistration> VaccinationsView::ByEntity(
     return out;
   }
   const std::string prefix = "x/" + entity + "/";
-  Status scanned = source_->Scan(
-      prefix, prefix + PositionKey(from_position),
-      [&](const std::string& key, const std::string& value) {
-        if (out.size() == max) return false;
-        const size_t space = value.find(' ');
-        uint64_t position = 0;
-        for (char c : key.substr(prefix.size())) position = position * 10 + (c - '0');
-        if (space == std::string::npos) {
-          Fail(DataLoss("vaccinations index record " + key + " is malformed"));
-          return false;
-        }
-        out.push_back({position, value.substr(0, space), value.substr(space + 1)});
-        return true;
-      });
+  Status scanned =
+      source_->Scan(prefix, prefix + PositionKey(from_position),
+                    [&](const std::string& key, const std::string& value) {
+                      if (out.size() == max) return false;
+                      const size_t space = value.find(' ');
+                      uint64_t position = 0;
+                      for (char c : key.substr(prefix.size())) position = position * 10 + (c - '0');
+                      if (space == std::string::npos) {
+                        Fail(DataLoss("vaccinations index record " + key + " is malformed"));
+                        return false;
+                      }
+                      out.push_back({position, value.substr(0, space), value.substr(space + 1)});
+                      return true;
+                    });
   if (!scanned.ok()) Fail(scanned);
   return out;
 }

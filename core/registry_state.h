@@ -106,9 +106,9 @@ class RecordSource {
   virtual Result<std::optional<std::string>> Get(const std::string& key) const = 0;
   // f(key, value) for the records whose key starts with `prefix` and is >= `start`, in key
   // order, until f returns false.
-  virtual Status Scan(const std::string& prefix, const std::string& start,
-                      const std::function<bool(const std::string&, const std::string&)>& f)
-      const = 0;
+  virtual Status Scan(
+      const std::string& prefix, const std::string& start,
+      const std::function<bool(const std::string&, const std::string&)>& f) const = 0;
 };
 
 // A stream record a working set has read, with the version it reflects (nullopt: the record, or
@@ -387,7 +387,7 @@ class VaccinationsView {
   // "k/<position>" -> uvci (revoked), and these maps hold only what this working set wrote or
   // read.
   std::unordered_map<std::string, std::vector<std::pair<std::string, std::string>>> by_entity_;
-  std::map<std::string, std::string> new_by_entity_;  // "x/..." keys this working set added
+  std::map<std::string, std::string> new_by_entity_;        // "x/..." keys this working set added
   void ApplyCertificate(Patient& p, const DomainEvent& e);  // core/registry_certificates.cc
   void IndexCertificates(const Patient& p);
   mutable std::unordered_map<std::string, std::string> certificate_patient_;  // uvci -> patient

@@ -1,6 +1,5 @@
 #include "projections/impact.h"
 
-
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/table.h>

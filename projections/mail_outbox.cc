@@ -117,7 +117,8 @@ Status MailOutbox::Write(const eventstore::RecordedEvent& e) {
   } else {
     VX_ASSIGN_OR_RETURN(entity, registry_.Read(
                                     [&](const RegistryState& s) {
-                                      const Entity* found = s.membership.FindEntity(request->entity);
+                                      const Entity* found =
+                                          s.membership.FindEntity(request->entity);
                                       return found ? found->name : request->entity;
                                     },
                                     e.position + 1));

@@ -263,9 +263,9 @@ Status Registry::CatchUp(std::unique_ptr<WorkingSet>& ws) {
     return Status::Ok();
   }
   while (ws->position < head) {
-    VX_ASSIGN_OR_RETURN(auto events,
-                        log_.Read(ws->position, std::min<size_t>(options_.apply_batch,
-                                                                 head - ws->position)));
+    VX_ASSIGN_OR_RETURN(
+        auto events,
+        log_.Read(ws->position, std::min<size_t>(options_.apply_batch, head - ws->position)));
     if (events.empty()) return Unavailable("the log did not return committed events; retry");
     for (const RecordedEvent& r : events) {
       VX_ASSIGN_OR_RETURN(DomainEvent e, ToDomainEvent(r));

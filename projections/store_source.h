@@ -21,8 +21,7 @@ class StoreSource : public RecordSource {
     return store_.Get(key, snapshot_.get());
   }
   Status Scan(const std::string& prefix, const std::string& start,
-              const std::function<bool(const std::string&, const std::string&)>& f)
-      const override {
+              const std::function<bool(const std::string&, const std::string&)>& f) const override {
     return store_.Scan(prefix, start, f, snapshot_.get());
   }
 

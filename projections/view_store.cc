@@ -13,11 +13,11 @@
 
 #include <atomic>
 #include <cerrno>
-#include <mutex>
 #include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 
 #include "eventstore/rocksdb_status.h"
 

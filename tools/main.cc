@@ -447,8 +447,8 @@ int RunServe(const std::string& dir, const std::string& listen, const ServeFlags
   fmt::print("vaxledger: {} received: finishing requests in flight\n",
              sig == SIGTERM ? "SIGTERM" : "SIGINT");
   (*server)->Stop();
-  reads.reset();      // appends the reads still queued
-  outbox->reset();    // stops following the log
+  reads.reset();             // appends the reads still queued
+  outbox->reset();           // stops following the log
   impact_follower->reset();  // stops following the log; each applied batch is written already
   impact->reset();
   registry->reset();  // stops following the log; views are written as events are applied
@@ -727,7 +727,9 @@ int RunDump(const std::string& views_dir, const std::vector<std::string>& names)
     auto store = projections::ViewStore::Open(views_dir, name, /*read_only=*/true);
     if (!store.ok()) return Fail(store.status());
     Status s = (*store)->ForEachRecord([&](const std::string& key, const std::string& value) {
-      fmt::print("{}\t{}\t{}\n", name, key, RecordAsJson(key, value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      fmt::print(
+          "{}\t{}\t{}\n", name, key,
+          RecordAsJson(key, value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       return Status::Ok();
     });
     if (!s.ok()) return Fail(s);

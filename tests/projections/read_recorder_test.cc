@@ -4,9 +4,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "core/encoding.h"
 #include "core/registry_state.h"
 #include "eventstore/memory_storage.h"
-#include "core/encoding.h"
 #include "projections/payload_codec.h"
 #include "tests/eventstore/test_util.h"
 
