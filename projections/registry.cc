@@ -257,7 +257,7 @@ Result<bool> Registry::Lagging(const WorkingSet& ws) {
 Status Registry::CatchUp(std::unique_ptr<WorkingSet>& ws) {
   const Position head = log_.Size();
   if (head <= ws->position) return Status::Ok();
-  if (head - ws->position > options_.max_private_catch_up) {
+  if (options_.follow && head - ws->position > options_.max_private_catch_up) {
     VX_RETURN_IF_ERROR(WaitApplied(head, options_.catch_up_timeout));
     VX_ASSIGN_OR_RETURN(ws, NewWorkingSet());
     return Status::Ok();
@@ -337,6 +337,10 @@ Result<Outcome> Registry::Execute(Caller caller, const Command& command,
         return KeyReused();
       }
       VX_ASSIGN_OR_RETURN(DomainEvent first, ToDomainEvent(events[0]));
+      // As for a first execution: answered once the stored events are in the views.
+      if (options_.follow) {
+        VX_RETURN_IF_ERROR(WaitApplied(*stored + 1, options_.catch_up_timeout));
+      }
       Outcome outcome;
       outcome.id = SubjectOf(first);
       outcome.already_stored = true;
@@ -348,6 +352,10 @@ Result<Outcome> Registry::Execute(Caller caller, const Command& command,
   const EventId correlation = idempotency_key.empty() ? EventId::Random() : request_correlation;
   Status last;
   VX_ASSIGN_OR_RETURN(auto ws, NewWorkingSet());
+  // Decided on at least everything committed before the call: the working set applies what the
+  // follower has not applied yet itself (records change through other streams' events too, e.g.
+  // a person's entities by member.linked, which no stream version of theirs would show).
+  if (ws->position < log_.Size()) VX_RETURN_IF_ERROR(CatchUp(ws));
   int catch_ups = 0;
   for (int attempt = 0; attempt < options_.max_attempts;) {
     Result<Decision> decision = Decide(ws->state, pseudonyms_, caller, command);

@@ -10,15 +10,17 @@
 //
 // Reads (Read) and commands (Execute) run on a working set of their own, which reads the stores
 // at one consistent position (a RocksDB snapshot of every store, taken together). A command does
-// not wait for the views to reach the log's head: it decides on the records it reads, and then
-// checks each stream record it read (entity, person, patient, stock) against that stream's
-// version in the log. When one lags (the follower has not applied its latest events yet), the
-// working set applies the log's events after its position itself and the command is decided
-// again; the decision's stream versions go to the log as append expectations, so when another
-// append changed them in between the log refuses (Aborted) and the command is decided again on
-// the newer state, up to `max_attempts` times. Rules that span records read every record they
-// span (core/registry_commands.h). Execute returns once its own events are in the views, so any
-// read after it sees what it wrote; Outcome::positions say where they were written.
+// not wait for the views to reach the log's head: its working set applies the events the
+// follower has not applied yet itself (at most max_private_catch_up; beyond, it waits for the
+// follower), so it decides on everything committed before the call, reading only the records
+// its rules need. It then checks each stream record it read (entity, person, patient, stock)
+// against that stream's version in the log; when one moved meanwhile, the working set applies
+// the new events and the command is decided again; the decision's stream versions go to the log as
+// append expectations, so when another append changed them in between the log refuses (Aborted) and
+// the command is decided again on the newer state, up to `max_attempts` times. Rules that span
+// records read every record they span (core/registry_commands.h). Execute returns once its own
+// events are in the views, so any read after it sees what it wrote; Outcome::positions say where
+// they were written.
 //
 // With an idempotency key the events get ids derived from (caller, key): a retried command whose
 // events are stored returns their positions with already_stored and decides nothing again. The

@@ -495,6 +495,45 @@ TEST_CASE("A record that lags its stream is caught up from the log before a comm
   CHECK((*stale)->applied() == applied);  // the views themselves did not move
 }
 
+TEST_CASE("A command is decided on what other streams' events changed, even unapplied") {
+  // A HAIO linked to a second entity: only that entity's stream says so (member.linked), yet the
+  // person's record (its entities) changes. A qualification change must reach both entities.
+  TempDir dir;
+  auto log = OpenRocksDbLog(dir.path() + "/log", true);
+  Bootstrap(*log, kAdmin);
+  const std::string a = MakeInsz(10), b = MakeInsz(11), haio = MakeInsz(12);
+  const std::string training = MakeRiziv(30123, "005"), qualified = MakeRiziv(30123, "004");
+  {
+    auto registry = OpenRegistry(*log, dir.path() + "/views");
+    MakeEntity(*registry, "e1", "practice", {a}, 30000);
+    MakeEntity(*registry, "e2", "practice", {b}, 30010);
+    REQUIRE(
+        registry
+            ->Execute(As(a, "e1"), RequestLink{"l1", haio, "Dr H", "h@example.be", true, training})
+            .ok());
+    REQUIRE(registry->Execute(As(kAdmin), DecideRequest{"l1", true, "", ""}).ok());
+  }
+  RegistryOptions options = Options(dir.path() + "/views");
+  options.follow = false;
+  auto stale = Registry::Open(*log, options);
+  REQUIRE(stale.ok());
+  {
+    auto other = OpenRegistry(*log, dir.path() + "/other");
+    REQUIRE(
+        other->Execute(As(b, "e2"), RequestLink{"l2", haio, "Dr H", "h@example.be", true, training})
+            .ok());
+    REQUIRE(other->Execute(As(kAdmin), DecideRequest{"l2", true, "", ""}).ok());
+  }
+  REQUIRE((*stale)->Execute(As(kAdmin), ChangeQualification{As(haio).person, qualified}).ok());
+  auto version = log->StreamVersion(EntityStream("e2"));
+  REQUIRE(version.ok());
+  REQUIRE(version->has_value());
+  auto last = log->ReadStream(EntityStream("e2"), **version, 1);
+  REQUIRE(last.ok());
+  REQUIRE(last->size() == 1);
+  CHECK((*last)[0].event.type == event_type::kQualificationChanged);
+}
+
 TEST_CASE("An idempotent retry returns the first result and appends nothing") {
   TempDir dir;
   auto log = OpenRocksDbLog(dir.path() + "/log", true);
