@@ -156,13 +156,6 @@ const std::string* VaccinationsView::CertificatePatient(const std::string& uvci)
   return it == certificate_patient_.end() ? nullptr : &it->second;
 }
 
-void VaccinationsView::IndexCertificates(const Patient& p) {
-  for (const IssuedCertificate& c : p.certificates) {
-    certificate_patient_[c.uvci] = p.id;
-    if (c.status == "revoked") revoked_[c.position] = c.uvci;
-  }
-}
-
 void VaccinationsView::ApplyCertificate(Patient& p, const DomainEvent& e) {
   const json& pl = e.payload;
   if (e.type == event_type::kCertificateIssued) {

@@ -173,11 +173,11 @@ struct AdjustStock {
   std::string reason;
 };
 
-using Command = std::variant<RequestAccess, DecideRequest, RequestLink, RequestUnlink,
-                             ChangeQualification, ChangeRole, RegisterVaccination,
-                             CorrectVaccination, RetractVaccination, RecordConsent, ReceiveStock,
-                             AdjustStock, DeclareCare, IssueCertificate, RevokeCertificate,
-                             LoadPopulation>;
+using Command =
+    std::variant<RequestAccess, DecideRequest, RequestLink, RequestUnlink, ChangeQualification,
+                 ChangeRole, RegisterVaccination, CorrectVaccination, RetractVaccination,
+                 RecordConsent, ReceiveStock, AdjustStock, DeclareCare, IssueCertificate,
+                 RevokeCertificate, LoadPopulation>;
 
 // What a stream must look like for a decision's events to be appended: at `version`, or
 // (nullopt) not existing yet.

@@ -1,41 +1,12 @@
 #include "core/registry_state.h"
 
+#include "core/registry_json.h"
 #include "core/view_records.h"
 
 #include <algorithm>
 #include <cstdio>
 
 namespace vaxledger {
-
-// JSON forms of the records, for `vaxledger projections dump` (RecordAsJson); the stores hold
-// FlatBuffers tables.
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Member, person, role, name, riziv, trainer,
-                                                linked_to, since_us, since_position)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Entity, id, kind, name, kbo, region, version,
-                                                members, pending)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Person, id, name, email, riziv, roles, entities,
-                                                pending_access, version, has_stream)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Request, id, kind, status, entity, person,
-                                                requested_by, role, name, email, riziv,
-                                                terms_version, new_entity, members, trainer,
-                                                decided_by, reason, requested_at_us, decided_at_us,
-                                                position)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VaccinationChange, kind, product, lot, dose, date,
-                                                consent, reason, by, at_us, position)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Vaccination, id, product, lot, dose, date, entity,
-                                                performer, recorder, consent, consent_date,
-                                                consent_by, status, reason, corrections,
-                                                recorded_at_us, position, history)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(IssuedCertificate, uvci, vaccination_id, entity,
-                                                issued_by, kid, signature_sha256, dn, sd,
-                                                issued_at_us, expires_at_us, status, revoked_reason,
-                                                revoked_by, revoked_at_us, position, family_name,
-                                                given_name, hc1)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Patient, id, insz, name, birth_date, version,
-                                                vaccinations, declared_care, certificates)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StockLot, product, lot, expiry, received, adjusted,
-                                                used)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EntityStock, entity, version, has_stream, lots)
 
 namespace {
 
@@ -319,34 +290,6 @@ std::optional<std::string> MembershipView::EncodeRecord(const std::string& key) 
   return std::nullopt;
 }
 
-Status MembershipView::LoadRecord(const std::string& key, const std::string& value) {
-  if (key.starts_with("e/")) {
-    Entity e;
-    VX_RETURN_IF_ERROR(Decode(value, e));
-    entities_[e.id] = std::move(e);
-  } else if (key.starts_with("p/")) {
-    Person p;
-    VX_RETURN_IF_ERROR(Decode(value, p));
-    if (p.roles.contains("administrator")) ++administrators_;
-    people_[p.id] = std::move(p);
-  } else if (key.starts_with("a/")) {
-    // An index record (derived from "p/"): nothing to load.
-  } else {
-    return DataLoss("membership: unknown record key " + key);
-  }
-  return Status::Ok();
-}
-
-std::vector<std::string> MembershipView::AllKeys() const {
-  std::vector<std::string> keys;
-  for (const auto& [id, e] : entities_) keys.push_back("e/" + id);
-  for (const auto& [id, p] : people_) {
-    keys.push_back("p/" + id);
-    if (p.roles.contains("administrator")) keys.push_back("a/" + id);
-  }
-  return keys;
-}
-
 bool MembershipView::operator==(const MembershipView& o) const {
   return entities_ == o.entities_ && people_ == o.people_ && administrators_ == o.administrators_;
 }
@@ -513,18 +456,6 @@ const Request* RequestsView::LatestAccessRequest(const std::string& person) cons
   return latest;
 }
 
-std::vector<std::string> RequestsView::AllKeys() const {
-  std::vector<std::string> keys;
-  for (const auto& [id, r] : requests_) {
-    const std::string at = PositionKey(r.position) + "/" + r.id;
-    keys.push_back("r/" + id);
-    keys.push_back("o/" + at);
-    if (r.status == "pending") keys.push_back("q/" + at);
-    keys.push_back("b/" + r.requested_by + "/" + at);
-  }
-  return keys;
-}
-
 std::optional<std::string> RequestsView::EncodeRecord(const std::string& key) const {
   if (key.starts_with("r/")) {
     if (const Request* r = Find(key.substr(2))) return EncodeRequest(*r);
@@ -542,17 +473,6 @@ std::optional<std::string> RequestsView::EncodeRecord(const std::string& key) co
   if (r == nullptr || key.compare(prefix, 20, PositionKey(r->position)) != 0) return std::nullopt;
   if (key.starts_with("q/") && r->status != "pending") return std::nullopt;
   return std::string();
-}
-
-Status RequestsView::LoadRecord(const std::string& key, const std::string& value) {
-  if (key.starts_with("o/") || key.starts_with("q/") || key.starts_with("b/")) {
-    return Status::Ok();  // index records, derived from "r/"
-  }
-  if (!key.starts_with("r/")) return DataLoss("requests: unknown record key " + key);
-  Request r;
-  VX_RETURN_IF_ERROR(Decode(value, r));
-  requests_[r.id] = std::move(r);
-  return Status::Ok();
 }
 
 // ---- Vaccinations ----------------------------------------------------------------------------
@@ -743,21 +663,6 @@ void VaccinationsView::AppendStreamReads(std::vector<StreamRead>& out) const {
   }
 }
 
-std::vector<std::string> VaccinationsView::AllKeys() const {
-  std::vector<std::string> keys;
-  for (const auto& [id, p] : patients_) {
-    keys.push_back("v/" + id);
-    for (const Vaccination& v : p.vaccinations) {
-      keys.push_back("x/" + v.entity + "/" + PositionKey(v.position));
-    }
-    for (const IssuedCertificate& c : p.certificates) {
-      keys.push_back("c/" + c.uvci);
-      if (c.status == "revoked") keys.push_back("k/" + PositionKey(c.position));
-    }
-  }
-  return keys;
-}
-
 std::optional<std::string> VaccinationsView::EncodeRecord(const std::string& key) const {
   if (key.starts_with("v/")) {
     if (const Patient* p = FindPatient(key.substr(2))) return EncodePatient(*p);
@@ -775,33 +680,8 @@ std::optional<std::string> VaccinationsView::EncodeRecord(const std::string& key
   }
   if (key.starts_with("x/")) {
     if (auto it = new_by_entity_.find(key); it != new_by_entity_.end()) return it->second;
-    // Without a source (a rebuild in memory): derive it from the registration it names.
-    const size_t slash = key.rfind('/');
-    const std::string entity = key.substr(2, slash - 2);
-    uint64_t position = 0;
-    for (char c : key.substr(slash + 1)) position = position * 10 + (c - '0');
-    if (auto it = by_entity_.find(entity); it != by_entity_.end()) {
-      for (const auto& [patient, vaccination] : it->second) {
-        const Patient* p = FindPatient(patient);
-        const Vaccination* v = p ? p->Find(vaccination) : nullptr;
-        if (v != nullptr && v->position == position) return patient + " " + vaccination;
-      }
-    }
   }
   return std::nullopt;
-}
-
-Status VaccinationsView::LoadRecord(const std::string& key, const std::string& value) {
-  if (key.starts_with("x/") || key.starts_with("c/") || key.starts_with("k/")) {
-    return Status::Ok();  // index records, derived from "v/"
-  }
-  if (!key.starts_with("v/")) return DataLoss("vaccinations: unknown record key " + key);
-  Patient p;
-  VX_RETURN_IF_ERROR(Decode(value, p));
-  for (const Vaccination& v : p.vaccinations) by_entity_[v.entity].emplace_back(p.id, v.id);
-  IndexCertificates(p);
-  patients_[p.id] = std::move(p);
-  return Status::Ok();
 }
 
 // ---- Stock -----------------------------------------------------------------------------------
@@ -903,15 +783,6 @@ const EntityStock* StockView::Find(const std::string& entity) const {
   return it == stock_.end() ? nullptr : &it->second;
 }
 
-std::vector<std::string> StockView::AllKeys() const {
-  std::vector<std::string> keys;
-  for (const auto& [id, s] : stock_) {
-    if (s.has_stream) keys.push_back("s/" + id);  // as Apply marks it: stock stream events only
-    for (const auto& [lot, l] : s.lots) keys.push_back("l/" + id + "/" + lot);
-  }
-  return keys;
-}
-
 namespace {
 
 // "l/<entity>/<product>|<lot>" -> (entity, "<product>|<lot>"). Entity ids hold no "/".
@@ -939,27 +810,6 @@ std::optional<std::string> StockView::EncodeRecord(const std::string& key) const
   auto it = s->lots.find(lot_key);
   if (it == s->lots.end()) return std::nullopt;
   return EncodeStockLot(it->second);
-}
-
-Status StockView::LoadRecord(const std::string& key, const std::string& value) {
-  if (key.starts_with("s/")) {
-    EntityStock stored;
-    VX_RETURN_IF_ERROR(DecodeEntityStock(value, stored));
-    EntityStock& s = stock_[key.substr(2)];
-    s.entity = key.substr(2);
-    s.version = stored.version;
-    s.has_stream = stored.has_stream;
-    return Status::Ok();
-  }
-  if (!key.starts_with("l/")) return DataLoss("stock: unknown record key " + key);
-  auto [entity, lot_key] = SplitLotKey(key);
-  if (entity.empty()) return DataLoss("stock: malformed record key " + key);
-  StockLot lot;
-  VX_RETURN_IF_ERROR(Decode(value, lot));
-  EntityStock& s = stock_[entity];
-  s.entity = entity;
-  s.lots[lot_key] = std::move(lot);
-  return Status::Ok();
 }
 
 nlohmann::json RecordAsJson(const std::string& key, const std::string& value) {

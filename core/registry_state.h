@@ -20,7 +20,7 @@
 //
 // Every view records the keys of the records an Apply changed (TakeDirty), so that its
 // persistence writes only those (index records included). Records are encoded by EncodeRecord
-// and decoded by LoadRecord. A record that cannot be read or decoded in working-set mode makes
+// and decoded when a working set reads them. A record that cannot be read or decoded makes
 // load_status() an error (DataLoss, Unavailable), which the registry returns instead of the
 // answer computed without it.
 //
@@ -181,10 +181,8 @@ class MembershipView {
 
   std::set<std::string> TakeDirty() { return std::exchange(dirty_, {}); }
   void set_track_dirty(bool on) { track_dirty_ = on; }
-  std::vector<std::string> AllKeys() const;
   // The record at `key` as JSON text, or nullopt when it no longer exists.
   std::optional<std::string> EncodeRecord(const std::string& key) const;
-  Status LoadRecord(const std::string& key, const std::string& value);
   bool operator==(const MembershipView& o) const;
 
  private:
@@ -244,9 +242,7 @@ class RequestsView {
 
   std::set<std::string> TakeDirty() { return std::exchange(dirty_, {}); }
   void set_track_dirty(bool on) { track_dirty_ = on; }
-  std::vector<std::string> AllKeys() const;
   std::optional<std::string> EncodeRecord(const std::string& key) const;
-  Status LoadRecord(const std::string& key, const std::string& value);
   bool operator==(const RequestsView& o) const { return requests_ == o.requests_; }
 
  private:
@@ -369,9 +365,7 @@ class VaccinationsView {
 
   std::set<std::string> TakeDirty() { return std::exchange(dirty_, {}); }
   void set_track_dirty(bool on) { track_dirty_ = on; }
-  std::vector<std::string> AllKeys() const;
   std::optional<std::string> EncodeRecord(const std::string& key) const;
-  Status LoadRecord(const std::string& key, const std::string& value);
   bool operator==(const VaccinationsView& o) const { return patients_ == o.patients_; }
 
  private:
@@ -389,7 +383,6 @@ class VaccinationsView {
   std::unordered_map<std::string, std::vector<std::pair<std::string, std::string>>> by_entity_;
   std::map<std::string, std::string> new_by_entity_;        // "x/..." keys this working set added
   void ApplyCertificate(Patient& p, const DomainEvent& e);  // core/registry_certificates.cc
-  void IndexCertificates(const Patient& p);
   mutable std::unordered_map<std::string, std::string> certificate_patient_;  // uvci -> patient
   std::map<uint64_t, std::string> revoked_;
   std::set<std::string> dirty_;
@@ -430,9 +423,7 @@ class StockView {
 
   std::set<std::string> TakeDirty() { return std::exchange(dirty_, {}); }
   void set_track_dirty(bool on) { track_dirty_ = on; }
-  std::vector<std::string> AllKeys() const;
   std::optional<std::string> EncodeRecord(const std::string& key) const;
-  Status LoadRecord(const std::string& key, const std::string& value);
   bool operator==(const StockView& o) const { return stock_ == o.stock_; }
 
  private:

@@ -180,7 +180,6 @@ Result<RebuildReport> RebuildViews(eventstore::LogStorage& log, const std::strin
     VX_ASSIGN_OR_RETURN(stores[v], ViewStore::CreateNext(views_dir, std::string(kViewNames[v])));
   }
   std::mutex callback_mutex;
-  std::atomic<uint64_t> slowest{0};
   std::vector<ChunkQueue> queues(groups.size());
   std::vector<Status> failures(groups.size());
   std::vector<uint64_t> applied(groups.size(), 0);
@@ -255,7 +254,6 @@ Result<RebuildReport> RebuildViews(eventstore::LogStorage& log, const std::strin
   if (!groups.empty()) apply_group(0);
   for (std::thread& t : appliers) t.join();
   reader.join();
-  (void)slowest;
   for (const Status& s : failures) VX_RETURN_IF_ERROR(s);
   const uint64_t next = applied.empty() ? 0 : applied[0];
 

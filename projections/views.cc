@@ -63,19 +63,6 @@ std::set<std::string> TakeDirty(RegistryState& state, size_t view) {
   }
 }
 
-std::vector<std::string> AllKeys(const RegistryState& state, size_t view) {
-  switch (view) {
-    case 0:
-      return state.membership.AllKeys();
-    case 1:
-      return state.requests.AllKeys();
-    case 2:
-      return state.vaccinations.AllKeys();
-    default:
-      return state.stock.AllKeys();
-  }
-}
-
 std::optional<std::string> EncodeRecord(const RegistryState& state, size_t view,
                                         const std::string& key) {
   switch (view) {
@@ -87,20 +74,6 @@ std::optional<std::string> EncodeRecord(const RegistryState& state, size_t view,
       return state.vaccinations.EncodeRecord(key);
     default:
       return state.stock.EncodeRecord(key);
-  }
-}
-
-Status LoadRecord(RegistryState& state, size_t view, const std::string& key,
-                  const std::string& value) {
-  switch (view) {
-    case 0:
-      return state.membership.LoadRecord(key, value);
-    case 1:
-      return state.requests.LoadRecord(key, value);
-    case 2:
-      return state.vaccinations.LoadRecord(key, value);
-    default:
-      return state.stock.LoadRecord(key, value);
   }
 }
 

@@ -31,11 +31,8 @@ std::optional<size_t> ViewIndex(std::string_view name);
 
 void ApplyTo(RegistryState& state, size_t view, const DomainEvent& event);
 std::set<std::string> TakeDirty(RegistryState& state, size_t view);
-std::vector<std::string> AllKeys(const RegistryState& state, size_t view);
 std::optional<std::string> EncodeRecord(const RegistryState& state, size_t view,
                                         const std::string& key);
-Status LoadRecord(RegistryState& state, size_t view, const std::string& key,
-                  const std::string& value);
 
 // The domain's view of a stored event. Payloads and personal data of registry events are tables
 // of eventstore/payloads.fbs, decoded to JSON objects (projections/payload_codec.h); other events

@@ -143,8 +143,9 @@ Status SeedDemo(projections::Registry& registry) {
     VX_RETURN_IF_ERROR(run(who, v));
   }
   // The impact figures' denominators (issue 11): Statbel's population of 1 January 2025.
-  VX_ASSIGN_OR_RETURN(impact::Population population,
-                      impact::ParsePopulationCsv(kDemoPopulationCsv, std::string(kDemoPopulationFile)));
+  VX_ASSIGN_OR_RETURN(
+      impact::Population population,
+      impact::ParsePopulationCsv(kDemoPopulationCsv, std::string(kDemoPopulationFile)));
   VX_RETURN_IF_ERROR(run(admin, LoadPopulation{std::move(population)}));
   return Status::Ok();
 }
