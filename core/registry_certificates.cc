@@ -76,6 +76,11 @@ Result<Decision> DecideIssueCertificate(const RegistryState& state, const Caller
   VX_RETURN_IF_ERROR(CheckCertificateAccess(state, caller, c.patient));
   VX_ASSIGN_OR_RETURN(Acting acting, ActingIn(state.membership, caller));
   const Patient& p = *state.vaccinations.FindPatient(c.patient);
+  if (p.erased) {
+    return Status(Code::kFailedPrecondition,
+                  "the patient's personal data is erased: no certificate can name them", "patient")
+        .WithRule("certificate.patient_erased");
+  }
   if (c.vaccination_id.empty()) return InvalidArgument("vaccination is required", "vaccination");
   VX_ASSIGN_OR_RETURN(const Vaccination* v, certificate::ChooseVaccination(p, c.vaccination_id));
   VX_RETURN_IF_ERROR(certificate::CheckUvci(c.uvci));

@@ -143,7 +143,7 @@ Status CheckJoin(const Entity& entity, const std::string& person, const std::str
   return Status::Ok();
 }
 
-Result<Decision> DecideRequestAccess(const RegistryState& state, const Pseudonymizer&,
+Result<Decision> DecideRequestAccess(const RegistryState& state,
                                      const Caller& caller, const RequestAccess& c) {
   if (caller.person.empty())
     return Refuse(Code::kUnauthenticated, "log in first").WithRule("session.login");
@@ -342,15 +342,16 @@ Result<Acting> PhysicianOfEntity(const RegistryState& state, const Caller& calle
   return acting;
 }
 
-Result<Decision> DecideRequestLink(const RegistryState& state, const Pseudonymizer& pseudonyms,
-                                   const Caller& caller, const RequestLink& c) {
+Result<Decision> DecideRequestLink(const RegistryState& state, const Caller& caller,
+                                   const RequestLink& c) {
   VX_ASSIGN_OR_RETURN(Acting acting, PhysicianOfEntity(state, caller));
   const Entity& entity = *acting.entity;
   VX_ASSIGN_OR_RETURN(Insz insz, ParseInsz(c.insz));
   VX_RETURN_IF_ERROR(CheckText(c.name, "name"));
   VX_RETURN_IF_ERROR(CheckEmail(c.email, "email"));
   json payload = {{"request_id", c.request_id}};
-  const std::string person = PersonId(pseudonyms, insz.digits);
+  const std::string& person = c.person;
+  if (person.empty()) return Internal("the person's subject was not resolved");
   if (person == caller.person) {
     return InvalidArgument("insz is your own; you cannot link yourself", "insz")
         .WithRule("link.self");
@@ -493,6 +494,147 @@ Result<Decision> DecideLinkOrUnlink(const RegistryState& state, const Caller& ca
   return d;
 }
 
+// ---- Issue 16: erasure --------------------------------------------------------------------
+
+// The subject an erasure is about, in the state: its stream and what the log must hold of it.
+struct ErasureTarget {
+  std::string stream;
+  StreamExpectation expectation;
+};
+
+Result<ErasureTarget> ErasureTargetOf(const RegistryState& state, const std::string& kind,
+                                      const std::string& subject, const std::string& field) {
+  if (kind == "patient") {
+    const Patient* p = subject.empty() ? nullptr : state.vaccinations.FindPatient(subject);
+    if (p == nullptr) {
+      return Refuse(Code::kNotFound, "the registry holds no patient with this identifier", field)
+          .WithRule("erasure.no_subject");
+    }
+    if (p->erased) {
+      return Refuse(Code::kFailedPrecondition, "the patient's personal data is already erased",
+                    field)
+          .WithRule("erasure.already_erased");
+    }
+    return ErasureTarget{PatientStream(subject), Expect(PatientStream(subject), true, p->version)};
+  }
+  const Person* p = subject.empty() ? nullptr : state.membership.FindPerson(subject);
+  if (p == nullptr || !p->has_stream) {
+    return Refuse(Code::kNotFound, "the registry holds no person with this INSZ", field)
+        .WithRule("erasure.no_subject");
+  }
+  if (p->erased) {
+    return Refuse(Code::kFailedPrecondition, "the person's personal data is already erased", field)
+        .WithRule("erasure.already_erased");
+  }
+  if (p->roles.contains("administrator")) {
+    return Refuse(Code::kFailedPrecondition,
+                  "the person is an administrator: revoke the role before erasing them", field)
+        .WithRule("erasure.administrator");
+  }
+  return ErasureTarget{PersonStream(subject), Expect(PersonStream(subject), true, p->version)};
+}
+
+// The identifier an erasure names: the field to blame when it is wrong.
+Result<std::string> CheckErasureSubject(const std::string& kind, const PatientRef& patient,
+                                        const std::string& insz) {
+  if (kind == "patient") {
+    if (!patient.insz.empty()) {
+      auto parsed = ParseInsz(patient.insz);
+      if (!parsed.ok()) {
+        return parsed.status().Rewritten("patient." + parsed.status().message(), "patient.insz");
+      }
+      return std::string("patient.insz");
+    }
+    if (patient.name.empty() || patient.birth_date.empty()) {
+      return InvalidArgument("give patient.insz, or patient.name and patient.birth_date",
+                             "patient.insz");
+    }
+    VX_RETURN_IF_ERROR(CheckDate(patient.birth_date, "patient.birth_date"));
+    return std::string("patient.name");
+  }
+  if (kind == "person") {
+    VX_RETURN_IF_ERROR(ParseInsz(insz).status());
+    return std::string("insz");
+  }
+  return InvalidArgument("kind must be patient or person", "kind").WithRule("erasure.kind");
+}
+
+DomainEvent ErasedEvent(const Caller& caller, const std::string& role, const std::string& stream,
+                        const std::string& subject, const std::string& kind,
+                        const std::string& reason, const std::string& request_id) {
+  DomainEvent e = Event(caller, role, stream, event_type::kSubjectErased,
+                        {{"subject", subject},
+                         {"kind", kind},
+                         {"reason", reason},
+                         {"request_id", request_id}});
+  e.entity.clear();
+  return e;
+}
+
+Result<Decision> DecideRequestErasure(const RegistryState& state, const Caller& caller,
+                                      const RequestErasure& c) {
+  VX_ASSIGN_OR_RETURN(std::string role, AdministratorRole(state, caller));
+  VX_ASSIGN_OR_RETURN(std::string field, CheckErasureSubject(c.kind, c.patient, c.insz));
+  VX_RETURN_IF_ERROR(CheckText(c.reason, "reason"));
+  VX_ASSIGN_OR_RETURN(ErasureTarget target, ErasureTargetOf(state, c.kind, c.subject, field));
+  DomainEvent e = Event(caller, role, target.stream, event_type::kErasureRequested,
+                        {{"request_id", c.request_id},
+                         {"subject", c.subject},
+                         {"kind", c.kind},
+                         {"reason", c.reason}});
+  e.entity.clear();
+  Decision d;
+  d.events.push_back(std::move(e));
+  d.expectations.push_back(target.expectation);
+  d.id = c.request_id;
+  d.waits_for_approval = true;
+  return d;
+}
+
+Result<Decision> DecideErasure(const RegistryState& state, const Caller& caller,
+                               const Request& r, const DecideRequest& c,
+                               const std::string& role) {
+  const std::string field = "request_id";
+  if (c.approve && r.requested_by == caller.person) {
+    return Refuse(Code::kPermissionDenied,
+                  "another administrator must approve the erasure you asked for", field)
+        .WithRule("erasure.second_administrator");
+  }
+  VX_ASSIGN_OR_RETURN(ErasureTarget target, ErasureTargetOf(state, r.role, r.person, field));
+  Decision d;
+  d.id = r.id;
+  if (!c.approve) {
+    d.events.push_back(Event(caller, role, target.stream, event_type::kErasureRejected,
+                             {{"request_id", r.id}, {"reason", c.reason}}));
+  } else {
+    d.events.push_back(Event(caller, role, target.stream, event_type::kErasureApproved,
+                             {{"request_id", r.id}, {"reason", c.reason}}));
+    d.events.push_back(ErasedEvent(caller, role, target.stream, r.person, r.role, r.reason, r.id));
+  }
+  for (DomainEvent& e : d.events) e.entity.clear();
+  d.expectations.push_back(target.expectation);
+  return d;
+}
+
+Result<Decision> DecideEraseSubject(const RegistryState& state, const Caller& caller,
+                                    const EraseSubject& c) {
+  if (caller.person != "system") {
+    return Refuse(Code::kPermissionDenied,
+                  "only the operator erases directly (vaxledger erase); administrators ask for an "
+                  "erasure that another administrator approves")
+        .WithRule("erasure.operator_only");
+  }
+  VX_ASSIGN_OR_RETURN(std::string field, CheckErasureSubject(c.kind, c.patient, c.insz));
+  VX_RETURN_IF_ERROR(CheckText(c.reason, "reason"));
+  VX_ASSIGN_OR_RETURN(ErasureTarget target, ErasureTargetOf(state, c.kind, c.subject, field));
+  Decision d;
+  d.id = c.subject;
+  d.events.push_back(
+      ErasedEvent(caller, "system", target.stream, c.subject, c.kind, c.reason, c.request_id));
+  d.expectations.push_back(target.expectation);
+  return d;
+}
+
 Result<Decision> DecideDecideRequest(const RegistryState& state, const Caller& caller,
                                      const DecideRequest& c) {
   VX_ASSIGN_OR_RETURN(std::string role, AdministratorRole(state, caller));
@@ -509,6 +651,7 @@ Result<Decision> DecideDecideRequest(const RegistryState& state, const Caller& c
   if (!c.approve) VX_RETURN_IF_ERROR(CheckText(c.reason, "reason"));
   if (c.approve) VX_RETURN_IF_ERROR(CheckText(c.reason, "reason", /*required=*/false));
   if (r->kind == "access") return DecideAccess(state, caller, *r, c, role);
+  if (r->kind == "erasure") return DecideErasure(state, caller, *r, c, role);
   return DecideLinkOrUnlink(state, caller, *r, c, role);
 }
 
@@ -545,15 +688,15 @@ Result<Decision> DecideChangeQualification(const RegistryState& state, const Cal
   return d;
 }
 
-Result<Decision> DecideChangeRole(const RegistryState& state, const Pseudonymizer& pseudonyms,
-                                  const Caller& caller, const ChangeRole& c) {
+Result<Decision> DecideChangeRole(const RegistryState& state, const Caller& caller,
+                                  const ChangeRole& c) {
   VX_ASSIGN_OR_RETURN(std::string role, AdministratorRole(state, caller));
   if (c.role != "administrator" && c.role != "auditor") {
     return InvalidArgument("role must be administrator or auditor", "role");
   }
   VX_ASSIGN_OR_RETURN(Insz insz, ParseInsz(c.insz));
-  const std::string person = PersonId(pseudonyms, insz.digits);
-  const Person* p = state.membership.FindPerson(person);
+  const std::string& person = c.person;
+  const Person* p = person.empty() ? nullptr : state.membership.FindPerson(person);
   const bool has = p != nullptr && p->roles.contains(c.role);
   if (c.grant && has) {
     return Refuse(Code::kAlreadyExists, "the person already has the role " + c.role, "role");
@@ -561,6 +704,7 @@ Result<Decision> DecideChangeRole(const RegistryState& state, const Pseudonymize
   if (!c.grant && !has) {
     return Refuse(Code::kNotFound, "the person does not have the role " + c.role, "role");
   }
+  if (c.grant && person.empty()) return Internal("the person's subject was not resolved");
   if (!c.grant && c.role == "administrator" && state.membership.administrators() <= 1) {
     return Refuse(Code::kFailedPrecondition,
                   "the registry must keep at least one administrator; grant the role to someone "
@@ -636,8 +780,8 @@ bool IsDuplicate(const Patient* patient, const std::string& product, const std::
       });
 }
 
-Result<Decision> DecideRegister(const RegistryState& state, const Pseudonymizer& pseudonyms,
-                                const Caller& caller, const RegisterVaccination& c) {
+Result<Decision> DecideRegister(const RegistryState& state, const Caller& caller,
+                                const RegisterVaccination& c) {
   VX_ASSIGN_OR_RETURN(Acting acting, ActingIn(state.membership, caller));
   json personal;
   if (!c.patient.insz.empty()) {
@@ -677,7 +821,8 @@ Result<Decision> DecideRegister(const RegistryState& state, const Pseudonymizer&
     return InvalidArgument("performer is not linked to entity " + acting.entity->id, "performer")
         .WithRule("performer.not_member");
   }
-  const std::string patient = PatientId(pseudonyms, c.patient);
+  const std::string& patient = c.patient_id;
+  if (patient.empty()) return Internal("the patient's subject was not resolved");
   const Patient* record = state.vaccinations.FindPatient(patient);
   if (IsDuplicate(record, c.product, c.date, "")) {
     // Only an entity that may read the patient is told more than the refusal itself: the
@@ -798,8 +943,8 @@ Result<Decision> DecideRetract(const RegistryState& state, const Caller& caller,
       v->id);
 }
 
-Result<Decision> DecideDeclareCare(const RegistryState& state, const Pseudonymizer& pseudonyms,
-                                   const Caller& caller, const DeclareCare& c) {
+Result<Decision> DecideDeclareCare(const RegistryState& state, const Caller& caller,
+                                   const DeclareCare& c) {
   VX_ASSIGN_OR_RETURN(Acting acting, ActingIn(state.membership, caller));
   if (!c.patient.insz.empty()) {
     auto insz = ParseInsz(c.patient.insz);
@@ -812,7 +957,8 @@ Result<Decision> DecideDeclareCare(const RegistryState& state, const Pseudonymiz
   if (c.hours < 1 || c.hours > 720) {
     return InvalidArgument("hours must be between 1 and 720 (30 days)", "hours");
   }
-  const std::string patient = PatientId(pseudonyms, c.patient);
+  const std::string& patient = c.patient_id;
+  if (patient.empty()) return Internal("the patient's subject was not resolved");
   const Patient* record = state.vaccinations.FindPatient(patient);
   const std::string stream = PatientStream(patient);
   // The declaration does not say whether the registry knows the patient: it is accepted alike.
@@ -894,14 +1040,14 @@ Result<Decision> DecideAdjust(const RegistryState& state, const Caller& caller,
 
 }  // namespace
 
-std::string PersonId(const Pseudonymizer& pseudonyms, const std::string& insz_digits) {
-  return pseudonyms.Pseudonym("person", insz_digits);
+Result<std::string> PersonId(Subjects& subjects, const std::string& insz_digits) {
+  return subjects.Pseudonym("person", insz_digits);
 }
 
-Caller CallerFor(const Pseudonymizer& pseudonyms, const std::string& insz_digits,
-                 std::string entity, std::string on_behalf_of, int64_t now_us) {
+Result<Caller> CallerFor(Subjects& subjects, const std::string& insz_digits, std::string entity,
+                         std::string on_behalf_of, int64_t now_us) {
   Caller c;
-  c.person = PersonId(pseudonyms, insz_digits);
+  VX_ASSIGN_OR_RETURN(c.person, PersonId(subjects, insz_digits));
   c.insz = insz_digits;
   c.entity = std::move(entity);
   c.on_behalf_of = std::move(on_behalf_of);
@@ -909,9 +1055,8 @@ Caller CallerFor(const Pseudonymizer& pseudonyms, const std::string& insz_digits
   return c;
 }
 
-DomainEvent FirstAdministratorGrant(const Pseudonymizer& pseudonyms,
-                                    const std::string& insz_digits) {
-  const std::string person = PersonId(pseudonyms, insz_digits);
+Result<DomainEvent> FirstAdministratorGrant(Subjects& subjects, const std::string& insz_digits) {
+  VX_ASSIGN_OR_RETURN(const std::string person, PersonId(subjects, insz_digits));
   DomainEvent e;
   e.stream = PersonStream(person);
   e.type = event_type::kRoleGranted;
@@ -923,12 +1068,71 @@ DomainEvent FirstAdministratorGrant(const Pseudonymizer& pseudonyms,
   return e;
 }
 
-std::string PatientId(const Pseudonymizer& pseudonyms, const PatientRef& patient) {
+namespace {
+
+// The key store's kind and identifier of a patient reference.
+std::pair<std::string, std::string> PatientIdentifier(const PatientRef& patient) {
   if (!patient.insz.empty()) {
     auto insz = ParseInsz(patient.insz);
-    return pseudonyms.Pseudonym("patient", insz.ok() ? insz->digits : patient.insz);
+    return {"patient", insz.ok() ? insz->digits : patient.insz};
   }
-  return pseudonyms.Pseudonym("patient-without-insz", patient.name + "\n" + patient.birth_date);
+  return {"patient-without-insz", patient.name + "\n" + patient.birth_date};
+}
+
+bool ValidPatientRef(const PatientRef& patient) {
+  if (!patient.insz.empty()) return ParseInsz(patient.insz).ok();
+  return !patient.name.empty() && !patient.birth_date.empty();
+}
+
+}  // namespace
+
+Result<std::string> PatientId(Subjects& subjects, const PatientRef& patient) {
+  auto [kind, identifier] = PatientIdentifier(patient);
+  return subjects.Pseudonym(kind, identifier);
+}
+
+Result<std::optional<std::string>> FindPatientId(const Subjects& subjects,
+                                                 const PatientRef& patient) {
+  auto [kind, identifier] = PatientIdentifier(patient);
+  return subjects.Find(kind, identifier);
+}
+
+Status ResolveSubjects(Subjects& subjects, Command& command) {
+  auto person = [&](const std::string& insz, std::string& out, bool make) -> Status {
+    auto parsed = ParseInsz(insz);
+    if (!parsed.ok()) return Status::Ok();  // Decide refuses it
+    if (make) {
+      VX_ASSIGN_OR_RETURN(out, subjects.Pseudonym("person", parsed->digits));
+    } else {
+      VX_ASSIGN_OR_RETURN(auto found, subjects.Find("person", parsed->digits));
+      out = found.value_or("");
+    }
+    return Status::Ok();
+  };
+  auto patient = [&](const PatientRef& ref, std::string& out, bool make) -> Status {
+    if (!ValidPatientRef(ref)) return Status::Ok();
+    if (make) {
+      VX_ASSIGN_OR_RETURN(out, PatientId(subjects, ref));
+    } else {
+      VX_ASSIGN_OR_RETURN(auto found, FindPatientId(subjects, ref));
+      out = found.value_or("");
+    }
+    return Status::Ok();
+  };
+  if (auto* c = std::get_if<RequestLink>(&command)) return person(c->insz, c->person, true);
+  if (auto* c = std::get_if<ChangeRole>(&command)) return person(c->insz, c->person, c->grant);
+  if (auto* c = std::get_if<RegisterVaccination>(&command)) {
+    return patient(c->patient, c->patient_id, true);
+  }
+  if (auto* c = std::get_if<DeclareCare>(&command)) return patient(c->patient, c->patient_id, true);
+  auto erasure = [&](auto& c) -> Status {
+    if (c.kind == "patient") return patient(c.patient, c.subject, false);
+    if (c.kind == "person") return person(c.insz, c.subject, false);
+    return Status::Ok();
+  };
+  if (auto* c = std::get_if<RequestErasure>(&command)) return erasure(*c);
+  if (auto* c = std::get_if<EraseSubject>(&command)) return erasure(*c);
+  return Status::Ok();
 }
 
 Result<Acting> ActingIn(const MembershipView& membership, const Caller& caller) {
@@ -1015,27 +1219,25 @@ std::string DateOf(int64_t now_us) {
   return buf;
 }
 
-Result<Decision> Decide(const RegistryState& state, const Pseudonymizer& pseudonyms,
-                        const Caller& caller, const Command& command) {
+Result<Decision> Decide(const RegistryState& state, const Caller& caller, const Command& command) {
   struct Visitor {
     const RegistryState& s;
-    const Pseudonymizer& p;
     const Caller& c;
-    Result<Decision> operator()(const RequestAccess& x) { return DecideRequestAccess(s, p, c, x); }
+    Result<Decision> operator()(const RequestAccess& x) { return DecideRequestAccess(s, c, x); }
     Result<Decision> operator()(const DecideRequest& x) { return DecideDecideRequest(s, c, x); }
-    Result<Decision> operator()(const RequestLink& x) { return DecideRequestLink(s, p, c, x); }
+    Result<Decision> operator()(const RequestLink& x) { return DecideRequestLink(s, c, x); }
     Result<Decision> operator()(const RequestUnlink& x) { return DecideRequestUnlink(s, c, x); }
     Result<Decision> operator()(const ChangeQualification& x) {
       return DecideChangeQualification(s, c, x);
     }
-    Result<Decision> operator()(const ChangeRole& x) { return DecideChangeRole(s, p, c, x); }
-    Result<Decision> operator()(const RegisterVaccination& x) { return DecideRegister(s, p, c, x); }
+    Result<Decision> operator()(const ChangeRole& x) { return DecideChangeRole(s, c, x); }
+    Result<Decision> operator()(const RegisterVaccination& x) { return DecideRegister(s, c, x); }
     Result<Decision> operator()(const CorrectVaccination& x) { return DecideCorrect(s, c, x); }
     Result<Decision> operator()(const RetractVaccination& x) { return DecideRetract(s, c, x); }
     Result<Decision> operator()(const RecordConsent& x) { return DecideConsent(s, c, x); }
     Result<Decision> operator()(const ReceiveStock& x) { return DecideReceive(s, c, x); }
     Result<Decision> operator()(const AdjustStock& x) { return DecideAdjust(s, c, x); }
-    Result<Decision> operator()(const DeclareCare& x) { return DecideDeclareCare(s, p, c, x); }
+    Result<Decision> operator()(const DeclareCare& x) { return DecideDeclareCare(s, c, x); }
     Result<Decision> operator()(const IssueCertificate& x) {
       return DecideIssueCertificate(s, c, x);
     }
@@ -1043,8 +1245,10 @@ Result<Decision> Decide(const RegistryState& state, const Pseudonymizer& pseudon
       return DecideRevokeCertificate(s, c, x);
     }
     Result<Decision> operator()(const LoadPopulation& x) { return DecideLoadPopulation(s, c, x); }
+    Result<Decision> operator()(const RequestErasure& x) { return DecideRequestErasure(s, c, x); }
+    Result<Decision> operator()(const EraseSubject& x) { return DecideEraseSubject(s, c, x); }
   };
-  return std::visit(Visitor{state, pseudonyms, caller}, command);
+  return std::visit(Visitor{state, caller}, command);
 }
 
 }  // namespace vaxledger

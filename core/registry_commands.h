@@ -1,9 +1,11 @@
 // Commands of the registry and the pure functions that decide them (SPEC §2, flows 1-6):
 //
-//   Decide(state, pseudonymizer, caller, command) -> Decision (events to append) | Status
+//   ResolveSubjects(subjects, command)          the pseudonyms the command names (core/subjects.h)
+//   Decide(state, caller, command) -> Decision (events to append) | Status
 //
 // A decision reads nothing but its arguments: no clock (the caller's `now_us` is the time), no
-// storage, no randomness (ids are chosen by the caller of Decide). The events of a decision are
+// storage, no randomness (ids are chosen by the caller of Decide, pseudonyms by ResolveSubjects
+// before it). The events of a decision are
 // appended as one atomic batch with the decision's stream expectations, so a decision taken on a
 // state that another append has since changed is refused by the log (Aborted) and taken again.
 //
@@ -27,7 +29,7 @@
 #include <vector>
 
 #include "core/impact.h"  // flow 8: LoadPopulation
-#include "core/pseudonym.h"
+#include "core/subjects.h"
 #include "core/registry_certificates.h"  // flow 7: IssueCertificate, RevokeCertificate
 #include "core/registry_state.h"
 #include "core/status.h"
@@ -77,6 +79,7 @@ struct RequestLink {
   std::string email;
   bool is_physician = false;  // "Is het een arts?": yes = a HAIO under the requester
   std::string riziv;          // required for a HAIO (qualification 005 or 006)
+  std::string person = {};  // filled by ResolveSubjects: the subject of insz
 };
 
 // Flow 4: a physician of the entity asks to unlink members.
@@ -96,6 +99,7 @@ struct ChangeRole {
   std::string insz;
   std::string role;  // administrator, auditor
   bool grant = true;
+  std::string person = {};  // filled by ResolveSubjects: the subject of insz (empty: none yet)
 };
 
 // Flow 8 (issue 11): an administrator loads the population the impact figures divide by
@@ -125,6 +129,7 @@ struct RegisterVaccination {
   std::string date;       // YYYY-MM-DD, not in the future
   std::string performer;  // person id of who gave it; empty = the physician acted for
   Consent consent;
+  std::string patient_id = {};  // filled by ResolveSubjects
 };
 
 struct CorrectVaccination {
@@ -156,6 +161,7 @@ struct DeclareCare {
   PatientRef patient;
   std::string reason;
   int hours = 24;
+  std::string patient_id = {};  // filled by ResolveSubjects
 };
 
 // Flow 6.
@@ -173,11 +179,34 @@ struct AdjustStock {
   std::string reason;
 };
 
+// Issue 16: an administrator asks to erase the personal data of a patient or a person; another
+// administrator approves it (DecideRequest), and the approval's `subject.erased` makes the
+// registry delete the subject's data key (projections/registry.h "Erasure").
+struct RequestErasure {
+  std::string request_id;
+  std::string kind;  // patient, person
+  PatientRef patient;  // kind patient: insz, or name and birth_date
+  std::string insz;    // kind person
+  std::string reason;  // why (the law's ground); must not itself hold personal data
+  std::string subject;  // filled by ResolveSubjects (never made: empty when there is none)
+};
+
+// The operator erases a subject directly (`vaxledger erase`: whoever holds the data directory
+// acts as the system; no second administrator).
+struct EraseSubject {
+  std::string request_id;
+  std::string kind;
+  PatientRef patient;
+  std::string insz;
+  std::string reason;
+  std::string subject;  // filled by ResolveSubjects
+};
+
 using Command =
     std::variant<RequestAccess, DecideRequest, RequestLink, RequestUnlink, ChangeQualification,
                  ChangeRole, RegisterVaccination, CorrectVaccination, RetractVaccination,
                  RecordConsent, ReceiveStock, AdjustStock, DeclareCare, IssueCertificate,
-                 RevokeCertificate, LoadPopulation>;
+                 RevokeCertificate, LoadPopulation, RequestErasure, EraseSubject>;
 
 // What a stream must look like for a decision's events to be appended: at `version`, or
 // (nullopt) not existing yet.
@@ -193,21 +222,29 @@ struct Decision {
   bool waits_for_approval = false;  // a request an administrator must decide (HTTP 202)
 };
 
-Result<Decision> Decide(const RegistryState& state, const Pseudonymizer& pseudonyms,
-                        const Caller& caller, const Command& command);
+// Fills the pseudonyms `command` names (RequestLink::person, ...) from `subjects`, making a
+// subject for an identifier seen for the first time where the command would write about it
+// (a refused command may leave a subject with no events: a key and nothing else). Input that is
+// not a valid identifier is left for Decide to refuse. Errors: the key store's.
+Status ResolveSubjects(Subjects& subjects, Command& command);
 
-// Person and patient ids.
-std::string PersonId(const Pseudonymizer& pseudonyms, const std::string& insz_digits);
+Result<Decision> Decide(const RegistryState& state, const Caller& caller, const Command& command);
+
+// Person and patient ids (made on first use, see ResolveSubjects).
+Result<std::string> PersonId(Subjects& subjects, const std::string& insz_digits);
 // The caller for the person with `insz_digits`, acting for `entity` (and, for staff, on behalf
 // of the physician `on_behalf_of`), at `now_us` (0: the registry fills in its clock).
-Caller CallerFor(const Pseudonymizer& pseudonyms, const std::string& insz_digits,
-                 std::string entity = {}, std::string on_behalf_of = {}, int64_t now_us = 0);
-std::string PatientId(const Pseudonymizer& pseudonyms, const PatientRef& patient);
+Result<Caller> CallerFor(Subjects& subjects, const std::string& insz_digits,
+                         std::string entity = {}, std::string on_behalf_of = {},
+                         int64_t now_us = 0);
+Result<std::string> PatientId(Subjects& subjects, const PatientRef& patient);
+// The patient's id when the key store has one, else nullopt (reads never make a subject).
+Result<std::optional<std::string>> FindPatientId(const Subjects& subjects,
+                                                 const PatientRef& patient);
 
 // The event that makes the person with `insz_digits` the registry's first administrator, as
 // `vaxledger init --admin` appends it (there is no administrator yet to decide it).
-DomainEvent FirstAdministratorGrant(const Pseudonymizer& pseudonyms,
-                                    const std::string& insz_digits);
+Result<DomainEvent> FirstAdministratorGrant(Subjects& subjects, const std::string& insz_digits);
 
 // The role `caller` acts in, and for which physician, in their session's entity.
 struct Acting {

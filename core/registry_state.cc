@@ -46,6 +46,13 @@ std::vector<std::string> Strings(const nlohmann::json& j, const char* key) {
 
 bool Is(const DomainEvent& e, const char* type) { return e.type == type; }
 
+// Whether the event's personal data could not be read because its subject is erased (the
+// projections' decoding gives {"erased": true} then: docs/storage.md "Key store").
+bool PersonalErased(const DomainEvent& e) {
+  return e.personal.is_object() && e.personal.contains("erased") &&
+         e.personal["erased"].is_boolean() && e.personal["erased"].get<bool>();
+}
+
 // Records are FlatBuffers tables (core/view_records.h).
 Status Decode(const std::string& value, Entity& out) { return DecodeEntity(value, out); }
 Status Decode(const std::string& value, Person& out) { return DecodePerson(value, out); }
@@ -126,7 +133,23 @@ void MembershipView::Apply(const DomainEvent& e) {
     Person& p = PersonFor(person_id);
     p.version = e.stream_version;
     p.has_stream = true;
-    if (Is(e, event_type::kAccessRequested)) {
+    if (PersonalErased(e)) p.erased = true;
+    if (Is(e, event_type::kSubjectErased)) {
+      // Issue 16: nothing of the person's personal data stays in a record.
+      p.name.clear();
+      p.email.clear();
+      p.erased = true;
+      for (const std::string& id : p.entities) {
+        Load("e/" + id);
+        auto entity = entities_.find(id);
+        if (entity == entities_.end()) continue;
+        auto m = entity->second.members.find(person_id);
+        if (m == entity->second.members.end()) continue;
+        m->second.name.clear();
+        m->second.erased = true;
+        if (track_dirty_) dirty_.insert("e/" + id);
+      }
+    } else if (Is(e, event_type::kAccessRequested)) {
       p.pending_access = Str(pl, "request_id");
       if (e.personal.is_object()) {
         p.name = Str(e.personal, "name");
@@ -164,6 +187,7 @@ void MembershipView::Apply(const DomainEvent& e) {
     m.trainer = Str(pl, "trainer");
     m.linked_to = Strings(pl, "linked_to");
     m.name = Str(e.personal, "name");
+    m.erased = PersonalErased(e);
     m.since_us = e.recorded_at_us;
     m.since_position = e.position;
     Person& p = PersonFor(m.person);
@@ -319,10 +343,28 @@ void RequestsView::MarkDirty(const Request& r) {
   dirty_.insert("o/" + at);
   dirty_.insert("q/" + at);
   dirty_.insert("b/" + r.requested_by + "/" + at);
+  if (!r.person.empty()) dirty_.insert("s/" + r.person + "/" + at);
 }
 
 void RequestsView::Apply(const DomainEvent& e) {
   const nlohmann::json& pl = e.payload;
+  if (Is(e, event_type::kSubjectErased)) {
+    // Issue 16: the names and e-mail addresses requests hold of the person go.
+    const std::string subject = Str(pl, "subject");
+    std::vector<std::string> ids;
+    ForEachOf(subject, [&](const Request& r) {
+      if (r.person == subject) ids.push_back(r.id);
+      return true;
+    });
+    for (const std::string& rid : ids) {
+      auto it = requests_.find(rid);
+      if (it == requests_.end()) continue;
+      it->second.name.clear();
+      it->second.email.clear();
+      MarkDirty(it->second);
+    }
+    return;
+  }
   const std::string id = Str(pl, "request_id");
   if (id.empty()) return;
   if (!e.type.ends_with(".requested") && !e.type.ends_with(".approved") &&
@@ -374,11 +416,17 @@ void RequestsView::Apply(const DomainEvent& e) {
     Request& r = open("unlink");
     r.entity = StreamId(e.stream, kEntityPrefix);
     r.members = Strings(pl, "members");
+  } else if (Is(e, event_type::kErasureRequested)) {
+    Request& r = open("erasure");
+    r.person = Str(pl, "subject");
+    r.role = Str(pl, "kind");  // erasure: the subject's kind, patient or person
+    r.terms_version.clear();
+    r.reason = Str(pl, "reason");
   } else if (Is(e, event_type::kAccessApproved) || Is(e, event_type::kLinkApproved) ||
-             Is(e, event_type::kUnlinkApproved)) {
+             Is(e, event_type::kUnlinkApproved) || Is(e, event_type::kErasureApproved)) {
     decide("approved");
   } else if (Is(e, event_type::kAccessRejected) || Is(e, event_type::kLinkRejected) ||
-             Is(e, event_type::kUnlinkRejected)) {
+             Is(e, event_type::kUnlinkRejected) || Is(e, event_type::kErasureRejected)) {
     decide("rejected");
   }
 }
@@ -456,6 +504,32 @@ const Request* RequestsView::LatestAccessRequest(const std::string& person) cons
   return latest;
 }
 
+void RequestsView::ForEachOf(const std::string& person,
+                             const std::function<bool(const Request&)>& f) const {
+  if (source_ == nullptr) {
+    for (const auto& [id, r] : requests_) {
+      if ((r.person == person || r.requested_by == person) && !f(r)) return;
+    }
+    return;
+  }
+  std::set<std::string> ids;
+  for (const char* index : {"s/", "b/"}) {
+    const std::string prefix = index + person + "/";
+    Status scanned = source_->Scan(prefix, prefix, [&](const std::string& key, const std::string&) {
+      ids.insert(IdAfterPosition(key, prefix.size()));
+      return true;
+    });
+    if (!scanned.ok() && load_status_.ok()) load_status_ = scanned;
+  }
+  // Requests applied in this working set and not stored yet.
+  for (const auto& [id, r] : requests_) {
+    if (r.person == person || r.requested_by == person) ids.insert(id);
+  }
+  for (const std::string& id : ids) {
+    if (const Request* r = Find(id); r != nullptr && !f(*r)) return;
+  }
+}
+
 std::optional<std::string> RequestsView::EncodeRecord(const std::string& key) const {
   if (key.starts_with("r/")) {
     if (const Request* r = Find(key.substr(2))) return EncodeRequest(*r);
@@ -464,7 +538,7 @@ std::optional<std::string> RequestsView::EncodeRecord(const std::string& key) co
   // An index record: "o/<position>/<id>", "q/..." or "b/<requester>/<position>/<id>". It exists
   // while the request it names is there at that position (and, for "q/", pending).
   size_t prefix = 2;
-  if (key.starts_with("b/")) {
+  if (key.starts_with("b/") || key.starts_with("s/")) {
     const size_t slash = key.find('/', 2);
     if (slash == std::string::npos) return std::nullopt;
     prefix = slash + 1;
@@ -527,6 +601,20 @@ void VaccinationsView::Apply(const DomainEvent& e) {
   Patient& p = patients_[id];
   p.id = id;
   p.version = e.stream_version;
+  if (PersonalErased(e)) p.erased = true;
+  if (Is(e, event_type::kSubjectErased)) {
+    // Issue 16: the dates, products, lots and entities stay; nothing that identifies the patient.
+    p.insz.clear();
+    p.name.clear();
+    p.birth_date.clear();
+    for (IssuedCertificate& c : p.certificates) {
+      c.family_name.clear();
+      c.given_name.clear();
+      c.hc1.clear();
+    }
+    p.erased = true;
+    return;
+  }
   if (e.type.starts_with("certificate.")) return ApplyCertificate(p, e);
   if (Is(e, event_type::kVaccinationRegistered)) {
     if (e.personal.is_object()) {

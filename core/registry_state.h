@@ -72,6 +72,11 @@ inline constexpr const char* kPatientsRead = "patients.read";  // many reads of 
 inline constexpr const char* kCareDeclared = "care.declared";
 inline constexpr const char* kCertificateIssued = "certificate.issued";  // docs/certificates.md
 inline constexpr const char* kCertificateRevoked = "certificate.revoked";
+// Issue 16: an erasure asked for, decided, and done (docs/domain.md "Erasure").
+inline constexpr const char* kErasureRequested = "erasure.requested";
+inline constexpr const char* kErasureApproved = "erasure.approved";
+inline constexpr const char* kErasureRejected = "erasure.rejected";
+inline constexpr const char* kSubjectErased = "subject.erased";
 }  // namespace event_type
 
 // Stream names. None carries a personal identifier: people and patients are named by pseudonyms.
@@ -136,6 +141,7 @@ struct Member {
   std::vector<std::string> linked_to;  // staff: the physicians they act for
   int64_t since_us = 0;
   uint64_t since_position = 0;
+  bool erased = false;  // the person's personal data is erased: no name
   bool operator==(const Member&) const = default;
 };
 
@@ -162,6 +168,7 @@ struct Person {
   std::string pending_access;      // id of the pending access request, or empty
   uint64_t version = 0;            // version of the person stream last applied
   bool has_stream = false;
+  bool erased = false;             // personal data erased (issue 16): no name, no e-mail
   bool operator==(const Person&) const = default;
 };
 
@@ -236,6 +243,9 @@ class RequestsView {
   void ForEach(uint64_t from_position, const std::function<bool(const Request&)>& f) const;
   // The latest access request `person` made, or nullptr.
   const Request* LatestAccessRequest(const std::string& person) const;
+  // f(request) for every request about `person` (its `person`) or asked by them, until f
+  // returns false: the records an erasure of the person changes (index "s/" and "b/").
+  void ForEachOf(const std::string& person, const std::function<bool(const Request&)>& f) const;
 
   void set_source(const RecordSource* source) { source_ = source; }
   const Status& load_status() const { return load_status_; }
@@ -339,6 +349,7 @@ struct Patient {
   std::vector<IssuedCertificate> certificates;  // in issuing order
   const Vaccination* Find(const std::string& vaccination_id) const;
   const IssuedCertificate* FindCertificate(const std::string& uvci) const;
+  bool erased = false;  // personal data erased (issue 16): no insz, name, birth date, names on certificates
   bool operator==(const Patient&) const = default;
 };
 

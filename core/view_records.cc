@@ -73,6 +73,7 @@ Offset<fbv::Member> Put(FlatBufferBuilder& b, const Member& m) {
   t.add_linked_to(linked_to);
   t.add_since_us(m.since_us);
   t.add_since_position(m.since_position);
+  t.add_erased(m.erased);
   return t.Finish();
 }
 
@@ -268,6 +269,7 @@ Member Get(const fbv::Member& t) {
   m.linked_to = GetList(t.linked_to());
   m.since_us = t.since_us();
   m.since_position = t.since_position();
+  m.erased = t.erased();
   return m;
 }
 
@@ -420,6 +422,7 @@ std::string EncodePerson(const Person& p) {
   t.add_pending_access(pending_access);
   t.add_version(p.version);
   t.add_has_stream(p.has_stream);
+  t.add_erased(p.erased);
   return Finish(b, t.Finish(), kPersonIdentifier);
 }
 
@@ -437,6 +440,7 @@ Status DecodePerson(std::string_view bytes, Person& out) {
   p.pending_access = Get(t->pending_access());
   p.version = t->version();
   p.has_stream = t->has_stream();
+  p.erased = t->erased();
   out = std::move(p);
   return Status::Ok();
 }
@@ -553,6 +557,7 @@ std::string EncodePatient(const Patient& p) {
   t.add_vaccinations(vaccination_vector);
   t.add_declared_care(care_vector);
   t.add_certificates(certificate_vector);
+  t.add_erased(p.erased);
   return Finish(b, t.Finish(), kPatientIdentifier);
 }
 
@@ -566,6 +571,7 @@ Status DecodePatient(std::string_view bytes, Patient& out) {
   p.name = Get(t->name());
   p.birth_date = Get(t->birth_date());
   p.version = t->version();
+  p.erased = t->erased();
   if (const auto* vaccinations = t->vaccinations()) {
     p.vaccinations.reserve(vaccinations->size());
     for (const fbv::Vaccination* v : *vaccinations) p.vaccinations.push_back(Get(*v));

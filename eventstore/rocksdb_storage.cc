@@ -32,7 +32,7 @@ constexpr const char* kCheckpointsCf = "checkpoints";
 constexpr std::string_view kFormatKey = "format";
 // The log's format version (docs/storage.md). 3: registry events' payloads and personal data
 // are FlatBuffers tables (eventstore/payloads.fbs) instead of JSON text.
-constexpr std::string_view kFormatValue = "vaxledger-log-3";
+constexpr std::string_view kFormatValue = "vaxledger-log-4";
 constexpr std::string_view kFormatPrefix = "vaxledger-log-";
 constexpr std::string_view kCheckpointKey = "checkpoint";
 constexpr std::string_view kFirstKeyKey = "first_key";

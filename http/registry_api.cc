@@ -335,6 +335,12 @@ json Schemas() {
       {"RetractionBody", Object({{"reason", Str()}}, {"reason"})},
       {"ConsentBody",
        Object({{"decision", Enum({"given", "refused"})}, {"date", Str()}}, {"decision", "date"})},
+      {"ErasureBody",
+       Object({{"kind", Enum({"patient", "person"})},
+                {"patient", Object({{"insz", Str()}, {"name", Str()}, {"birth_date", Str()}}, {})},
+                {"insz", Str()},
+                {"reason", Str()}},
+              {"kind", "reason"})},
       {"RoleBody",
        Object({{"insz", Str()}, {"role", Enum({"administrator", "auditor"})}, {"grant", Bool()}},
               {"insz", "role", "grant"})},
@@ -558,6 +564,13 @@ RouteDoc Consent() {
 RouteDoc Roles() {
   return Command("Administrators: grant or revoke administrator and auditor", "RoleBody", 200,
                  {400, 403, 409, 422});
+}
+
+RouteDoc Erasures() {
+  return Command(
+      "Administrators: ask to erase a patient's or a person's personal data (another "
+      "administrator approves it with POST /v1/requests/{id}/approve)",
+      "ErasureBody", 202, {400, 403, 404, 422});
 }
 
 RouteDoc Entries() {

@@ -45,6 +45,7 @@ RouteDoc Correct();
 RouteDoc Retract();
 RouteDoc Consent();
 RouteDoc Roles();
+RouteDoc Erasures();
 RouteDoc Entries();
 RouteDoc Events();
 

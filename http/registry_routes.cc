@@ -149,7 +149,8 @@ json EntityJson(const Entity& e) {
                        {"riziv", m.riziv},
                        {"trainer", m.trainer},
                        {"linked_to", m.linked_to},
-                       {"since_position", m.since_position}});
+                       {"since_position", m.since_position},
+                       {"erased", m.erased}});
   }
   return {{"id", e.id},         {"kind", e.kind},
           {"name", e.name},     {"kbo", e.kbo},
@@ -218,7 +219,8 @@ json PatientJson(const Patient& p) {
   for (const Vaccination& v : p.vaccinations) list.push_back(VaccinationJson(v));
   return {{"id", p.id},           {"insz", p.insz},
           {"name", p.name},       {"birth_date", p.birth_date},
-          {"version", p.version}, {"vaccinations", list}};
+          {"version", p.version}, {"vaccinations", list},
+          {"erased", p.erased}};
 }
 
 // The name of person `id` as the registry knows it (linked members and requesters), or "".
@@ -386,6 +388,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
     router.Add("POST", "/v1/patients/{patient}/vaccinations/{vaccination}/consent",
                bind(&Routes::ConsentRoute), registry_api::Consent());
     router.Add("POST", "/v1/roles", bind(&Routes::Roles), registry_api::Roles());
+    router.Add("POST", "/v1/subjects/erasures", bind(&Routes::RequestErasureRoute),
+               registry_api::Erasures());
     router.Add("GET", "/v1/ledger/entries", bind(&Routes::Entries), registry_api::Entries());
     router.Add("GET", "/v1/events", bind(&Routes::Events), registry_api::Events());
   }
@@ -508,7 +512,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
     }
     Session s;
     s.insz = insz->digits;
-    s.person = PersonId(registry_.pseudonyms(), insz->digits);
+    VX_ASSIGN_OR_RETURN(s.person, PersonId(registry_.subjects(), insz->digits));
     // Optional; a claim that is not a string is ignored (value() would throw).
     auto text = [&](const char* claim) {
       return claims.contains(claim) && claims[claim].is_string() ? claims[claim].get<std::string>()
@@ -753,8 +757,20 @@ class Routes : public std::enable_shared_from_this<Routes> {
     VX_ASSIGN_OR_RETURN(auto reason, body.OptionalString("reason"));
     DecideRequest c{request.params.at("request"), approve, reason,
                     "ent-" + eventstore::EventId::Random().ToString().substr(0, 8)};
-    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request)),
-                   "");
+    auto outcome = registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request));
+    if (outcome.ok() && approve) {
+      // An erased person's sessions end: they hold the person's INSZ, name and e-mail.
+      VX_ASSIGN_OR_RETURN(auto erased_person,
+                          registry_.Read([&](const RegistryState& s) -> std::string {
+                            const DomainRequest* r = s.requests.Find(c.request_id);
+                            return r != nullptr && r->kind == "erasure" && r->role == "person" &&
+                                           r->status == "approved"
+                                       ? r->person
+                                       : std::string();
+                          }));
+      if (!erased_person.empty()) VX_RETURN_IF_ERROR(sessions_.EndPerson(erased_person).status());
+    }
+    return Outcome(std::move(outcome), "");
   }
   Result<Response> Approve(const Request& request) { return Decide(request, true); }
   Result<Response> Reject(const Request& request) { return Decide(request, false); }
@@ -773,6 +789,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
         return NotFound("entity " + request.params.at("entity") + " is not found");
       }
       VX_ASSIGN_OR_RETURN(Entity then, projections::EntityAsOf(registry_.log().storage(),
+                                                               registry_.subjects(),
                                                                request.params.at("entity"), bound));
       return Json(200, EntityJson(then));
     }
@@ -976,8 +993,13 @@ class Routes : public std::enable_shared_from_this<Routes> {
                                                     "performer", "consent"}));
     VX_ASSIGN_OR_RETURN(auto c, ParseRegistration(body));
     c.vaccination_id = NewId(request, "vac", a.session.person);
-    const std::string patient = PatientId(registry_.pseudonyms(), c.patient);
-    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request)),
+    auto outcome = registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request));
+    std::string patient;  // known once the registration is in: Execute made the subject
+    if (outcome.ok()) {
+      VX_ASSIGN_OR_RETURN(auto found, FindPatientId(registry_.subjects(), c.patient));
+      patient = found.value_or("");
+    }
+    return Outcome(std::move(outcome),
                    "/v1/patients/" + patient + "/vaccinations/" + c.vaccination_id);
   }
 
@@ -1202,7 +1224,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
     }));
     VX_ASSIGN_OR_RETURN(Seen record, std::move(found));
     if (as_of) {
-      auto then = projections::PatientAsOf(registry_.log().storage(), patient, *as_of);
+      auto then = projections::PatientAsOf(registry_.log().storage(), registry_.subjects(),
+                                           patient, *as_of);
       json empty = {{"id", patient},     {"insz", ""},   {"name", ""},
                     {"birth_date", ""},  {"version", 0}, {"vaccinations", json::array()},
                     {"restricted", true}};
@@ -1236,7 +1259,9 @@ class Routes : public std::enable_shared_from_this<Routes> {
     } else if (ref.name.empty() || ref.birth_date.empty()) {
       return InvalidArgument("give insz, or name and birth_date", "insz");
     }
-    return PatientRecord(a, PatientId(registry_.pseudonyms(), ref));
+    // A patient the key store does not know is not found, exactly as one nobody may read.
+    VX_ASSIGN_OR_RETURN(auto patient, FindPatientId(registry_.subjects(), ref));
+    return PatientRecord(a, patient.value_or(""));
   }
 
   Result<Response> GetPatient(const Request& request) {
@@ -1283,9 +1308,13 @@ class Routes : public std::enable_shared_from_this<Routes> {
       }
       c.hours = static_cast<int>(*hours);
     }
-    const std::string patient = PatientId(registry_.pseudonyms(), c.patient);
-    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request)),
-                   "/v1/patients/" + patient);
+    auto outcome = registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request));
+    std::string patient;
+    if (outcome.ok()) {
+      VX_ASSIGN_OR_RETURN(auto found, FindPatientId(registry_.subjects(), c.patient));
+      patient = found.value_or("");
+    }
+    return Outcome(std::move(outcome), "/v1/patients/" + patient);
   }
 
   // GET /v1/care-declarations?from=POSITION&limit=N — auditors (and administrators): every care
@@ -1317,7 +1346,7 @@ class Routes : public std::enable_shared_from_this<Routes> {
       for (const auto& e : events) {
         position = e.position + 1;
         if (e.event.type != event_type::kCareDeclared) continue;
-        VX_ASSIGN_OR_RETURN(DomainEvent d, projections::ToDomainEvent(e));
+        VX_ASSIGN_OR_RETURN(DomainEvent d, projections::ToDomainEvent(e, registry_.subjects()));
         list.push_back({{"position", e.position},
                         {"patient", d.payload.value("patient", "")},
                         {"entity", d.entity},
@@ -1388,6 +1417,33 @@ class Routes : public std::enable_shared_from_this<Routes> {
     return Outcome(registry_.Execute(a.caller, ChangeRole{insz, role, grant},
                                      IdempotencyKey(request), Fingerprint(request)),
                    "");
+  }
+
+  // POST /v1/subjects/erasures {"kind": "patient", "patient": {"insz"} | {"name", "birth_date"},
+  // "reason"} or {"kind": "person", "insz", "reason"} — administrators (issue 16): a request
+  // that another administrator approves with POST /v1/requests/{id}/approve.
+  Result<Response> RequestErasureRoute(const Request& request) {
+    VX_ASSIGN_OR_RETURN(auto a, Authenticate(request));
+    VX_ASSIGN_OR_RETURN(auto body,
+                        JsonObject::Parse(request.body, {"kind", "patient", "insz", "reason"}));
+    RequestErasure c;
+    VX_ASSIGN_OR_RETURN(c.kind, body.String("kind"));
+    VX_ASSIGN_OR_RETURN(c.reason, body.String("reason"));
+    if (c.kind == "patient") {
+      if (body.Has("insz")) {
+        return InvalidArgument("a patient is named by patient: {insz} or {name, birth_date}",
+                               "insz");
+      }
+      VX_ASSIGN_OR_RETURN(c.patient, ParsePatient(body, "patient"));
+    } else {
+      if (body.Has("patient")) {
+        return InvalidArgument("a person is named by insz", "patient");
+      }
+      VX_ASSIGN_OR_RETURN(c.insz, body.String("insz"));
+    }
+    c.request_id = NewId(request, "era", a.session.person);
+    return Outcome(registry_.Execute(a.caller, c, IdempotencyKey(request), Fingerprint(request)),
+                   "/v1/requests/" + c.request_id);
   }
 
   // GET /v1/ledger/entries?start=I&limit=K — auditors only: leaves hold personal data.

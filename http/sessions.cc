@@ -30,6 +30,8 @@ class SessionStore::Backend {
   // Calls `f` for every key that starts with `prefix`, in key order.
   virtual Status Scan(std::string_view prefix,
                       const std::function<Status(std::string_view, std::string_view)>& f) = 0;
+  // Leaves no older version of any key in the backend's files (erasure, issue 16).
+  virtual Status Compact() { return Status::Ok(); }
 };
 
 namespace {
@@ -174,6 +176,14 @@ class RocksBackend final : public SessionStore::Backend {
       VX_RETURN_IF_ERROR(eventstore::FromRocks(s, "sessions: write"));
     }
     return eventstore::FromRocks(db_->Write(write_options_, &b), "sessions: write");
+  }
+  Status Compact() override {
+    rocksdb::FlushOptions flush;
+    VX_RETURN_IF_ERROR(eventstore::FromRocks(db_->Flush(flush), "sessions: flush"));
+    rocksdb::CompactRangeOptions options;
+    options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    return eventstore::FromRocks(db_->CompactRange(options, nullptr, nullptr),
+                                 "sessions: compact");
   }
   Status Scan(std::string_view prefix,
               const std::function<Status(std::string_view, std::string_view)>& f) override {
@@ -412,6 +422,24 @@ Status SessionStore::Revoke(std::string_view token) {
   VX_RETURN_IF_ERROR(backend_->Write({{HashKey(kSessionPrefix, key), std::nullopt}}));
   EraseLocked(key);
   return Status::Ok();
+}
+
+Result<size_t> SessionStore::EndPerson(const std::string& person) {
+  std::lock_guard write(write_mutex_);
+  std::vector<Hash> keys;
+  {
+    std::shared_lock lock(mutex_);
+    if (auto it = by_person_.find(person); it != by_person_.end()) {
+      for (const auto& [created, key] : it->second) keys.push_back(key);
+    }
+  }
+  if (keys.empty()) return size_t{0};
+  Backend::Batch batch;
+  for (const Hash& key : keys) batch.emplace_back(HashKey(kSessionPrefix, key), std::nullopt);
+  VX_RETURN_IF_ERROR(backend_->Write(batch));
+  for (const Hash& key : keys) EraseLocked(key);
+  VX_RETURN_IF_ERROR(backend_->Compact());
+  return keys.size();
 }
 
 size_t SessionStore::size() const {

@@ -97,6 +97,9 @@ class SessionStore {
                 const std::function<void(Session&)>& change);
   // Ends the session; OK for an unknown token. The store's write error as its Status.
   Status Revoke(std::string_view token);
+  // Ends every session of `person` and compacts the store, so that nothing of theirs (INSZ,
+  // name, e-mail) stays in its files: an erasure (issue 16). How many ended.
+  Result<size_t> EndPerson(const std::string& person);
 
   // Live sessions (tests, metrics).
   size_t size() const;

@@ -14,6 +14,8 @@
 
 #include "core/encoding.h"
 #include "core/identifiers.h"
+#include "core/personal_cipher.h"
+#include "core/registry_state.h"
 #include "eventstore/leaf.h"
 #include "eventstore/rocksdb_logger.h"
 #include "eventstore/rocksdb_status.h"
@@ -215,6 +217,31 @@ struct ImpactProjection::Kv {
   virtual Status Write(const KvWrite& w) = 0;
   virtual std::unique_ptr<View> Snapshot() = 0;
 };
+
+namespace {
+
+// The personal data of a registration, opened with its subject's key; null without a key store
+// or for an erased subject. DataLoss when it does not open (as the views: projections/views.h).
+Result<nlohmann::json> OpenedPersonal(const Subjects* subjects,
+                                      const eventstore::RecordedEvent& r) {
+  if (subjects == nullptr) return nlohmann::json();
+  VX_ASSIGN_OR_RETURN(auto key, subjects->Key(r.event.data_subject));
+  if (!key) return nlohmann::json();
+  const ByteView id(r.event.event_id.bytes.data(), r.event.event_id.bytes.size());
+  auto opened = OpenPersonal(*key, id, r.event.data_subject, AsBytes(r.event.personal_data));
+  if (!opened.ok()) {
+    return DataLoss("event at position " + std::to_string(r.position) + ": " +
+                    opened.status().message());
+  }
+  auto personal = DecodePersonalData(AsBytes(*opened));
+  if (!personal.ok()) {
+    return DataLoss("event at position " + std::to_string(r.position) + ": " +
+                    personal.status().message());
+  }
+  return std::move(*personal);
+}
+
+}  // namespace
 
 namespace {
 
@@ -456,7 +483,8 @@ Status ImpactProjection::ApplyOne(Batch& batch, const eventstore::RecordedEvent&
   const bool corrected = type == "vaccination.corrected";
   const bool retracted = type == "vaccination.entered_in_error";
   const bool entity_created = type == "entity.created";
-  if (!registered && !corrected && !retracted && !entity_created) return Status::Ok();
+  const bool erased = type == event_type::kSubjectErased && r.event.stream.starts_with("patient:");
+  if (!registered && !corrected && !retracted && !entity_created && !erased) return Status::Ok();
   auto decoded = DecodePayload(type, AsBytes(r.event.payload));
   if (!decoded.ok()) {
     return DataLoss("the payload of event " + std::to_string(r.position) +
@@ -477,10 +505,14 @@ Status ImpactProjection::ApplyOne(Batch& batch, const eventstore::RecordedEvent&
   VX_ASSIGN_OR_RETURN(PatientFacts before, Facts(batch, patient, &found));
   PatientFacts after = before;
   const std::string id = Str(payload, "vaccination_id");
-  if (registered) {
+  if (erased) {
+    // Issue 16: the birth date was personal data; the doses count in the unknown age band now,
+    // as a rebuild without the patient's key counts them.
+    if (!found) return Status::Ok();
+    after.birth_day.reset();
+  } else if (registered) {
     if (!after.birth_day && !r.event.personal_data.empty()) {
-      auto personal_data = DecodePersonalData(AsBytes(r.event.personal_data));
-      const nlohmann::json personal = personal_data.ok() ? *personal_data : nlohmann::json();
+      VX_ASSIGN_OR_RETURN(const nlohmann::json personal, OpenedPersonal(options_.subjects, r));
       if (auto insz = ParseInsz(Str(personal, "insz")); insz.ok() && insz->birth_date) {
         after.birth_day = impact::DayOf(*insz->birth_date);
       } else if (auto day = impact::DayOf(Str(personal, "birth_date"))) {

@@ -96,6 +96,7 @@ Status MailOutbox::WaitFor(eventstore::Position position, std::chrono::milliseco
 }
 
 Status MailOutbox::Write(const eventstore::RecordedEvent& e) {
+  if (e.event.type == event_type::kSubjectErased) return Forget(e);
   const bool approved = e.event.type == event_type::kAccessApproved;
   if (!approved && e.event.type != event_type::kAccessRejected) return Status::Ok();
   VX_ASSIGN_OR_RETURN(nlohmann::json payload,
@@ -146,6 +147,41 @@ Status MailOutbox::Write(const eventstore::RecordedEvent& e) {
             "\r\n\r\n(Your access request was rejected. Reason: " + request->reason + ")\r\n";
   }
   return WriteAtomically(dir_ + "/" + std::to_string(e.position) + "-" + id + ".eml", mail);
+}
+
+Status MailOutbox::Forget(const eventstore::RecordedEvent& e) {
+  VX_ASSIGN_OR_RETURN(nlohmann::json payload,
+                      DecodePayload(e.event.type, AsBytes(e.event.payload)));
+  if (payload.value("kind", "") != "person") return Status::Ok();
+  const std::string person = payload.value("subject", "");
+  VX_ASSIGN_OR_RETURN(auto ids, registry_.Read(
+                                    [&](const RegistryState& s) {
+                                      std::set<std::string> out;
+                                      s.requests.ForEachOf(person, [&](const Request& r) {
+                                        if (r.kind == "access" && r.person == person) {
+                                          out.insert(r.id);
+                                        }
+                                        return true;
+                                      });
+                                      return out;
+                                    },
+                                    e.position + 1));
+  // Issue 16: the mails to the person (their name and address) leave the outbox.
+  std::error_code ec;
+  std::vector<std::filesystem::path> doomed;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+    const std::string name = entry.path().filename().string();
+    const size_t dash = name.find('-');
+    if (dash == std::string::npos || !name.ends_with(".eml")) continue;
+    if (ids.contains(name.substr(dash + 1, name.size() - dash - 5))) doomed.push_back(entry.path());
+  }
+  if (ec) return Unavailable("cannot list the outbox " + dir_ + ": " + ec.message());
+  for (const auto& path : doomed) {
+    if (!std::filesystem::remove(path, ec) && ec) {
+      return Unavailable("cannot remove " + path.string() + ": " + ec.message());
+    }
+  }
+  return Status::Ok();
 }
 
 void MailOutbox::Run() {

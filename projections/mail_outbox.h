@@ -8,6 +8,9 @@
 // development, a person) takes the files from there. OUTBOX/position holds the next log position
 // to look at; the outbox resumes from it.
 //
+// When a person's personal data is erased (`subject.erased`), the mails of their access
+// requests are removed from the outbox (a relay may have taken them already).
+//
 // Thread-safety: a thread of its own follows the log; the public methods are thread-safe. The
 // log and the registry must outlive the outbox.
 #pragma once
@@ -44,6 +47,8 @@ class MailOutbox {
              eventstore::Position from);
   void Run();
   Status Write(const eventstore::RecordedEvent& event);
+  // subject.erased of a person: removes the mails to them (issue 16).
+  Status Forget(const eventstore::RecordedEvent& event);
 
   eventstore::EventLog& log_;
   Registry& registry_;

@@ -72,8 +72,8 @@ class ChunkQueue {
 
 // Reads [0, total) up to `bound` in chunks, decoded, into every queue; ends with an empty chunk
 // or an error.
-void ReadChunks(eventstore::LogStorage& log, Position total, const LogBound& bound,
-                const std::vector<ChunkQueue*>& queues) {
+void ReadChunks(eventstore::LogStorage& log, const Subjects& subjects, Position total,
+                const LogBound& bound, const std::vector<ChunkQueue*>& queues) {
   Position next = 0;
   auto push = [&](const Chunk& chunk) {
     bool open = false;
@@ -96,7 +96,7 @@ void ReadChunks(eventstore::LogStorage& log, Position total, const LogBound& bou
         total = next;  // stop after this chunk
         break;
       }
-      auto e = ToDomainEvent(*recorded);
+      auto e = ToDomainEvent(*recorded, subjects);
       if (!e.ok()) return fail(e.status());
       events->push_back(std::move(e).value());
       ++next;
@@ -108,8 +108,8 @@ void ReadChunks(eventstore::LogStorage& log, Position total, const LogBound& bou
 
 // Applies the events of `stream` up to `bound` to a fresh view with `apply`; returns how many.
 template <typename Apply>
-Result<size_t> ReplayStream(eventstore::LogStorage& log, const std::string& stream,
-                            const LogBound& bound, Apply apply) {
+Result<size_t> ReplayStream(eventstore::LogStorage& log, const Subjects& subjects,
+                            const std::string& stream, const LogBound& bound, Apply apply) {
   size_t applied = 0;
   uint64_t version = 0;
   while (true) {
@@ -121,7 +121,7 @@ Result<size_t> ReplayStream(eventstore::LogStorage& log, const std::string& stre
       VX_ASSIGN_OR_RETURN(eventstore::RecordedEvent recorded,
                           eventstore::DecodeLeaf(records[0].leaf));
       if (PastBound(recorded, bound)) return applied;
-      VX_ASSIGN_OR_RETURN(DomainEvent e, ToDomainEvent(recorded));
+      VX_ASSIGN_OR_RETURN(DomainEvent e, ToDomainEvent(recorded, subjects));
       apply(e);
       ++applied;
     }
@@ -151,6 +151,9 @@ Result<LogBound> ParseLogBound(std::string_view text, std::string_view field) {
 
 Result<RebuildReport> RebuildViews(eventstore::LogStorage& log, const std::string& views_dir,
                                    const RebuildOptions& options) {
+  if (options.subjects == nullptr) {
+    return InvalidArgument("subjects (the key store) is required", "subjects");
+  }
   std::vector<size_t> selected;
   for (const std::string& name : options.views) {
     auto index = ViewIndex(name);
@@ -248,7 +251,7 @@ Result<RebuildReport> RebuildViews(eventstore::LogStorage& log, const std::strin
   };
   std::vector<ChunkQueue*> queue_ptrs;
   for (ChunkQueue& q : queues) queue_ptrs.push_back(&q);
-  std::thread reader([&] { ReadChunks(log, total, options.until, queue_ptrs); });
+  std::thread reader([&] { ReadChunks(log, *options.subjects, total, options.until, queue_ptrs); });
   std::vector<std::thread> appliers;
   for (size_t g = 1; g < groups.size(); ++g) appliers.emplace_back(apply_group, g);
   if (!groups.empty()) apply_group(0);
@@ -284,10 +287,10 @@ Result<std::vector<ViewStatus>> ReadViewStatus(const std::string& views_dir) {
   return out;
 }
 
-Result<Entity> EntityAsOf(eventstore::LogStorage& log, const std::string& entity_id,
-                          const LogBound& bound) {
+Result<Entity> EntityAsOf(eventstore::LogStorage& log, const Subjects& subjects,
+                          const std::string& entity_id, const LogBound& bound) {
   MembershipView view;
-  VX_ASSIGN_OR_RETURN(size_t n, ReplayStream(log, EntityStream(entity_id), bound,
+  VX_ASSIGN_OR_RETURN(size_t n, ReplayStream(log, subjects, EntityStream(entity_id), bound,
                                              [&](const DomainEvent& e) { view.Apply(e); }));
   const Entity* entity = view.FindEntity(entity_id);
   if (n == 0 || entity == nullptr) {
@@ -296,10 +299,10 @@ Result<Entity> EntityAsOf(eventstore::LogStorage& log, const std::string& entity
   return *entity;
 }
 
-Result<Patient> PatientAsOf(eventstore::LogStorage& log, const std::string& patient_id,
-                            const LogBound& bound) {
+Result<Patient> PatientAsOf(eventstore::LogStorage& log, const Subjects& subjects,
+                            const std::string& patient_id, const LogBound& bound) {
   VaccinationsView view;
-  VX_ASSIGN_OR_RETURN(size_t n, ReplayStream(log, PatientStream(patient_id), bound,
+  VX_ASSIGN_OR_RETURN(size_t n, ReplayStream(log, subjects, PatientStream(patient_id), bound,
                                              [&](const DomainEvent& e) { view.Apply(e); }));
   const Patient* patient = view.FindPatient(patient_id);
   if (n == 0 || patient == nullptr) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/registry_state.h"
+#include "core/subjects.h"
 #include "core/status.h"
 #include "eventstore/log_storage.h"
 
@@ -44,6 +45,8 @@ struct RebuildOptions {
   size_t flush_events = 65536;
   // Called after each store write with (view, records written so far).
   std::function<void(std::string_view, uint64_t)> on_write;
+  // The key store that opens events' personal data (core/subjects.h). Required.
+  const Subjects* subjects = nullptr;
 };
 
 struct RebuildReport {
@@ -69,11 +72,11 @@ Result<std::vector<ViewStatus>> ReadViewStatus(const std::string& views_dir);
 
 // An entity's membership as it was at `bound`, from its stream in the log. NotFound (field
 // "entity") when it did not exist then.
-Result<Entity> EntityAsOf(eventstore::LogStorage& log, const std::string& entity_id,
-                          const LogBound& bound);
+Result<Entity> EntityAsOf(eventstore::LogStorage& log, const Subjects& subjects,
+                          const std::string& entity_id, const LogBound& bound);
 // A patient's vaccinations as they were at `bound`. NotFound (field "patient") when the patient
 // had none then.
-Result<Patient> PatientAsOf(eventstore::LogStorage& log, const std::string& patient_id,
-                            const LogBound& bound);
+Result<Patient> PatientAsOf(eventstore::LogStorage& log, const Subjects& subjects,
+                            const std::string& patient_id, const LogBound& bound);
 
 }  // namespace vaxledger::projections

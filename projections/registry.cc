@@ -88,7 +88,6 @@ std::string SubjectOf(const DomainEvent& e) {
 Registry::Registry(eventstore::EventLog& log, RegistryOptions options)
     : log_(log),
       options_(std::move(options)),
-      pseudonyms_(options_.pseudonym_key),
       follower_(std::make_unique<Follower>()) {
   if (!options_.clock_us) options_.clock_us = SystemClockUs;
 }
@@ -96,11 +95,13 @@ Registry::Registry(eventstore::EventLog& log, RegistryOptions options)
 Result<std::unique_ptr<Registry>> Registry::Open(eventstore::EventLog& log,
                                                  RegistryOptions options) {
   if (options.views_dir.empty()) return InvalidArgument("views_dir is required", "views_dir");
+  if (!options.subjects) return InvalidArgument("subjects (the key store) is required", "subjects");
   std::unique_ptr<Registry> registry(new Registry(log, std::move(options)));
   VX_RETURN_IF_ERROR(registry->Load());
   Follower& f = *registry->follower_;
   f.subscription = log.Subscribe(f.Applied());
   VX_RETURN_IF_ERROR(registry->CatchUpAtOpen());
+  VX_RETURN_IF_ERROR(registry->FinishErasures());
   if (registry->options_.follow) f.thread = std::thread([r = registry.get()] { r->Follow(); });
   return registry;
 }
@@ -140,6 +141,7 @@ Status Registry::Load() {
     RebuildOptions rebuild;
     rebuild.views = stale;
     rebuild.progress = options_.progress;
+    rebuild.subjects = options_.subjects.get();
     VX_ASSIGN_OR_RETURN(auto report, RebuildViews(log_.storage(), dir, rebuild));
     (void)report;
     for (const std::string& name : stale) VX_RETURN_IF_ERROR(ViewStore::RemoveStale(dir, name));
@@ -189,7 +191,7 @@ Status Registry::ApplyBatch(const std::vector<RecordedEvent>& events) {
   RegistryState ws;
   SetSources(ws, sources[0].get(), sources[1].get(), sources[2].get(), sources[3].get());
   for (const RecordedEvent& r : events) {
-    VX_ASSIGN_OR_RETURN(DomainEvent e, ToDomainEvent(r));
+    VX_ASSIGN_OR_RETURN(DomainEvent e, ToDomainEvent(r, *options_.subjects));
     for (size_t v = 0; v < kViewCount; ++v) {
       if (e.position >= from[v]) ApplyTo(ws, v, e);
     }
@@ -268,7 +270,7 @@ Status Registry::CatchUp(std::unique_ptr<WorkingSet>& ws) {
         log_.Read(ws->position, std::min<size_t>(options_.apply_batch, head - ws->position)));
     if (events.empty()) return Unavailable("the log did not return committed events; retry");
     for (const RecordedEvent& r : events) {
-      VX_ASSIGN_OR_RETURN(DomainEvent e, ToDomainEvent(r));
+      VX_ASSIGN_OR_RETURN(DomainEvent e, ToDomainEvent(r, *options_.subjects));
       ws->state.Apply(e);
     }
     ws->position = events.back().position + 1;
@@ -336,7 +338,7 @@ Result<Outcome> Registry::Execute(Caller caller, const Command& command,
       if (events[0].event.correlation_id.bytes != request_correlation.bytes) {
         return KeyReused();
       }
-      VX_ASSIGN_OR_RETURN(DomainEvent first, ToDomainEvent(events[0]));
+      VX_ASSIGN_OR_RETURN(DomainEvent first, ToDomainEvent(events[0], *options_.subjects));
       // As for a first execution: answered once the stored events are in the views.
       if (options_.follow) {
         VX_RETURN_IF_ERROR(WaitApplied(*stored + 1, options_.catch_up_timeout));
@@ -357,8 +359,10 @@ Result<Outcome> Registry::Execute(Caller caller, const Command& command,
   // a person's entities by member.linked, which no stream version of theirs would show).
   if (ws->position < log_.Size()) VX_RETURN_IF_ERROR(CatchUp(ws));
   int catch_ups = 0;
+  Command resolved = command;
+  VX_RETURN_IF_ERROR(ResolveSubjects(*options_.subjects, resolved));
   for (int attempt = 0; attempt < options_.max_attempts;) {
-    Result<Decision> decision = Decide(ws->state, pseudonyms_, caller, command);
+    Result<Decision> decision = Decide(ws->state, caller, resolved);
     VX_RETURN_IF_ERROR(ws->state.load_status());
     // Decided on records that lag their streams (refused or not): catch up and decide again.
     VX_ASSIGN_OR_RETURN(bool lagging, Lagging(*ws));
@@ -372,8 +376,17 @@ Result<Outcome> Registry::Execute(Caller caller, const Command& command,
       const EventId id = idempotency_key.empty() ? EventId::Random()
                                                  : IdempotentId(caller.person, idempotency_key, i);
       VX_ASSIGN_OR_RETURN(eventstore::NewEvent event,
-                          ToNewEvent(decision->events[i], id, correlation));
+                          ToNewEvent(decision->events[i], id, correlation, *options_.subjects));
       batch.events.push_back(std::move(event));
+    }
+    // Issue 16: the subject is marked before its erasure is appended (see the file comment).
+    std::string erased;
+    for (const DomainEvent& e : decision->events) {
+      if (e.type == event_type::kSubjectErased) erased = e.payload.value("subject", "");
+    }
+    if (!erased.empty()) {
+      VX_RETURN_IF_ERROR(options_.subjects->MarkErasing(erased, decision->id));
+      if (options_.erasure_step) options_.erasure_step("marked");
     }
     for (const StreamExpectation& e : decision->expectations) {
       batch.expectations.push_back({e.stream, e.version
@@ -381,6 +394,13 @@ Result<Outcome> Registry::Execute(Caller caller, const Command& command,
                                                   : eventstore::ExpectedVersion::NoStream()});
     }
     Result<eventstore::AppendResult> appended = log_.Append(batch);
+    if (!appended.ok() && !erased.empty()) {
+      // Not appended (or not known to be: then the mark stays for Open to settle).
+      if (appended.status().code() == Code::kAborted ||
+          appended.status().code() == Code::kInvalidArgument) {
+        VX_RETURN_IF_ERROR(options_.subjects->ClearErasing(erased));
+      }
+    }
     if (!appended.ok() && appended.status().code() == Code::kAborted) {
       last = appended.status();
       ++attempt;
@@ -401,14 +421,54 @@ Result<Outcome> Registry::Execute(Caller caller, const Command& command,
     outcome.waits_for_approval = decision->waits_for_approval;
     outcome.already_stored = appended->already_stored;
     for (const auto& e : appended->events) outcome.positions.push_back(e.position);
+    if (!erased.empty()) {
+      if (options_.erasure_step) options_.erasure_step("appended");
+      VX_RETURN_IF_ERROR(options_.subjects->Erase(erased));
+    }
     if (options_.follow) {
       VX_RETURN_IF_ERROR(WaitApplied(outcome.positions.back() + 1, options_.catch_up_timeout));
     }
+    if (!erased.empty()) VX_RETURN_IF_ERROR(PurgeErased(erased));
     return outcome;
   }
   return Aborted("the command conflicted with other changes " +
                  std::to_string(options_.max_attempts) + " times; try again (" + last.message() +
                  ")");
+}
+
+}  // namespace vaxledger::projections
+
+namespace vaxledger::projections {
+
+Status Registry::FinishErasures() {
+  VX_ASSIGN_OR_RETURN(auto erasing, options_.subjects->Erasing());
+  for (const auto& [subject, request] : erasing) {
+    // The views include the whole log here (Open applied the tail): a subject whose record is
+    // marked erased had its `subject.erased` appended.
+    VX_ASSIGN_OR_RETURN(bool appended, Read([&](const RegistryState& s) {
+                          const Patient* patient = s.vaccinations.FindPatient(subject);
+                          const Person* person = s.membership.FindPerson(subject);
+                          return (patient != nullptr && patient->erased) ||
+                                 (person != nullptr && person->erased);
+                        }));
+    if (appended) {
+      VX_RETURN_IF_ERROR(options_.subjects->Erase(subject));
+      VX_RETURN_IF_ERROR(PurgeErased(subject));
+    } else {
+      VX_RETURN_IF_ERROR(options_.subjects->ClearErasing(subject));
+    }
+  }
+  return Status::Ok();
+}
+
+Status Registry::PurgeErased(const std::string& subject) {
+  // Patients are one record each; people's names also sit in entities' and requests' records,
+  // stores that stay small (people, not events), compacted whole.
+  Follower& f = *follower_;
+  VX_RETURN_IF_ERROR(f.stores[2]->Compact("v/" + subject));
+  VX_RETURN_IF_ERROR(f.stores[0]->Compact(""));
+  VX_RETURN_IF_ERROR(f.stores[1]->Compact(""));
+  return Status::Ok();
 }
 
 }  // namespace vaxledger::projections

@@ -29,6 +29,15 @@
 // Idempotency-Key, as the IETF Idempotency-Key draft asks), never silently answered with the
 // first request's outcome.
 //
+// Erasure (issue 16). A command whose decision appends `subject.erased` (an approved erasure
+// request, or the operator's EraseSubject) marks the subject "erasing" in the key store before
+// the append, deletes its data key after it (Subjects::Erase, which clears the mark), waits for
+// the views to apply it (they drop the subject's personal data from every record) and compacts
+// the records' old versions out of the view stores' files. A crash anywhere leaves a mark that
+// Open finishes: when the log holds the subject's `subject.erased` the key is deleted, otherwise
+// the mark is dropped and the key kept. So after any crash either the key or the erasure event
+// exists, and once the event does the personal data is not readable.
+//
 // Thread-safety: every method is thread-safe. The log must outlive the registry.
 #pragma once
 
@@ -42,8 +51,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/pseudonym.h"
 #include "core/registry_commands.h"
+#include "core/subjects.h"
 #include "core/registry_state.h"
 #include "core/status.h"
 #include "eventstore/event_log.h"
@@ -54,8 +63,8 @@ namespace vaxledger::projections {
 struct RegistryOptions {
   // Directory of the view stores (created when missing). Required.
   std::string views_dir;
-  // The key of person and patient pseudonyms (core/pseudonym.h). Required.
-  PseudonymKey pseudonym_key{};
+  // The key store: subjects' pseudonyms and data keys (core/subjects.h). Required.
+  std::shared_ptr<Subjects> subjects;
   // UTC microseconds; default the system clock. Gives commands their "now".
   std::function<int64_t()> clock_us;
   // How often a command is decided again after a conflicting append. Default 8.
@@ -72,6 +81,9 @@ struct RegistryOptions {
   // file comment) and Execute does not wait for its events to reach the views: for tests of the
   // decision path and for tools that only read. Default true.
   bool follow = true;
+  // Tests only: called at each step of an erasure ("marked", "appended"), e.g. to end the
+  // process there and see what a crash leaves (tests/projections/erasure_test.cc).
+  std::function<void(std::string_view step)> erasure_step;
   // Progress of a schema rebuild at Open: (events applied, events to apply).
   std::function<void(uint64_t, uint64_t)> progress;
 };
@@ -127,7 +139,7 @@ class Registry {
   eventstore::Position applied() const;
   // Each view's position in its store (what survives a crash), in kViewNames order.
   std::array<eventstore::Position, kViewCount> view_positions() const;
-  const Pseudonymizer& pseudonyms() const { return pseudonyms_; }
+  Subjects& subjects() const { return *options_.subjects; }
   eventstore::EventLog& log() { return log_; }
   // Records read from the view stores since Open began (Gets and scanned records), for tests
   // and monitoring.
@@ -153,12 +165,15 @@ class Registry {
   // Applies the log's events from ws.position to the head to `ws` (or, beyond
   // max_private_catch_up events, waits for the follower and starts a new working set).
   Status CatchUp(std::unique_ptr<WorkingSet>& ws);
+  // Finishes or forgets the erasures a crash interrupted (see the file comment).
+  Status FinishErasures();
+  // Compacts the records of an erased subject's old versions out of the view stores' files.
+  Status PurgeErased(const std::string& subject);
   void Follow();
 
   struct Follower;
   eventstore::EventLog& log_;
   RegistryOptions options_;
-  Pseudonymizer pseudonyms_;
   std::unique_ptr<Follower> follower_;
 };
 

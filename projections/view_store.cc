@@ -255,6 +255,22 @@ Status ViewStore::Scan(const std::string& prefix, const std::string& start,
   return FromRocks(it->status(), "scan view " + name_);
 }
 
+Status ViewStore::Compact(const std::string& prefix) {
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  VX_RETURN_IF_ERROR(FromRocks(rep_->db->Flush(flush), "flush view " + name_));
+  rocksdb::CompactRangeOptions options;
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  options.exclusive_manual_compaction = false;
+  if (prefix.empty()) {
+    return FromRocks(rep_->db->CompactRange(options, nullptr, nullptr), "compact view " + name_);
+  }
+  const std::string end = prefix + std::string(1, '\xff');
+  const rocksdb::Slice begin_slice(prefix), end_slice(end);
+  return FromRocks(rep_->db->CompactRange(options, &begin_slice, &end_slice),
+                   "compact view " + name_);
+}
+
 uint64_t ViewStore::records_read() const {
   return rep_->records_read.load(std::memory_order_relaxed);
 }

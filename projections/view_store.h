@@ -86,6 +86,12 @@ class ViewStore {
   // Records read so far through Get, Scan and ForEachRecord (for tests: what an open costs).
   uint64_t records_read() const;
 
+  // Writes the memtable to files and rewrites the files that hold keys starting with `prefix`
+  // (empty: every key) down to the last level, so that no older version of those records stays
+  // in the store's files (erasure, issue 16). Versions a live snapshot still sees are kept by
+  // RocksDB until it is released.
+  Status Compact(const std::string& prefix);
+
   // Calls `f` for every record, in key order.
   Status ForEachRecord(const std::function<Status(const std::string&, const std::string&)>& f);
 

@@ -1,5 +1,6 @@
 #include "projections/views.h"
 
+#include "core/personal_cipher.h"
 #include "projections/payload_codec.h"
 
 namespace vaxledger::projections {
@@ -22,7 +23,8 @@ int SchemaVersion(size_t view) {
   // One entry per view, in kViewNames order.
   // 3 (stock 4): records as FlatBuffers tables and index records beside them
   // (docs/storage.md, "Views").
-  constexpr std::array<int, kViewCount> kVersions = {3, 3, 3, 4};
+  // 4 (stock 5): erased subjects (issue 16): `erased` fields, requests' index "s/".
+  constexpr std::array<int, kViewCount> kVersions = {4, 4, 4, 5};
   return kVersions[view];
 }
 
@@ -77,7 +79,7 @@ std::optional<std::string> EncodeRecord(const RegistryState& state, size_t view,
   }
 }
 
-Result<DomainEvent> ToDomainEvent(const eventstore::RecordedEvent& r) {
+Result<DomainEvent> ToDomainEvent(const eventstore::RecordedEvent& r, const Subjects& subjects) {
   DomainEvent e;
   e.stream = r.event.stream;
   e.type = r.event.type;
@@ -100,7 +102,19 @@ Result<DomainEvent> ToDomainEvent(const eventstore::RecordedEvent& r) {
   }
   e.payload = std::move(*payload);
   if (!r.event.personal_data.empty()) {
-    auto personal = DecodePersonalData(AsBytes(r.event.personal_data));
+    auto key = subjects.Key(r.event.data_subject);
+    if (!key.ok()) return key.status();
+    if (!*key) {
+      e.personal = {{"erased", true}};
+      return e;
+    }
+    const ByteView event_id(r.event.event_id.bytes.data(), r.event.event_id.bytes.size());
+    auto opened = OpenPersonal(**key, event_id, r.event.data_subject, AsBytes(r.event.personal_data));
+    if (!opened.ok()) {
+      return DataLoss("event at position " + std::to_string(r.position) + " (" + e.type +
+                      "): " + opened.status().message());
+    }
+    auto personal = DecodePersonalData(AsBytes(*opened));
     if (!personal.ok()) {
       return DataLoss("event at position " + std::to_string(r.position) + " (" + e.type +
                       "): " + personal.status().message());
@@ -111,7 +125,8 @@ Result<DomainEvent> ToDomainEvent(const eventstore::RecordedEvent& r) {
 }
 
 Result<eventstore::NewEvent> ToNewEvent(const DomainEvent& e, const eventstore::EventId& id,
-                                        const eventstore::EventId& correlation) {
+                                        const eventstore::EventId& correlation,
+                                        const Subjects& subjects) {
   eventstore::NewEvent n;
   n.event_id = id;
   n.stream = e.stream;
@@ -122,7 +137,18 @@ Result<eventstore::NewEvent> ToNewEvent(const DomainEvent& e, const eventstore::
   n.correlation_id = correlation;
   VX_ASSIGN_OR_RETURN(n.payload, EncodePayload(e.type, e.payload));
   if (e.personal.is_object()) {
-    VX_ASSIGN_OR_RETURN(n.personal_data, EncodePersonalData(e.personal));
+    if (e.data_subject.empty()) {
+      return InvalidArgument("data_subject: is required with personal data", "data_subject");
+    }
+    VX_ASSIGN_OR_RETURN(const std::string plain, EncodePersonalData(e.personal));
+    VX_ASSIGN_OR_RETURN(auto key, subjects.Key(e.data_subject));
+    if (!key) {
+      return FailedPrecondition(
+          "the personal data of " + e.data_subject + " is erased: nothing new is written about them",
+          "data_subject");
+    }
+    VX_ASSIGN_OR_RETURN(n.personal_data, SealPersonal(*key, ByteView(id.bytes.data(), id.bytes.size()),
+                                                      e.data_subject, AsBytes(plain)));
     n.data_subject = e.data_subject;
   }
   return n;

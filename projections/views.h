@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/registry_state.h"
+#include "core/subjects.h"
 #include "core/status.h"
 #include "eventstore/event.h"
 
@@ -36,15 +37,21 @@ std::optional<std::string> EncodeRecord(const RegistryState& state, size_t view,
 
 // The domain's view of a stored event. Payloads and personal data of registry events are tables
 // of eventstore/payloads.fbs, decoded to JSON objects (projections/payload_codec.h); other events
-// (the genesis, key rotations) get a null payload. DataLoss, naming the position, when a
-// registry event's payload or personal data is not a valid table of its type.
-Result<DomainEvent> ToDomainEvent(const eventstore::RecordedEvent& recorded);
+// (the genesis, key rotations) get a null payload. The personal data is opened with its
+// subject's data key from `subjects` (core/personal_cipher.h); a subject that has no key any
+// more (erased) gives {"erased": true} instead. DataLoss, naming the position, when a registry
+// event's payload is not a valid table of its type, or its personal data does not open with the
+// subject's key (tampered, or another key) or is not a valid table.
+Result<DomainEvent> ToDomainEvent(const eventstore::RecordedEvent& recorded,
+                                  const Subjects& subjects);
 
 // The event to append for `event`, with the given ids, its payload and personal data encoded
 // as their tables. InvalidArgument naming the field when the payload or personal data has a
 // field its table does not (payload_codec.h): a decision's event that does not fit its table is
-// not appended.
+// not appended. The personal data is sealed with the data subject's key (core/personal_cipher.h);
+// FailedPrecondition naming `data_subject` when the subject has no key (erased).
 Result<eventstore::NewEvent> ToNewEvent(const DomainEvent& event, const eventstore::EventId& id,
-                                        const eventstore::EventId& correlation);
+                                        const eventstore::EventId& correlation,
+                                        const Subjects& subjects);
 
 }  // namespace vaxledger::projections

@@ -16,6 +16,7 @@
 #include "core/registry_commands.h"
 #include "eventstore/checkpoint.h"
 #include "eventstore/checkpoint_file.h"
+#include "eventstore/key_store.h"
 #include "eventstore/log_verifier.h"
 #include "eventstore/registry_key.h"
 #include "eventstore/rocksdb_storage.h"
@@ -68,6 +69,22 @@ Result<PseudonymKey> LoadPseudonymKey(const std::string& dir) {
   return key;
 }
 
+std::string KeyStorePath(const std::string& dir) { return dir + "/keys"; }
+
+Result<std::shared_ptr<Subjects>> OpenSubjects(const std::string& dir, bool read_only) {
+  VX_ASSIGN_OR_RETURN(PseudonymKey key, LoadPseudonymKey(dir));
+  std::error_code ec;
+  if (!std::filesystem::exists(KeyStorePath(dir), ec)) {
+    return FailedPrecondition("the key store " + KeyStorePath(dir) +
+                              " is missing: restore it from its backup (without it every "
+                              "person's and patient's personal data reads as erased)");
+  }
+  eventstore::KeyStoreOptions options;
+  options.read_only = read_only;
+  VX_ASSIGN_OR_RETURN(auto store, eventstore::KeyStore::Open(KeyStorePath(dir), key, options));
+  return std::shared_ptr<Subjects>(std::move(store));
+}
+
 Result<std::unique_ptr<EventLog>> InitDataDir(const std::string& dir, const std::string& origin,
                                               const std::string& first_administrator) {
   std::optional<Insz> admin;
@@ -114,11 +131,15 @@ Result<std::unique_ptr<EventLog>> InitDataDir(const std::string& dir, const std:
   eventstore::AppendBatch batch;
   batch.events.push_back(std::move(genesis));
   batch.expectations.push_back({"registry", eventstore::ExpectedVersion::NoStream()});
+  eventstore::KeyStoreOptions key_options;
+  key_options.create_if_missing = true;
+  VX_ASSIGN_OR_RETURN(auto subjects,
+                      eventstore::KeyStore::Open(KeyStorePath(dir), pseudonym_key, key_options));
   if (admin) {
+    VX_ASSIGN_OR_RETURN(DomainEvent first, FirstAdministratorGrant(*subjects, admin->digits));
     VX_ASSIGN_OR_RETURN(eventstore::NewEvent grant,
-                        projections::ToNewEvent(
-                            FirstAdministratorGrant(Pseudonymizer(pseudonym_key), admin->digits),
-                            eventstore::EventId::Random(), eventstore::EventId()));
+                        projections::ToNewEvent(first, eventstore::EventId::Random(),
+                                                eventstore::EventId(), *subjects));
     batch.events.push_back(std::move(grant));
   }
   VX_ASSIGN_OR_RETURN(auto appended, log->Append(batch));

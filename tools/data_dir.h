@@ -5,6 +5,8 @@
 //   DIR/idp-dev.key    the development identity provider's key, when one was created
 //   DIR/pseudonym.key  the key of person and patient pseudonyms (core/pseudonym.h), 64 hex
 //                      digits, mode 0600: losing it loses the link from an INSZ to its records
+//   DIR/keys/          the key store: every subject's pseudonym and data key (core/subjects.h,
+//                      eventstore/key_store.h); back it up apart from the log (docs/storage.md)
 //   DIR/views/         the views' stores (projections/view_store.h)
 //   DIR/outbox/        mails about access decisions, one file each (projections/mail_outbox.h)
 //   DIR/impact/        the impact figures' RocksDB (projections/impact.h, docs/impact.md)
@@ -25,6 +27,7 @@
 
 #include "core/pseudonym.h"
 #include "core/status.h"
+#include "core/subjects.h"
 #include "eventstore/event_log.h"
 
 namespace vaxledger::tools {
@@ -34,6 +37,7 @@ std::string LogPath(const std::string& dir);
 // The development identity provider's signing key (only for demo and tests; off in production).
 std::string DevIdpKeyPath(const std::string& dir);
 std::string PseudonymKeyPath(const std::string& dir);
+std::string KeyStorePath(const std::string& dir);
 std::string ViewsPath(const std::string& dir);
 std::string SessionsPath(const std::string& dir);  // the sessions store (http/sessions.h)
 std::string ImpactPath(const std::string& dir);    // the impact projection (projections/impact.h)
@@ -46,6 +50,11 @@ Status CheckPrivateDataDir(const std::string& dir);
 
 // The pseudonym key, refused when missing, too open or malformed.
 Result<PseudonymKey> LoadPseudonymKey(const std::string& dir);
+
+// The key store DIR/keys/ with the pseudonym key. FailedPrecondition when it is missing (it is
+// never made again silently: without it every subject's personal data reads as erased) or in
+// use by another process (`read_only` opens beside a running server).
+Result<std::shared_ptr<Subjects>> OpenSubjects(const std::string& dir, bool read_only = false);
 
 // Creates DIR (if needed, mode 0700; an existing empty DIR is set to 0700), the registry key
 // named `origin`, the pseudonym key, and the log with

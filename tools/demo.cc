@@ -54,9 +54,9 @@ const Cast& TheCast() {
   return cast;
 }
 
-Caller As(const projections::Registry& registry, const DemoPerson& p,
-          const std::string& entity = {}, const std::string& on_behalf_of = {}) {
-  return CallerFor(registry.pseudonyms(), p.insz, entity, on_behalf_of);
+Result<Caller> As(const projections::Registry& registry, const DemoPerson& p,
+                  const std::string& entity = {}, const std::string& on_behalf_of = {}) {
+  return CallerFor(registry.subjects(), p.insz, entity, on_behalf_of);
 }
 
 }  // namespace
@@ -74,7 +74,7 @@ const std::vector<DemoPerson>& DemoPeople() {
 
 Status SeedDemo(projections::Registry& registry) {
   const Cast& c = TheCast();
-  const Caller admin = As(registry, c.admin);
+  VX_ASSIGN_OR_RETURN(const Caller admin, As(registry, c.admin));
   auto is_admin = registry.Read([&](const RegistryState& s) {
     const Person* p = s.membership.FindPerson(admin.person);
     return p != nullptr && p->roles.contains("administrator");
@@ -95,8 +95,9 @@ Status SeedDemo(projections::Registry& registry) {
   auto join = [&](const DemoPerson& p, int riziv_seed, const std::string& entity,
                   std::optional<NewEntity> create) -> Status {
     const std::string id = "demo-acc-" + std::to_string(riziv_seed);
+    VX_ASSIGN_OR_RETURN(const Caller caller, As(registry, p));
     VX_RETURN_IF_ERROR(
-        run(As(registry, p), RequestAccess{id, p.name, p.email, MakeRiziv(riziv_seed, "004"),
+        run(caller, RequestAccess{id, p.name, p.email, MakeRiziv(riziv_seed, "004"),
                                            "vaccinnet-terms-2024", create ? "" : entity, create}));
     return run(admin, DecideRequest{id, true, "", entity});
   };
@@ -109,7 +110,8 @@ Status SeedDemo(projections::Registry& registry) {
       join(c.maes, 10003, "demo-maes", NewEntity{"practice", "Praktijk Maes", "", "brussels"}));
   VX_RETURN_IF_ERROR(join(c.claes, 10004, "demo-vcg",
                           NewEntity{"organisation", "Vaccinatiecentrum Gent", "", "flanders"}));
-  const Caller peeters = As(registry, c.peeters, "demo-linde");
+  VX_ASSIGN_OR_RETURN(const Caller peeters, As(registry, c.peeters, "demo-linde"));
+  VX_ASSIGN_OR_RETURN(const Caller staff, As(registry, c.staff, "demo-linde", peeters.person));
   VX_RETURN_IF_ERROR(run(peeters, RequestLink{"demo-link-haio", c.wouters.insz, c.wouters.name,
                                               c.wouters.email, true, MakeRiziv(10005, "005")}));
   VX_RETURN_IF_ERROR(run(admin, DecideRequest{"demo-link-haio", true, "", ""}));
@@ -139,7 +141,7 @@ Status SeedDemo(projections::Registry& registry) {
     v.dose = 1 + i / 4;
     v.date = "2026-10-" + std::to_string(10 + i);
     v.consent = {"given", v.date};
-    const Caller who = i % 2 ? As(registry, c.staff, "demo-linde", peeters.person) : peeters;
+    const Caller& who = i % 2 ? staff : peeters;
     VX_RETURN_IF_ERROR(run(who, v));
   }
   // The impact figures' denominators (issue 11): Statbel's population of 1 January 2025.

@@ -190,15 +190,16 @@ int RunPopulation(const std::string& dir, const std::string& as, const std::stri
     }
     return Fail(log.status());
   }
-  auto key = LoadPseudonymKey(dir);
-  if (!key.ok()) return Fail(key.status());
+  auto subjects = OpenSubjects(dir);
+  if (!subjects.ok()) return Fail(subjects.status());
   projections::RegistryOptions options;
   options.views_dir = ViewsPath(dir);
-  options.pseudonym_key = *key;
+  options.subjects = *subjects;
   auto registry = projections::Registry::Open(**log, options);
   if (!registry.ok()) return Fail(registry.status());
-  const Caller caller = CallerFor(Pseudonymizer(*key), insz->digits);
-  auto out = (*registry)->Execute(caller, LoadPopulation{*population});
+  auto caller = CallerFor(**subjects, insz->digits);
+  if (!caller.ok()) return Fail(caller.status());
+  auto out = (*registry)->Execute(*caller, LoadPopulation{*population});
   if (!out.ok()) return Fail(out.status());
   fmt::print("loaded {} ({} age bands, {} rows) at position {}\n", source, population->bands.size(),
              population->rows.size(), out->positions.empty() ? 0 : out->positions.front());

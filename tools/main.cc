@@ -22,6 +22,7 @@
 //   vaxledger certificate keys --data DIR [--create]
 //   vaxledger certificate verify --dsc CERT_FILE... [--at TIME] [--schema FILE] FILE|-
 //   vaxledger impact doses|coverage|population --data DIR ...   (tools/impact_command.h)
+//   vaxledger erase --data DIR --insz INSZ [--person] --reason TEXT   (tools/erase_command.h)
 //
 // Exit codes: 0 success; 1 the thing checked does not verify; 2 the command could not run (bad
 // arguments, missing or too-open key, no database, unreadable file).
@@ -66,6 +67,7 @@
 #include "tools/certificate_command.h"
 #include "tools/data_dir.h"
 #include "tools/demo.h"
+#include "tools/erase_command.h"
 #include "tools/impact_command.h"
 #include "tools/witness.h"
 
@@ -331,12 +333,12 @@ int RunServe(const std::string& dir, const std::string& listen, const ServeFlags
 
   auto log = OpenDataDir(dir, {}, Progress("verifying the log's tail"));
   if (!log.ok()) return Fail(log.status());
-  auto pseudonym_key = LoadPseudonymKey(dir);
-  if (!pseudonym_key.ok()) return Fail(pseudonym_key.status());
+  auto subjects = OpenSubjects(dir);
+  if (!subjects.ok()) return Fail(subjects.status());
   projections::ViewStore::SetCacheBytes(flags.cache_mb << 20);
   projections::RegistryOptions registry_options;
   registry_options.views_dir = ViewsPath(dir);
-  registry_options.pseudonym_key = *pseudonym_key;
+  registry_options.subjects = *subjects;
   registry_options.progress = Progress("views");
   auto registry = projections::Registry::Open(**log, registry_options);
   if (!registry.ok()) return Fail(registry.status());
@@ -386,7 +388,9 @@ int RunServe(const std::string& dir, const std::string& listen, const ServeFlags
   auto outbox = projections::MailOutbox::Open(**log, **registry, dir + "/outbox");
   if (!outbox.ok()) return Fail(outbox.status());
   // The impact figures follow the log into a store of their own (projections/impact.h).
-  auto impact = projections::ImpactProjection::Open(ImpactPath(dir));
+  projections::ImpactOptions impact_options;
+  impact_options.subjects = subjects->get();
+  auto impact = projections::ImpactProjection::Open(ImpactPath(dir), impact_options);
   if (!impact.ok()) return Fail(impact.status());
   auto impact_follower = projections::ImpactFollower::Start(**log, **impact);
   if (!impact_follower.ok()) return Fail(impact_follower.status());
@@ -646,7 +650,10 @@ int RunInitWithAdmin(const std::string& dir, const std::string& origin, const st
 int RunRebuild(const std::string& dir, const std::vector<std::string>& views) {
   auto ro = OpenReadOnly(dir);
   if (!ro.ok()) return Fail(ro.status());
+  auto subjects = OpenSubjects(dir, /*read_only=*/true);
+  if (!subjects.ok()) return Fail(subjects.status());
   projections::RebuildOptions options;
+  options.subjects = subjects->get();
   options.views = views;
   options.progress = Progress("rebuild");
   const auto start = std::chrono::steady_clock::now();
@@ -698,7 +705,10 @@ int RunReplay(const std::string& dir, const std::string& until, const std::strin
   }
   auto ro = OpenReadOnly(dir);
   if (!ro.ok()) return Fail(ro.status());
+  auto subjects = OpenSubjects(dir, /*read_only=*/true);
+  if (!subjects.ok()) return Fail(subjects.status());
   projections::RebuildOptions options;
+  options.subjects = subjects->get();
   options.until = *bound;
   options.progress = Progress("replay");
   auto report = projections::RebuildViews(*ro->storage, out + "/views", options);
@@ -888,12 +898,14 @@ int main(int argc, char** argv) {
 
   CertificateCommands certificate_commands(app);
   ImpactCommands impact_commands(app);
+  EraseCommand erase_command(app);
   std::string dcc_issuer;
   serve->add_option("--dcc-issuer", dcc_issuer, "the certificates' issuer (DCC \"is\")");
 
   CLI11_PARSE(app, argc, argv);
   if (auto rc = certificate_commands.Run()) return *rc;
   if (auto rc = impact_commands.Run()) return *rc;
+  if (auto rc = erase_command.Run()) return *rc;
   if (init->parsed()) {
     return RunInitWithAdmin(dir, origin, init_demo ? DemoAdministratorInsz() : admin);
   }

@@ -123,6 +123,13 @@ TEST_CASE("a data directory of an earlier log format is refused, naming both ver
     REQUIRE(log->Append(testing::OneEvent("s")).ok());
   }
   REQUIRE(OpenRocksDbStorage(path).ok());
+  SECTION("the version before sealed personal data") {
+    PutRaw(path, "default", "format", "vaxledger-log-3");
+    Status s = OpenRocksDbStorage(path).status();
+    CHECK(s.code() == Code::kFailedPrecondition);
+    CHECK_THAT(s.message(), Catch::Contains("holds log format vaxledger-log-3") &&
+                                Catch::Contains("reads vaxledger-log-4 only"));
+  }
   SECTION("the version before typed payloads") {
     PutRaw(path, "default", "format", "vaxledger-log-2");
     for (bool read_only : {false, true}) {
@@ -131,7 +138,7 @@ TEST_CASE("a data directory of an earlier log format is refused, naming both ver
       Status s = OpenRocksDbStorage(path, options).status();
       CHECK(s.code() == Code::kFailedPrecondition);
       CHECK_THAT(s.message(), Catch::Contains("holds log format vaxledger-log-2") &&
-                                  Catch::Contains("reads vaxledger-log-3 only"));
+                                  Catch::Contains("reads vaxledger-log-4 only"));
     }
   }
   SECTION("something that is not a vaxledger log") {
