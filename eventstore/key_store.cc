@@ -159,6 +159,18 @@ struct KeyStore::Impl {
     return Rocks(db->EnableFileDeletions(/*force=*/false), "erase: delete obsolete files");
   }
 
+  // The pseudonym an index record names, nullopt when there is none.
+  Result<std::optional<std::string>> ReadIndex(const std::string& index_key) const {
+    VX_ASSIGN_OR_RETURN(std::optional<std::string> found, Get(index_key, "read index"));
+    if (found && !IsPseudonym(*found)) {
+      // (Not naming the index: with the pseudonym key it leads back to the identifier.)
+      return DataLoss("key store " + dir + ": the index record of this identifier holds " +
+                      std::to_string(found->size()) +
+                      " bytes that are not a pseudonym (32 lower-case hex digits)");
+    }
+    return found;
+  }
+
   Status CheckFormat(bool created) {
     VX_ASSIGN_OR_RETURN(std::optional<std::string> format,
                         Get(std::string(kFormatKey), "read format"));
@@ -263,10 +275,10 @@ KeyStore::~KeyStore() {
 Result<std::string> KeyStore::Pseudonym(std::string_view kind, std::string_view identifier) {
   const std::string index = SubjectIndex(impl_->pseudonyms, kind, identifier);
   const std::string index_key = Record(kIndexPrefix, index);
-  VX_ASSIGN_OR_RETURN(std::optional<std::string> found, impl_->Get(index_key, "read index"));
+  VX_ASSIGN_OR_RETURN(std::optional<std::string> found, impl_->ReadIndex(index_key));
   if (found) return *std::move(found);
   std::lock_guard lock(impl_->create_mu);
-  VX_ASSIGN_OR_RETURN(found, impl_->Get(index_key, "read index"));
+  VX_ASSIGN_OR_RETURN(found, impl_->ReadIndex(index_key));
   if (found) return *std::move(found);  // made by another thread meanwhile
   std::string pseudonym = NewPseudonym();
   DataKey key;
@@ -283,8 +295,7 @@ Result<std::string> KeyStore::Pseudonym(std::string_view kind, std::string_view 
 
 Result<std::optional<std::string>> KeyStore::Find(std::string_view kind,
                                                   std::string_view identifier) const {
-  return impl_->Get(Record(kIndexPrefix, SubjectIndex(impl_->pseudonyms, kind, identifier)),
-                    "read index");
+  return impl_->ReadIndex(Record(kIndexPrefix, SubjectIndex(impl_->pseudonyms, kind, identifier)));
 }
 
 Result<std::optional<DataKey>> KeyStore::Key(std::string_view subject) const {

@@ -72,6 +72,7 @@ class KeyStore : public vaxledger::Subjects {
   KeyStore(const KeyStore&) = delete;
   KeyStore& operator=(const KeyStore&) = delete;
 
+  // Pseudonym and Find: DataLoss when the identifier's index record does not hold a pseudonym.
   Result<std::string> Pseudonym(std::string_view kind, std::string_view identifier) override;
   Result<std::optional<std::string>> Find(std::string_view kind,
                                           std::string_view identifier) const override;

@@ -354,6 +354,13 @@ TEST_CASE("key store: a damaged data key record is DataLoss naming the subject, 
   REQUIRE(store->Erase(subject).ok());
   CHECK(!store->Key(subject)->has_value());
   CHECK(!store->Find("person", "85073003328")->has_value());
+
+  // An index record that does not hold a pseudonym.
+  store.reset();
+  RawDb(dir).Put("i/" + SubjectIndex(Pseudonymizer(FixedKey()), "person", "85073003427"), "x");
+  store = OpenStore(dir);
+  CHECK(store->Find("person", "85073003427").status().code() == Code::kDataLoss);
+  CHECK(store->Pseudonym("person", "85073003427").status().code() == Code::kDataLoss);
 }
 
 TEST_CASE("key store: another format, or a database that is not a key store, is refused") {
