@@ -81,6 +81,7 @@ struct KeyStore::Impl {
   std::mutex create_mu;  // new subjects and erasure batches
   std::mutex purge_mu;   // one purge at a time
   std::atomic<bool> write_failed{false};
+  bool read_only = false;
 
   Status Rocks(const rocksdb::Status& s, std::string_view what) const {
     return FromRocks(s, "key store " + dir + ": " + std::string(what));
@@ -96,6 +97,10 @@ struct KeyStore::Impl {
   }
 
   Status Write(rocksdb::WriteBatch* batch, std::string_view what) {
+    if (read_only) {
+      return FailedPrecondition("key store " + dir + " is open read-only: cannot " +
+                                std::string(what));
+    }
     rocksdb::WriteOptions wo;
     wo.sync = true;
     Status s = Rocks(db->Write(wo, batch), what);
@@ -207,9 +212,12 @@ struct KeyStore::Impl {
 Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& dir,
                                                  const PseudonymKey& pseudonym_key,
                                                  const KeyStoreOptions& options) {
-  VX_RETURN_IF_ERROR(PrepareDirectory(dir));
   std::error_code ec;
   const bool exists = std::filesystem::exists(std::filesystem::path(dir) / "CURRENT", ec);
+  if (options.read_only && !exists) {
+    return FailedPrecondition("key store " + dir + " does not exist");
+  }
+  if (!options.read_only) VX_RETURN_IF_ERROR(PrepareDirectory(dir));
 
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
@@ -235,7 +243,8 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& dir,
   db_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
 
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, &raw);
+  rocksdb::Status s = options.read_only ? rocksdb::DB::OpenForReadOnly(db_options, dir, &raw)
+                                        : rocksdb::DB::Open(db_options, dir, &raw);
   if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
     return Unavailable("key store " + dir +
                        " is in use by another process (a running "
@@ -248,6 +257,16 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& dir,
   }
   VX_RETURN_IF_ERROR(FromRocks(s, "key store " + dir + ": open"));
   auto impl = std::make_unique<Impl>(std::unique_ptr<rocksdb::DB>(raw), pseudonym_key, dir);
+  impl->read_only = options.read_only;
+  if (options.read_only) {
+    VX_ASSIGN_OR_RETURN(auto format, impl->Get(std::string(kFormatKey), "read format"));
+    if (format != std::optional<std::string>(std::string(kFormatValue))) {
+      return FailedPrecondition("key store " + dir + " holds format " +
+                                format.value_or("(none)") + "; this vaxledger reads " +
+                                std::string(kFormatValue) + " only");
+    }
+    return std::unique_ptr<KeyStore>(new KeyStore(std::move(impl), dir));
+  }
   VX_RETURN_IF_ERROR(impl->CheckFormat(/*created=*/!exists));
   // Erasures whose purge a crash interrupted: purge the whole store (which erased records were
   // involved is no longer known; their records are gone).
@@ -266,7 +285,7 @@ KeyStore::KeyStore(std::unique_ptr<Impl> impl, std::string dir)
 KeyStore::~KeyStore() {
   // Everything is already in the synced WAL; a flush only spares the next open a replay. After
   // a failed write RocksDB must not reuse the WAL writer that failed, so no flush then.
-  if (!impl_->write_failed.load()) {
+  if (!impl_->write_failed.load() && !impl_->read_only) {
     IgnoreError(impl_->Rocks(impl_->db->Flush(rocksdb::FlushOptions()), "flush on close"));
   }
   IgnoreError(impl_->Rocks(impl_->db->Close(), "close"));  // nothing left to do with an error

@@ -53,6 +53,10 @@ struct KeyStoreOptions {
   size_t write_buffer_bytes = size_t{4} << 20;
   // Table files RocksDB keeps open. Default: 64.
   int max_open_files = 64;
+  // Open for reading only, beside a process that has it open for writing (replay, rebuild):
+  // the store must exist; Pseudonym (for a new subject), Erase and the marks are refused
+  // (FailedPrecondition). A read-only store sees what was written when it was opened.
+  bool read_only = false;
 };
 
 class KeyStore : public vaxledger::Subjects {

@@ -131,10 +131,7 @@ Result<std::unique_ptr<EventLog>> InitDataDir(const std::string& dir, const std:
   eventstore::AppendBatch batch;
   batch.events.push_back(std::move(genesis));
   batch.expectations.push_back({"registry", eventstore::ExpectedVersion::NoStream()});
-  eventstore::KeyStoreOptions key_options;
-  key_options.create_if_missing = true;
-  VX_ASSIGN_OR_RETURN(auto subjects,
-                      eventstore::KeyStore::Open(KeyStorePath(dir), pseudonym_key, key_options));
+  VX_ASSIGN_OR_RETURN(auto subjects, eventstore::KeyStore::Open(KeyStorePath(dir), pseudonym_key));
   if (admin) {
     VX_ASSIGN_OR_RETURN(DomainEvent first, FirstAdministratorGrant(*subjects, admin->digits));
     VX_ASSIGN_OR_RETURN(eventstore::NewEvent grant,

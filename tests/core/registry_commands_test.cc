@@ -43,7 +43,7 @@ struct Registry {
 
   std::string Id() { return "id-" + std::to_string(++next_id); }
   Caller Admin() const { return w.Person(admin); }
-  std::string PersonOf(const std::string& insz) const { return PersonId(w.pseudonyms(), insz); }
+  std::string PersonOf(const std::string& insz) const { return w.PersonIdOf(insz); }
 
   RequestAccess Access(const std::string& riziv, const std::string& join,
                        std::optional<NewEntity> create) {
@@ -421,7 +421,7 @@ TEST_CASE("Vaccination: the fields' rules") {
     REQUIRE_REFUSED(r.w.Do(c, v), Code::kInvalidArgument, "patient.birth_date", "required");
     v.patient.birth_date = "2020-01-01";
     REQUIRE(r.w.Do(c, v).ok());
-    const Patient* p = r.w.state().vaccinations.FindPatient(PatientId(r.w.pseudonyms(), v.patient));
+    const Patient* p = r.w.state().vaccinations.FindPatient(r.w.PatientIdOf(v.patient));
     REQUIRE(p != nullptr);
     CHECK(p->name == "Jan Zonder");
   }
@@ -449,7 +449,7 @@ TEST_CASE("Vaccination: corrections and retractions by the registering entity, w
   const std::string patient = MakeInsz(102);
   auto reg = r.w.Do(c, r.Vaccination(patient));
   REQUIRE(reg.ok());
-  const std::string pid = PatientId(r.w.pseudonyms(), PatientRef{patient, "", ""});
+  const std::string pid = r.w.PatientIdOf(PatientRef{patient, "", ""});
   CorrectVaccination fix{pid,          reg->id, std::nullopt, std::string("FK9999"), std::nullopt,
                          std::nullopt, ""};
   REQUIRE_REFUSED(r.w.Do(c, fix), Code::kInvalidArgument, "reason", "required");
@@ -481,7 +481,7 @@ TEST_CASE(
   const Caller g1 = r.w.Person(r.p1, "g1");
   const Caller pr1 = r.w.Person(r.p3, "pr1");
   const std::string insz = MakeInsz(103);
-  const std::string pid = PatientId(r.w.pseudonyms(), PatientRef{insz, "", ""});
+  const std::string pid = r.w.PatientIdOf(PatientRef{insz, "", ""});
   auto reg = r.w.Do(g1, r.Vaccination(insz));
   REQUIRE(reg.ok());
   const Patient* p = r.w.state().vaccinations.FindPatient(pid);

@@ -10,6 +10,7 @@
 #include "core/pseudonym.h"
 #include "core/registry_commands.h"
 #include "core/registry_state.h"
+#include "core/subjects.h"
 
 namespace vaxledger::testing {
 
@@ -32,20 +33,29 @@ class World {
   // 2026-11-24T12:00:00Z
   static constexpr int64_t kNow = 1795521600LL * 1000000;
 
-  World() : pseudonyms_(PseudonymKey{7}) {}
+  World() : subjects_(PseudonymKey{7}) {}
 
   const RegistryState& state() const { return state_; }
-  const Pseudonymizer& pseudonyms() const { return pseudonyms_; }
+  // The key store (in memory): pseudonyms are made on first use, as in a registry.
+  Subjects& subjects() const { return subjects_; }
   uint64_t size() const { return position_; }
+  std::string PersonIdOf(const std::string& insz) const {
+    return vaxledger::PersonId(subjects_, insz).value();
+  }
+  std::string PatientIdOf(const PatientRef& patient) const {
+    return vaxledger::PatientId(subjects_, patient).value();
+  }
 
   Caller Person(const std::string& insz, const std::string& entity = {},
                 const std::string& on_behalf_of = {}) const {
-    return CallerFor(pseudonyms_, insz, entity, on_behalf_of, kNow);
+    return CallerFor(subjects_, insz, entity, on_behalf_of, kNow).value();
   }
 
-  // Decides and, when accepted, applies.
+  // Resolves the command's subjects, decides and, when accepted, applies.
   Result<Decision> Do(const Caller& caller, const Command& command) {
-    auto d = Decide(state_, pseudonyms_, caller, command);
+    Command resolved = command;
+    VX_RETURN_IF_ERROR(ResolveSubjects(subjects_, resolved));
+    auto d = Decide(state_, caller, resolved);
     if (!d.ok()) return d;
     for (const StreamExpectation& e : d->expectations) {
       auto it = versions_.find(e.stream);
@@ -68,7 +78,7 @@ class World {
 
   // Grants the administrator role to `insz` as the genesis would.
   void Bootstrap(const std::string& admin_insz) {
-    DomainEvent e = FirstAdministratorGrant(pseudonyms_, admin_insz);
+    DomainEvent e = FirstAdministratorGrant(subjects_, admin_insz).value();
     e.stream_version = 0;
     versions_[e.stream] = 0;
     e.position = position_++;
@@ -80,7 +90,7 @@ class World {
 
  private:
   RegistryState state_;
-  Pseudonymizer pseudonyms_;
+  mutable MemorySubjects subjects_;
   std::map<std::string, uint64_t> versions_;
   std::vector<DomainEvent> log_;
   uint64_t position_ = 0;

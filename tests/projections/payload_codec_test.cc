@@ -65,14 +65,14 @@ World EveryDecision() {
   Accept(w, a, DecideRequest{req.id, true, "", ""});
   req = Accept(w, c1, RequestLink{"l3", other, "Other", "other@example.be", false, ""});
   Accept(w, a, DecideRequest{req.id, false, "not known here", ""});
-  const std::string staff_id = PersonId(w.pseudonyms(), staff);
+  const std::string staff_id = w.PersonIdOf(staff);
   req = Accept(w, c1, RequestUnlink{"u1", {staff_id}});
   Accept(w, a, DecideRequest{req.id, false, "still needed", ""});
   req = Accept(w, c1, RequestUnlink{"u2", {staff_id}});
   Accept(w, a, DecideRequest{req.id, true, "left", ""});
 
   // Qualification and roles.
-  Accept(w, a, ChangeQualification{PersonId(w.pseudonyms(), haio), MakeRiziv(10005, "004")});
+  Accept(w, a, ChangeQualification{w.PersonIdOf(haio), MakeRiziv(10005, "004")});
   Accept(w, a, ChangeRole{auditor, "auditor", true});
   Accept(w, a, ChangeRole{auditor, "auditor", false});
 
@@ -86,7 +86,7 @@ World EveryDecision() {
   v.date = "2026-11-20";
   v.consent = {"given", "2026-11-20"};
   Accept(w, c1, v);
-  const std::string pid = PatientId(w.pseudonyms(), v.patient);
+  const std::string pid = w.PatientIdOf(v.patient);
   v.vaccination_id = "v2";
   v.patient = PatientRef{"", "Zonder Insz", "2001-02-03"};
   v.date = "2026-11-21";
