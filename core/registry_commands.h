@@ -188,7 +188,7 @@ struct RequestErasure {
   PatientRef patient;  // kind patient: insz, or name and birth_date
   std::string insz;    // kind person
   std::string reason;  // why (the law's ground); must not itself hold personal data
-  std::string subject;  // filled by ResolveSubjects (never made: empty when there is none)
+  std::string subject = {};  // filled by ResolveSubjects (never made: empty when there is none)
 };
 
 // The operator erases a subject directly (`vaxledger erase`: whoever holds the data directory
@@ -199,7 +199,7 @@ struct EraseSubject {
   PatientRef patient;
   std::string insz;
   std::string reason;
-  std::string subject;  // filled by ResolveSubjects
+  std::string subject = {};  // filled by ResolveSubjects
 };
 
 using Command =

@@ -429,6 +429,8 @@ void RequestsView::Apply(const DomainEvent& e) {
              Is(e, event_type::kUnlinkRejected) || Is(e, event_type::kErasureRejected)) {
     decide("rejected");
   }
+  // Its index records, now that every field they name (the person) is set.
+  if (auto it = requests_.find(id); it != requests_.end()) MarkDirty(it->second);
 }
 
 const Request* RequestsView::Find(const std::string& id) const {

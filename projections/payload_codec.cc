@@ -92,6 +92,10 @@ const TypeEntry kTypes[] = {
     VX_PAYLOAD(event_type::kPatientRead, PatientRead),
     VX_PAYLOAD("patients.read", PatientsRead),
     VX_PAYLOAD("population.loaded", PopulationLoaded),
+    VX_PAYLOAD("erasure.requested", ErasureRequested),
+    VX_PAYLOAD("erasure.approved", ErasureApproved),
+    VX_PAYLOAD("erasure.rejected", ErasureRejected),
+    VX_PAYLOAD("subject.erased", SubjectErased),
 };
 const TypeEntry kPersonal = VX_PAYLOAD("", Personal);
 #undef VX_PAYLOAD

@@ -11,7 +11,8 @@ namespace {
 bool IsRegistryEvent(std::string_view type) {
   for (std::string_view prefix :
        {"access.", "entity.", "link.", "unlink.", "member.", "qualification.", "vaccination.",
-        "consent.", "care.", "stock.", "role.", "certificate.", "population."}) {
+        "consent.", "care.", "stock.", "role.", "certificate.", "population.", "erasure.",
+        "subject."}) {
     if (type.starts_with(prefix)) return true;
   }
   return false;

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "core/identifiers.h"
@@ -33,28 +34,28 @@ class World {
   // 2026-11-24T12:00:00Z
   static constexpr int64_t kNow = 1795521600LL * 1000000;
 
-  World() : subjects_(PseudonymKey{7}) {}
+  World() : subjects_(std::make_shared<MemorySubjects>(PseudonymKey{7})) {}
 
   const RegistryState& state() const { return state_; }
   // The key store (in memory): pseudonyms are made on first use, as in a registry.
-  Subjects& subjects() const { return subjects_; }
+  Subjects& subjects() const { return *subjects_; }
   uint64_t size() const { return position_; }
   std::string PersonIdOf(const std::string& insz) const {
-    return vaxledger::PersonId(subjects_, insz).value();
+    return vaxledger::PersonId(*subjects_, insz).value();
   }
   std::string PatientIdOf(const PatientRef& patient) const {
-    return vaxledger::PatientId(subjects_, patient).value();
+    return vaxledger::PatientId(*subjects_, patient).value();
   }
 
   Caller Person(const std::string& insz, const std::string& entity = {},
                 const std::string& on_behalf_of = {}) const {
-    return CallerFor(subjects_, insz, entity, on_behalf_of, kNow).value();
+    return CallerFor(*subjects_, insz, entity, on_behalf_of, kNow).value();
   }
 
   // Resolves the command's subjects, decides and, when accepted, applies.
   Result<Decision> Do(const Caller& caller, const Command& command) {
     Command resolved = command;
-    VX_RETURN_IF_ERROR(ResolveSubjects(subjects_, resolved));
+    VX_RETURN_IF_ERROR(ResolveSubjects(*subjects_, resolved));
     auto d = Decide(state_, caller, resolved);
     if (!d.ok()) return d;
     for (const StreamExpectation& e : d->expectations) {
@@ -72,13 +73,17 @@ class World {
       e.recorded_at_us = caller.now_us;
       state_.Apply(e);
       log_.push_back(e);
+      // As the registry does once the erasure is appended (projections/registry.h).
+      if (e.type == event_type::kSubjectErased) {
+        REQUIRE(subjects_->Erase(e.payload.value("subject", "")).ok());
+      }
     }
     return d;
   }
 
   // Grants the administrator role to `insz` as the genesis would.
   void Bootstrap(const std::string& admin_insz) {
-    DomainEvent e = FirstAdministratorGrant(subjects_, admin_insz).value();
+    DomainEvent e = FirstAdministratorGrant(*subjects_, admin_insz).value();
     e.stream_version = 0;
     versions_[e.stream] = 0;
     e.position = position_++;
@@ -90,7 +95,7 @@ class World {
 
  private:
   RegistryState state_;
-  mutable MemorySubjects subjects_;
+  std::shared_ptr<MemorySubjects> subjects_;
   std::map<std::string, uint64_t> versions_;
   std::vector<DomainEvent> log_;
   uint64_t position_ = 0;

@@ -29,10 +29,23 @@ using vaxledger::testing::World;
 
 constexpr PseudonymKey kKey{1, 2, 3};
 
+// The key store every registry of these tests shares (as the registries of one data directory
+// share DIR/keys).
+std::shared_ptr<MemorySubjects> Keys() {
+  static const auto keys = std::make_shared<MemorySubjects>(kKey);
+  return keys;
+}
+
+RebuildOptions KeyedRebuild() {
+  RebuildOptions o;
+  o.subjects = Keys().get();
+  return o;
+}
+
 RegistryOptions Options(const std::string& views_dir) {
   RegistryOptions o;
   o.views_dir = views_dir;
-  o.pseudonym_key = kKey;
+  o.subjects = Keys();
   o.clock_us = [] { return World::kNow; };
   return o;
 }
@@ -78,20 +91,21 @@ ViewDump Dump(const std::string& views_dir) {
 
 Caller As(const std::string& insz, const std::string& entity = {},
           const std::string& on_behalf_of = {}) {
-  return CallerFor(Pseudonymizer(kKey), insz, entity, on_behalf_of);
+  return CallerFor(*Keys(), insz, entity, on_behalf_of).value();
 }
 
 // Grants the administrator role as `vaxledger init --admin` does.
 void Bootstrap(eventstore::EventLog& log, const std::string& admin_insz) {
   eventstore::AppendBatch b;
-  auto grant = ToNewEvent(FirstAdministratorGrant(Pseudonymizer(kKey), admin_insz),
-                          eventstore::EventId::Random(), eventstore::EventId());
+  auto grant = ToNewEvent(FirstAdministratorGrant(*Keys(), admin_insz).value(),
+                          eventstore::EventId::Random(), eventstore::EventId(), *Keys());
   REQUIRE(grant.ok());
   b.events.push_back(std::move(grant).value());
   REQUIRE(log.Append(b).ok());
 }
 
 const std::string kAdmin = MakeInsz(1);
+const std::string kAdmin2 = MakeInsz(2);  // the second administrator an erasure needs
 
 // Creates entity `id` of `kind` with physicians `inszs`, approved by the administrator.
 void MakeEntity(Registry& r, const std::string& id, const std::string& kind,
@@ -128,6 +142,7 @@ struct Workload {
       physicians.insert(physicians.end(), docs.begin(), docs.end());
     }
     for (int i = 0; i < 300; ++i) patients.push_back(MakeInsz(400 + i));
+    REQUIRE(r.Execute(As(kAdmin), ChangeRole{kAdmin2, "administrator", true}).ok());
   }
 
   Command Random(std::mt19937& rng, Registry& r, Caller& caller, int n) {
@@ -137,7 +152,7 @@ struct Workload {
     const size_t e = pick(entities.size());
     caller = As(physicians[2 * e + pick(2)], entities[e]);
     const std::string id = "c" + std::to_string(n) + "-" + std::to_string(rng());
-    switch (pick(10)) {
+    switch (pick(12)) {
       case 0:
       case 1:
       case 2:
@@ -185,8 +200,24 @@ struct Workload {
         REQUIRE(members.ok());
         return RequestUnlink{id, *members};
       }
+      case 10: {
+        // Issue 16: an erasure asked for a patient or a collaborator (staff); a second
+        // administrator approves it below. Patients and staff come back under new subjects.
+        caller = As(pick(2) ? kAdmin : kAdmin2);
+        RequestErasure c;
+        c.request_id = id;
+        c.reason = "retention ended";
+        if (pick(3)) {
+          c.kind = "patient";
+          c.patient.insz = patients[pick(patients.size())];
+        } else {
+          c.kind = "person";
+          c.insz = MakeInsz(800 + static_cast<int>(pick(100)));
+        }
+        return c;
+      }
       default: {
-        caller = As(kAdmin);
+        caller = As(pick(2) ? kAdmin : kAdmin2);
         auto pending = r.Read([&](const RegistryState& s) {
           auto list = s.requests.Pending();
           return list.empty() ? std::string() : list[pick(list.size())]->id;
@@ -243,13 +274,22 @@ TEST_CASE("Random commands from 4 threads, then a rebuild from scratch: the view
   CHECK(work.accepted > 600);
   CHECK(work.refused > 50);
   const auto head = log->Head().size;
+  // Erasures were decided too (and refused: the same administrator approving their own).
+  size_t erased = 0;
+  for (eventstore::Position p = 0; p < head; p += 1000) {
+    auto events = log->Read(p, 1000);
+    REQUIRE(events.ok());
+    for (const auto& e : *events) erased += e.event.type == event_type::kSubjectErased;
+  }
+  INFO("erasures " << erased);
+  CHECK(erased > 5);
   CHECK(registry->applied() == head);
   follower = OpenRegistry(*log, dir.path() + "/restarted");
   CHECK(follower->applied() == head);
   registry.reset();
   follower.reset();
 
-  auto rebuilt = RebuildViews(log->storage(), dir.path() + "/rebuilt", {});
+  auto rebuilt = RebuildViews(log->storage(), dir.path() + "/rebuilt", KeyedRebuild());
   REQUIRE(rebuilt.ok());
   CHECK(rebuilt->events == head);
   const auto live = Dump(dir.path() + "/live");
@@ -311,7 +351,7 @@ TEST_CASE("A rebuild killed half-way leaves the old views in use; a second rebui
     auto registry = OpenRegistry(*log, views);  // serves from the old vaccinations view
     CHECK(registry->applied() == log->Head().size);
   }
-  auto again = RebuildViews(log->storage(), views, {});
+  auto again = RebuildViews(log->storage(), views, KeyedRebuild());
   REQUIRE(again.ok());
   for (auto name : kViewNames) REQUIRE(ViewStore::RemoveStale(views, std::string(name)).ok());
   CHECK(*ViewStore::CurrentGeneration(views, "vaccinations") == 2);
@@ -342,26 +382,26 @@ TEST_CASE("As of a position or a time: membership and vaccinations as they were"
   v.consent = {"given", "2026-11-20"};
   REQUIRE(registry->Execute(As(p1, "e1"), v).ok());
   const eventstore::Position registered = log->Head().size;
-  const std::string pid = PatientId(registry->pseudonyms(), v.patient);
+  const std::string pid = PatientId(registry->subjects(), v.patient).value();
   REQUIRE(registry->Execute(As(p1, "e1"), RetractVaccination{pid, "v1", "wrong patient"}).ok());
 
-  auto then = EntityAsOf(log->storage(), "e1", {two_members, std::nullopt});
+  auto then = EntityAsOf(log->storage(), *Keys(), "e1", {two_members, std::nullopt});
   REQUIRE(then.ok());
   CHECK(then->members.size() == 2);
-  auto by_time = EntityAsOf(log->storage(), "e1", {std::nullopt, two_members_time});
+  auto by_time = EntityAsOf(log->storage(), *Keys(), "e1", {std::nullopt, two_members_time});
   REQUIRE(by_time.ok());
   CHECK(by_time->members.size() == 2);
-  auto now = EntityAsOf(log->storage(), "e1", {});
+  auto now = EntityAsOf(log->storage(), *Keys(), "e1", {});
   REQUIRE(now.ok());
   CHECK(now->members.size() == 1);
   CHECK(*now ==
         *registry->Read([](const RegistryState& s) { return *s.membership.FindEntity("e1"); }));
-  CHECK(EntityAsOf(log->storage(), "e1", {1, std::nullopt}).status().code() == Code::kNotFound);
+  CHECK(EntityAsOf(log->storage(), *Keys(), "e1", {1, std::nullopt}).status().code() == Code::kNotFound);
 
-  auto active = PatientAsOf(log->storage(), pid, {registered, std::nullopt});
+  auto active = PatientAsOf(log->storage(), *Keys(), pid, {registered, std::nullopt});
   REQUIRE(active.ok());
   CHECK(active->vaccinations.at(0).status == "active");
-  auto retracted = PatientAsOf(log->storage(), pid, {});
+  auto retracted = PatientAsOf(log->storage(), *Keys(), pid, {});
   REQUIRE(retracted.ok());
   CHECK(retracted->vaccinations.at(0).status == "entered_in_error");
 }
