@@ -237,6 +237,10 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& dir,
   db_options.max_manifest_file_size = 0;
   db_options.write_buffer_size = options.write_buffer_bytes;
   db_options.compression = rocksdb::kNoCompression;
+  // An erasure rewrites the table files that hold its records: small files and a small level 1
+  // keep that to a few MiB whatever the size of the store.
+  db_options.target_file_size_base = options.table_file_bytes;
+  db_options.max_bytes_for_level_base = options.level1_bytes;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.cache_bytes);
   table.block_restart_interval = 1;  // every key stored whole

@@ -308,6 +308,39 @@ TEST_CASE("key store: no file of the store holds an erased key or its index") {
   CHECK(KeyOf(*store, subjects[199]) == keys[199]);
 }
 
+TEST_CASE("key store: an erasure purges every level of a store spread over many files") {
+  testing::TempDir tmp;
+  const std::string dir = tmp.path() + "/keys";
+  KeyStoreOptions small;  // tiny sizes, so that 3000 subjects fill several levels
+  small.write_buffer_bytes = 64 << 10;
+  small.table_file_bytes = 32 << 10;
+  small.level1_bytes = 128 << 10;
+  auto opened = KeyStore::Open(dir, FixedKey(), small);
+  REQUIRE(opened.ok());
+  auto store = std::move(opened).value();
+  std::vector<std::string> subjects;
+  std::vector<DataKey> keys;
+  for (int i = 0; i < 3000; ++i) {
+    subjects.push_back(Pseudonym(*store, "patient", std::to_string(i)));
+    keys.push_back(KeyOf(*store, subjects.back()));
+  }
+  size_t tables = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    tables += entry.path().extension() == ".sst";
+  }
+  CHECK(tables > 8);
+  for (int victim : {5, 1500, 2999}) {
+    CHECK(!FilesHolding(dir, Bytes32(keys[victim])).empty());
+    REQUIRE(store->Erase(subjects[victim]).ok());
+    CHECK(FilesHolding(dir, Bytes32(keys[victim])).empty());
+    CHECK(FilesHolding(dir,
+                       SubjectIndex(Pseudonymizer(FixedKey()), "patient", std::to_string(victim)))
+              .empty());
+    CHECK(!FilesHolding(dir, Bytes32(keys[victim + (victim < 2999 ? 1 : -1)])).empty());
+  }
+  CHECK(KeyOf(*store, subjects[1000]) == keys[1000]);
+}
+
 TEST_CASE("key store: an erasure whose purge a crash cut short is finished at open") {
   testing::TempDir tmp;
   const std::string dir = tmp.path() + "/keys";
