@@ -518,7 +518,7 @@ Result<ErasureTarget> ErasureTargetOf(const RegistryState& state, const std::str
     return ErasureTarget{PatientStream(subject), Expect(PatientStream(subject), true, p->version)};
   }
   const Person* p = subject.empty() ? nullptr : state.membership.FindPerson(subject);
-  if (p == nullptr || !p->has_stream) {
+  if (p == nullptr) {
     return Refuse(Code::kNotFound, "the registry holds no person with this INSZ", field)
         .WithRule("erasure.no_subject");
   }
@@ -531,7 +531,9 @@ Result<ErasureTarget> ErasureTargetOf(const RegistryState& state, const std::str
                   "the person is an administrator: revoke the role before erasing them", field)
         .WithRule("erasure.administrator");
   }
-  return ErasureTarget{PersonStream(subject), Expect(PersonStream(subject), true, p->version)};
+  // A person linked by others (staff, HAIOs) may have no stream of their own yet.
+  return ErasureTarget{PersonStream(subject),
+                       Expect(PersonStream(subject), p->has_stream, p->version)};
 }
 
 // The identifier an erasure names: the field to blame when it is wrong.

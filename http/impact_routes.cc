@@ -338,7 +338,9 @@ class Routes : public std::enable_shared_from_this<Routes> {
         return std::shared_ptr<const ImpactProjection>(as_of_.front().second);
       }
     }
-    std::shared_ptr<ImpactProjection> replayed = ImpactProjection::InMemory();
+    projections::ImpactOptions replay_options;
+    replay_options.subjects = registry_.shared_subjects();
+    std::shared_ptr<ImpactProjection> replayed = ImpactProjection::InMemory(replay_options);
     VX_RETURN_IF_ERROR(replayed->CatchUp(registry_.log().storage(), bound).status());
     if (final_bound && options_.as_of_cache > 0) {
       as_of_.emplace_front(it->second, replayed);

@@ -201,6 +201,8 @@ json Schemas() {
                                                   {"since_position", Count()}}))},
                         {"pending_requests", Array(Str())}});
   entity["properties"]["pending"] = Array(Ref("Request"));  // today's only, not with as_of
+  // Issue 16: a member whose personal data is erased (no name).
+  entity["properties"]["members"]["items"]["properties"]["erased"] = Bool();
   json registration = Object(
       {{"patient", Object({{"insz", Str()}, {"name", Str()}, {"birth_date", Str()}}, {})},
        {"product", Str()},
@@ -347,6 +349,8 @@ json Schemas() {
   };
   // Certificates issued for the patient (http/certificate_routes.cc): not required.
   schemas["Patient"]["properties"]["certificates"] = Array({{"type", "object"}});
+  // Issue 16: a patient whose personal data is erased (no INSZ, name, birth date).
+  schemas["Patient"]["properties"]["erased"] = Bool();
   return schemas;
 }
 

@@ -512,7 +512,7 @@ Status ImpactProjection::ApplyOne(Batch& batch, const eventstore::RecordedEvent&
     after.birth_day.reset();
   } else if (registered) {
     if (!after.birth_day && !r.event.personal_data.empty()) {
-      VX_ASSIGN_OR_RETURN(const nlohmann::json personal, OpenedPersonal(options_.subjects, r));
+      VX_ASSIGN_OR_RETURN(const nlohmann::json personal, OpenedPersonal(options_.subjects.get(), r));
       if (auto insz = ParseInsz(Str(personal, "insz")); insz.ok() && insz->birth_date) {
         after.birth_day = impact::DayOf(*insz->birth_date);
       } else if (auto day = impact::DayOf(Str(personal, "birth_date"))) {

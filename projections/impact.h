@@ -46,9 +46,8 @@ struct ImpactOptions {
   // RocksDB block cache, MiB. Default 32.
   size_t block_cache_mb = 32;
   // The key store that opens registrations' personal data for the patient's birth date (the
-  // age band). Without it, or for an erased patient, the age is unknown. Must outlive the
-  // projection.
-  const Subjects* subjects = nullptr;
+  // age band). Without it, or for an erased patient, the age is unknown.
+  std::shared_ptr<const Subjects> subjects;
 };
 
 struct DosesQuery {

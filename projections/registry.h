@@ -140,6 +140,7 @@ class Registry {
   // Each view's position in its store (what survives a crash), in kViewNames order.
   std::array<eventstore::Position, kViewCount> view_positions() const;
   Subjects& subjects() const { return *options_.subjects; }
+  std::shared_ptr<Subjects> shared_subjects() const { return options_.subjects; }
   eventstore::EventLog& log() { return log_; }
   // Records read from the view stores since Open began (Gets and scanned records), for tests
   // and monitoring.

@@ -48,7 +48,9 @@ Result<std::unique_ptr<ImpactProjection>> Source(const std::string& dir, const s
   VX_ASSIGN_OR_RETURN(eventstore::Position size, log->RecordCount());
   if (!as_of.empty()) {
     VX_ASSIGN_OR_RETURN(auto bound, projections::ParseLogBound(as_of, "as-of"));
-    auto replayed = ImpactProjection::InMemory();
+    projections::ImpactOptions replay_options;
+    VX_ASSIGN_OR_RETURN(replay_options.subjects, OpenSubjects(dir, /*read_only=*/true));
+    auto replayed = ImpactProjection::InMemory(replay_options);
     VX_RETURN_IF_ERROR(replayed->CatchUp(*log, bound).status());
     return replayed;
   }

@@ -389,7 +389,7 @@ int RunServe(const std::string& dir, const std::string& listen, const ServeFlags
   if (!outbox.ok()) return Fail(outbox.status());
   // The impact figures follow the log into a store of their own (projections/impact.h).
   projections::ImpactOptions impact_options;
-  impact_options.subjects = subjects->get();
+  impact_options.subjects = *subjects;
   auto impact = projections::ImpactProjection::Open(ImpactPath(dir), impact_options);
   if (!impact.ok()) return Fail(impact.status());
   auto impact_follower = projections::ImpactFollower::Start(**log, **impact);

@@ -564,6 +564,152 @@ TEST_CASE("Roles: administrators grant and revoke; the last administrator stays"
   CHECK(r.w.Do(r.Admin(), ChangeRole{r.admin, "administrator", false}).ok());
 }
 
+// ---- Issue 16: erasure ----------------------------------------------------------------------
+
+TEST_CASE("Erasure: one administrator asks, another approves; the patient keeps only the facts") {
+  Registry r;
+  const std::string admin2 = MakeInsz(9);
+  REQUIRE(r.w.Do(r.Admin(), ChangeRole{admin2, "administrator", true}).ok());
+  const std::string patient = MakeInsz(300);
+  RegisterVaccination v = r.Vaccination(patient);
+  v.patient.name = "Zelda Vergeet";
+  v.patient.birth_date = "1985-07-30";
+  REQUIRE(r.w.Do(r.w.Person(r.p1, "g1"), v).ok());
+  const std::string pid = r.w.PatientIdOf(v.patient);
+  IssueCertificate issue;
+  issue.patient = pid;
+  issue.vaccination_id = v.vaccination_id;
+  issue.uvci = "URN:UVCI:01:BE:TEST0000000000000000001#X";
+  issue.kid = Base64Encode(Bytes(8, 1));
+  issue.signature_sha256 = Base64Encode(Bytes(32, 2));
+  issue.dn = issue.sd = 1;
+  issue.expires_at_us = World::kNow + 1000000;
+  issue.family_name = "Vergeet";
+  issue.given_name = "Zelda";
+  issue.hc1 = "HC1:...";
+  const bool issued = r.w.Do(r.w.Person(r.p1, "g1"), issue).ok();
+  const size_t before = r.w.size();
+
+  SECTION("refusals name the field and the rule, and append nothing") {
+    auto ask = [&](RequestErasure c) { return r.w.Do(r.Admin(), c); };
+    REQUIRE_REFUSED(r.w.Do(r.w.Person(r.p1), RequestErasure{"e", "patient", v.patient, "", "x"}),
+                    Code::kPermissionDenied, "", "only an administrator");
+    REQUIRE_REFUSED(ask({"e", "other", v.patient, "", "x"}), Code::kInvalidArgument, "kind",
+                    "patient or person");
+    REQUIRE_REFUSED(ask({"e", "patient", v.patient, "", ""}), Code::kInvalidArgument, "reason",
+                    "");
+    REQUIRE_REFUSED(ask({"e", "patient", PatientRef{"85073003329", "", ""}, "", "x"}),
+                    Code::kInvalidArgument, "patient.insz", "");
+    REQUIRE_REFUSED(ask({"e", "patient", PatientRef{MakeInsz(301), "", ""}, "", "x"}),
+                    Code::kNotFound, "patient.insz", "no patient");
+    REQUIRE_REFUSED(ask({"e", "person", {}, MakeInsz(302), "x"}), Code::kNotFound, "insz",
+                    "no person");
+    REQUIRE_REFUSED(ask({"e", "person", {}, r.admin, "x"}), Code::kFailedPrecondition, "insz",
+                    "revoke the role");
+    CHECK(r.w.size() == before);
+  }
+  SECTION("the administrator who asked cannot approve; another can") {
+    auto asked = r.w.Do(r.Admin(), RequestErasure{"e1", "patient", v.patient, "", "unlawful"});
+    REQUIRE(asked.ok());
+    CHECK(asked->waits_for_approval);
+    CHECK(r.w.state().requests.Find("e1")->kind == "erasure");
+    REQUIRE_REFUSED(r.w.Do(r.Admin(), DecideRequest{"e1", true, "", ""}),
+                    Code::kPermissionDenied, "request_id", "another administrator");
+    CHECK_FALSE(r.w.state().vaccinations.FindPatient(pid)->erased);
+    auto approved = r.w.Do(r.w.Person(admin2), DecideRequest{"e1", true, "", ""});
+    REQUIRE(approved.ok());
+    REQUIRE(approved->events.size() == 2);
+    CHECK(approved->events[1].type == event_type::kSubjectErased);
+    CHECK(approved->events[1].payload["subject"] == pid);
+    CHECK(approved->events[1].personal.is_null());  // no personal data in the erasure
+
+    const Patient& p = *r.w.state().vaccinations.FindPatient(pid);
+    CHECK(p.erased);
+    CHECK(p.insz.empty());
+    CHECK(p.name.empty());
+    CHECK(p.birth_date.empty());
+    REQUIRE(p.vaccinations.size() == 1);  // the facts stay
+    CHECK(p.vaccinations[0].product == v.product);
+    CHECK(p.vaccinations[0].lot == v.lot);
+    CHECK(p.vaccinations[0].date == v.date);
+    CHECK(p.vaccinations[0].entity == "g1");
+    if (issued) {
+      REQUIRE(p.certificates.size() == 1);
+      CHECK(p.certificates[0].family_name.empty());
+      CHECK(p.certificates[0].hc1.empty());
+    }
+    CHECK_FALSE(r.w.subjects().Key(pid)->has_value());
+
+    // Once erased: asked again, refused; the same INSZ is a new patient.
+    REQUIRE_REFUSED(r.w.Do(r.Admin(), RequestErasure{"e2", "patient", v.patient, "", "again"}),
+                    Code::kNotFound, "patient.insz", "no patient");
+    RegisterVaccination again = r.Vaccination(patient, "EU/1/20/1507", "2026-11-21");
+    REQUIRE(r.w.Do(r.w.Person(r.p1, "g1"), again).ok());
+    const std::string new_pid = r.w.PatientIdOf(again.patient);
+    CHECK(new_pid != pid);
+    CHECK(r.w.state().vaccinations.FindPatient(new_pid)->vaccinations.size() == 1);
+    CHECK(r.w.state().vaccinations.FindPatient(pid)->vaccinations.size() == 1);
+  }
+  SECTION("a rejection keeps everything") {
+    REQUIRE(r.w.Do(r.Admin(), RequestErasure{"e1", "patient", v.patient, "", "unlawful"}).ok());
+    REQUIRE_REFUSED(r.w.Do(r.Admin(), DecideRequest{"e1", false, "", ""}), Code::kInvalidArgument,
+                    "reason", "");
+    REQUIRE(r.w.Do(r.Admin(), DecideRequest{"e1", false, "the entry is lawful", ""}).ok());
+    CHECK(r.w.state().requests.Find("e1")->status == "rejected");
+    CHECK(r.w.state().vaccinations.FindPatient(pid)->name == "Zelda Vergeet");
+    CHECK(r.w.subjects().Key(pid)->has_value());
+  }
+  SECTION("the operator erases directly; nobody else does") {
+    REQUIRE_REFUSED(r.w.Do(r.Admin(), EraseSubject{"e9", "patient", v.patient, "", "court"}),
+                    Code::kPermissionDenied, "", "operator");
+    Caller system;
+    system.person = "system";
+    REQUIRE(r.w.Do(system, EraseSubject{"e9", "patient", v.patient, "", "court"}).ok());
+    CHECK(r.w.state().vaccinations.FindPatient(pid)->erased);
+  }
+}
+
+TEST_CASE("Erasure of a person linked to an entity: the member stays, erased; the rules hold") {
+  Registry r;
+  const std::string admin2 = MakeInsz(9);
+  REQUIRE(r.w.Do(r.Admin(), ChangeRole{admin2, "administrator", true}).ok());
+  r.Link(r.staff, false, "");
+  const std::string staff = r.PersonOf(r.staff);
+  const std::string p3 = r.PersonOf(r.p3);
+  REQUIRE(r.w.state().membership.FindEntity("g1")->members.at(staff).name == "Collaborator");
+  for (const std::string& insz : {r.staff, r.p3}) {
+    const std::string id = "er-" + insz;
+    REQUIRE(r.w.Do(r.Admin(), RequestErasure{id, "person", {}, insz, "retention ended"}).ok());
+    REQUIRE(r.w.Do(r.w.Person(admin2), DecideRequest{id, true, "", ""}).ok());
+  }
+  const Member& m = r.w.state().membership.FindEntity("g1")->members.at(staff);
+  CHECK(m.erased);
+  CHECK(m.name.empty());
+  const Person* person = r.w.state().membership.FindPerson(p3);
+  CHECK(person->erased);
+  CHECK(person->name.empty());
+  CHECK(person->email.empty());
+  CHECK(person->entities.contains("pr1"));  // still the practice's physician
+  // The requests that named them hold no name or e-mail any more.
+  r.w.state().requests.ForEachOf(staff, [&](const Request& q) {
+    CHECK(q.name.empty());
+    CHECK(q.email.empty());
+    return true;
+  });
+  // The practice keeps its one (erased) physician: unlinking them is still refused, and the
+  // erased physician's INSZ is a new person now, linked nowhere.
+  Caller erased_p3;
+  erased_p3.person = p3;
+  erased_p3.entity = "pr1";
+  erased_p3.now_us = World::kNow;
+  REQUIRE_REFUSED(r.w.Do(erased_p3, RequestUnlink{"u", {p3}}), Code::kFailedPrecondition, "members",
+                  "at least one linked person");
+  CHECK(r.w.PersonIdOf(r.p3) != p3);
+  CHECK(r.w.state().membership.FindEntity("pr1")->members.contains(p3));
+  // Staff erased: unlinking them is allowed as before.
+  REQUIRE(r.w.Do(r.w.Person(r.p1, "g1"), RequestUnlink{"u2", {staff}}).ok());
+}
+
 TEST_CASE("Qualification: a HAIO who qualifies becomes a physician in their entities") {
   Registry r;
   r.Link(r.haio, true, MakeRiziv(10005, "005"));

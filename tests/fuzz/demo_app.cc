@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/pseudonym.h"
+#include "core/subjects.h"
 #include "core/registry_commands.h"
 #include "eventstore/event_log.h"
 #include "eventstore/memory_storage.h"
@@ -65,18 +66,19 @@ DemoApp& DemoApp::App() {
     auto log = eventstore::EventLog::Open(std::make_unique<eventstore::MemoryStorage>(), p.log_key);
     if (!log.ok()) Die(log.status().ToString());
     p.log = std::move(log).value();
-    const PseudonymKey pseudonym_key{7, 7, 7};
+    auto subjects = std::make_shared<MemorySubjects>(PseudonymKey{7, 7, 7});
     // As `vaxledger init --demo`: the demo administrator is the first administrator.
     eventstore::AppendBatch grant;
-    auto first = projections::ToNewEvent(
-        FirstAdministratorGrant(Pseudonymizer(pseudonym_key), tools::DemoAdministratorInsz()),
-        eventstore::EventId::Random(), eventstore::EventId());
+    auto admin = FirstAdministratorGrant(*subjects, tools::DemoAdministratorInsz());
+    if (!admin.ok()) Die(admin.status().ToString());
+    auto first = projections::ToNewEvent(*admin, eventstore::EventId::Random(),
+                                         eventstore::EventId(), *subjects);
     if (!first.ok()) Die(first.status().ToString());
     grant.events.push_back(std::move(first).value());
     if (auto s = p.log->Append(grant); !s.ok()) Die(s.status().ToString());
     projections::RegistryOptions options;
     options.views_dir = p.dir + "/views";
-    options.pseudonym_key = pseudonym_key;
+    options.subjects = subjects;
     auto registry = projections::Registry::Open(*p.log, options);
     if (!registry.ok()) Die(registry.status().ToString());
     p.registry = std::move(registry).value();

@@ -1,5 +1,7 @@
 #include "http/openapi.h"
 
+#include "core/subjects.h"
+
 #include <catch2/catch.hpp>
 #include <functional>
 #include <set>
@@ -18,6 +20,7 @@ TEST_CASE("the OpenAPI document describes exactly the routes the server has") {
   eventstore::testing::TempDir dir;
   projections::RegistryOptions options;
   options.views_dir = dir.path() + "/views";
+  options.subjects = std::make_shared<MemorySubjects>(PseudonymKey{});
   auto registry = projections::Registry::Open(**log, options);
   REQUIRE(registry.ok());
   SessionStore sessions;
@@ -59,6 +62,7 @@ TEST_CASE("the OpenAPI document says what the routes take: parameters, headers, 
   eventstore::testing::TempDir dir;
   projections::RegistryOptions options;
   options.views_dir = dir.path() + "/views";
+  options.subjects = std::make_shared<MemorySubjects>(PseudonymKey{});
   auto registry = projections::Registry::Open(**log, options);
   REQUIRE(registry.ok());
   SessionStore sessions;

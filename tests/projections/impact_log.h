@@ -13,11 +13,43 @@
 
 #include "core/identifiers.h"
 #include "core/impact.h"
+#include "core/personal_cipher.h"
+#include "core/subjects.h"
 #include "core/vaccines.h"
 #include "eventstore/event.h"
 #include "projections/payload_codec.h"
 
 namespace vaxledger::testing {
+
+// The key store of the patients of these logs (one per process, as a data directory has one).
+inline MemorySubjects& ImpactKeys() {
+  static MemorySubjects keys(PseudonymKey{9});
+  return keys;
+}
+
+// `personal` sealed for `e` as the registry writes it (core/personal_cipher.h), about the
+// subject of `identifier`.
+inline void SealPersonalFor(eventstore::NewEvent& e, const std::string& identifier,
+                            const nlohmann::json& personal) {
+  MemorySubjects& keys = ImpactKeys();
+  e.data_subject = keys.Pseudonym("patient", identifier).value();
+  const std::string plain = projections::EncodePersonalData(personal).value();
+  e.personal_data = SealPersonal(*keys.Key(e.data_subject).value(),
+                                 ByteView(e.event_id.bytes.data(), e.event_id.bytes.size()),
+                                 e.data_subject, AsBytes(plain))
+                        .value();
+}
+
+// The personal data `e` holds, opened with ImpactKeys(); null when its subject has no key.
+inline nlohmann::json OpenPersonalOf(const eventstore::NewEvent& e) {
+  auto key = ImpactKeys().Key(e.data_subject).value();
+  if (!key) return nullptr;
+  const std::string plain =
+      OpenPersonal(*key, ByteView(e.event_id.bytes.data(), e.event_id.bytes.size()),
+                   e.data_subject, AsBytes(e.personal_data))
+          .value();
+  return projections::DecodePersonalData(AsBytes(plain)).value();
+}
 
 struct ImpactLogOptions {
   int entities = 8;
@@ -162,8 +194,7 @@ class ImpactLogGenerator {
                      {"date", RandomDate(2021, 2024)},
                      {"performer", "person-1"},
                      {"consent", {{"decision", "given"}, {"date", "2021-01-01"}, {"by", "x"}}}});
-    e.personal_data = projections::EncodePersonalData(Personal(n)).value();
-    e.data_subject = patient;
+    SealPersonalFor(e, patient, Personal(n));
     return e;
   }
 

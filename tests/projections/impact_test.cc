@@ -18,6 +18,14 @@ using eventstore::RecordedEvent;
 using eventstore::testing::TempDir;
 using impact::AgeBand;
 using impact::DoseKind;
+using testing::ImpactKeys;
+using testing::OpenPersonalOf;
+
+// Options whose key store opens the test logs' personal data (tests/projections/impact_log.h).
+ImpactOptions Keyed(ImpactOptions o = {}) {
+  o.subjects = std::shared_ptr<const Subjects>(&ImpactKeys(), [](const Subjects*) {});
+  return o;
+}
 
 // ---- A brute-force recount, written from the definitions (docs/impact.md), not from the
 // projection's counters ----
@@ -52,7 +60,7 @@ struct Brute {
     if (!e.stream.starts_with("patient:")) return;
     BrutePatient& p = patients[e.stream.substr(8)];
     if (e.type == "vaccination.registered") {
-      auto personal = DecodePersonalData(AsBytes(e.personal_data)).value();
+      auto personal = OpenPersonalOf(e);
       if (!p.birth) {
         if (personal.contains("insz")) {
           auto insz = ParseInsz(personal["insz"].get<std::string>());
@@ -244,8 +252,8 @@ TEST_CASE("impact projection equals a brute-force recount at many positions") {
   const auto log = RandomLog(seed, 2500);
   std::mt19937 rng(seed);
   TempDir dir;
-  auto memory = ImpactProjection::InMemory();
-  ImpactOptions small_cache;
+  auto memory = ImpactProjection::InMemory(Keyed());
+  ImpactOptions small_cache = Keyed();
   small_cache.cache_records = 16;  // most records come from RocksDB, not the cache
   auto disk = ImpactProjection::Open(dir.path() + "/impact", small_cache);
   REQUIRE(disk.ok());
@@ -284,7 +292,7 @@ TEST_CASE("impact projection equals a brute-force recount at many positions") {
 
 TEST_CASE("impact doses by week add up the days of whole ISO weeks") {
   const auto log = RandomLog(7, 1500);
-  auto p = ImpactProjection::InMemory();
+  auto p = ImpactProjection::InMemory(Keyed());
   REQUIRE(p->Apply(log).ok());
   const int32_t from = *impact::DayOf("2022-03-02"), to = *impact::DayOf("2022-05-17");
   auto weeks = p->Doses(Q(from, to, true));
@@ -330,7 +338,7 @@ TEST_CASE("impact as of a position or a time equals a recount of the log up to t
   for (auto& r : *all) events.push_back(*eventstore::DecodeLeaf(r.leaf));
   std::mt19937 rng(11);
   for (uint64_t before : {0ul, 1ul, 9ul, 300ul, 777ul, 1201ul}) {
-    auto p = ImpactProjection::InMemory();
+    auto p = ImpactProjection::InMemory(Keyed());
     LogBound bound;
     bound.before = before;
     auto at = p->CatchUp(*raw, bound);
@@ -344,7 +352,7 @@ TEST_CASE("impact as of a position or a time equals a recount of the log up to t
   const RecordedEvent& middle = events[600];
   LogBound bound;
   bound.time_us = middle.recorded_at_us;
-  auto p = ImpactProjection::InMemory();
+  auto p = ImpactProjection::InMemory(Keyed());
   auto at = p->CatchUp(*raw, bound);
   REQUIRE(at.ok());
   REQUIRE(*at > 600);
@@ -368,7 +376,7 @@ TEST_CASE("impact follower follows the log and resumes after a restart") {
     }
   };
   append(400);
-  auto projection = ImpactProjection::Open(dir.path() + "/impact");
+  auto projection = ImpactProjection::Open(dir.path() + "/impact", Keyed());
   REQUIRE(projection.ok());
   {
     auto follower = ImpactFollower::Start(*log, **projection);
@@ -379,7 +387,7 @@ TEST_CASE("impact follower follows the log and resumes after a restart") {
   append(300);
   const uint64_t before_restart = (*projection)->position();
   projection->reset();
-  projection = ImpactProjection::Open(dir.path() + "/impact");
+  projection = ImpactProjection::Open(dir.path() + "/impact", Keyed());
   REQUIRE(projection.ok());
   REQUIRE((*projection)->position() == before_restart);
   auto follower = ImpactFollower::Start(*log, **projection);
@@ -392,13 +400,13 @@ TEST_CASE("impact follower follows the log and resumes after a restart") {
   std::mt19937 rng(21);
   Check(**projection, brute, rng);
   // A read-only instance beside the writer sees the same figures.
-  auto reader = ImpactProjection::Open(dir.path() + "/impact", {}, /*read_only=*/true);
+  auto reader = ImpactProjection::Open(dir.path() + "/impact", Keyed(), /*read_only=*/true);
   REQUIRE(reader.ok());
   Check(**reader, brute, rng);
 }
 
 TEST_CASE("impact: applying an event reads a bounded number of records whatever the log holds") {
-  auto p = ImpactProjection::InMemory();
+  auto p = ImpactProjection::InMemory(Keyed());
   testing::ImpactLogOptions o;
   o.patients = 5000;
   o.populations = 0;  // a population with new bands recomputes from every record, by design
@@ -411,7 +419,7 @@ TEST_CASE("impact: applying an event reads a bounded number of records whatever 
 }
 
 TEST_CASE("impact coverage follows the bands of the loaded population") {
-  auto p = ImpactProjection::InMemory();
+  auto p = ImpactProjection::InMemory(Keyed());
   std::vector<RecordedEvent> events;
   auto add = [&](std::string type, std::string stream, nlohmann::json payload,
                  nlohmann::json personal = nullptr, std::string entity = "e1") {
@@ -421,7 +429,10 @@ TEST_CASE("impact coverage follows the bands of the loaded population") {
     r.event.stream = std::move(stream);
     r.event.entity = std::move(entity);
     r.event.payload = EncodePayload(r.event.type, payload).value();
-    if (!personal.is_null()) r.event.personal_data = EncodePersonalData(personal).value();
+    r.event.event_id = eventstore::EventId::Random();
+    if (!personal.is_null()) {
+      testing::SealPersonalFor(r.event, r.event.stream, personal);
+    }
     events.push_back(std::move(r));
   };
   add("entity.created", "entity:e1", {{"entity", "e1"}, {"region", "brussels"}});
