@@ -12,11 +12,11 @@
 namespace vaxledger {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Member, person, role, name, riziv, trainer,
-                                                linked_to, since_us, since_position)
+                                                linked_to, since_us, since_position, erased)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Entity, id, kind, name, kbo, region, version,
                                                 members, pending)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Person, id, name, email, riziv, roles, entities,
-                                                pending_access, version, has_stream)
+                                                pending_access, version, has_stream, erased)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Request, id, kind, status, entity, person,
                                                 requested_by, role, name, email, riziv,
                                                 terms_version, new_entity, members, trainer,
@@ -34,7 +34,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(IssuedCertificate, uvci, vaccina
                                                 revoked_by, revoked_at_us, position, family_name,
                                                 given_name, hc1)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Patient, id, insz, name, birth_date, version,
-                                                vaccinations, declared_care, certificates)
+                                                vaccinations, declared_care, certificates, erased)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StockLot, product, lot, expiry, received, adjusted,
                                                 used)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EntityStock, entity, version, has_stream, lots)

@@ -428,7 +428,10 @@ Result<Outcome> Registry::Execute(Caller caller, const Command& command,
     if (options_.follow) {
       VX_RETURN_IF_ERROR(WaitApplied(outcome.positions.back() + 1, options_.catch_up_timeout));
     }
-    if (!erased.empty()) VX_RETURN_IF_ERROR(PurgeErased(erased));
+    if (!erased.empty()) {
+      ws.reset();  // its snapshots would keep the records' old versions through the compaction
+      VX_RETURN_IF_ERROR(PurgeErased(erased));
+    }
     return outcome;
   }
   return Aborted("the command conflicted with other changes " +
