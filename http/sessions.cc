@@ -442,6 +442,14 @@ Result<size_t> SessionStore::EndPerson(const std::string& person) {
   return keys.size();
 }
 
+std::vector<std::string> SessionStore::People() const {
+  std::shared_lock lock(mutex_);
+  std::vector<std::string> out;
+  out.reserve(by_person_.size());
+  for (const auto& [person, keys] : by_person_) out.push_back(person);
+  return out;
+}
+
 size_t SessionStore::size() const {
   std::shared_lock lock(mutex_);
   return sessions_.size();

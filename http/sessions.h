@@ -100,6 +100,9 @@ class SessionStore {
   // Ends every session of `person` and compacts the store, so that nothing of theirs (INSZ,
   // name, e-mail) stays in its files: an erasure (issue 16). How many ended.
   Result<size_t> EndPerson(const std::string& person);
+  // The people who have live sessions (to end those of people erased while the server was
+  // down: `vaxledger serve` at start).
+  std::vector<std::string> People() const;
 
   // Live sessions (tests, metrics).
   size_t size() const;

@@ -10,6 +10,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <shared_mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "core/encoding.h"
@@ -429,6 +430,15 @@ Result<std::unique_ptr<ImpactProjection>> ImpactProjection::Open(const std::stri
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =
       read_only ? rocksdb::DB::OpenForReadOnly(o, dir, &raw) : rocksdb::DB::Open(o, dir, &raw);
+  // Beside a writer, a read-only open can read a MANIFEST that names a table file the writer's
+  // compaction has just deleted: reading the MANIFEST again sees the files that replaced it.
+  for (int attempt = 0; read_only && attempt < 10 && !s.ok() &&
+                        (s.IsCorruption() || s.IsIOError() || s.IsPathNotFound()) &&
+                        std::filesystem::exists(dir);
+       ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10 << std::min(attempt, 4)));
+    s = rocksdb::DB::OpenForReadOnly(o, dir, &raw);
+  }
   if (!s.ok()) {
     if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
       return Unavailable("the impact projection " + dir + " is in use by another process");

@@ -343,6 +343,16 @@ Result<Outcome> Registry::Execute(Caller caller, const Command& command,
       if (options_.follow) {
         VX_RETURN_IF_ERROR(WaitApplied(*stored + 1, options_.catch_up_timeout));
       }
+      // An erasure whose key deletion failed after its append is finished by its retry.
+      if (first.type == event_type::kErasureApproved || first.type == event_type::kSubjectErased) {
+        const std::string request = first.payload.value("request_id", "");
+        VX_ASSIGN_OR_RETURN(std::string subject, Read([&](const RegistryState& s) {
+                              const Request* r = s.requests.Find(request);
+                              return r != nullptr ? r->person
+                                                  : first.payload.value("subject", "");
+                            }));
+        VX_RETURN_IF_ERROR(FinishErasures(subject));
+      }
       Outcome outcome;
       outcome.id = SubjectOf(first);
       outcome.already_stored = true;
@@ -443,9 +453,10 @@ Result<Outcome> Registry::Execute(Caller caller, const Command& command,
 
 namespace vaxledger::projections {
 
-Status Registry::FinishErasures() {
+Status Registry::FinishErasures(const std::string& only) {
   VX_ASSIGN_OR_RETURN(auto erasing, options_.subjects->Erasing());
   for (const auto& [subject, request] : erasing) {
+    if (!only.empty() && subject != only) continue;
     // The views include the whole log here (Open applied the tail): a subject whose record is
     // marked erased had its `subject.erased` appended.
     VX_ASSIGN_OR_RETURN(bool appended, Read([&](const RegistryState& s) {

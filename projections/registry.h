@@ -166,8 +166,9 @@ class Registry {
   // Applies the log's events from ws.position to the head to `ws` (or, beyond
   // max_private_catch_up events, waits for the follower and starts a new working set).
   Status CatchUp(std::unique_ptr<WorkingSet>& ws);
-  // Finishes or forgets the erasures a crash interrupted (see the file comment).
-  Status FinishErasures();
+  // Finishes or forgets the erasures a crash interrupted (see the file comment): every one at
+  // Open, or only `only`'s (an idempotent retry of its erasure).
+  Status FinishErasures(const std::string& only = {});
   // Compacts the records of an erased subject's old versions out of the view stores' files.
   Status PurgeErased(const std::string& subject);
   void Follow();

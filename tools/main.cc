@@ -383,6 +383,16 @@ int RunServe(const std::string& dir, const std::string& listen, const ServeFlags
   // Sessions survive a restart: a small database of their token hashes beside the log.
   auto sessions = http::SessionStore::Open(SessionsPath(dir), {}, NowUs());
   if (!sessions.ok()) return Fail(sessions.status());
+  // A person erased while the server was down (or by a crash between the erasure and the end of
+  // their sessions) has no data key any more: their sessions, which hold their name, end.
+  for (const std::string& person : (*sessions)->People()) {
+    auto key = (*subjects)->Key(person);
+    if (!key.ok()) return Fail(key.status());
+    if (!*key) {
+      auto ended = (*sessions)->EndPerson(person);
+      if (!ended.ok()) return Fail(ended.status());
+    }
+  }
   std::optional<projections::ReadRecorder> reads;
   reads.emplace(**log);
   auto outbox = projections::MailOutbox::Open(**log, **registry, dir + "/outbox");
