@@ -41,8 +41,8 @@ Result<std::string> SealPersonal(const DataKey& key, ByteView event_id, std::str
 Result<std::string> OpenPersonal(const DataKey& key, ByteView event_id, std::string_view subject,
                                  ByteView sealed) {
   if (sealed.size() < kSealedOverhead || sealed[0] != kVersion) {
-    return DataLoss("personal data is not sealed (version 1, " +
-                    std::to_string(kSealedOverhead) + " bytes at least)");
+    return DataLoss("personal data is not sealed (version 1, " + std::to_string(kSealedOverhead) +
+                    " bytes at least)");
   }
   if (event_id.size() != 16) return InvalidArgument("event_id: must be 16 bytes", "event_id");
   EnsureCryptoInitialised();
@@ -52,8 +52,9 @@ Result<std::string> OpenPersonal(const DataKey& key, ByteView event_id, std::str
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(
           reinterpret_cast<uint8_t*>(out.data()), &written, nullptr, sealed.data() + 25,
           sealed.size() - 25, ad.data(), ad.size(), sealed.data() + 1, key.data()) != 0) {
-    return DataLoss("personal data does not open with the subject's key (tampered, or another "
-                    "key, event or subject)");
+    return DataLoss(
+        "personal data does not open with the subject's key (tampered, or another "
+        "key, event or subject)");
   }
   out.resize(written);
   return out;

@@ -143,8 +143,8 @@ Status CheckJoin(const Entity& entity, const std::string& person, const std::str
   return Status::Ok();
 }
 
-Result<Decision> DecideRequestAccess(const RegistryState& state,
-                                     const Caller& caller, const RequestAccess& c) {
+Result<Decision> DecideRequestAccess(const RegistryState& state, const Caller& caller,
+                                     const RequestAccess& c) {
   if (caller.person.empty())
     return Refuse(Code::kUnauthenticated, "log in first").WithRule("session.login");
   VX_RETURN_IF_ERROR(CheckText(c.terms_version, "terms_version"));
@@ -564,11 +564,9 @@ Result<std::string> CheckErasureSubject(const std::string& kind, const PatientRe
 DomainEvent ErasedEvent(const Caller& caller, const std::string& role, const std::string& stream,
                         const std::string& subject, const std::string& kind,
                         const std::string& reason, const std::string& request_id) {
-  DomainEvent e = Event(caller, role, stream, event_type::kSubjectErased,
-                        {{"subject", subject},
-                         {"kind", kind},
-                         {"reason", reason},
-                         {"request_id", request_id}});
+  DomainEvent e =
+      Event(caller, role, stream, event_type::kSubjectErased,
+            {{"subject", subject}, {"kind", kind}, {"reason", reason}, {"request_id", request_id}});
   e.entity.clear();
   return e;
 }
@@ -593,9 +591,8 @@ Result<Decision> DecideRequestErasure(const RegistryState& state, const Caller& 
   return d;
 }
 
-Result<Decision> DecideErasure(const RegistryState& state, const Caller& caller,
-                               const Request& r, const DecideRequest& c,
-                               const std::string& role) {
+Result<Decision> DecideErasure(const RegistryState& state, const Caller& caller, const Request& r,
+                               const DecideRequest& c, const std::string& role) {
   const std::string field = "request_id";
   if (c.approve && r.requested_by == caller.person) {
     return Refuse(Code::kPermissionDenied,

@@ -28,11 +28,11 @@
 #include <variant>
 #include <vector>
 
-#include "core/impact.h"  // flow 8: LoadPopulation
-#include "core/subjects.h"
+#include "core/impact.h"                 // flow 8: LoadPopulation
 #include "core/registry_certificates.h"  // flow 7: IssueCertificate, RevokeCertificate
 #include "core/registry_state.h"
 #include "core/status.h"
+#include "core/subjects.h"
 
 namespace vaxledger {
 
@@ -79,7 +79,7 @@ struct RequestLink {
   std::string email;
   bool is_physician = false;  // "Is het een arts?": yes = a HAIO under the requester
   std::string riziv;          // required for a HAIO (qualification 005 or 006)
-  std::string person = {};  // filled by ResolveSubjects: the subject of insz
+  std::string person = {};    // filled by ResolveSubjects: the subject of insz
 };
 
 // Flow 4: a physician of the entity asks to unlink members.
@@ -184,10 +184,10 @@ struct AdjustStock {
 // registry delete the subject's data key (projections/registry.h "Erasure").
 struct RequestErasure {
   std::string request_id;
-  std::string kind;  // patient, person
-  PatientRef patient;  // kind patient: insz, or name and birth_date
-  std::string insz;    // kind person
-  std::string reason;  // why (the law's ground); must not itself hold personal data
+  std::string kind;          // patient, person
+  PatientRef patient;        // kind patient: insz, or name and birth_date
+  std::string insz;          // kind person
+  std::string reason;        // why (the law's ground); must not itself hold personal data
   std::string subject = {};  // filled by ResolveSubjects (never made: empty when there is none)
 };
 

@@ -168,7 +168,7 @@ struct Person {
   std::string pending_access;      // id of the pending access request, or empty
   uint64_t version = 0;            // version of the person stream last applied
   bool has_stream = false;
-  bool erased = false;             // personal data erased (issue 16): no name, no e-mail
+  bool erased = false;  // personal data erased (issue 16): no name, no e-mail
   bool operator==(const Person&) const = default;
 };
 
@@ -349,7 +349,8 @@ struct Patient {
   std::vector<IssuedCertificate> certificates;  // in issuing order
   const Vaccination* Find(const std::string& vaccination_id) const;
   const IssuedCertificate* FindCertificate(const std::string& uvci) const;
-  bool erased = false;  // personal data erased (issue 16): no insz, name, birth date, names on certificates
+  bool erased =
+      false;  // personal data erased (issue 16): no insz, name, birth date, names on certificates
   bool operator==(const Patient&) const = default;
 };
 

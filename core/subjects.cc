@@ -16,8 +16,7 @@ std::string NewPseudonym() {
   return HexEncode(ByteView(bytes, sizeof bytes));
 }
 
-Result<std::string> MemorySubjects::Pseudonym(std::string_view kind,
-                                              std::string_view identifier) {
+Result<std::string> MemorySubjects::Pseudonym(std::string_view kind, std::string_view identifier) {
   const std::string index = SubjectIndex(pseudonyms_, kind, identifier);
   std::lock_guard lock(mu_);
   if (auto it = index_.find(index); it != index_.end()) return it->second;

@@ -265,9 +265,8 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& dir,
   if (options.read_only) {
     VX_ASSIGN_OR_RETURN(auto format, impl->Get(std::string(kFormatKey), "read format"));
     if (format != std::optional<std::string>(std::string(kFormatValue))) {
-      return FailedPrecondition("key store " + dir + " holds format " +
-                                format.value_or("(none)") + "; this vaxledger reads " +
-                                std::string(kFormatValue) + " only");
+      return FailedPrecondition("key store " + dir + " holds format " + format.value_or("(none)") +
+                                "; this vaxledger reads " + std::string(kFormatValue) + " only");
     }
     return std::unique_ptr<KeyStore>(new KeyStore(std::move(impl), dir));
   }

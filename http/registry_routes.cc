@@ -788,9 +788,9 @@ class Routes : public std::enable_shared_from_this<Routes> {
       if (!member) {
         return NotFound("entity " + request.params.at("entity") + " is not found");
       }
-      VX_ASSIGN_OR_RETURN(Entity then, projections::EntityAsOf(registry_.log().storage(),
-                                                               registry_.subjects(),
-                                                               request.params.at("entity"), bound));
+      VX_ASSIGN_OR_RETURN(Entity then,
+                          projections::EntityAsOf(registry_.log().storage(), registry_.subjects(),
+                                                  request.params.at("entity"), bound));
       return Json(200, EntityJson(then));
     }
     auto found =
@@ -1224,8 +1224,8 @@ class Routes : public std::enable_shared_from_this<Routes> {
     }));
     VX_ASSIGN_OR_RETURN(Seen record, std::move(found));
     if (as_of) {
-      auto then = projections::PatientAsOf(registry_.log().storage(), registry_.subjects(),
-                                           patient, *as_of);
+      auto then = projections::PatientAsOf(registry_.log().storage(), registry_.subjects(), patient,
+                                           *as_of);
       json empty = {{"id", patient},     {"insz", ""},   {"name", ""},
                     {"birth_date", ""},  {"version", 0}, {"vaccinations", json::array()},
                     {"restricted", true}};

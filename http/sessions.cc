@@ -182,8 +182,7 @@ class RocksBackend final : public SessionStore::Backend {
     VX_RETURN_IF_ERROR(eventstore::FromRocks(db_->Flush(flush), "sessions: flush"));
     rocksdb::CompactRangeOptions options;
     options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-    return eventstore::FromRocks(db_->CompactRange(options, nullptr, nullptr),
-                                 "sessions: compact");
+    return eventstore::FromRocks(db_->CompactRange(options, nullptr, nullptr), "sessions: compact");
   }
   Status Scan(std::string_view prefix,
               const std::function<Status(std::string_view, std::string_view)>& f) override {

@@ -432,9 +432,9 @@ Result<std::unique_ptr<ImpactProjection>> ImpactProjection::Open(const std::stri
       read_only ? rocksdb::DB::OpenForReadOnly(o, dir, &raw) : rocksdb::DB::Open(o, dir, &raw);
   // Beside a writer, a read-only open can read a MANIFEST that names a table file the writer's
   // compaction has just deleted: reading the MANIFEST again sees the files that replaced it.
-  for (int attempt = 0; read_only && attempt < 10 && !s.ok() &&
-                        (s.IsCorruption() || s.IsIOError() || s.IsPathNotFound()) &&
-                        std::filesystem::exists(dir);
+  for (int attempt = 0;
+       read_only && attempt < 10 && !s.ok() &&
+       (s.IsCorruption() || s.IsIOError() || s.IsPathNotFound()) && std::filesystem::exists(dir);
        ++attempt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10 << std::min(attempt, 4)));
     s = rocksdb::DB::OpenForReadOnly(o, dir, &raw);
@@ -522,7 +522,8 @@ Status ImpactProjection::ApplyOne(Batch& batch, const eventstore::RecordedEvent&
     after.birth_day.reset();
   } else if (registered) {
     if (!after.birth_day && !r.event.personal_data.empty()) {
-      VX_ASSIGN_OR_RETURN(const nlohmann::json personal, OpenedPersonal(options_.subjects.get(), r));
+      VX_ASSIGN_OR_RETURN(const nlohmann::json personal,
+                          OpenedPersonal(options_.subjects.get(), r));
       if (auto insz = ParseInsz(Str(personal, "insz")); insz.ok() && insz->birth_date) {
         after.birth_day = impact::DayOf(*insz->birth_date);
       } else if (auto day = impact::DayOf(Str(personal, "birth_date"))) {

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "core/registry_state.h"
-#include "core/subjects.h"
 #include "core/status.h"
+#include "core/subjects.h"
 #include "eventstore/log_storage.h"
 
 namespace vaxledger::projections {

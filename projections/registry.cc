@@ -86,9 +86,7 @@ std::string SubjectOf(const DomainEvent& e) {
 }  // namespace
 
 Registry::Registry(eventstore::EventLog& log, RegistryOptions options)
-    : log_(log),
-      options_(std::move(options)),
-      follower_(std::make_unique<Follower>()) {
+    : log_(log), options_(std::move(options)), follower_(std::make_unique<Follower>()) {
   if (!options_.clock_us) options_.clock_us = SystemClockUs;
 }
 
@@ -348,8 +346,7 @@ Result<Outcome> Registry::Execute(Caller caller, const Command& command,
         const std::string request = first.payload.value("request_id", "");
         VX_ASSIGN_OR_RETURN(std::string subject, Read([&](const RegistryState& s) {
                               const Request* r = s.requests.Find(request);
-                              return r != nullptr ? r->person
-                                                  : first.payload.value("subject", "");
+                              return r != nullptr ? r->person : first.payload.value("subject", "");
                             }));
         VX_RETURN_IF_ERROR(FinishErasures(subject));
       }

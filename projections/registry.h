@@ -52,9 +52,9 @@
 #include <vector>
 
 #include "core/registry_commands.h"
-#include "core/subjects.h"
 #include "core/registry_state.h"
 #include "core/status.h"
+#include "core/subjects.h"
 #include "eventstore/event_log.h"
 #include "projections/views.h"
 

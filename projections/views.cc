@@ -9,10 +9,9 @@ namespace {
 
 // The event types that views read; other events are passed on with a null payload.
 bool IsRegistryEvent(std::string_view type) {
-  for (std::string_view prefix :
-       {"access.", "entity.", "link.", "unlink.", "member.", "qualification.", "vaccination.",
-        "consent.", "care.", "stock.", "role.", "certificate.", "population.", "erasure.",
-        "subject."}) {
+  for (std::string_view prefix : {"access.", "entity.", "link.", "unlink.", "member.",
+                                  "qualification.", "vaccination.", "consent.", "care.", "stock.",
+                                  "role.", "certificate.", "population.", "erasure.", "subject."}) {
     if (type.starts_with(prefix)) return true;
   }
   return false;
@@ -110,7 +109,8 @@ Result<DomainEvent> ToDomainEvent(const eventstore::RecordedEvent& r, const Subj
       return e;
     }
     const ByteView event_id(r.event.event_id.bytes.data(), r.event.event_id.bytes.size());
-    auto opened = OpenPersonal(**key, event_id, r.event.data_subject, AsBytes(r.event.personal_data));
+    auto opened =
+        OpenPersonal(**key, event_id, r.event.data_subject, AsBytes(r.event.personal_data));
     if (!opened.ok()) {
       return DataLoss("event at position " + std::to_string(r.position) + " (" + e.type +
                       "): " + opened.status().message());
@@ -144,12 +144,13 @@ Result<eventstore::NewEvent> ToNewEvent(const DomainEvent& e, const eventstore::
     VX_ASSIGN_OR_RETURN(const std::string plain, EncodePersonalData(e.personal));
     VX_ASSIGN_OR_RETURN(auto key, subjects.Key(e.data_subject));
     if (!key) {
-      return FailedPrecondition(
-          "the personal data of " + e.data_subject + " is erased: nothing new is written about them",
-          "data_subject");
+      return FailedPrecondition("the personal data of " + e.data_subject +
+                                    " is erased: nothing new is written about them",
+                                "data_subject");
     }
-    VX_ASSIGN_OR_RETURN(n.personal_data, SealPersonal(*key, ByteView(id.bytes.data(), id.bytes.size()),
-                                                      e.data_subject, AsBytes(plain)));
+    VX_ASSIGN_OR_RETURN(n.personal_data,
+                        SealPersonal(*key, ByteView(id.bytes.data(), id.bytes.size()),
+                                     e.data_subject, AsBytes(plain)));
     n.data_subject = e.data_subject;
   }
   return n;

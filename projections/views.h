@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "core/registry_state.h"
-#include "core/subjects.h"
 #include "core/status.h"
+#include "core/subjects.h"
 #include "eventstore/event.h"
 
 namespace vaxledger::projections {

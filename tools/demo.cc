@@ -98,7 +98,7 @@ Status SeedDemo(projections::Registry& registry) {
     VX_ASSIGN_OR_RETURN(const Caller caller, As(registry, p));
     VX_RETURN_IF_ERROR(
         run(caller, RequestAccess{id, p.name, p.email, MakeRiziv(riziv_seed, "004"),
-                                           "vaccinnet-terms-2024", create ? "" : entity, create}));
+                                  "vaccinnet-terms-2024", create ? "" : entity, create}));
     return run(admin, DecideRequest{id, true, "", entity});
   };
   VX_RETURN_IF_ERROR(run(admin, ChangeRole{c.auditor.insz, "auditor", true}));

@@ -81,9 +81,10 @@ std::optional<int> EraseCommand::Run() const {
     auto ended = (*sessions)->EndPerson(out->id);
     if (!ended.ok()) return Fail(ended.status());
   }
-  fmt::print("erased {} {} at position {}: its data key is deleted, the views hold none of its "
-             "personal data\n",
-             c.kind, out->id, position);
+  fmt::print(
+      "erased {} {} at position {}: its data key is deleted, the views hold none of its "
+      "personal data\n",
+      c.kind, out->id, position);
   return 0;
 }
 

@@ -51,12 +51,11 @@ TEST_CASE("sealed personal data opens with its key, event id and subject only") 
     }
   }
   SECTION("cut short, or not a seal at all") {
-    CHECK(OpenPersonal(KeyOf(1), kId, "subject-a", AsBytes(sealed->substr(0, 40)))
-              .status()
-              .code() == Code::kDataLoss);
-    CHECK(OpenPersonal(KeyOf(1), kId, "subject-a", AsBytes(std::string(message)))
-              .status()
-              .code() == Code::kDataLoss);
+    CHECK(
+        OpenPersonal(KeyOf(1), kId, "subject-a", AsBytes(sealed->substr(0, 40))).status().code() ==
+        Code::kDataLoss);
+    CHECK(OpenPersonal(KeyOf(1), kId, "subject-a", AsBytes(std::string(message))).status().code() ==
+          Code::kDataLoss);
   }
 }
 

@@ -596,8 +596,7 @@ TEST_CASE("Erasure: one administrator asks, another approves; the patient keeps 
                     Code::kPermissionDenied, "", "only an administrator");
     REQUIRE_REFUSED(ask({"e", "other", v.patient, "", "x"}), Code::kInvalidArgument, "kind",
                     "patient or person");
-    REQUIRE_REFUSED(ask({"e", "patient", v.patient, "", ""}), Code::kInvalidArgument, "reason",
-                    "");
+    REQUIRE_REFUSED(ask({"e", "patient", v.patient, "", ""}), Code::kInvalidArgument, "reason", "");
     REQUIRE_REFUSED(ask({"e", "patient", PatientRef{"85073003329", "", ""}, "", "x"}),
                     Code::kInvalidArgument, "patient.insz", "");
     REQUIRE_REFUSED(ask({"e", "patient", PatientRef{MakeInsz(301), "", ""}, "", "x"}),
@@ -613,8 +612,8 @@ TEST_CASE("Erasure: one administrator asks, another approves; the patient keeps 
     REQUIRE(asked.ok());
     CHECK(asked->waits_for_approval);
     CHECK(r.w.state().requests.Find("e1")->kind == "erasure");
-    REQUIRE_REFUSED(r.w.Do(r.Admin(), DecideRequest{"e1", true, "", ""}),
-                    Code::kPermissionDenied, "request_id", "another administrator");
+    REQUIRE_REFUSED(r.w.Do(r.Admin(), DecideRequest{"e1", true, "", ""}), Code::kPermissionDenied,
+                    "request_id", "another administrator");
     CHECK_FALSE(r.w.state().vaccinations.FindPatient(pid)->erased);
     auto approved = r.w.Do(r.w.Person(admin2), DecideRequest{"e1", true, "", ""});
     REQUIRE(approved.ok());

@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/pseudonym.h"
-#include "core/subjects.h"
 #include "core/registry_commands.h"
+#include "core/subjects.h"
 #include "eventstore/event_log.h"
 #include "eventstore/memory_storage.h"
 #include "http/metrics.h"

@@ -125,9 +125,8 @@ TEST_CASE("erasure: the key goes, the views and a rebuild keep the facts and los
   auto record = (*rebuilt)->Get("v/" + pid);
   REQUIRE(record.ok());
   REQUIRE(record->has_value());
-  auto live = r.Read([&](const RegistryState& s) {
-    return s.vaccinations.EncodeRecord("v/" + pid).value_or("");
-  });
+  auto live = r.Read(
+      [&](const RegistryState& s) { return s.vaccinations.EncodeRecord("v/" + pid).value_or(""); });
   REQUIRE(live.ok());
   CHECK(**record == *live);
 
@@ -144,7 +143,8 @@ TEST_CASE("erasure: the key goes, the views and a rebuild keep the facts and los
   CHECK(FindPatientId(*d->keys, again.patient).value().value() != pid);
 }
 
-TEST_CASE("personal data that does not open with its subject's key is DataLoss naming the position") {
+TEST_CASE(
+    "personal data that does not open with its subject's key is DataLoss naming the position") {
   TempDir dir;
   auto d = OpenErasureDir(dir.path(), true);
   REQUIRE(d.ok());
@@ -203,8 +203,8 @@ TEST_CASE("a crash in the middle of an erasure leaves the key or the erasure eve
         erasure_events += e.type == event_type::kSubjectErased;
       }
       CHECK(key != (erasure_events == 1));  // exactly one of the two
-      auto patient =
-          d->registry->Read([&](const RegistryState& s) { return *s.vaccinations.FindPatient(pid); });
+      auto patient = d->registry->Read(
+          [&](const RegistryState& s) { return *s.vaccinations.FindPatient(pid); });
       REQUIRE(patient.ok());
       if (step == "marked") {
         CHECK(key);

@@ -45,8 +45,8 @@ inline nlohmann::json OpenPersonalOf(const eventstore::NewEvent& e) {
   auto key = ImpactKeys().Key(e.data_subject).value();
   if (!key) return nullptr;
   const std::string plain =
-      OpenPersonal(*key, ByteView(e.event_id.bytes.data(), e.event_id.bytes.size()),
-                   e.data_subject, AsBytes(e.personal_data))
+      OpenPersonal(*key, ByteView(e.event_id.bytes.data(), e.event_id.bytes.size()), e.data_subject,
+                   AsBytes(e.personal_data))
           .value();
   return projections::DecodePersonalData(AsBytes(plain)).value();
 }

@@ -189,14 +189,14 @@ TEST_CASE("every event a decision writes round-trips through its table, and ever
     // Through the envelope as the registry appends and reads it (an erased subject's personal
     // data is not written any more).
     if (e.personal.is_object() && !w.subjects().Key(e.data_subject).value()) {
-      auto refused = ToNewEvent(e, eventstore::EventId::Random(), eventstore::EventId::Random(),
-                                w.subjects());
+      auto refused =
+          ToNewEvent(e, eventstore::EventId::Random(), eventstore::EventId::Random(), w.subjects());
       CHECK(refused.status().code() == Code::kFailedPrecondition);
       CHECK(refused.status().field() == "data_subject");
       continue;
     }
-    auto n = ToNewEvent(e, eventstore::EventId::Random(), eventstore::EventId::Random(),
-                        w.subjects());
+    auto n =
+        ToNewEvent(e, eventstore::EventId::Random(), eventstore::EventId::Random(), w.subjects());
     REQUIRE(n.ok());
     CHECK(n->payload == *bytes);
     eventstore::RecordedEvent r;

@@ -396,7 +396,8 @@ TEST_CASE("As of a position or a time: membership and vaccinations as they were"
   CHECK(now->members.size() == 1);
   CHECK(*now ==
         *registry->Read([](const RegistryState& s) { return *s.membership.FindEntity("e1"); }));
-  CHECK(EntityAsOf(log->storage(), *Keys(), "e1", {1, std::nullopt}).status().code() == Code::kNotFound);
+  CHECK(EntityAsOf(log->storage(), *Keys(), "e1", {1, std::nullopt}).status().code() ==
+        Code::kNotFound);
 
   auto active = PatientAsOf(log->storage(), *Keys(), pid, {registered, std::nullopt});
   REQUIRE(active.ok());
