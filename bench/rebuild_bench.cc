@@ -17,9 +17,11 @@
 #include <thread>
 
 #include "bench/bench_util.h"
+#include "bench/staged_key_store.h"
 #include "core/identifiers.h"
 #include "core/registry_commands.h"
 #include "eventstore/event_log.h"
+#include "eventstore/key_store.h"
 #include "eventstore/rocksdb_storage.h"
 #include "projections/rebuild.h"
 #include "projections/registry.h"
@@ -65,13 +67,16 @@ void Check(const Status& s, const char* what) {
 // Decides on `state` and appends to `log`, keeping the state in step.
 class Generator {
  public:
-  Generator(eventstore::EventLog& log) : log_(log), pseudonyms_(kKey) {}
+  Generator(eventstore::EventLog& log, Subjects& subjects) : log_(log), subjects_(subjects) {}
 
   bool Do(const Caller& caller, const Command& command) {
-    auto d = Decide(state_, pseudonyms_, caller, command);
+    Command resolved = command;
+    Check(ResolveSubjects(subjects_, resolved), "resolve subjects");
+    auto d = Decide(state_, caller, resolved);
     if (!d.ok()) return false;
     for (DomainEvent& e : d->events) {
-      auto event = projections::ToNewEvent(e, eventstore::EventId::Random(), eventstore::EventId());
+      auto event = projections::ToNewEvent(e, eventstore::EventId::Random(), eventstore::EventId(),
+                                           subjects_);
       Check(event.status(), "encode");
       pending_.events.push_back(std::move(event).value());
       // The in-memory state needs positions and versions only for expectations, unused here.
@@ -91,14 +96,16 @@ class Generator {
 
   Caller As(const std::string& insz, const std::string& entity = {},
             const std::string& on_behalf_of = {}) const {
-    return CallerFor(pseudonyms_, insz, entity, on_behalf_of, kNow);
+    auto caller = CallerFor(subjects_, insz, entity, on_behalf_of, kNow);
+    Check(caller.status(), "caller");
+    return *std::move(caller);
   }
   uint64_t size() const { return next_; }
   const RegistryState& state() const { return state_; }
 
  private:
   eventstore::EventLog& log_;
-  Pseudonymizer pseudonyms_;
+  Subjects& subjects_;
   RegistryState state_;
   eventstore::AppendBatch pending_;
   uint64_t next_ = 0;
@@ -123,15 +130,23 @@ int Main(int argc, char** argv) {
   Check(storage.status(), "open");
   auto log = eventstore::EventLog::Open(std::move(storage).value(), signer);
   Check(log.status(), "open log");
+  // The key store, as a data directory's DIR/keys. Generation makes its subjects on /dev/shm
+  // (bench/staged_key_store.h: a new subject is one synced write); the rebuild and the commands
+  // below use the store installed on disk.
+  auto staged = StagedKeyStore::Open(dir + "/keys", kKey);
+  Check(staged.status(), "open key store");
+  std::shared_ptr<Subjects> subjects = (*staged)->store();
 
   // 1. Generate.
   const auto gen_start = Clock::now();
-  Generator g(**log);
+  Generator g(**log, *subjects);
   const std::string admin = Insz(0);
   {
-    const DomainEvent e = FirstAdministratorGrant(Pseudonymizer(kKey), admin);
+    auto first = FirstAdministratorGrant(*subjects, admin);
+    Check(first.status(), "grant");
+    const DomainEvent& e = *first;
     eventstore::AppendBatch b;
-    auto grant = projections::ToNewEvent(e, eventstore::EventId::Random(), {});
+    auto grant = projections::ToNewEvent(e, eventstore::EventId::Random(), {}, *subjects);
     Check(grant.status(), "encode");
     b.events.push_back(std::move(grant).value());
     Check((*log)->Append(b).status(), "bootstrap");
@@ -186,7 +201,9 @@ int Main(int argc, char** argv) {
     v.consent = {"given", "2026-10-01"};
     if (!g.Do(g.As(insz, entity), v)) continue;
     if (n % 50 == 0) {
-      const std::string pid = PatientId(Pseudonymizer(kKey), v.patient);
+      auto patient_id = PatientId(*subjects, v.patient);
+      Check(patient_id.status(), "patient id");
+      const std::string pid = *patient_id;
       if (n % 100 == 0) {
         g.Do(g.As(insz, entity), RetractVaccination{pid, v.vaccination_id, "wrong patient"});
       } else {
@@ -201,10 +218,23 @@ int Main(int argc, char** argv) {
   std::printf("generated %llu events (%d entities, %zu physicians, %d patient numbers) in %.1f s\n",
               static_cast<unsigned long long>(total), entities, actors.size(), patients,
               Seconds(Clock::now() - gen_start));
+  auto admin_id = PersonId(*subjects, admin);
+  Check(admin_id.status(), "admin id");
+  subjects.reset();
+  Check((*staged)->Install(), "install key store");
+  staged->reset();
+  auto store = eventstore::KeyStore::Open(dir + "/keys", kKey);
+  Check(store.status(), "open key store");
+  subjects = std::move(store).value();
+  auto admin_key = subjects->Key(*admin_id);
+  Check(admin_key.status(), "key store");
+  if (!*admin_key) Check(DataLoss("the installed key store lost the administrator's key"), "keys");
 
   // 2. Rebuild.
   const auto rebuild_start = Clock::now();
-  auto report = projections::RebuildViews((*log)->storage(), dir + "/views", {});
+  projections::RebuildOptions rebuild;
+  rebuild.subjects = subjects.get();
+  auto report = projections::RebuildViews((*log)->storage(), dir + "/views", rebuild);
   Check(report.status(), "rebuild");
   const double rebuild_s = Seconds(Clock::now() - rebuild_start);
   std::printf("rebuild of all views: %llu events in %.2f s = %.0f events/s (target >= 300000)\n",
@@ -219,7 +249,7 @@ int Main(int argc, char** argv) {
   Check(live_log.status(), "reopen log");
   projections::RegistryOptions ro;
   ro.views_dir = dir + "/views";
-  ro.pseudonym_key = kKey;
+  ro.subjects = subjects;
   ro.clock_us = [] { return kNow; };
   const auto open_start = Clock::now();
   auto registry = projections::Registry::Open(**live_log, ro);
@@ -244,9 +274,14 @@ int Main(int argc, char** argv) {
         v.dose = 1;
         v.date = "2026-11-20";
         v.consent = {"given", "2026-11-20"};
-        const Caller c = CallerFor((*registry)->pseudonyms(), insz, entity);
+        auto c = CallerFor((*registry)->subjects(), insz, entity);
+        if (!c.ok()) {
+          ++refused;
+          ++i;
+          continue;
+        }
         const auto s = Clock::now();
-        auto out = (*registry)->Execute(c, v);
+        auto out = (*registry)->Execute(*c, v);
         latencies[t].push_back(Seconds(Clock::now() - s) * 1000);
         if (out.ok()) {
           ++done;
