@@ -1,14 +1,24 @@
-// Rebuild and command benchmark (issue 3).
+// Rebuild and command benchmark (issue 3; the cost of decryption, issue 16).
 //
 //   rebuild_bench [--events N] [--entities E] [--patients P] [--callers C] [--seconds S]
+//                 [--without-keys 1]
 //
 // 1. Generates a log of N realistic events by deciding commands on an in-memory registry (core's
 //    Decide) and appending them (entities with physicians and staff, stock deliveries, and
-//    vaccinations of P patients, with corrections and retractions), unsynced.
-// 2. Rebuilds every view from the log into fresh stores and prints events/s (target >= 300k/s).
+//    vaccinations of P patients, with corrections and retractions), unsynced. Subjects are made
+//    in a real key store (eventstore::KeyStore), built on /dev/shm and installed in the
+//    temporary directory (bench/staged_key_store.h); personal parts are sealed with it.
+// 2. Rebuilds every view from the log into fresh stores, with that key store, and prints
+//    events/s (target >= 300k/s). Then, on one thread over the same log, times what the
+//    rebuild's reader does per event (read and DecodeLeaf, ToDomainEvent) and decryption alone
+//    (KeyStore::Key, OpenPersonal), and prints decryption as a fraction of the rebuild's time
+//    per event (issue 16: at most 10 %). With --without-keys 1 it rebuilds again with a key
+//    store that has no key (every personal part reads as erased: neither opened nor decoded)
+//    and prints the ratio of the two rates.
 // 3. Opens the live registry on the rebuilt views and has C callers register vaccinations through
 //    Registry::Execute (decide, append durably, apply) for S seconds; prints commands/s next to
-//    the single-core signing rate measured in the same run (target >= 0.6 x).
+//    the single-core signing rate measured in the same run (target >= 0.6 x). Every command is
+//    about a new patient: its subject is made in the key store on disk first (one synced write).
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -19,9 +29,11 @@
 #include "bench/bench_util.h"
 #include "bench/staged_key_store.h"
 #include "core/identifiers.h"
+#include "core/personal_cipher.h"
 #include "core/registry_commands.h"
 #include "eventstore/event_log.h"
 #include "eventstore/key_store.h"
+#include "eventstore/leaf.h"
 #include "eventstore/rocksdb_storage.h"
 #include "projections/rebuild.h"
 #include "projections/registry.h"
@@ -111,12 +123,108 @@ class Generator {
   uint64_t next_ = 0;
 };
 
+// A key store that has no key (every subject erased): for the rebuild without decryption.
+class NoKeys : public Subjects {
+ public:
+  explicit NoKeys(Subjects& real) : real_(real) {}
+  Result<std::string> Pseudonym(std::string_view kind, std::string_view identifier) override {
+    return real_.Pseudonym(kind, identifier);
+  }
+  Result<std::optional<std::string>> Find(std::string_view kind,
+                                          std::string_view identifier) const override {
+    return real_.Find(kind, identifier);
+  }
+  Result<std::optional<DataKey>> Key(std::string_view) const override {
+    return std::optional<DataKey>();
+  }
+  Status Erase(std::string_view) override { return FailedPrecondition("no keys"); }
+  Status MarkErasing(std::string_view, std::string_view) override {
+    return FailedPrecondition("no keys");
+  }
+  Status ClearErasing(std::string_view) override { return FailedPrecondition("no keys"); }
+  Result<std::map<std::string, std::string>> Erasing() const override {
+    return std::map<std::string, std::string>{};
+  }
+
+ private:
+  Subjects& real_;
+};
+
+// The rebuild's reader thread reads, decodes and converts every event (ToDomainEvent, which
+// opens the personal part); decryption is Key + OpenPersonal. Times each step on this thread
+// over the whole log, and prints decryption per event as a fraction of the rebuild's wall time
+// per event.
+void DecryptionCost(eventstore::LogStorage& storage, const Subjects& subjects, uint64_t events,
+                    double rebuild_s) {
+  double read_s = 0, convert_s = 0, key_s = 0, open_s = 0;
+  uint64_t n = 0, sealed = 0;
+  std::vector<eventstore::RecordedEvent> chunk;
+  std::vector<DataKey> keys;
+  for (eventstore::Position next = 0; next < events;) {
+    auto t0 = Clock::now();
+    auto records = storage.ReadRecords(next, 4096, true);
+    Check(records.status(), "read");
+    if (records->empty()) break;
+    chunk.clear();
+    for (auto& record : *records) {
+      auto recorded = eventstore::DecodeLeaf(std::move(record.leaf));
+      Check(recorded.status(), "decode leaf");
+      chunk.push_back(std::move(recorded).value());
+    }
+    next += records->size();
+    auto t1 = Clock::now();
+    for (const auto& r : chunk) {
+      auto e = projections::ToDomainEvent(r, subjects);
+      Check(e.status(), "to domain event");
+    }
+    auto t2 = Clock::now();
+    keys.clear();
+    for (const auto& r : chunk) {
+      if (r.event.personal_data.empty()) continue;
+      auto key = subjects.Key(r.event.data_subject);
+      Check(key.status(), "key");
+      if (!*key) Check(DataLoss("no key for " + r.event.data_subject), "key");
+      keys.push_back(**key);
+    }
+    auto t3 = Clock::now();
+    size_t k = 0;
+    for (const auto& r : chunk) {
+      if (r.event.personal_data.empty()) continue;
+      auto opened = OpenPersonal(keys[k++],
+                                 ByteView(r.event.event_id.bytes.data(), r.event.event_id.bytes.size()),
+                                 r.event.data_subject, AsBytes(r.event.personal_data));
+      Check(opened.status(), "open personal");
+      ++sealed;
+    }
+    auto t4 = Clock::now();
+    read_s += Seconds(t1 - t0);
+    convert_s += Seconds(t2 - t1);
+    key_s += Seconds(t3 - t2);
+    open_s += Seconds(t4 - t3);
+    n += chunk.size();
+  }
+  if (n == 0) return;
+  const double per_event_us = rebuild_s / events * 1e6;
+  const double decrypt_s = key_s + open_s;
+  std::printf(
+      "the rebuild reader's work, one thread, %llu events (%llu with a sealed personal part):\n"
+      "  read + DecodeLeaf %.2f us/event, ToDomainEvent (opens and decodes) %.2f us/event\n"
+      "  per sealed event: Key %.2f us + OpenPersonal %.2f us = %.2f us/event over the log\n"
+      "decryption / rebuild time per event (%.2f us): %.1f %% (Key %.1f %%, OpenPersonal %.1f %%)\n",
+      static_cast<unsigned long long>(n), static_cast<unsigned long long>(sealed), read_s / n * 1e6,
+      convert_s / n * 1e6, sealed ? key_s / sealed * 1e6 : 0.0,
+      sealed ? open_s / sealed * 1e6 : 0.0, decrypt_s / n * 1e6, per_event_us,
+      decrypt_s / n * 1e6 / per_event_us * 100, key_s / n * 1e6 / per_event_us * 100,
+      open_s / n * 1e6 / per_event_us * 100);
+}
+
 int Main(int argc, char** argv) {
   const int events = Arg(argc, argv, "--events", 1000000);
   const int entities = Arg(argc, argv, "--entities", 3000);
   const int patients = Arg(argc, argv, "--patients", 300000);
   const int callers = Arg(argc, argv, "--callers", 64);
   const int seconds = Arg(argc, argv, "--seconds", 5);
+  const bool without_keys = Arg(argc, argv, "--without-keys", 0) != 0;
   const std::string dir = (std::filesystem::temp_directory_path() /
                            ("vaxledger-rebuild-bench-" + std::to_string(::getpid())))
                               .string();
@@ -240,6 +348,24 @@ int Main(int argc, char** argv) {
   std::printf("rebuild of all views: %llu events in %.2f s = %.0f events/s (target >= 300000)\n",
               static_cast<unsigned long long>(report->events), rebuild_s,
               report->events / rebuild_s);
+  DecryptionCost((*log)->storage(), *subjects, report->events, rebuild_s);
+  if (without_keys) {
+    // The same rebuild with a key store that has no key: every personal part reads as erased,
+    // so neither OpenPersonal nor the Personal table's decoding runs (an upper bound of what
+    // decryption costs the rebuild).
+    projections::RebuildOptions no_keys = rebuild;
+    const NoKeys none(*subjects);
+    no_keys.subjects = &none;
+    const auto start = Clock::now();
+    auto again = projections::RebuildViews((*log)->storage(), dir + "/views-without-keys", no_keys);
+    Check(again.status(), "rebuild without keys");
+    const double s = Seconds(Clock::now() - start);
+    std::printf(
+        "rebuild without keys (personal data neither opened nor decoded): %llu events in %.2f s "
+        "= %.0f events/s; rate with keys / without: %.3f\n",
+        static_cast<unsigned long long>(again->events), s, again->events / s, s > 0 ? s / rebuild_s : 0);
+    std::filesystem::remove_all(dir + "/views-without-keys");
+  }
   log->reset();
 
   // 3. Commands through the registry, durable.
