@@ -10,14 +10,20 @@
 // (projections::EncodePersonalData, ~80 bytes), about one of 4,096 patients whose subjects are
 // in a real key store (eventstore::KeyStore in DIR-keys on the same disk, built on /dev/shm and
 // installed there: bench/staged_key_store.h). For each number of appenders it runs, R times
-// alternately (default 2), S seconds each:
+// alternately (default 3), S seconds each:
 //   plain    the Personal table's bytes as they are (no key looked up)
+//   padded   the same bytes and 41 more (the sealed size), no key looked up: what the size costs
 //   sealed   KeyStore::Key(subject) and SealPersonal (core/personal_cipher.h) per event, as
 //            projections::ToNewEvent does: 41 bytes more per leaf
-// and prints both rates (summed over the rounds) and sealed / plain. Then one run of
+// (each round in another order) and prints the mean rates, sealed / plain and sealed / padded
+// (of the means, and the median of the rounds' own ratios),
+// and the process's CPU time per event (every thread: signing, RocksDB, sealing), which the
+// shared machine's noise disturbs less than the rates. Then one run of
 //   new      a new subject per event (KeyStore::Pseudonym: one synced write) before sealing,
 //            what a patient's first registration costs
 // and, on one core, the time of Key + SealPersonal alone per event.
+#include <sys/resource.h>
+
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -46,14 +52,22 @@ struct Run {
   double p99_ms = 0;
   uint64_t events = 0;
   size_t leaf_bytes = 0;
+  double cpu_us_per_event = 0;  // the whole process's CPU time (every thread) per event
 };
 
+double ProcessCpuSeconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + u.ru_stime.tv_sec + u.ru_stime.tv_usec / 1e6;
+}
+
 // What each event carries besides its payload (--personal).
-enum class Personal { kNone, kPlain, kSealed, kNewSubject };
+enum class Personal { kNone, kPlain, kPadded, kSealed, kNewSubject };
 const char* Name(Personal p) {
   switch (p) {
     case Personal::kNone: return "none";
     case Personal::kPlain: return "plain";
+    case Personal::kPadded: return "padded";
     case Personal::kSealed: return "sealed";
     case Personal::kNewSubject: return "new";
   }
@@ -92,6 +106,11 @@ void AddPersonal(Personal p, Patients* all, uint64_t i, NewEvent& e) {
   e.stream = "patient:" + e.data_subject;
   if (p == Personal::kPlain) {
     e.personal_data = patients.personal;
+    return;
+  }
+  if (p == Personal::kPadded) {  // the sealed size, without the key or the cipher
+    e.personal_data = patients.personal;
+    e.personal_data.append(kSealedOverhead, '\x5a');
     return;
   }
   auto key = patients.store->Key(e.data_subject);
@@ -160,6 +179,7 @@ Run RunAppenders(const std::string& dir, int appenders, double seconds, const No
   std::vector<double> latencies;
   std::vector<std::thread> threads;
   std::atomic<uint64_t> total{0};
+  const double cpu_start = ProcessCpuSeconds();
   auto start = Clock::now();
   for (int t = 0; t < appenders; ++t) {
     threads.emplace_back([&, t] {
@@ -197,8 +217,10 @@ Run RunAppenders(const std::string& dir, int appenders, double seconds, const No
   stop = true;
   for (auto& t : threads) t.join();
   double elapsed = Seconds(Clock::now() - start);
+  const double cpu = ProcessCpuSeconds() - cpu_start;
   Run run;
   run.events = total;
+  run.cpu_us_per_event = total ? cpu / total * 1e6 : 0;
   run.events_per_s = total / elapsed;
   run.p50_ms = Percentile(latencies, 50);
   run.p99_ms = Percentile(latencies, 99);
@@ -242,25 +264,74 @@ int PersonalMain(const std::string& dir, const std::vector<int>& counts, double 
         "us/event)\n",
         n, (with - without) / n * 1e6, without / n * 1e6);
   }
-  std::printf("%-10s %-7s %12s %10s %10s %10s %11s\n", "appenders", "mode", "events/s", "p50 ms",
-              "p99 ms", "events", "leaf bytes");
+  // Key and SealPersonal apart, from 1 and from 64 threads at once: the process's CPU time per
+  // call (contention shows as more CPU per call with more threads).
+  for (int threads : {1, 64}) {
+    const int per_thread = 200000 / threads;
+    auto measure = [&](auto&& op) {
+      const double cpu0 = ProcessCpuSeconds();
+      const auto t0 = Clock::now();
+      std::vector<std::thread> running;
+      for (int t = 0; t < threads; ++t) {
+        running.emplace_back([&, t] {
+          for (int i = 0; i < per_thread; ++i) op(static_cast<uint64_t>(t) * 7919 + i);
+        });
+      }
+      for (auto& t : running) t.join();
+      const double calls = static_cast<double>(per_thread) * threads;
+      return std::pair{(ProcessCpuSeconds() - cpu0) / calls * 1e6,
+                       Seconds(Clock::now() - t0) / calls * 1e6};
+    };
+    const auto key = measure([&](uint64_t i) {
+      auto k = patients->store->Key(patients->subjects[i % patients->subjects.size()]);
+      Check(k.status(), "key");
+    });
+    DataKey data_key{};
+    const EventId id = EventId::Random();
+    const auto seal = measure([&](uint64_t i) {
+      auto sealed = SealPersonal(data_key, ByteView(id.bytes.data(), id.bytes.size()),
+                                 patients->subjects[i % patients->subjects.size()],
+                                 AsBytes(patients->personal));
+      Check(sealed.status(), "seal");
+    });
+    std::printf(
+        "%d thread(s): Key %.2f us CPU per call (%.2f us wall), SealPersonal %.2f us CPU (%.2f "
+        "us wall)\n",
+        threads, key.first, key.second, seal.first, seal.second);
+  }
+  std::printf("%-10s %-7s %12s %10s %10s %10s %11s %10s\n", "appenders", "mode", "events/s",
+              "p50 ms", "p99 ms", "events", "leaf bytes", "CPU us/ev");
   auto print = [](int appenders, Personal p, const Run& r) {
-    std::printf("%-10d %-7s %12.0f %10.3f %10.3f %10lu %11zu\n", appenders, Name(p),
+    std::printf("%-10d %-7s %12.0f %10.3f %10.3f %10lu %11zu %10.1f\n", appenders, Name(p),
                 r.events_per_s, r.p50_ms, r.p99_ms, static_cast<unsigned long>(r.events),
-                r.leaf_bytes);
+                r.leaf_bytes, r.cpu_us_per_event);
     std::fflush(stdout);
   };
+  const Personal modes[] = {Personal::kPlain, Personal::kPadded, Personal::kSealed};
   for (int appenders : counts) {
-    double plain = 0, sealed = 0;
+    double rate[3] = {0, 0, 0}, cpu[3] = {0, 0, 0};
+    std::vector<double> to_plain, to_padded;  // sealed / plain and sealed / padded, per round
     for (int round = 0; round < rounds; ++round) {
-      for (Personal p : {Personal::kPlain, Personal::kSealed}) {
-        Run r = RunAppenders(dir, appenders, seconds, signer, p, patients.get());
-        print(appenders, p, r);
-        (p == Personal::kPlain ? plain : sealed) += r.events_per_s;
+      double this_round[3] = {0, 0, 0};
+      for (int m = 0; m < 3; ++m) {
+        // Each round starts with another mode, so that none always follows the same one.
+        const int k = (m + round) % 3;
+        Run r = RunAppenders(dir, appenders, seconds, signer, modes[k], patients.get());
+        print(appenders, modes[k], r);
+        rate[k] += r.events_per_s / rounds;
+        cpu[k] += r.cpu_us_per_event / rounds;
+        this_round[k] = r.events_per_s;
       }
+      to_plain.push_back(this_round[2] / this_round[0]);
+      to_padded.push_back(this_round[2] / this_round[1]);
     }
-    std::printf("%-10d sealed / plain: %.3f (mean of %d rounds each: %.0f / %.0f events/s)\n",
-                appenders, sealed / plain, rounds, sealed / rounds, plain / rounds);
+    std::printf("%-10d median of the rounds' ratios: sealed / plain %.3f, sealed / padded %.3f\n",
+                appenders, Percentile(to_plain, 50), Percentile(to_padded, 50));
+    std::printf(
+        "%-10d mean of %d rounds: plain %.0f, padded %.0f, sealed %.0f events/s; sealed / plain "
+        "%.3f, sealed / padded %.3f; CPU us/event plain %.1f, padded %.1f, sealed %.1f\n",
+        appenders, rounds, rate[0], rate[1], rate[2], rate[2] / rate[0], rate[2] / rate[1], cpu[0],
+        cpu[1], cpu[2]);
     print(appenders, Personal::kNewSubject,
           RunAppenders(dir, appenders, seconds, signer, Personal::kNewSubject, patients.get()));
   }
@@ -277,7 +348,7 @@ int main(int argc, char** argv) {
   double seconds = 5;
   std::vector<int> counts = {1, 8, 64};
   bool personal = false;
-  int rounds = 2;
+  int rounds = 3;
   std::string dir = (std::filesystem::temp_directory_path() / "vaxledger-bench-append").string();
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);

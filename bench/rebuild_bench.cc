@@ -14,7 +14,9 @@
 //    (KeyStore::Key, OpenPersonal), and prints decryption as a fraction of the rebuild's time
 //    per event (issue 16: at most 10 %). With --without-keys 1 it rebuilds again with a key
 //    store that has no key (every personal part reads as erased: neither opened nor decoded)
-//    and prints the ratio of the two rates.
+//    and prints the ratio of the two rates. Last, the as-of read of GET /v1/patients/{id}?as_of=
+//    (PatientAsOf: the patient's stream replayed from the log, decrypted) for 2,000 patients,
+//    with the key store and with one that has no key.
 // 3. Opens the live registry on the rebuilt views and has C callers register vaccinations through
 //    Registry::Execute (decide, append durably, apply) for S seconds; prints commands/s next to
 //    the single-core signing rate measured in the same run (target >= 0.6 x). Every command is
@@ -218,6 +220,36 @@ void DecryptionCost(eventstore::LogStorage& storage, const Subjects& subjects, u
       open_s / n * 1e6 / per_event_us * 100);
 }
 
+// What GET /v1/patients/{id}?as_of= does with the log (http/registry_routes.cc PatientRecord):
+// projections::PatientAsOf replays the patient's stream, each event through ToDomainEvent,
+// which opens its personal part. Times it for `patients` with the key store and with NoKeys
+// (nothing opened or decoded), alternately, and prints both and their ratio.
+void AsOfCost(eventstore::LogStorage& storage, Subjects& subjects,
+              const std::vector<std::string>& patients) {
+  if (patients.empty()) return;
+  const NoKeys none(subjects);
+  double with_s = 0, without_s = 0;
+  uint64_t events = 0;
+  for (int round = 0; round < 3; ++round) {
+    for (const Subjects* keys : {static_cast<const Subjects*>(&subjects),
+                                 static_cast<const Subjects*>(&none)}) {
+      const auto start = Clock::now();
+      for (const std::string& p : patients) {
+        auto then = projections::PatientAsOf(storage, *keys, p, projections::LogBound{});
+        Check(then.status(), "patient as of");
+        if (keys == &subjects && round == 0) events += then->vaccinations.size();
+      }
+      (keys == &subjects ? with_s : without_s) += Seconds(Clock::now() - start);
+    }
+  }
+  const double n = 3.0 * patients.size();
+  std::printf(
+      "as-of read of a patient (PatientAsOf, %zu patients, %.1f vaccinations each, 3 rounds): "
+      "%.1f us with keys, %.1f us without (nothing opened); with / without: %.3f\n",
+      patients.size(), static_cast<double>(events) / patients.size(), with_s / n * 1e6,
+      without_s / n * 1e6, with_s / without_s);
+}
+
 int Main(int argc, char** argv) {
   const int events = Arg(argc, argv, "--events", 1000000);
   const int entities = Arg(argc, argv, "--entities", 3000);
@@ -296,6 +328,7 @@ int Main(int argc, char** argv) {
   const char* products[] = {"EU/1/20/1528", "EU/1/20/1507", "EU/1/18/1326", "EU/1/06/337",
                             "EU/1/09/590"};
   uint64_t n = 0;
+  std::vector<std::string> sample_patients;  // for the as-of reads below
   while (g.size() < static_cast<uint64_t>(events)) {
     const auto& [insz, entity] = actors[rng() % actors.size()];
     const uint32_t patient = 1000000 + rng() % patients;
@@ -312,6 +345,7 @@ int Main(int argc, char** argv) {
       auto patient_id = PatientId(*subjects, v.patient);
       Check(patient_id.status(), "patient id");
       const std::string pid = *patient_id;
+      if (sample_patients.size() < 2000) sample_patients.push_back(pid);
       if (n % 100 == 0) {
         g.Do(g.As(insz, entity), RetractVaccination{pid, v.vaccination_id, "wrong patient"});
       } else {
@@ -349,6 +383,7 @@ int Main(int argc, char** argv) {
               static_cast<unsigned long long>(report->events), rebuild_s,
               report->events / rebuild_s);
   DecryptionCost((*log)->storage(), *subjects, report->events, rebuild_s);
+  AsOfCost((*log)->storage(), *subjects, sample_patients);
   if (without_keys) {
     // The same rebuild with a key store that has no key: every personal part reads as erased,
     // so neither OpenPersonal nor the Personal table's decoding runs (an upper bound of what
