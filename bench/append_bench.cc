@@ -58,18 +58,24 @@ struct Run {
 double ProcessCpuSeconds() {
   rusage u{};
   ::getrusage(RUSAGE_SELF, &u);
-  return u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + u.ru_stime.tv_sec + u.ru_stime.tv_usec / 1e6;
+  return u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + u.ru_stime.tv_sec +
+         u.ru_stime.tv_usec / 1e6;
 }
 
 // What each event carries besides its payload (--personal).
 enum class Personal { kNone, kPlain, kPadded, kSealed, kNewSubject };
 const char* Name(Personal p) {
   switch (p) {
-    case Personal::kNone: return "none";
-    case Personal::kPlain: return "plain";
-    case Personal::kPadded: return "padded";
-    case Personal::kSealed: return "sealed";
-    case Personal::kNewSubject: return "new";
+    case Personal::kNone:
+      return "none";
+    case Personal::kPlain:
+      return "plain";
+    case Personal::kPadded:
+      return "padded";
+    case Personal::kSealed:
+      return "sealed";
+    case Personal::kNewSubject:
+      return "new";
   }
   return "?";
 }
@@ -230,8 +236,8 @@ Run RunAppenders(const std::string& dir, int appenders, double seconds, const No
 }
 
 // --personal: plain against sealed, alternately, for each number of appenders.
-int PersonalMain(const std::string& dir, const std::vector<int>& counts, double seconds,
-                 int rounds, const NoteSigner& signer) {
+int PersonalMain(const std::string& dir, const std::vector<int>& counts, double seconds, int rounds,
+                 const NoteSigner& signer) {
   const std::string keys_dir = dir + "-keys";
   auto patients = MakePatients(keys_dir, 4096);
   std::printf(

@@ -119,9 +119,9 @@ int main(int argc, char** argv) {
         "flanders,65,,1491651\nbrussels,0,17,268740\nbrussels,18,64,822004\nbrussels,65,,165051\n"
         "wallonia,0,17,736262\nwallonia,18,64,2220115\nwallonia,65,,748613\n",
         "population-be-2025.csv");
-    r.event.payload =
-        projections::EncodePayload(impact::kPopulationLoaded, impact::PopulationPayload(*population))
-            .value();
+    r.event.payload = projections::EncodePayload(impact::kPopulationLoaded,
+                                                 impact::PopulationPayload(*population))
+                          .value();
     std::vector<eventstore::RecordedEvent> one = {r};
     if (Status s = p.Apply(one); !s.ok()) {
       fmt::print(stderr, "population: {}\n", s.ToString());

@@ -14,8 +14,9 @@
 //    (KeyStore::Key, OpenPersonal), and prints decryption as a fraction of the rebuild's time
 //    per event (issue 16: at most 10 %). With --without-keys 1 it rebuilds four times more,
 //    alternately with a key store that has no key (every personal part reads as erased: neither
-//    opened nor decoded) and with the real one, and prints the ratio of the rates. --key-cache-mib sets the key store's block cache
-//    (default KeyStoreOptions', 8 MiB, as tools::OpenSubjects opens it). Last, the as-of read of GET /v1/patients/{id}?as_of=
+//    opened nor decoded) and with the real one, and prints the ratio of the rates.
+//    --key-cache-mib sets the key store's block cache (default KeyStoreOptions', 8 MiB, as
+//    tools::OpenSubjects opens it). Last, the as-of read of GET /v1/patients/{id}?as_of=
 //    (PatientAsOf: the patient's stream replayed from the log, decrypted) for 2,000 patients,
 //    with the key store and with one that has no key.
 // 3. Opens the live registry on the rebuilt views and has C callers register vaccinations through
@@ -193,9 +194,9 @@ void DecryptionCost(eventstore::LogStorage& storage, const Subjects& subjects, u
     size_t k = 0;
     for (const auto& r : chunk) {
       if (r.event.personal_data.empty()) continue;
-      auto opened = OpenPersonal(keys[k++],
-                                 ByteView(r.event.event_id.bytes.data(), r.event.event_id.bytes.size()),
-                                 r.event.data_subject, AsBytes(r.event.personal_data));
+      auto opened = OpenPersonal(
+          keys[k++], ByteView(r.event.event_id.bytes.data(), r.event.event_id.bytes.size()),
+          r.event.data_subject, AsBytes(r.event.personal_data));
       Check(opened.status(), "open personal");
       ++sealed;
     }
@@ -213,7 +214,8 @@ void DecryptionCost(eventstore::LogStorage& storage, const Subjects& subjects, u
       "the rebuild reader's work, one thread, %llu events (%llu with a sealed personal part):\n"
       "  read + DecodeLeaf %.2f us/event, ToDomainEvent (opens and decodes) %.2f us/event\n"
       "  per sealed event: Key %.2f us + OpenPersonal %.2f us = %.2f us/event over the log\n"
-      "decryption / rebuild time per event (%.2f us): %.1f %% (Key %.1f %%, OpenPersonal %.1f %%)\n",
+      "decryption / rebuild time per event (%.2f us): %.1f %% (Key %.1f %%, OpenPersonal %.1f "
+      "%%)\n",
       static_cast<unsigned long long>(n), static_cast<unsigned long long>(sealed), read_s / n * 1e6,
       convert_s / n * 1e6, sealed ? key_s / sealed * 1e6 : 0.0,
       sealed ? open_s / sealed * 1e6 : 0.0, decrypt_s / n * 1e6, per_event_us,
@@ -232,8 +234,8 @@ void AsOfCost(eventstore::LogStorage& storage, Subjects& subjects,
   double with_s = 0, without_s = 0;
   uint64_t events = 0;
   for (int round = 0; round < 3; ++round) {
-    for (const Subjects* keys : {static_cast<const Subjects*>(&subjects),
-                                 static_cast<const Subjects*>(&none)}) {
+    for (const Subjects* keys :
+         {static_cast<const Subjects*>(&subjects), static_cast<const Subjects*>(&none)}) {
       const auto start = Clock::now();
       for (const std::string& p : patients) {
         auto then = projections::PatientAsOf(storage, *keys, p, projections::LogBound{});
@@ -398,8 +400,8 @@ int Main(int argc, char** argv) {
     const NoKeys none(*subjects);
     double with_s = 0, without_s = 0;
     for (int round = 0; round < 2; ++round) {
-      for (const Subjects* keys : {static_cast<const Subjects*>(&none),
-                                   static_cast<const Subjects*>(subjects.get())}) {
+      for (const Subjects* keys :
+           {static_cast<const Subjects*>(&none), static_cast<const Subjects*>(subjects.get())}) {
         projections::RebuildOptions o = rebuild;
         o.subjects = keys;
         const std::string views = dir + "/views-again";
@@ -409,8 +411,8 @@ int Main(int argc, char** argv) {
         const double s = Seconds(Clock::now() - start);
         (keys == &none ? without_s : with_s) += s;
         std::printf("rebuild %s keys: %llu events in %.2f s = %.0f events/s\n",
-                    keys == &none ? "without" : "with", static_cast<unsigned long long>(again->events),
-                    s, again->events / s);
+                    keys == &none ? "without" : "with",
+                    static_cast<unsigned long long>(again->events), s, again->events / s);
         std::filesystem::remove_all(views);
       }
     }

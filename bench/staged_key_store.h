@@ -10,6 +10,9 @@
 // so `vaxledger serve` opens it as any other. A crash during generation loses the directory
 // being generated, nothing else (as with the unsynced log of bench/scale).
 //
+// The stage is /dev/shm/vaxledger-keys-stage-PID, removed by Install and by the destructor; a
+// process that exits without either (std::exit on an error) leaves it behind.
+//
 // With stage root "-", or when the stage root is not a writable directory (a line on stderr says
 // so), the store is opened in place and every new subject pays its fsync.
 //
@@ -56,9 +59,8 @@ class StagedKeyStore {
                    "one fsync per new subject\n",
                    stage_root.c_str());
     }
-    VX_ASSIGN_OR_RETURN(
-        auto store,
-        eventstore::KeyStore::Open(staged->staged() ? staged->stage_ : dir, pseudonym_key));
+    VX_ASSIGN_OR_RETURN(auto store, eventstore::KeyStore::Open(
+                                        staged->staged() ? staged->stage_ : dir, pseudonym_key));
     staged->store_ = std::move(store);
     return staged;
   }
