@@ -20,6 +20,7 @@
 
 #include "bench/bench_util.h"
 #include "projections/impact.h"
+#include "projections/payload_codec.h"
 #include "tests/projections/impact_log.h"
 
 using namespace vaxledger;
@@ -118,9 +119,14 @@ int main(int argc, char** argv) {
         "flanders,65,,1491651\nbrussels,0,17,268740\nbrussels,18,64,822004\nbrussels,65,,165051\n"
         "wallonia,0,17,736262\nwallonia,18,64,2220115\nwallonia,65,,748613\n",
         "population-be-2025.csv");
-    r.event.payload = impact::PopulationPayload(*population).dump();
+    r.event.payload = projections::EncodePayload(impact::kPopulationLoaded,
+                                                 impact::PopulationPayload(*population))
+                          .value();
     std::vector<eventstore::RecordedEvent> one = {r};
-    if (Status s = p.Apply(one); !s.ok()) return 2;
+    if (Status s = p.Apply(one); !s.ok()) {
+      fmt::print(stderr, "population: {}\n", s.ToString());
+      return 2;
+    }
   }
   const size_t batch = projections::ImpactOptions{}.batch_events;
   double generate_s = 0, apply_s = 0, apply_cpu = 0;

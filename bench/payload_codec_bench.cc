@@ -70,9 +70,11 @@ struct Sample {
 
 class Generator {
  public:
-  Generator() : pseudonyms_(kKey) {}
+  Generator() : subjects_(kKey) {}
   bool Do(const Caller& caller, const Command& command) {
-    auto d = Decide(state_, pseudonyms_, caller, command);
+    Command resolved = command;
+    Check(ResolveSubjects(subjects_, resolved), "resolve subjects");
+    auto d = Decide(state_, caller, resolved);
     if (!d.ok()) return false;
     for (DomainEvent& e : d->events) Keep(e);
     return true;
@@ -84,12 +86,15 @@ class Generator {
     samples_.push_back({e.type, e.payload, e.personal});
   }
   Caller As(const std::string& insz, const std::string& entity = {}) const {
-    return CallerFor(pseudonyms_, insz, entity, {}, kNow);
+    auto caller = CallerFor(subjects_, insz, entity, {}, kNow);
+    Check(caller.status(), "caller");
+    return *std::move(caller);
   }
   std::vector<Sample>& samples() { return samples_; }
+  Subjects& subjects() const { return subjects_; }
 
  private:
-  Pseudonymizer pseudonyms_;
+  mutable MemorySubjects subjects_;  // the key store in memory: only pseudonyms are used here
   RegistryState state_;
   std::vector<Sample> samples_;
 };
@@ -97,8 +102,9 @@ class Generator {
 std::vector<Sample> Generate(size_t events) {
   Generator g;
   const std::string admin = Insz(0);
-  DomainEvent grant = FirstAdministratorGrant(Pseudonymizer(kKey), admin);
-  g.Keep(grant);
+  auto grant = FirstAdministratorGrant(g.subjects(), admin);
+  Check(grant.status(), "grant");
+  g.Keep(*grant);
   std::mt19937 rng(42);
   uint32_t people = 1;
   const char* kinds[] = {"practice", "group_practice", "organisation"};
@@ -146,7 +152,9 @@ std::vector<Sample> Generate(size_t events) {
     v.consent = {"given", "2026-10-01"};
     if (!g.Do(g.As(insz, entity), v)) continue;
     if (n % 50 == 0) {
-      const std::string pid = PatientId(Pseudonymizer(kKey), v.patient);
+      auto patient_id = PatientId(g.subjects(), v.patient);
+      Check(patient_id.status(), "patient id");
+      const std::string pid = *patient_id;
       if (n % 100 == 0) {
         g.Do(g.As(insz, entity), RetractVaccination{pid, v.vaccination_id, "wrong patient"});
       } else {

@@ -27,6 +27,7 @@
 #include "core/registry_state.h"
 #include "eventstore/event_log.h"
 #include "eventstore/rocksdb_storage.h"
+#include "projections/payload_codec.h"
 #include "projections/read_recorder.h"
 
 using namespace vaxledger;
@@ -131,7 +132,13 @@ TrailRun Recorder(const std::string& dir, const NoteSigner& signer, int readers,
     auto events = log->Read(at, 1000);
     if (!events.ok()) std::exit(1);
     for (const RecordedEvent& e : *events) {
-      run.in_events += nlohmann::json::parse(e.event.payload)["reads"].size();
+      // The recorder's payloads are tables (projections/payload_codec.h).
+      auto payload = projections::DecodePayload(e.event.type, AsBytes(e.event.payload));
+      if (!payload.ok()) {
+        std::fprintf(stderr, "payload: %s\n", payload.status().ToString().c_str());
+        std::exit(1);
+      }
+      run.in_events += (*payload)["reads"].size();
     }
   }
   run.accepted_per_s = run.accepted / elapsed;

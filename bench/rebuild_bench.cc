@@ -1,14 +1,28 @@
-// Rebuild and command benchmark (issue 3).
+// Rebuild and command benchmark (issue 3; the cost of decryption, issue 16).
 //
 //   rebuild_bench [--events N] [--entities E] [--patients P] [--callers C] [--seconds S]
+//                 [--without-keys 1] [--key-cache-mib M]
 //
 // 1. Generates a log of N realistic events by deciding commands on an in-memory registry (core's
 //    Decide) and appending them (entities with physicians and staff, stock deliveries, and
-//    vaccinations of P patients, with corrections and retractions), unsynced.
-// 2. Rebuilds every view from the log into fresh stores and prints events/s (target >= 300k/s).
+//    vaccinations of P patients, with corrections and retractions), unsynced. Subjects are made
+//    in a real key store (eventstore::KeyStore), built on /dev/shm and installed in the
+//    temporary directory (bench/staged_key_store.h); personal parts are sealed with it.
+// 2. Rebuilds every view from the log into fresh stores, with that key store, and prints
+//    events/s (target >= 300k/s). Then, on one thread over the same log, times what the
+//    rebuild's reader does per event (read and DecodeLeaf, ToDomainEvent) and decryption alone
+//    (KeyStore::Key, OpenPersonal), and prints decryption as a fraction of the rebuild's time
+//    per event (issue 16: at most 10 %). With --without-keys 1 it rebuilds four times more,
+//    alternately with a key store that has no key (every personal part reads as erased: neither
+//    opened nor decoded) and with the real one, and prints the ratio of the rates.
+//    --key-cache-mib sets the key store's block cache (default KeyStoreOptions', 8 MiB, as
+//    tools::OpenSubjects opens it). Last, the as-of read of GET /v1/patients/{id}?as_of=
+//    (PatientAsOf: the patient's stream replayed from the log, decrypted) for 2,000 patients,
+//    with the key store and with one that has no key.
 // 3. Opens the live registry on the rebuilt views and has C callers register vaccinations through
 //    Registry::Execute (decide, append durably, apply) for S seconds; prints commands/s next to
-//    the single-core signing rate measured in the same run (target >= 0.6 x).
+//    the single-core signing rate measured in the same run (target >= 0.6 x). Every command is
+//    about a new patient: its subject is made in the key store on disk first (one synced write).
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -17,9 +31,13 @@
 #include <thread>
 
 #include "bench/bench_util.h"
+#include "bench/staged_key_store.h"
 #include "core/identifiers.h"
+#include "core/personal_cipher.h"
 #include "core/registry_commands.h"
 #include "eventstore/event_log.h"
+#include "eventstore/key_store.h"
+#include "eventstore/leaf.h"
 #include "eventstore/rocksdb_storage.h"
 #include "projections/rebuild.h"
 #include "projections/registry.h"
@@ -65,13 +83,16 @@ void Check(const Status& s, const char* what) {
 // Decides on `state` and appends to `log`, keeping the state in step.
 class Generator {
  public:
-  Generator(eventstore::EventLog& log) : log_(log), pseudonyms_(kKey) {}
+  Generator(eventstore::EventLog& log, Subjects& subjects) : log_(log), subjects_(subjects) {}
 
   bool Do(const Caller& caller, const Command& command) {
-    auto d = Decide(state_, pseudonyms_, caller, command);
+    Command resolved = command;
+    Check(ResolveSubjects(subjects_, resolved), "resolve subjects");
+    auto d = Decide(state_, caller, resolved);
     if (!d.ok()) return false;
     for (DomainEvent& e : d->events) {
-      auto event = projections::ToNewEvent(e, eventstore::EventId::Random(), eventstore::EventId());
+      auto event = projections::ToNewEvent(e, eventstore::EventId::Random(), eventstore::EventId(),
+                                           subjects_);
       Check(event.status(), "encode");
       pending_.events.push_back(std::move(event).value());
       // The in-memory state needs positions and versions only for expectations, unused here.
@@ -91,18 +112,146 @@ class Generator {
 
   Caller As(const std::string& insz, const std::string& entity = {},
             const std::string& on_behalf_of = {}) const {
-    return CallerFor(pseudonyms_, insz, entity, on_behalf_of, kNow);
+    auto caller = CallerFor(subjects_, insz, entity, on_behalf_of, kNow);
+    Check(caller.status(), "caller");
+    return *std::move(caller);
   }
   uint64_t size() const { return next_; }
   const RegistryState& state() const { return state_; }
 
  private:
   eventstore::EventLog& log_;
-  Pseudonymizer pseudonyms_;
+  Subjects& subjects_;
   RegistryState state_;
   eventstore::AppendBatch pending_;
   uint64_t next_ = 0;
 };
+
+// A key store that has no key (every subject erased): for the rebuild without decryption.
+class NoKeys : public Subjects {
+ public:
+  explicit NoKeys(Subjects& real) : real_(real) {}
+  Result<std::string> Pseudonym(std::string_view kind, std::string_view identifier) override {
+    return real_.Pseudonym(kind, identifier);
+  }
+  Result<std::optional<std::string>> Find(std::string_view kind,
+                                          std::string_view identifier) const override {
+    return real_.Find(kind, identifier);
+  }
+  Result<std::optional<DataKey>> Key(std::string_view) const override {
+    return std::optional<DataKey>();
+  }
+  Status Erase(std::string_view) override { return FailedPrecondition("no keys"); }
+  Status MarkErasing(std::string_view, std::string_view) override {
+    return FailedPrecondition("no keys");
+  }
+  Status ClearErasing(std::string_view) override { return FailedPrecondition("no keys"); }
+  Result<std::map<std::string, std::string>> Erasing() const override {
+    return std::map<std::string, std::string>{};
+  }
+
+ private:
+  Subjects& real_;
+};
+
+// The rebuild's reader thread reads, decodes and converts every event (ToDomainEvent, which
+// opens the personal part); decryption is Key + OpenPersonal. Times each step on this thread
+// over the whole log, and prints decryption per event as a fraction of the rebuild's wall time
+// per event.
+void DecryptionCost(eventstore::LogStorage& storage, const Subjects& subjects, uint64_t events,
+                    double rebuild_s) {
+  double read_s = 0, convert_s = 0, key_s = 0, open_s = 0;
+  uint64_t n = 0, sealed = 0;
+  std::vector<eventstore::RecordedEvent> chunk;
+  std::vector<DataKey> keys;
+  for (eventstore::Position next = 0; next < events;) {
+    auto t0 = Clock::now();
+    auto records = storage.ReadRecords(next, 4096, true);
+    Check(records.status(), "read");
+    if (records->empty()) break;
+    chunk.clear();
+    for (auto& record : *records) {
+      auto recorded = eventstore::DecodeLeaf(std::move(record.leaf));
+      Check(recorded.status(), "decode leaf");
+      chunk.push_back(std::move(recorded).value());
+    }
+    next += records->size();
+    auto t1 = Clock::now();
+    for (const auto& r : chunk) {
+      auto e = projections::ToDomainEvent(r, subjects);
+      Check(e.status(), "to domain event");
+    }
+    auto t2 = Clock::now();
+    keys.clear();
+    for (const auto& r : chunk) {
+      if (r.event.personal_data.empty()) continue;
+      auto key = subjects.Key(r.event.data_subject);
+      Check(key.status(), "key");
+      if (!*key) Check(DataLoss("no key for " + r.event.data_subject), "key");
+      keys.push_back(**key);
+    }
+    auto t3 = Clock::now();
+    size_t k = 0;
+    for (const auto& r : chunk) {
+      if (r.event.personal_data.empty()) continue;
+      auto opened = OpenPersonal(
+          keys[k++], ByteView(r.event.event_id.bytes.data(), r.event.event_id.bytes.size()),
+          r.event.data_subject, AsBytes(r.event.personal_data));
+      Check(opened.status(), "open personal");
+      ++sealed;
+    }
+    auto t4 = Clock::now();
+    read_s += Seconds(t1 - t0);
+    convert_s += Seconds(t2 - t1);
+    key_s += Seconds(t3 - t2);
+    open_s += Seconds(t4 - t3);
+    n += chunk.size();
+  }
+  if (n == 0) return;
+  const double per_event_us = rebuild_s / events * 1e6;
+  const double decrypt_s = key_s + open_s;
+  std::printf(
+      "the rebuild reader's work, one thread, %llu events (%llu with a sealed personal part):\n"
+      "  read + DecodeLeaf %.2f us/event, ToDomainEvent (opens and decodes) %.2f us/event\n"
+      "  per sealed event: Key %.2f us + OpenPersonal %.2f us = %.2f us/event over the log\n"
+      "decryption / rebuild time per event (%.2f us): %.1f %% (Key %.1f %%, OpenPersonal %.1f "
+      "%%)\n",
+      static_cast<unsigned long long>(n), static_cast<unsigned long long>(sealed), read_s / n * 1e6,
+      convert_s / n * 1e6, sealed ? key_s / sealed * 1e6 : 0.0,
+      sealed ? open_s / sealed * 1e6 : 0.0, decrypt_s / n * 1e6, per_event_us,
+      decrypt_s / n * 1e6 / per_event_us * 100, key_s / n * 1e6 / per_event_us * 100,
+      open_s / n * 1e6 / per_event_us * 100);
+}
+
+// What GET /v1/patients/{id}?as_of= does with the log (http/registry_routes.cc PatientRecord):
+// projections::PatientAsOf replays the patient's stream, each event through ToDomainEvent,
+// which opens its personal part. Times it for `patients` with the key store and with NoKeys
+// (nothing opened or decoded), alternately, and prints both and their ratio.
+void AsOfCost(eventstore::LogStorage& storage, Subjects& subjects,
+              const std::vector<std::string>& patients) {
+  if (patients.empty()) return;
+  const NoKeys none(subjects);
+  double with_s = 0, without_s = 0;
+  uint64_t events = 0;
+  for (int round = 0; round < 3; ++round) {
+    for (const Subjects* keys :
+         {static_cast<const Subjects*>(&subjects), static_cast<const Subjects*>(&none)}) {
+      const auto start = Clock::now();
+      for (const std::string& p : patients) {
+        auto then = projections::PatientAsOf(storage, *keys, p, projections::LogBound{});
+        Check(then.status(), "patient as of");
+        if (keys == &subjects && round == 0) events += then->vaccinations.size();
+      }
+      (keys == &subjects ? with_s : without_s) += Seconds(Clock::now() - start);
+    }
+  }
+  const double n = 3.0 * patients.size();
+  std::printf(
+      "as-of read of a patient (PatientAsOf, %zu patients, %.1f vaccinations each, 3 rounds): "
+      "%.1f us with keys, %.1f us without (nothing opened); with / without: %.3f\n",
+      patients.size(), static_cast<double>(events) / patients.size(), with_s / n * 1e6,
+      without_s / n * 1e6, with_s / without_s);
+}
 
 int Main(int argc, char** argv) {
   const int events = Arg(argc, argv, "--events", 1000000);
@@ -110,6 +259,10 @@ int Main(int argc, char** argv) {
   const int patients = Arg(argc, argv, "--patients", 300000);
   const int callers = Arg(argc, argv, "--callers", 64);
   const int seconds = Arg(argc, argv, "--seconds", 5);
+  const bool without_keys = Arg(argc, argv, "--without-keys", 0) != 0;
+  // The key store's block cache for the rebuild and the commands (KeyStoreOptions::cache_bytes;
+  // 0: its default, 8 MiB).
+  const int key_cache_mib = Arg(argc, argv, "--key-cache-mib", 0);
   const std::string dir = (std::filesystem::temp_directory_path() /
                            ("vaxledger-rebuild-bench-" + std::to_string(::getpid())))
                               .string();
@@ -123,15 +276,23 @@ int Main(int argc, char** argv) {
   Check(storage.status(), "open");
   auto log = eventstore::EventLog::Open(std::move(storage).value(), signer);
   Check(log.status(), "open log");
+  // The key store, as a data directory's DIR/keys. Generation makes its subjects on /dev/shm
+  // (bench/staged_key_store.h: a new subject is one synced write); the rebuild and the commands
+  // below use the store installed on disk.
+  auto staged = StagedKeyStore::Open(dir + "/keys", kKey);
+  Check(staged.status(), "open key store");
+  std::shared_ptr<Subjects> subjects = (*staged)->store();
 
   // 1. Generate.
   const auto gen_start = Clock::now();
-  Generator g(**log);
+  Generator g(**log, *subjects);
   const std::string admin = Insz(0);
   {
-    const DomainEvent e = FirstAdministratorGrant(Pseudonymizer(kKey), admin);
+    auto first = FirstAdministratorGrant(*subjects, admin);
+    Check(first.status(), "grant");
+    const DomainEvent& e = *first;
     eventstore::AppendBatch b;
-    auto grant = projections::ToNewEvent(e, eventstore::EventId::Random(), {});
+    auto grant = projections::ToNewEvent(e, eventstore::EventId::Random(), {}, *subjects);
     Check(grant.status(), "encode");
     b.events.push_back(std::move(grant).value());
     Check((*log)->Append(b).status(), "bootstrap");
@@ -173,6 +334,7 @@ int Main(int argc, char** argv) {
   const char* products[] = {"EU/1/20/1528", "EU/1/20/1507", "EU/1/18/1326", "EU/1/06/337",
                             "EU/1/09/590"};
   uint64_t n = 0;
+  std::vector<std::string> sample_patients;  // for the as-of reads below
   while (g.size() < static_cast<uint64_t>(events)) {
     const auto& [insz, entity] = actors[rng() % actors.size()];
     const uint32_t patient = 1000000 + rng() % patients;
@@ -186,7 +348,10 @@ int Main(int argc, char** argv) {
     v.consent = {"given", "2026-10-01"};
     if (!g.Do(g.As(insz, entity), v)) continue;
     if (n % 50 == 0) {
-      const std::string pid = PatientId(Pseudonymizer(kKey), v.patient);
+      auto patient_id = PatientId(*subjects, v.patient);
+      Check(patient_id.status(), "patient id");
+      const std::string pid = *patient_id;
+      if (sample_patients.size() < 2000) sample_patients.push_back(pid);
       if (n % 100 == 0) {
         g.Do(g.As(insz, entity), RetractVaccination{pid, v.vaccination_id, "wrong patient"});
       } else {
@@ -201,15 +366,59 @@ int Main(int argc, char** argv) {
   std::printf("generated %llu events (%d entities, %zu physicians, %d patient numbers) in %.1f s\n",
               static_cast<unsigned long long>(total), entities, actors.size(), patients,
               Seconds(Clock::now() - gen_start));
+  auto admin_id = PersonId(*subjects, admin);
+  Check(admin_id.status(), "admin id");
+  subjects.reset();
+  Check((*staged)->Install(), "install key store");
+  staged->reset();
+  eventstore::KeyStoreOptions key_options;  // as tools::OpenSubjects opens it, unless told
+  if (key_cache_mib > 0) key_options.cache_bytes = static_cast<size_t>(key_cache_mib) << 20;
+  auto store = eventstore::KeyStore::Open(dir + "/keys", kKey, key_options);
+  Check(store.status(), "open key store");
+  subjects = std::move(store).value();
+  auto admin_key = subjects->Key(*admin_id);
+  Check(admin_key.status(), "key store");
+  if (!*admin_key) Check(DataLoss("the installed key store lost the administrator's key"), "keys");
 
   // 2. Rebuild.
   const auto rebuild_start = Clock::now();
-  auto report = projections::RebuildViews((*log)->storage(), dir + "/views", {});
+  projections::RebuildOptions rebuild;
+  rebuild.subjects = subjects.get();
+  auto report = projections::RebuildViews((*log)->storage(), dir + "/views", rebuild);
   Check(report.status(), "rebuild");
   const double rebuild_s = Seconds(Clock::now() - rebuild_start);
   std::printf("rebuild of all views: %llu events in %.2f s = %.0f events/s (target >= 300000)\n",
               static_cast<unsigned long long>(report->events), rebuild_s,
               report->events / rebuild_s);
+  DecryptionCost((*log)->storage(), *subjects, report->events, rebuild_s);
+  AsOfCost((*log)->storage(), *subjects, sample_patients);
+  if (without_keys) {
+    // The same rebuild with a key store that has no key (NoKeys), alternately with the real one,
+    // twice each, into fresh directories: every personal part reads as erased, so neither
+    // OpenPersonal nor the Personal table's decoding runs (an upper bound of what decryption
+    // costs the rebuild).
+    const NoKeys none(*subjects);
+    double with_s = 0, without_s = 0;
+    for (int round = 0; round < 2; ++round) {
+      for (const Subjects* keys :
+           {static_cast<const Subjects*>(&none), static_cast<const Subjects*>(subjects.get())}) {
+        projections::RebuildOptions o = rebuild;
+        o.subjects = keys;
+        const std::string views = dir + "/views-again";
+        const auto start = Clock::now();
+        auto again = projections::RebuildViews((*log)->storage(), views, o);
+        Check(again.status(), "rebuild again");
+        const double s = Seconds(Clock::now() - start);
+        (keys == &none ? without_s : with_s) += s;
+        std::printf("rebuild %s keys: %llu events in %.2f s = %.0f events/s\n",
+                    keys == &none ? "without" : "with",
+                    static_cast<unsigned long long>(again->events), s, again->events / s);
+        std::filesystem::remove_all(views);
+      }
+    }
+    std::printf("rebuild rate with keys / without (2 rounds each, alternately): %.3f\n",
+                without_s / with_s);
+  }
   log->reset();
 
   // 3. Commands through the registry, durable.
@@ -219,7 +428,7 @@ int Main(int argc, char** argv) {
   Check(live_log.status(), "reopen log");
   projections::RegistryOptions ro;
   ro.views_dir = dir + "/views";
-  ro.pseudonym_key = kKey;
+  ro.subjects = subjects;
   ro.clock_us = [] { return kNow; };
   const auto open_start = Clock::now();
   auto registry = projections::Registry::Open(**live_log, ro);
@@ -244,9 +453,14 @@ int Main(int argc, char** argv) {
         v.dose = 1;
         v.date = "2026-11-20";
         v.consent = {"given", "2026-11-20"};
-        const Caller c = CallerFor((*registry)->pseudonyms(), insz, entity);
+        auto c = CallerFor((*registry)->subjects(), insz, entity);
+        if (!c.ok()) {
+          ++refused;
+          ++i;
+          continue;
+        }
         const auto s = Clock::now();
-        auto out = (*registry)->Execute(c, v);
+        auto out = (*registry)->Execute(*c, v);
         latencies[t].push_back(Seconds(Clock::now() - s) * 1000);
         if (out.ok()) {
           ++done;

@@ -30,6 +30,9 @@ namespace {
 void Generate(const std::string& dir, uint64_t events) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  // A data directory is private (tools::CheckPrivateDataDir refuses one others may enter).
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace);
   auto signer = CreateRegistryKey(dir + "/registry.key", "bench.example/log");
   RocksDbStorageOptions o;
   o.create_if_missing = true;

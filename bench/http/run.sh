@@ -26,14 +26,16 @@ SERVER_PID=$!
 for _ in $(seq 100); do curl -sf http://127.0.0.1:$PORT/healthz > /dev/null && break; sleep 0.1; done
 
 json_field() { sed "s/.*\"$1\":\"\([^\"]*\)\".*/\1/"; }
-A=$(curl -s -X POST http://127.0.0.1:$PORT/v1/demo/assertion -d '{"insz":"75031202151"}' | json_field assertion)
-TOKEN=$(curl -s -X POST http://127.0.0.1:$PORT/v1/sessions -d "{\"assertion\":\"$A\"}" | json_field token)
+JSON=(-H "Content-Type: application/json")  # the API refuses other bodies (415)
+A=$(curl -s -X POST http://127.0.0.1:$PORT/v1/demo/assertion "${JSON[@]}" -d '{"insz":"75031202151"}' | json_field assertion)
+TOKEN=$(curl -s -X POST http://127.0.0.1:$PORT/v1/sessions "${JSON[@]}" -d "{\"assertion\":\"$A\"}" | json_field token)
 export TOKEN
 LOCATION=$(curl -s -D - -o /dev/null -X POST http://127.0.0.1:$PORT/v1/vaccinations \
-  -H "Authorization: Bearer $TOKEN" \
+  -H "Authorization: Bearer $TOKEN" "${JSON[@]}" \
   -d '{"patient":{"insz":"85073003328"},"product":"EU/1/20/1528","lot":"FK5127","dose":1,"date":"2026-11-20","consent":{"decision":"given","date":"2026-11-20"}}' |
   tr -d '\r' | sed -n 's/^Location: //p')
 PATIENT=${LOCATION%%/vaccinations/*}
+[ -n "$TOKEN" ] && [ -n "$PATIENT" ] || { echo "login or the first registration failed" >&2; exit 1; }
 
 # nginx: a static body as large as the members response.
 mkdir -p "$WORK/www"

@@ -2,6 +2,7 @@
 // commands, then (without --out) measures it with bench/scale/run.sh.
 //
 //   build/bench/scale --events N [--out DIR] [--threads T] [--entities E] [--seed S]
+//                     [--keys-stage DIR]
 //
 // With --out, DIR is created as `vaxledger init --admin` creates it (tools/data_dir.h: registry
 // key, pseudonym key, log with its first administrator, checkpoint file) and left there for
@@ -28,6 +29,12 @@
 // are all decided and appended by one worker, in order, so each stream's order is the decided
 // one.
 //
+// Every subject (person, patient) is made in the data directory's key store (DIR/keys,
+// eventstore::KeyStore, as `vaxledger init` made it) and every event's personal part is sealed
+// with its subject's key, so that `serve` opens them. The store is built on /dev/shm and
+// installed at DIR/keys at the end (bench/staged_key_store.h, --keys-stage): in place, each new
+// subject costs one fsync.
+//
 // DIR/verified is set to the log's head at the end: this process signed every event itself, as
 // a server that had been running would have verified them at its previous start, so the first
 // `serve` does not verify the whole log again (`vaxledger ledger verify --data DIR` does).
@@ -52,6 +59,7 @@
 #include <vector>
 
 #include "bench/bench_util.h"
+#include "bench/staged_key_store.h"
 #include "core/identifiers.h"
 #include "core/registry_commands.h"
 #include "eventstore/checkpoint_file.h"
@@ -83,6 +91,14 @@ double ProcMiB(const char* field) {
     }
   }
   return 0;
+}
+
+// The caller `insz` acting in `entity`, with its subject made on first use.
+Caller CallerOf(Subjects& subjects, const std::string& insz, const std::string& entity,
+                const std::string& on_behalf_of, int64_t now_us) {
+  auto caller = CallerFor(subjects, insz, entity, on_behalf_of, now_us);
+  Check(caller.status(), "caller");
+  return *std::move(caller);
 }
 
 // ---- Dates ---------------------------------------------------------------------------------
@@ -203,7 +219,7 @@ struct EntityInfo {
 
 struct Shared {
   eventstore::EventLog* log = nullptr;
-  Pseudonymizer pseudonyms{PseudonymKey{}};
+  Subjects* subjects = nullptr;  // the data directory's key store (staged: staged_key_store.h)
   int64_t now_us = 0;
   int64_t today = 0;  // days since 1970
   std::vector<EntityInfo> entities;
@@ -229,7 +245,9 @@ class Worker {
 
   // Decides `command` on the worker's state, applies and queues its events. False if refused.
   bool Do(const Caller& caller, const Command& command) {
-    auto d = Decide(state_, shared_.pseudonyms, caller, command);
+    Command resolved = command;
+    Check(ResolveSubjects(*shared_.subjects, resolved), "resolve subjects");
+    auto d = Decide(state_, caller, resolved);
     if (!d.ok()) {
       if (++shared_.refused <= 3) {
         std::fprintf(stderr, "scale: refused (expected now and then): %s\n",
@@ -239,7 +257,8 @@ class Worker {
     }
     shared_.decided += d->events.size();
     for (DomainEvent& e : d->events) {
-      auto encoded = projections::ToNewEvent(e, eventstore::EventId::Random(), {});
+      auto encoded =
+          projections::ToNewEvent(e, eventstore::EventId::Random(), {}, *shared_.subjects);
       Check(encoded.status(), "encode event");
       batch_.events.push_back(std::move(encoded).value());
       e.position = ++position_;
@@ -279,7 +298,7 @@ class Worker {
   int64_t Upto(int64_t n) { return n <= 0 ? 0 : static_cast<int64_t>(R() % n); }
 
   Caller As(const Actor& a, const std::string& entity) const {
-    return CallerFor(shared_.pseudonyms, a.insz, entity, a.on_behalf_of, shared_.now_us);
+    return CallerOf(*shared_.subjects, a.insz, entity, a.on_behalf_of, shared_.now_us);
   }
 
   // One registration on `day` (if it is in the past), and now and then a correction, a
@@ -334,7 +353,9 @@ class Worker {
     const PatientIdentity who = PatientNumber(i);
     PatientRef ref;
     ref.insz = who.insz;
-    const std::string patient_id = PatientId(shared_.pseudonyms, ref);
+    auto found = PatientId(*shared_.subjects, ref);
+    Check(found.status(), "patient id");
+    const std::string patient_id = *std::move(found);
     // A patient's own practice, and now and then another entity (a vaccination centre).
     const EntityInfo& home = shared_.entities[R() % shared_.entities.size()];
     auto where = [&]() -> const EntityInfo& {
@@ -448,13 +469,16 @@ class Setup {
   Setup(Shared& shared, RegistryState& state) : shared_(shared), state_(state) {}
 
   bool Do(const Caller& caller, const Command& command) {
-    auto d = Decide(state_, shared_.pseudonyms, caller, command);
+    Command resolved = command;
+    Check(ResolveSubjects(*shared_.subjects, resolved), "resolve subjects");
+    auto d = Decide(state_, caller, resolved);
     if (!d.ok()) {
       std::fprintf(stderr, "scale: setup command refused: %s\n", d.status().ToString().c_str());
       std::exit(1);
     }
     for (DomainEvent& e : d->events) {
-      auto encoded = projections::ToNewEvent(e, eventstore::EventId::Random(), {});
+      auto encoded =
+          projections::ToNewEvent(e, eventstore::EventId::Random(), {}, *shared_.subjects);
       Check(encoded.status(), "encode event");
       batch_.events.push_back(std::move(encoded).value());
       e.position = ++position_;
@@ -474,7 +498,7 @@ class Setup {
   }
 
   void Entities(int count, const std::string& admin, std::mt19937_64& rng) {
-    const Caller as_admin = CallerFor(shared_.pseudonyms, admin, {}, {}, shared_.now_us);
+    const Caller as_admin = CallerOf(*shared_.subjects, admin, {}, {}, shared_.now_us);
     const char* kinds[] = {"practice", "group_practice", "organisation"};
     uint32_t people = 1;
     for (int e = 0; e < count; ++e) {
@@ -501,18 +525,20 @@ class Setup {
         if (p == 0) {
           a.new_entity = NewEntity{kind, std::string(kind) + " " + std::to_string(e), "", region};
         }
-        Do(CallerFor(shared_.pseudonyms, insz, {}, {}, shared_.now_us), a);
+        Do(CallerOf(*shared_.subjects, insz, {}, {}, shared_.now_us), a);
         if (p > 0 && rng() % 100 == 0) {  // one request in a hundred is turned down
           Do(as_admin, DecideRequest{a.request_id, false, "RIZIV number not found", ""});
           continue;
         }
         Do(as_admin, DecideRequest{a.request_id, true, "", p == 0 ? info.id : ""});
-        const std::string person = PersonId(shared_.pseudonyms, insz);
+        auto person_id = PersonId(*shared_.subjects, insz);
+        Check(person_id.status(), "person id");
+        const std::string person = *std::move(person_id);
         info.actors.push_back({insz, "physician", "", person});
       }
       const Actor trainer = info.actors.front();  // a copy: actors grows below
       const Caller as_trainer =
-          CallerFor(shared_.pseudonyms, trainer.insz, info.id, {}, shared_.now_us);
+          CallerOf(*shared_.subjects, trainer.insz, info.id, {}, shared_.now_us);
       {
         const uint32_t n = people++;
         const std::string staff = PersonInsz(n);
@@ -563,6 +589,9 @@ int Main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
       std::printf(
           "usage: scale --events N [--out DIR] [--threads T] [--entities E] [--seed S]\n"
+          "             [--keys-stage DIR]\n"
+          "  --keys-stage: where the key store is built before it is copied to DIR/keys\n"
+          "  (default /dev/shm; - builds it in place, one fsync per new subject)\n"
           "  without --out: generate in a temporary directory, run bench/scale/run.sh on it,\n"
           "  remove it\n");
       return 0;
@@ -578,6 +607,8 @@ int Main(int argc, char** argv) {
       Arg(argc, argv, "--entities", std::to_string(std::clamp<uint64_t>(target / 2000, 50, 15000)))
           .c_str());
   const uint64_t seed = std::strtoull(Arg(argc, argv, "--seed", "42").c_str(), nullptr, 10);
+  // Where the key store is built before it is installed at DIR/keys ("-": in place).
+  const std::string keys_stage = Arg(argc, argv, "--keys-stage", "/dev/shm");
   if (target == 0 || threads < 1 || entities < 1) {
     std::fprintf(stderr, "scale: --events, --threads and --entities must be positive\n");
     return 2;
@@ -603,10 +634,15 @@ int Main(int argc, char** argv) {
   Check(log.status(), "open the log");
   auto key = tools::LoadPseudonymKey(dir);
   Check(key.status(), "pseudonym key");
+  // The key store InitDataDir made, with the first administrator, staged on /dev/shm: a new
+  // subject is one synced write (bench/staged_key_store.h), installed at DIR/keys at the end.
+  auto staged = StagedKeyStore::Open(tools::KeyStorePath(dir), *key, keys_stage);
+  Check(staged.status(), "key store");
+  std::shared_ptr<Subjects> subjects = (*staged)->store();
 
   Shared shared;
   shared.log = log->get();
-  shared.pseudonyms = Pseudonymizer(*key);
+  shared.subjects = subjects.get();
   shared.now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                       std::chrono::system_clock::now().time_since_epoch())
                       .count();
@@ -639,7 +675,11 @@ int Main(int argc, char** argv) {
 
   // 1. Entities and their people, on one state.
   RegistryState base;
-  base.Apply(FirstAdministratorGrant(shared.pseudonyms, admin));
+  {
+    auto grant = FirstAdministratorGrant(*subjects, admin);  // made by InitDataDir: its subject
+    Check(grant.status(), "first administrator");
+    base.Apply(*grant);
+  }
   std::mt19937_64 rng(seed);
   {
     Setup setup(shared, base);
@@ -666,6 +706,22 @@ int Main(int argc, char** argv) {
 
   const eventstore::LogHead head = (*log)->Head();
   log->reset();  // flushed and closed before the checkpoint files name its head
+  const auto install_start = Clock::now();
+  shared.subjects = nullptr;
+  subjects.reset();
+  Check((*staged)->Install(), "install the key store");
+  staged->reset();
+  const double install_s = Seconds(Clock::now() - install_start);
+  {
+    // What serve will open: the installed store holds the sample patient's key.
+    auto installed = tools::OpenSubjects(dir);
+    Check(installed.status(), "key store");
+    if (!shared.sample_patient.empty()) {
+      auto k = (*installed)->Key(shared.sample_patient);
+      Check(k.status(), "key store");
+      if (!*k) Check(DataLoss("the installed key store has no key for the sample patient"), "keys");
+    }
+  }
   for (const std::string& path : {tools::CheckpointFilePath(dir), tools::VerifiedFilePath(dir)}) {
     auto file = eventstore::CheckpointFile::Open(path, /*create=*/true);
     Check(file.status(), "checkpoint file");
@@ -679,11 +735,12 @@ int Main(int argc, char** argv) {
   }
   std::printf(
       "generated %llu events (%d entities, %llu patients, %llu commands refused) in %.1f s "
-      "(setup %.1f s): %.0f events/s, %d threads; peak RSS %.0f MiB\n",
+      "(setup %.1f s): %.0f events/s, %d threads; peak RSS %.0f MiB; key store installed in "
+      "%.1f s\n",
       static_cast<unsigned long long>(head.size), entities,
       static_cast<unsigned long long>(shared.patients.load()),
       static_cast<unsigned long long>(shared.refused.load()), seconds, setup_s, head.size / seconds,
-      threads, ProcMiB("VmHWM"));
+      threads, ProcMiB("VmHWM"), install_s);
   std::fflush(stdout);
   if (!temporary) {
     std::printf("data directory %s (build its views: vaxledger projections rebuild --data %s)\n",
