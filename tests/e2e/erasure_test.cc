@@ -16,6 +16,9 @@
 #include <string>
 #include <vector>
 
+#include <rocksdb/db.h>
+#include <rocksdb/utilities/debug.h>
+
 #include "tests/common/child_process.h"
 #include "tests/common/http_client.h"
 #include "tests/eventstore/test_util.h"
@@ -160,6 +163,54 @@ std::map<std::string, std::set<std::string>> FilesHolding(const std::string& dir
   return out;
 }
 
+// For each needle, the RocksDB databases under `dir` (a directory with a CURRENT file; path
+// relative to dir, the column family and the key) where some version of some record, in its key
+// or value, holds it: what a byte search cannot see through the files' block compression, and
+// the older versions that RocksDB keeps until a compaction drops them. The stores are opened
+// read-only, so nothing may hold them open.
+std::map<std::string, std::set<std::string>> RecordsHolding(const std::string& dir,
+                                                            const std::vector<std::string>& needles) {
+  std::map<std::string, std::set<std::string>> out;
+  size_t stores = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!entry.is_directory() || !std::filesystem::exists(entry.path() / "CURRENT")) continue;
+    const std::string path = entry.path().string();
+    const std::string where = std::filesystem::relative(entry.path(), dir).string();
+    std::vector<std::string> families;
+    rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &families);
+    INFO(where << ": " << s.ToString());
+    REQUIRE(s.ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const std::string& f : families) descriptors.emplace_back(f, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    s = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, descriptors, &handles, &raw);
+    INFO(where << ": " << s.ToString());
+    REQUIRE(s.ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    ++stores;
+    for (rocksdb::ColumnFamilyHandle* h : handles) {
+      std::vector<rocksdb::KeyVersion> versions;
+      s = rocksdb::GetAllKeyVersions(db.get(), h, rocksdb::Slice(), rocksdb::Slice(),
+                                     std::numeric_limits<size_t>::max(), &versions);
+      INFO(where << ": " << s.ToString());
+      REQUIRE(s.ok());
+      for (const rocksdb::KeyVersion& v : versions) {
+        for (const std::string& needle : needles) {
+          if (v.user_key.find(needle) != std::string::npos ||
+              v.value.find(needle) != std::string::npos) {
+            out[needle].insert(where + " [" + h->GetName() + "] " + v.user_key + " (" +
+                               v.GetTypeName() + " #" + std::to_string(v.sequence) + ")");
+          }
+        }
+      }
+      REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
+    }
+  }
+  REQUIRE(stores >= 5);  // the log, the key store, the views, the sessions, ...
+  return out;
+}
+
 bool Holds(const std::string& file, const std::string& needle) {
   std::ifstream in(file, std::ios::binary);
   REQUIRE(in.good());
@@ -269,7 +320,7 @@ TEST_CASE("A patient's erasure over HTTP: two administrators, the record kept, t
   for (const auto& [body, field] : std::vector<std::pair<json, std::string>>{
            {{{"kind", "patient"}, {"patient", {{"insz", insz}}}}, "reason"},
            {{{"kind", "patient"}, {"patient", {{"insz", insz}}}, {"reason", ""}}, "reason"},
-           {{{"kind", "other"}, {"patient", {{"insz", insz}}}, {"reason", "r"}}, "kind"},
+           {{{"kind", "other"}, {"insz", insz}, {"reason", "r"}}, "kind"},
            {{{"kind", "person"}, {"patient", {{"insz", insz}}}, {"reason", "r"}}, "patient"},
            {{{"kind", "patient"}, {"insz", insz}, {"reason", "r"}}, "insz"},
            {PatientErasure(WrongCheck(insz)), "patient.insz"},
@@ -281,7 +332,7 @@ TEST_CASE("A patient's erasure over HTTP: two administrators, the record kept, t
     CHECK(r.status == 400);
     CHECK(r.json()["field"] == field);
   }
-  auto unknown = admin_a->Post("/v1/subjects/erasures", PatientErasure(MakeInsz("800101999")));
+  auto unknown = admin_a->Post("/v1/subjects/erasures", PatientErasure(MakeInsz("800101123")));
   INFO(unknown.body);
   CHECK(unknown.status == 404);
   CHECK(unknown.body.find("erasure.no_subject") != std::string::npos);
@@ -418,106 +469,140 @@ TEST_CASE("The grep test: after an erasure no file of the data directory names t
   }
   CHECK(mailed);
 
-  // Before: the data directory holds them (so this test can fail).
+  // Before: the data directory holds them (so this test can fail): in its files, and in the
+  // records of its RocksDB stores (read with the server stopped).
   const std::vector<std::string> needles = {insz,        Formatted(insz), name,
                                             person_insz, person_name,     email};
+  const std::vector<std::string> present = {insz, name, person_insz, person_name, email};
   {
-    auto before = FilesHolding(server.data(), needles);
-    for (const std::string& n : {insz, name, person_insz, person_name, email}) {
-      INFO(n);
-      CHECK(!before[n].empty());
+    auto in_files = FilesHolding(server.data(), needles);
+    CHECK(!in_files[insz].empty());
+    CHECK(!in_files[name].empty());
+    CHECK(!in_files[person_insz].empty());  // the session
+    CHECK(!in_files[email].empty());        // the mail
+    server.Stop();
+    auto in_records = RecordsHolding(server.data(), needles);
+    for (const std::string& n : present) {
+      std::string where;
+      for (const std::string& f : in_records[n]) where += "\n  " + f;
+      INFO(n << " is in:" << where);
+      CHECK(!in_records[n].empty());
     }
+    server.Start();
   }
+  auto a = server.WithToken(admin_a->token());
+  auto b = server.WithToken(admin_b->token());
+  peeters = server.WithToken(peeters->token());
 
   // Erase both.
-  auto asked = admin_a->Post("/v1/subjects/erasures", PatientErasure(insz));
+  auto asked = a->Post("/v1/subjects/erasures", PatientErasure(insz));
   INFO(asked.body);
   REQUIRE(asked.status == 202);
-  REQUIRE(admin_b->Post(asked.headers["location"] + "/approve", json::object()).status == 200);
-  auto person_asked = admin_b->Post("/v1/subjects/erasures", PersonErasure(person_insz));
+  REQUIRE(b->Post(asked.headers["location"] + "/approve", json::object()).status == 200);
+  auto person_asked = b->Post("/v1/subjects/erasures", PersonErasure(person_insz));
   INFO(person_asked.body);
   REQUIRE(person_asked.status == 202);
-  auto person_approved = admin_a->Post(person_asked.headers["location"] + "/approve", json::object());
+  auto person_approved = a->Post(person_asked.headers["location"] + "/approve", json::object());
   INFO(person_approved.body);
   REQUIRE(person_approved.status == 200);
   CheckErasedPatient(peeters->Get(patient).json());
   // Their sessions ended: the old token is refused.
   CHECK(server.WithToken(token)->Get("/v1/session").status == 401);
   // The administrators' queue still lists the requests, without the person's name or e-mail.
-  auto queue = admin_a->Get("/v1/requests?status=approved");
+  auto queue = a->Get("/v1/requests?status=approved");
   REQUIRE(queue.status == 200);
   CHECK(queue.body.find(person_name) == std::string::npos);
   CHECK(queue.body.find(email) == std::string::npos);
   CHECK(queue.body.find(person_insz) == std::string::npos);
-  auto entity = admin_a->Get("/v1/entities/" + session["entity"].get<std::string>());
+  auto entity = a->Get("/v1/entities/" + session["entity"].get<std::string>());
   REQUIRE(entity.status == 200);
   CHECK(entity.body.find(person_name) == std::string::npos);
   REQUIRE(entity.json()["members"].size() == 1);
   CHECK(entity.json()["members"][0]["erased"] == true);
+  // The mail to them left the outbox.
+  for (const auto& f : std::filesystem::directory_iterator(outbox)) {
+    INFO(f.path());
+    CHECK_FALSE(Holds(f.path().string(), email));
+  }
 
-  // After a clean stop: no file names them.
+  // After a clean stop: no file names them, nor any version of any record.
   server.Stop();
   auto after = FilesHolding(server.data(), needles);
+  auto records = RecordsHolding(server.data(), needles);
   for (const std::string& n : needles) {
     std::string where;
-    for (const std::string& f : after[n]) where += " " + f;
+    for (const std::string& f : after[n]) where += "\n  file " + f;
+    for (const std::string& r : records[n]) where += "\n  record " + r;
     INFO(n << " is still in:" << where);
     CHECK(after[n].empty());
+    CHECK(records[n].empty());
   }
   // And after a restart the old session is still refused.
   server.Start();
   CHECK(server.WithToken(token)->Get("/v1/session").status == 401);
 }
 
-TEST_CASE("A staff member linked to an entity is erased: the member shows erased, the rules hold") {
+TEST_CASE("A member of an entity is erased: the member shows erased, the rules still hold") {
   Server server;
   auto admin_a = server.Login(kAdmin);
   auto admin_b = SecondAdministrator(server, *admin_a, MakeInsz("640229412"));
   auto peeters = server.Login(kPeeters);
   const std::string entity = "/v1/entities/demo-linde";
-
-  const std::string staff_insz = MakeInsz("830517343");
-  const std::string staff_name = "Xandra Vuurvliegje";
-  auto link = peeters->Post(entity + "/link-requests", {{"insz", staff_insz},
-                                                        {"name", staff_name},
-                                                        {"email", "xandra@vuurvliegje.example"},
-                                                        {"is_physician", false}});
-  INFO(link.body);
-  REQUIRE(link.status == 202);
-  REQUIRE(admin_a->Post(link.headers["location"] + "/approve", json::object()).status == 200);
   const json members_before = peeters->Get(entity).json()["members"];
-  std::string staff_id;
-  for (const auto& m : members_before) {
-    if (m["name"] == staff_name) staff_id = m["person"];
+
+  // A physician joins Dr. Peeters's group practice.
+  const std::string insz = MakeInsz("830517343");
+  const std::string name = "Dr. Xandra Vuurvliegje";
+  auto joiner = server.LoginInsz(insz);
+  auto asked_access = joiner->Post("/v1/access-requests", {{"name", name},
+                                                           {"email", "xandra@vuurvliegje.example"},
+                                                           {"riziv", "1-00004-03-004"},
+                                                           {"terms_version", "t"},
+                                                           {"entity", "demo-linde"}});
+  INFO(asked_access.body);
+  REQUIRE(asked_access.status == 202);
+  REQUIRE(admin_a->Post(asked_access.headers["location"] + "/approve", json::object()).status ==
+          200);
+  const json joined = peeters->Get(entity).json()["members"];
+  REQUIRE(joined.size() == members_before.size() + 1);
+  std::string person;
+  for (const auto& m : joined) {
+    if (m["name"] == name) person = m["person"];
   }
-  REQUIRE(!staff_id.empty());
+  REQUIRE(!person.empty());
 
   // An administrator cannot be erased (revoke the role first): nothing is asked.
+  const uint64_t size = server.LogSize();
   auto administrator = admin_a->Post("/v1/subjects/erasures", PersonErasure(server.Insz(kAdmin)));
   INFO(administrator.body);
   CHECK(administrator.status == 422);
   CHECK(administrator.body.find("erasure.administrator") != std::string::npos);
+  CHECK(server.LogSize() == size);
 
-  auto asked = admin_b->Post("/v1/subjects/erasures", PersonErasure(staff_insz));
+  auto asked = admin_b->Post("/v1/subjects/erasures", PersonErasure(insz));
   INFO(asked.body);
   REQUIRE(asked.status == 202);
   CHECK(admin_b->Post(asked.headers["location"] + "/approve", json::object()).status == 403);
   REQUIRE(admin_a->Post(asked.headers["location"] + "/approve", json::object()).status == 200);
 
-  // Still a member, erased, without a name; the others are unchanged.
+  // Still a member, erased, without a name; the others are unchanged. (KNOWN BUG, see the
+  // report: Dr. Peeters read the entity before the erasure, and GET /v1/entities/{id} serves a
+  // body cached per entity version, which `subject.erased` on the person's stream does not
+  // change: the name and "erased": false come back until the server restarts.)
   auto after = peeters->Get(entity);
   REQUIRE(after.status == 200);
   const json members = after.json()["members"];
-  CHECK(members.size() == members_before.size());
-  CHECK(after.body.find(staff_name) == std::string::npos);
+  CHECK(members.size() == joined.size());
+  CHECK(after.body.find(name) == std::string::npos);
   bool seen = false;
   for (const auto& m : members) {
     INFO(m.dump());
-    if (m["person"] == staff_id) {
+    if (m["person"] == person) {
       seen = true;
       CHECK(m["erased"] == true);
       CHECK(m.value("name", "") == "");
       CHECK(m.value("email", "") == "");
+      CHECK(m["role"] == "physician");
     } else {
       CHECK(m["erased"] == false);
       CHECK(m.value("name", "") != "");
@@ -527,22 +612,63 @@ TEST_CASE("A staff member linked to an entity is erased: the member shows erased
   // The at-least-one-person rule: unlinking everyone, the erased member included, is refused.
   json all = json::array();
   for (const auto& m : members) all.push_back(m["person"]);
-  const uint64_t size = server.LogSize();
+  const uint64_t before_unlink = server.LogSize();
   auto everyone = peeters->Post(entity + "/unlink-requests", {{"members", all}});
   INFO(everyone.body);
   CHECK(everyone.status == 422);
   CHECK(everyone.json()["detail"].get<std::string>().find("link someone new first") !=
         std::string::npos);
-  CHECK(server.LogSize() == size);
+  CHECK(server.LogSize() == before_unlink);
   // The erased member can still be unlinked on its own, as any member.
-  auto alone = peeters->Post(entity + "/unlink-requests", {{"members", {staff_id}}});
+  auto alone = peeters->Post(entity + "/unlink-requests", {{"members", {person}}});
   INFO(alone.body);
   REQUIRE(alone.status == 202);
   REQUIRE(admin_b->Post(alone.headers["location"] + "/approve", json::object()).status == 200);
-  CHECK(peeters->Get(entity).json()["members"].size() == members_before.size() - 1);
+  CHECK(peeters->Get(entity).json()["members"].size() == members_before.size());
   // Erasing them again: they are gone.
-  auto again = admin_a->Post("/v1/subjects/erasures", PersonErasure(staff_insz));
+  auto again = admin_a->Post("/v1/subjects/erasures", PersonErasure(insz));
   CHECK((again.status == 404 || again.status == 422));
+}
+
+// KNOWN BUGS (issue 16) for the lead: these fail until core/http are fixed; see the report.
+TEST_CASE("KNOWN BUG: a staff member linked by a physician can be erased") {
+  Server server;
+  auto admin_a = server.Login(kAdmin);
+  auto admin_b = SecondAdministrator(server, *admin_a, MakeInsz("640229412"));
+  auto peeters = server.Login(kPeeters);
+  const std::string entity = "/v1/entities/demo-linde";
+  const std::string insz = MakeInsz("850621184");
+  const std::string name = "Yvette Zonnedauw";
+  auto link = peeters->Post(entity + "/link-requests", {{"insz", insz},
+                                                        {"name", name},
+                                                        {"email", "yvette@zonnedauw.example"},
+                                                        {"is_physician", false}});
+  INFO(link.body);
+  REQUIRE(link.status == 202);
+  REQUIRE(admin_a->Post(link.headers["location"] + "/approve", json::object()).status == 200);
+  REQUIRE(peeters->Get(entity).body.find(name) != std::string::npos);
+  // The staff member's name and e-mail are personal data in the entity's records and events;
+  // they have no person stream of their own (they never asked for anything themselves), and the
+  // erasure answers 404 erasure.no_subject (core/registry_commands.cc ErasureTargetOf).
+  auto asked = admin_b->Post("/v1/subjects/erasures", PersonErasure(insz));
+  INFO(asked.body);
+  REQUIRE(asked.status == 202);
+  REQUIRE(admin_a->Post(asked.headers["location"] + "/approve", json::object()).status == 200);
+  auto after = peeters->Get(entity);
+  CHECK(after.body.find(name) == std::string::npos);
+}
+
+TEST_CASE("KNOWN BUG: an erasure of kind other is refused naming kind, whatever the body") {
+  Server server;
+  auto admin = server.Login(kAdmin);
+  // http/registry_routes.cc RequestErasureRoute treats every kind but "patient" as "person", so
+  // a patient body with a wrong kind blames "patient" rather than "kind".
+  auto r = admin->Post("/v1/subjects/erasures", {{"kind", "other"},
+                                                 {"patient", {{"insz", MakeInsz("710315777")}}},
+                                                 {"reason", "r"}});
+  INFO(r.body);
+  CHECK(r.status == 400);
+  CHECK(r.json()["field"] == "kind");
 }
 
 TEST_CASE("vaxledger erase offline; the erasure survives a restart and a rebuild of the views") {
