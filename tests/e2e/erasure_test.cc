@@ -285,7 +285,7 @@ std::string PatientOf(const HttpResult& registered) {
   return location.substr(0, at);
 }
 
-TEST_CASE("A patient's erasure over HTTP: two administrators, the record kept, the ledger intact") {
+TEST_CASE("Patient erasure over HTTP: two administrators, the record kept, the ledger intact") {
   Server server;
   auto admin_a = server.Login(kAdmin);
   auto admin_b = SecondAdministrator(server, *admin_a, MakeInsz("640229412"));
@@ -420,7 +420,7 @@ TEST_CASE("A patient's erasure over HTTP: two administrators, the record kept, t
   CHECK_FALSE(Holds(copy, insz));
 }
 
-TEST_CASE("The grep test: after an erasure no file of the data directory names the subject") {
+TEST_CASE("The erasure grep test: afterwards no file or record of the data directory names them") {
   Server server;
   auto admin_a = server.Login(kAdmin);
   auto admin_b = SecondAdministrator(server, *admin_a, MakeInsz("640229412"));
@@ -542,7 +542,7 @@ TEST_CASE("The grep test: after an erasure no file of the data directory names t
   CHECK(server.WithToken(token)->Get("/v1/session").status == 401);
 }
 
-TEST_CASE("A member of an entity is erased: the member shows erased, the rules still hold") {
+TEST_CASE("Member erasure in an entity: the member shows erased, the rules still hold") {
   Server server;
   auto admin_a = server.Login(kAdmin);
   auto admin_b = SecondAdministrator(server, *admin_a, MakeInsz("640229412"));
@@ -631,7 +631,7 @@ TEST_CASE("A member of an entity is erased: the member shows erased, the rules s
 }
 
 // KNOWN BUGS (issue 16) for the lead: these fail until core/http are fixed; see the report.
-TEST_CASE("KNOWN BUG: a staff member linked by a physician can be erased") {
+TEST_CASE("KNOWN BUG erasure: a staff member linked by a physician can be erased") {
   Server server;
   auto admin_a = server.Login(kAdmin);
   auto admin_b = SecondAdministrator(server, *admin_a, MakeInsz("640229412"));
@@ -658,7 +658,7 @@ TEST_CASE("KNOWN BUG: a staff member linked by a physician can be erased") {
   CHECK(after.body.find(name) == std::string::npos);
 }
 
-TEST_CASE("KNOWN BUG: an erasure of kind other is refused naming kind, whatever the body") {
+TEST_CASE("KNOWN BUG erasure: kind other is refused naming kind, whatever the body") {
   Server server;
   auto admin = server.Login(kAdmin);
   // http/registry_routes.cc RequestErasureRoute treats every kind but "patient" as "person", so
@@ -671,7 +671,7 @@ TEST_CASE("KNOWN BUG: an erasure of kind other is refused naming kind, whatever 
   CHECK(r.json()["field"] == "kind");
 }
 
-TEST_CASE("vaxledger erase offline; the erasure survives a restart and a rebuild of the views") {
+TEST_CASE("Offline erasure with vaxledger erase, then a restart and a rebuild of the views") {
   Server server;
   auto peeters = server.Login(kPeeters);
   const std::string insz = MakeInsz("750704163");
