@@ -709,6 +709,15 @@ TEST_CASE("Offline erasure with vaxledger erase, then a restart and a rebuild of
   INFO(bad_out);
   CHECK(bad == 2);
   CHECK(bad_out.find("insz") != std::string::npos);
+  // Nothing of the patient is left in the data directory, in files or records.
+  for (const auto& [needle, where] : FilesHolding(server.data(), {insz, name})) {
+    INFO(needle << " is still in file " << *where.begin());
+    CHECK(where.empty());
+  }
+  for (const auto& [needle, where] : RecordsHolding(server.data(), {insz, name})) {
+    INFO(needle << " is still in record " << *where.begin());
+    CHECK(where.empty());
+  }
 
   server.Start();
   auto record = server.WithToken(token)->Get(patient);
@@ -726,6 +735,7 @@ TEST_CASE("Offline erasure with vaxledger erase, then a restart and a rebuild of
   REQUIRE(again.status == 200);
   CHECK(again.body == record.body);
   CheckErasedPatient(again.json());
+  CHECK(again.headers["etag"] == record.headers["etag"]);
   auto [verified, verify_out] = Run({VX_BINARY, "ledger", "verify", "--data", server.data()});
   INFO(verify_out);
   CHECK(verified == 0);
