@@ -168,8 +168,8 @@ std::map<std::string, std::set<std::string>> FilesHolding(const std::string& dir
 // or value, holds it: what a byte search cannot see through the files' block compression, and
 // the older versions that RocksDB keeps until a compaction drops them. The stores are opened
 // read-only, so nothing may hold them open.
-std::map<std::string, std::set<std::string>> RecordsHolding(const std::string& dir,
-                                                            const std::vector<std::string>& needles) {
+std::map<std::string, std::set<std::string>> RecordsHolding(
+    const std::string& dir, const std::vector<std::string>& needles) {
   std::map<std::string, std::set<std::string>> out;
   size_t stores = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
@@ -181,7 +181,8 @@ std::map<std::string, std::set<std::string>> RecordsHolding(const std::string& d
     INFO(where << ": " << s.ToString());
     REQUIRE(s.ok());
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const std::string& f : families) descriptors.emplace_back(f, rocksdb::ColumnFamilyOptions());
+    for (const std::string& f : families)
+      descriptors.emplace_back(f, rocksdb::ColumnFamilyOptions());
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw = nullptr;
     s = rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, descriptors, &handles, &raw);
@@ -228,12 +229,9 @@ json Dose(const std::string& insz, const std::string& name, const std::string& b
   json patient = {{"insz", insz}};
   if (!name.empty()) patient["name"] = name;
   if (!birth_date.empty()) patient["birth_date"] = birth_date;
-  return {{"patient", patient},
-          {"product", product},
-          {"lot", lot},
-          {"dose", 1},
-          {"date", date},
-          {"consent", {{"decision", "given"}, {"date", date}}}};
+  return {{"patient", patient}, {"product", product},
+          {"lot", lot},         {"dose", 1},
+          {"date", date},       {"consent", {{"decision", "given"}, {"date", date}}}};
 }
 
 json PatientErasure(const std::string& insz, const std::string& reason = "court order 2026/481") {
@@ -247,7 +245,8 @@ json PersonErasure(const std::string& insz) {
 // administrator that a patient's erasure needs.
 std::unique_ptr<HttpClient> SecondAdministrator(Server& server, HttpClient& admin,
                                                 const std::string& insz) {
-  auto granted = admin.Post("/v1/roles", {{"insz", insz}, {"role", "administrator"}, {"grant", true}});
+  auto granted =
+      admin.Post("/v1/roles", {{"insz", insz}, {"role", "administrator"}, {"grant", true}});
   INFO(granted.body);
   REQUIRE(granted.status == 200);
   return server.LoginInsz(insz);
@@ -293,13 +292,13 @@ TEST_CASE("Patient erasure over HTTP: two administrators, the record kept, the l
 
   const std::string insz = MakeInsz("710315777");
   const std::string name = "Zelda Vergeetmenietje";
-  auto first = peeters->Post("/v1/vaccinations", Dose(insz, name, "1971-03-15", kComirnaty,
-                                                      "FK5127", "2026-11-02"));
+  auto first = peeters->Post("/v1/vaccinations",
+                             Dose(insz, name, "1971-03-15", kComirnaty, "FK5127", "2026-11-02"));
   INFO(first.body);
   REQUIRE(first.status == 201);
   const std::string patient = PatientOf(first);
-  auto second = peeters->Post("/v1/vaccinations",
-                              Dose(insz, "", "", kComirnaty, "FK6001", "2026-11-23"));
+  auto second =
+      peeters->Post("/v1/vaccinations", Dose(insz, "", "", kComirnaty, "FK6001", "2026-11-23"));
   REQUIRE(second.status == 201);
   CHECK(PatientOf(second) == patient);
   const uint64_t registered_at = second.json()["positions"][0];
@@ -384,8 +383,8 @@ TEST_CASE("Patient erasure over HTTP: two administrators, the record kept, the l
   CHECK((again.status == 404 || again.status == 422));
 
   // A new registration for the same INSZ starts a new subject, with only the new dose.
-  auto anew = peeters->Post("/v1/vaccinations",
-                            Dose(insz, "", "", kJcovden, "XD955", "2026-11-25"));
+  auto anew =
+      peeters->Post("/v1/vaccinations", Dose(insz, "", "", kJcovden, "XD955", "2026-11-25"));
   INFO(anew.body);
   REQUIRE(anew.status == 201);
   const std::string renewed = PatientOf(anew);
@@ -449,7 +448,8 @@ TEST_CASE("The erasure grep test: afterwards no file or record of the data direc
        {"email", email},
        {"riziv", "1-00004-03-004"},
        {"terms_version", "vaccinnet-terms-2024"},
-       {"new_entity", {{"kind", "group_practice"}, {"name", "Praktijk Ruisbroek"}, {"region", "flanders"}}}});
+       {"new_entity",
+        {{"kind", "group_practice"}, {"name", "Praktijk Ruisbroek"}, {"region", "flanders"}}}});
   INFO(access.body);
   REQUIRE(access.status == 202);
   REQUIRE(admin_a->Post(access.headers["location"] + "/approve", json::object()).status == 200);
@@ -663,9 +663,9 @@ TEST_CASE("KNOWN BUG erasure: kind other is refused naming kind, whatever the bo
   auto admin = server.Login(kAdmin);
   // http/registry_routes.cc RequestErasureRoute treats every kind but "patient" as "person", so
   // a patient body with a wrong kind blames "patient" rather than "kind".
-  auto r = admin->Post("/v1/subjects/erasures", {{"kind", "other"},
-                                                 {"patient", {{"insz", MakeInsz("710315777")}}},
-                                                 {"reason", "r"}});
+  auto r = admin->Post(
+      "/v1/subjects/erasures",
+      {{"kind", "other"}, {"patient", {{"insz", MakeInsz("710315777")}}}, {"reason", "r"}});
   INFO(r.body);
   CHECK(r.status == 400);
   CHECK(r.json()["field"] == "kind");
@@ -692,20 +692,20 @@ TEST_CASE("Offline erasure with vaxledger erase, then a restart and a rebuild of
   CHECK(busy_out.find("POST /v1/subjects/erasures") != std::string::npos);
 
   server.Stop();
-  auto [rc, out] = Run({VX_BINARY, "erase", "--data", server.data(), "--insz", insz, "--reason",
-                        "unlawful entry"});
+  auto [rc, out] = Run(
+      {VX_BINARY, "erase", "--data", server.data(), "--insz", insz, "--reason", "unlawful entry"});
   INFO(out);
   REQUIRE(rc == 0);
   CHECK(out.find("erased patient") != std::string::npos);
   CHECK(out.find(insz) == std::string::npos);  // it names the subject by its pseudonym only
-  auto [rc2, out2] = Run({VX_BINARY, "erase", "--data", server.data(), "--insz", insz, "--reason",
-                          "unlawful entry"});
+  auto [rc2, out2] = Run(
+      {VX_BINARY, "erase", "--data", server.data(), "--insz", insz, "--reason", "unlawful entry"});
   INFO(out2);
   CHECK(rc2 == 2);
   CHECK((out2.find("no patient") != std::string::npos ||
          out2.find("already erased") != std::string::npos));
-  auto [bad, bad_out] = Run({VX_BINARY, "erase", "--data", server.data(), "--insz",
-                             WrongCheck(insz), "--reason", "r"});
+  auto [bad, bad_out] = Run(
+      {VX_BINARY, "erase", "--data", server.data(), "--insz", WrongCheck(insz), "--reason", "r"});
   INFO(bad_out);
   CHECK(bad == 2);
   CHECK(bad_out.find("insz") != std::string::npos);
