@@ -525,7 +525,9 @@ TEST_CASE("The erasure grep test: afterwards no file or record of the data direc
     CHECK_FALSE(Holds(f.path().string(), email));
   }
 
-  // After a clean stop: no file names them, nor any version of any record.
+  // After a clean stop: no file names them, nor any version of any record. (KNOWN BUG, see the
+  // report: Registry::Execute keeps its working set, whose RocksDB snapshots predate the erasure,
+  // alive while PurgeErased compacts, so the person's old membership and request records stay.)
   server.Stop();
   auto after = FilesHolding(server.data(), needles);
   auto records = RecordsHolding(server.data(), needles);
@@ -709,7 +711,8 @@ TEST_CASE("Offline erasure with vaxledger erase, then a restart and a rebuild of
   INFO(bad_out);
   CHECK(bad == 2);
   CHECK(bad_out.find("insz") != std::string::npos);
-  // Nothing of the patient is left in the data directory, in files or records.
+  // Nothing of the patient is left in the data directory, in files or records. (KNOWN BUG as in
+  // the grep test: the pre-erasure patient record survives the purge in views/vaccinations.1.)
   for (const auto& [needle, where] : FilesHolding(server.data(), {insz, name})) {
     INFO(needle << " is still in file " << *where.begin());
     CHECK(where.empty());
