@@ -143,7 +143,7 @@ json Schemas() {
   entity_row["properties"]["patient"] = Str();
   entity_row["required"].push_back("patient");
   json request_props = {{"id", Str()},
-                        {"kind", Enum({"access", "link", "unlink"})},
+                        {"kind", Enum({"access", "link", "unlink", "erasure"})},
                         {"status", Enum({"pending", "approved", "rejected"})},
                         {"entity", Str()},
                         {"person", Str()},

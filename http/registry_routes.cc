@@ -769,6 +769,12 @@ class Routes : public std::enable_shared_from_this<Routes> {
                                        : std::string();
                           }));
       if (!erased_person.empty()) VX_RETURN_IF_ERROR(sessions_.EndPerson(erased_person).status());
+      // The entities' rendered bodies name members and requesters: an erasure changes them
+      // without changing the entities' versions.
+      if (!erased_person.empty()) {
+        std::lock_guard lock(entity_cache_mutex_);
+        entity_cache_.clear();
+      }
     }
     return Outcome(std::move(outcome), "");
   }
@@ -1429,6 +1435,9 @@ class Routes : public std::enable_shared_from_this<Routes> {
     RequestErasure c;
     VX_ASSIGN_OR_RETURN(c.kind, body.String("kind"));
     VX_ASSIGN_OR_RETURN(c.reason, body.String("reason"));
+    if (c.kind != "patient" && c.kind != "person") {
+      return InvalidArgument("kind must be patient or person", "kind").WithRule("erasure.kind");
+    }
     if (c.kind == "patient") {
       if (body.Has("insz")) {
         return InvalidArgument("a patient is named by patient: {insz} or {name, birth_date}",

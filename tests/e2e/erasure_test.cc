@@ -525,9 +525,8 @@ TEST_CASE("The erasure grep test: afterwards no file or record of the data direc
     CHECK_FALSE(Holds(f.path().string(), email));
   }
 
-  // After a clean stop: no file names them, nor any version of any record. (KNOWN BUG, see the
-  // report: Registry::Execute keeps its working set, whose RocksDB snapshots predate the erasure,
-  // alive while PurgeErased compacts, so the person's old membership and request records stay.)
+  // After a clean stop: no file names them, nor any version of any record (the command's working
+  // set, whose snapshots predate the erasure, is released before the purge compacts).
   server.Stop();
   auto after = FilesHolding(server.data(), needles);
   auto records = RecordsHolding(server.data(), needles);
@@ -587,10 +586,8 @@ TEST_CASE("Member erasure in an entity: the member shows erased, the rules still
   CHECK(admin_b->Post(asked.headers["location"] + "/approve", json::object()).status == 403);
   REQUIRE(admin_a->Post(asked.headers["location"] + "/approve", json::object()).status == 200);
 
-  // Still a member, erased, without a name; the others are unchanged. (KNOWN BUG, see the
-  // report: Dr. Peeters read the entity before the erasure, and GET /v1/entities/{id} serves a
-  // body cached per entity version, which `subject.erased` on the person's stream does not
-  // change: the name and "erased": false come back until the server restarts.)
+  // Still a member, erased, without a name; the others are unchanged (Dr. Peeters read the
+  // entity before the erasure: the body cached per entity version is dropped by the erasure).
   auto after = peeters->Get(entity);
   REQUIRE(after.status == 200);
   const json members = after.json()["members"];
@@ -632,8 +629,8 @@ TEST_CASE("Member erasure in an entity: the member shows erased, the rules still
   CHECK((again.status == 404 || again.status == 422));
 }
 
-// KNOWN BUGS (issue 16) for the lead: these fail until core/http are fixed; see the report.
-TEST_CASE("KNOWN BUG erasure: a staff member linked by a physician can be erased") {
+// Two cases the first version of the erasure got wrong.
+TEST_CASE("erasure: a staff member linked by a physician can be erased") {
   Server server;
   auto admin_a = server.Login(kAdmin);
   auto admin_b = SecondAdministrator(server, *admin_a, MakeInsz("640229412"));
@@ -660,7 +657,7 @@ TEST_CASE("KNOWN BUG erasure: a staff member linked by a physician can be erased
   CHECK(after.body.find(name) == std::string::npos);
 }
 
-TEST_CASE("KNOWN BUG erasure: kind other is refused naming kind, whatever the body") {
+TEST_CASE("erasure: kind other is refused naming kind, whatever the body") {
   Server server;
   auto admin = server.Login(kAdmin);
   // http/registry_routes.cc RequestErasureRoute treats every kind but "patient" as "person", so
@@ -711,8 +708,7 @@ TEST_CASE("Offline erasure with vaxledger erase, then a restart and a rebuild of
   INFO(bad_out);
   CHECK(bad == 2);
   CHECK(bad_out.find("insz") != std::string::npos);
-  // Nothing of the patient is left in the data directory, in files or records. (KNOWN BUG as in
-  // the grep test: the pre-erasure patient record survives the purge in views/vaccinations.1.)
+  // Nothing of the patient is left in the data directory, in files or records.
   for (const auto& [needle, where] : FilesHolding(server.data(), {insz, name})) {
     INFO(needle << " is still in file " << *where.begin());
     CHECK(where.empty());
