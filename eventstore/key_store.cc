@@ -8,6 +8,7 @@
 #include <rocksdb/write_batch.h>
 #include <sys/stat.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -78,7 +79,12 @@ struct KeyStore::Impl {
   std::unique_ptr<rocksdb::DB> db;
   Pseudonymizer pseudonyms;
   std::string dir;
-  std::mutex create_mu;  // new subjects and erasure batches
+  // New subjects lock the stripe of their index, so that creations of different subjects run
+  // together (RocksDB commits their synced writes as one group); an erasure locks every stripe.
+  std::array<std::mutex, 64> create_mu;
+  std::mutex& StripeOf(const std::string& index) {
+    return create_mu[std::hash<std::string>()(index) % create_mu.size()];
+  }
   std::mutex purge_mu;   // one purge at a time
   std::atomic<bool> write_failed{false};
   bool read_only = false;
@@ -299,7 +305,7 @@ Result<std::string> KeyStore::Pseudonym(std::string_view kind, std::string_view 
   const std::string index_key = Record(kIndexPrefix, index);
   VX_ASSIGN_OR_RETURN(std::optional<std::string> found, impl_->ReadIndex(index_key));
   if (found) return *std::move(found);
-  std::lock_guard lock(impl_->create_mu);
+  std::lock_guard lock(impl_->StripeOf(index));
   VX_ASSIGN_OR_RETURN(found, impl_->ReadIndex(index_key));
   if (found) return *std::move(found);  // made by another thread meanwhile
   std::string pseudonym = NewPseudonym();
@@ -342,7 +348,9 @@ Status KeyStore::Erase(std::string_view subject) {
   const std::string subject_key = Record(kSubjectPrefix, subject);
   std::vector<std::pair<std::string, std::string>> ranges = {{subject_key, subject_key}};
   {
-    std::lock_guard lock(impl_->create_mu);
+    std::vector<std::unique_lock<std::mutex>> locks;
+    locks.reserve(impl_->create_mu.size());
+    for (std::mutex& m : impl_->create_mu) locks.emplace_back(m);
     VX_ASSIGN_OR_RETURN(std::optional<std::string> value,
                         impl_->Get(subject_key, "erase: read data key"));
     std::vector<std::string> index_keys;
