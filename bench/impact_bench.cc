@@ -29,6 +29,15 @@ using bench::Seconds;
 
 namespace {
 
+// The generator's key store (tests/projections/impact_log.h), so that the projection opens the
+// registrations' personal data for the birth dates, as `serve` does with DIR/keys.
+projections::ImpactOptions Keyed() {
+  projections::ImpactOptions o;
+  o.subjects = std::shared_ptr<const Subjects>(&testing::ImpactKeys(), [](const Subjects*) {});
+  return o;
+}
+
+
 // This thread's CPU time, seconds: the machine is shared, so wall time is reported beside it.
 double CpuSeconds() {
   timespec ts{};
@@ -100,7 +109,7 @@ int main(int argc, char** argv) {
   o.entities = 3000;
   o.populations = 0;  // one population, loaded first below
   testing::ImpactLogGenerator gen(42, o);
-  auto opened = projections::ImpactProjection::Open(dir);
+  auto opened = projections::ImpactProjection::Open(dir, Keyed());
   if (!opened.ok()) {
     fmt::print(stderr, "{}\n", opened.status().ToString());
     return 2;
@@ -198,7 +207,7 @@ int main(int argc, char** argv) {
   // As of: an in-memory replay of the same events (what ?as_of= does after reading the log).
   {
     testing::ImpactLogGenerator again(42, o);
-    auto memory = projections::ImpactProjection::InMemory();
+    auto memory = projections::ImpactProjection::InMemory(Keyed());
     uint64_t at = 0;
     double replay_s = 0, replay_cpu = 0;
     const size_t replay_events = std::min<size_t>(args.events, 200'000);

@@ -5,6 +5,17 @@
 
 namespace vaxledger {
 
+Result<std::vector<std::optional<DataKey>>> Subjects::Keys(
+    const std::vector<std::string>& subjects) const {
+  std::vector<std::optional<DataKey>> out;
+  out.reserve(subjects.size());
+  for (const std::string& s : subjects) {
+    VX_ASSIGN_OR_RETURN(auto key, Key(s));
+    out.push_back(key);
+  }
+  return out;
+}
+
 std::string SubjectIndex(const Pseudonymizer& pseudonyms, std::string_view kind,
                          std::string_view identifier) {
   return pseudonyms.Pseudonym(kind, identifier);

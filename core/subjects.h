@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/pseudonym.h"
 #include "core/status.h"
@@ -48,6 +49,11 @@ class Subjects {
   // The data key of `subject` (a pseudonym), or nullopt when it has none: erased, or never made
   // here.
   virtual Result<std::optional<DataKey>> Key(std::string_view subject) const = 0;
+
+  // Key of each of `subjects`, in their order: for many events at once (a rebuild reads a chunk
+  // of the log), which a store can look up together. By default one Key each.
+  virtual Result<std::vector<std::optional<DataKey>>> Keys(
+      const std::vector<std::string>& subjects) const;
 
   // Deletes the subject's data key and index entry durably (and physically: no copy of the key
   // stays in the store's files). Erasing a subject that has no key is not an error.

@@ -341,6 +341,35 @@ Result<std::optional<DataKey>> KeyStore::Key(std::string_view subject) const {
   return std::optional<DataKey>(key);
 }
 
+Result<std::vector<std::optional<DataKey>>> KeyStore::Keys(
+    const std::vector<std::string>& subjects) const {
+  std::vector<std::optional<DataKey>> out(subjects.size());
+  std::vector<std::string> records;
+  std::vector<size_t> at;  // index in `subjects` of each record looked up
+  for (size_t i = 0; i < subjects.size(); ++i) {
+    if (!IsPseudonym(subjects[i])) continue;
+    records.push_back(Record(kSubjectPrefix, subjects[i]));
+    at.push_back(i);
+  }
+  if (records.empty()) return out;
+  std::vector<rocksdb::Slice> slices(records.begin(), records.end());
+  std::vector<std::string> values(records.size());
+  std::vector<rocksdb::Status> statuses = impl_->db->MultiGet(rocksdb::ReadOptions(), slices, &values);
+  for (size_t j = 0; j < records.size(); ++j) {
+    if (statuses[j].IsNotFound()) continue;
+    VX_RETURN_IF_ERROR(impl_->Rocks(statuses[j], "read data keys"));
+    if (values[j].size() < kKeySize) {
+      return DataLoss("key store " + dir_ + ": the record of subject " + subjects[at[j]] +
+                      " is " + std::to_string(values[j].size()) + " bytes, shorter than its " +
+                      std::to_string(kKeySize) + "-byte data key");
+    }
+    DataKey key;
+    std::memcpy(key.data(), values[j].data(), kKeySize);
+    out[at[j]] = key;
+  }
+  return out;
+}
+
 Status KeyStore::Erase(std::string_view subject) {
   if (!IsPseudonym(subject)) {
     return InvalidArgument("subject must be a pseudonym (32 lower-case hex digits)", "subject");

@@ -89,6 +89,9 @@ class KeyStore : public vaxledger::Subjects {
   // nullopt for a subject that has no key, and for a string that is not a pseudonym. DataLoss
   // (naming the subject) when the stored value is shorter than 32 bytes.
   Result<std::optional<DataKey>> Key(std::string_view subject) const override;
+  // One RocksDB MultiGet for all of them.
+  Result<std::vector<std::optional<DataKey>>> Keys(
+      const std::vector<std::string>& subjects) const override;
   // InvalidArgument when `subject` is not a pseudonym (32 lower-case hex digits); otherwise as
   // in Subjects, with the purge above before it returns. A failed purge returns its error and
   // leaves a "p/" record: calling Erase again (or the next Open) finishes it.

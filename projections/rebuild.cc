@@ -12,6 +12,7 @@
 
 #include "core/encoding.h"
 #include "eventstore/leaf.h"
+#include "projections/internal/prefetched_keys.h"
 #include "projections/store_source.h"
 #include "projections/view_store.h"
 #include "projections/views.h"
@@ -81,22 +82,30 @@ void ReadChunks(eventstore::LogStorage& log, const Subjects& subjects, Position 
     return open;
   };
   auto fail = [&](Status s) { push(Chunk{nullptr, std::move(s)}); };
+  internal::PrefetchedKeys keys(subjects);
   while (next < total) {
     auto records = log.ReadRecords(next, std::min<size_t>(kReadChunk, total - next), true);
     if (!records.ok()) return fail(records.status());
     if (records->empty()) {
       return fail(DataLoss("the log has no event at position " + std::to_string(next)));
     }
-    auto events = std::make_shared<std::vector<DomainEvent>>();
-    events->reserve(records->size());
+    std::vector<eventstore::RecordedEvent> decoded;
+    decoded.reserve(records->size());
     for (const auto& record : *records) {
       auto recorded = eventstore::DecodeLeaf(record.leaf);
       if (!recorded.ok()) return fail(recorded.status());
       if (PastBound(*recorded, bound)) {
-        total = next;  // stop after this chunk
+        total = next + decoded.size();  // stop after this chunk
         break;
       }
-      auto e = ToDomainEvent(*recorded, subjects);
+      decoded.push_back(std::move(recorded).value());
+    }
+    // The chunk's data keys in one lookup of the key store, not one per event.
+    if (Status s = keys.Prefetch(decoded); !s.ok()) return fail(s);
+    auto events = std::make_shared<std::vector<DomainEvent>>();
+    events->reserve(decoded.size());
+    for (const auto& recorded : decoded) {
+      auto e = ToDomainEvent(recorded, keys);
       if (!e.ok()) return fail(e.status());
       events->push_back(std::move(e).value());
       ++next;
