@@ -694,6 +694,123 @@ try {
       await check(fr, 'impact');
     });
   }
+  // ---- Erasure (issue 16): one administrator asks, another approves ---------------------------
+  // A patient the physician registers now (a new INSZ), then erased; and a staff member erased.
+  const inszOf = (nine) => nine + String(97 - (Number(nine) % 97)).padStart(2, '0');
+  const erasedInsz = inszOf('600101701');
+  const unknownInsz = inszOf('600101703');
+  const post = (page, path, body) => page.evaluate(async ([p, b]) => {
+    const r = await fetch(p, { method: 'POST', credentials: 'same-origin', body: JSON.stringify(b),
+      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': crypto.randomUUID() } });
+    return { status: r.status, location: r.headers.get('Location'), body: await r.json().catch(() => null) };
+  }, [path, body]);
+  const registered = await post(nina2, '/v1/vaccinations', {
+    patient: { insz: erasedInsz }, product: 'EU/1/20/1507', lot: 'ERASE-1', dose: 1, date: today,
+    consent: { decision: 'given', date: today } });
+  if (registered.status !== 201) throw new Error(`registering the patient to erase answered ${registered.status}`);
+  const erasedPatient = registered.location.split('/')[3];
+  await step('Persoonsgegevens wissen: the reason is required and an unknown patient is said at the field, in Dutch', admin, async () => {
+    await goto(admin, '#/admin');
+    const form = admin.locator('#erase-form');
+    await admin.getByRole('heading', { name: 'Persoonsgegevens wissen' }).waitFor();
+    await form.locator('#erase-patient').getByLabel('INSZ (rijksregisternummer)').fill(unknownInsz);
+    await form.getByLabel('Reden van het wissen').press('Enter');  // Enter asks nothing
+    if (await admin.locator('#erase-confirm .confirm').count()) throw new Error('Enter opened the review');
+    await form.getByRole('button', { name: 'Nakijken' }).click();
+    await form.locator('.field-error', { hasText: 'Dit veld is verplicht.' }).waitFor();
+    if ((await form.getByLabel('Reden van het wissen').getAttribute('aria-invalid')) !== 'true') throw new Error('the reason is not marked invalid');
+    await form.getByLabel('Reden van het wissen').fill('Einde van de bewaartermijn');
+    await form.getByRole('button', { name: 'Nakijken' }).click();
+    await admin.getByRole('button', { name: 'Wissen aanvragen' }).click();
+    await form.locator('.field-error', { hasText: 'Het register kent niemand met deze gegevens' }).waitFor();
+    if ((await form.locator('#erase-patient').getByLabel('INSZ (rijksregisternummer)').getAttribute('aria-invalid')) !== 'true') {
+      throw new Error('the refused INSZ is not marked at its field');
+    }
+    if (await admin.locator('article.decide', { hasText: 'Wissen van persoonsgegevens' }).count()) throw new Error('a refused erasure joined the queue');
+  });
+  await step('the review says what happens (key deleted, gone for good, facts stay, a second administrator), asks once', admin, async () => {
+    const form = admin.locator('#erase-form');
+    await form.locator('#erase-patient').getByLabel('INSZ (rijksregisternummer)').fill(erasedInsz);
+    await form.getByRole('button', { name: 'Nakijken' }).click();
+    const review = admin.getByRole('alertdialog');
+    await review.getByText(`U vraagt het wissen van de persoonsgegevens van een patiënt (INSZ ${erasedInsz}) aan.`).waitFor();
+    for (const words of ['gegevenssleutel', 'voorgoed weg', 'niet ongedaan', 'vaccinatiefeiten blijven', 'andere beheerder moet']) {
+      await review.getByText(words).first().waitFor();
+    }
+    if (!(await admin.evaluate(() => document.activeElement?.getAttribute('role') === 'alertdialog'))) throw new Error('the review does not take the focus');
+    await check(admin, 'erasure-review');
+    await review.getByRole('button', { name: 'Wissen aanvragen' }).click();
+    const done = admin.locator('#erase-done', { hasText: 'wacht op de goedkeuring van een andere beheerder' });
+    await done.waitFor();
+    const id = (await done.textContent()).match(/\((era[^)]*)\)/)?.[1];
+    if (!id) throw new Error(`no request id in "${await done.textContent()}"`);
+    const card = admin.locator(`article.decide[data-id="${id}"]`);
+    await card.getByRole('heading', { name: 'Wissen van persoonsgegevens: een patiënt' }).waitFor();
+    await card.getByText('Einde van de bewaartermijn').first().waitFor();
+    await card.getByText('An Beheerder').first().waitFor();
+    await card.getByText(today).first().waitFor();
+    if ((await card.textContent()).includes(erasedInsz)) throw new Error('the queue shows the INSZ of the subject');
+    await check(admin, 'erasure-queue');
+  });
+  await step('the administrator who asked cannot approve: refused in Dutch, the request stays', admin, async () => {
+    const card = admin.locator('article.decide', { hasText: 'Wissen van persoonsgegevens' });
+    await card.getByRole('button', { name: 'Goedkeuren' }).click();
+    const question = card.getByRole('alertdialog');
+    await question.getByText('niet ongedaan').first().waitFor();
+    await question.getByText('gegevenssleutel').first().waitFor();
+    await question.getByRole('button', { name: 'Bevestigen' }).click();
+    await card.getByRole('alert').getByText('U vroeg dit wissen zelf aan: een andere beheerder moet het goedkeuren.').waitFor();
+    await check(admin, 'erasure-refused');
+    const pending = await fetchJson(admin, '/v1/requests?status=pending');
+    if (!pending.body.requests.some((q) => q.kind === 'erasure')) throw new Error('the refused approval removed the request');
+  });
+  await step('a staff member\'s erasure asked too (a person, by INSZ)', admin, async () => {
+    const granted = await post(admin, '/v1/roles', { insz: people['Oscar Auditeur'], role: 'administrator', grant: true });
+    if (granted.status !== 200) throw new Error(`granting the administrator role answered ${granted.status}`);
+    const form = admin.locator('#erase-form');
+    await form.getByLabel('Een gebruiker van het register').check();
+    await form.locator('#erase-person').getByLabel('INSZ (rijksregisternummer)').fill(people['Lies Staf']);
+    await form.getByLabel('Reden van het wissen').fill('Rechterlijke beslissing');
+    await form.getByRole('button', { name: 'Nakijken' }).click();
+    await admin.getByRole('alertdialog').getByText('sessies van deze persoon eindigen').waitFor();
+    await admin.getByRole('button', { name: 'Wissen aanvragen' }).click();
+    await admin.locator('#erase-done').waitFor();
+    await admin.locator('article.decide', { hasText: 'Wissen van persoonsgegevens: een gebruiker' }).waitFor();
+  });
+  const second = await loginAs('Oscar Auditeur', 'fr');
+  await step('in French: a second administrator approves both, the confirmation repeats it cannot be undone', second, async () => {
+    await goto(second, '#/admin?kind=erasure');
+    for (const heading of ['Effacement de données personnelles: un patient', 'Effacement de données personnelles: un utilisateur']) {
+      const card = second.locator('article.decide', { has: second.getByRole('heading', { name: heading }) });
+      await card.getByText('An Beheerder').first().waitFor();
+      await card.getByRole('button', { name: 'Approuver' }).click();
+      const question = card.getByRole('alertdialog');
+      await question.getByText('ne peut pas être annulé').first().waitFor();
+      if (heading.endsWith('patient')) await check(second, 'erasure-approve');
+      await question.getByRole('button', { name: 'Confirmer' }).click();
+      await card.waitFor({ state: 'detached' });
+    }
+    await second.locator('#queue-empty', { hasText: 'Aucune' }).waitFor();
+  });
+  await step('the physician sees the patient as erased, with the vaccination still there', nina2, async () => {
+    await goto(nina2, `#/patient?id=${encodeURIComponent(erasedPatient)}`);
+    await nina2.locator('#patient-name', { hasText: 'gewist' }).waitFor();
+    await nina2.locator('#patient-erased', { hasText: 'De vaccinaties blijven.' }).waitFor();
+    await nina2.locator('#history-table').getByText('ERASE-1').waitFor();
+    await nina2.locator('#history-table').getByText('Comirnaty').first().waitFor();
+    const text = await nina2.locator('#history').textContent();
+    if (text.includes('undefined') || text.includes(erasedInsz)) throw new Error('the erased patient shows "undefined" or the INSZ');
+    await check(nina2, 'erasure-patient');
+  });
+  await step('Mijn medewerkers: the erased staff member reads "gewist", never a blank cell', nina2, async () => {
+    await goto(nina2, '#/members');
+    const table = nina2.locator('#members-table');
+    await table.getByRole('cell', { name: 'gewist' }).waitFor();
+    if ((await table.textContent()).includes('Lies Staf')) throw new Error('the erased member\'s name is still shown');
+    const blank = await table.locator('td[data-label="Naam"]').evaluateAll((cells) => cells.filter((c) => !c.textContent.trim()).length);
+    if (blank) throw new Error(`${blank} blank name cells`);
+    await check(nina2, 'erasure-members');
+  });
 } catch (e) {
   if (!failures) { failures += 1; console.log(`not ok - ${current}: ${e.message}`); }
 } finally {
