@@ -667,8 +667,13 @@ async function adminScreen() {
     : q.kind === 'link' ? t('whatLink', { name: q.name, entity: q.entity_name, role: t(q.role) })
       : erasure(q) ? t('whatErasure', { subject: subject(q), pseudonym: q.person })
         : t('whatUnlink', { names: subject(q), entity: q.entity_name }));
+  // Who asked: the registry's name for them; an administrator it knows no name of (the registry
+  // names people from their memberships) is this session's user, or "an administrator (id)".
+  const requester = (q) => (q.requested_by_name ? esc(q.requested_by_name)
+    : q.requested_by === session.person && session.name ? esc(session.name)
+      : `${esc(t('administrator'))} <span class="muted id">(${esc(q.requested_by)})</span>`);
   const card = (q) => `<article class="decide card" data-id="${esc(q.id)}" aria-labelledby="h-${esc(q.id)}"><h2 id="h-${esc(q.id)}">${esc(t(`kind_${q.kind}`))}: ${esc(subject(q))}</h2>
-    <dl class="facts"><dt>${esc(t('requestedBy'))}</dt><dd>${esc(q.requested_by_name || q.requested_by)} <span class="muted">${esc(dateOfUs(q.requested_at_us))}</span></dd>
+    <dl class="facts"><dt>${esc(t('requestedBy'))}</dt><dd>${requester(q)} <span class="muted">${esc(dateOfUs(q.requested_at_us))}</span></dd>
       ${erasure(q) ? `<dt>${esc(t('subjectKind'))}</dt><dd>${esc(subject(q))}</dd><dt>${esc(t('pseudonym'))}</dt><dd class="id">${esc(q.person)}</dd>
         ${q.status === 'pending' ? `<dt>${esc(t('erasureReason'))}</dt><dd>${esc(q.reason)}</dd>` : ''}`
     : `<dt>${esc(t('where'))}</dt><dd>${esc(q.entity_name)}${q.new_entity ? ` (${esc(t('newEntity'))}: ${esc(kindText(q.new_entity.kind))}, ${esc(regionText(q.new_entity.region))})` : ''}</dd>`}
