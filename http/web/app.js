@@ -229,7 +229,8 @@ async function entityScreen() {
     const chosen = entities.find((e) => e.id === form.entity.value);
     if (chosen?.role !== 'staff') { $('#behalf').innerHTML = ''; return; }
     const detail = await api('GET', `/v1/entities/${encodeURIComponent(chosen.id)}`);
-    const names = Object.fromEntries((detail.json?.members || []).map((m) => [m.person, memberName(m)]));
+    // An erased physician is still one to act for: "gewist" with the start of their id tells two apart.
+    const names = Object.fromEntries((detail.json?.members || []).map((m) => [m.person, m.erased ? `${t('erased')} (${m.person.slice(0, 8)})` : m.name]));
     $('#behalf').innerHTML = `<label for="on-behalf">${esc(t('onBehalf'))}</label><select id="on-behalf" name="on_behalf_of" data-field="on_behalf_of">${chosen.physicians.map((p) => `<option value="${esc(p)}" ${p === session.on_behalf_of ? 'selected' : ''}>${esc(names[p] || p)}</option>`).join('')}</select>`;
   };
   // Only a change of entity redraws the physicians (a choice among them must stay chosen).
