@@ -756,6 +756,8 @@ function erasureForm() {
     $('#erase-no-insz').hidden = person || !form.no_insz.checked;
   };
   form.addEventListener('change', shown);
+  // A review stays true to what it shows: changing a field closes it (as Annuleren does).
+  form.addEventListener('input', (ev) => { if (!ev.target.closest('.confirm')) $('#erase-confirm .confirm-no')?.click(); });
   $('#erase-start').addEventListener('click', async () => {
     clearMessages(form);
     $('#erase-result').innerHTML = '';
