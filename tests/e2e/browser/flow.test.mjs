@@ -727,6 +727,16 @@ try {
     if ((await form.locator('#erase-patient').getByLabel('INSZ (rijksregisternummer)').getAttribute('aria-invalid')) !== 'true') {
       throw new Error('the refused INSZ is not marked at its field');
     }
+    // By name and date of birth: the refusal is at the name.
+    await form.getByLabel('Patiënt zonder INSZ: geef naam en geboortedatum').check();
+    await form.getByLabel('Naam van de patiënt', { exact: true }).fill('Niemand Bekend');
+    await form.getByLabel('Geboortedatum', { exact: true }).fill('2001-02-03');
+    await form.getByRole('button', { name: 'Nakijken' }).click();
+    await admin.getByRole('alertdialog').getByText('een patiënt (Niemand Bekend, 2001-02-03)').waitFor();
+    await admin.getByRole('button', { name: 'Wissen aanvragen' }).click();
+    await form.locator('.field-error', { hasText: 'Het register kent niemand met deze gegevens' }).waitFor();
+    if ((await form.getByLabel('Naam van de patiënt', { exact: true }).getAttribute('aria-invalid')) !== 'true') throw new Error('the refused name is not marked at its field');
+    await form.getByLabel('Patiënt zonder INSZ: geef naam en geboortedatum').uncheck();
     if (await admin.locator('article.decide', { hasText: 'Wissen van persoonsgegevens' }).count()) throw new Error('a refused erasure joined the queue');
   });
   await step('the review says what happens (key deleted, gone for good, facts stay, a second administrator), asks once', admin, async () => {
