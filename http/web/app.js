@@ -33,6 +33,10 @@ export function problemText(problem) {
 }
 const statusText = (s) => (dict.ui[`status_${s}`] ? t(`status_${s}`) : s);
 const regionText = (r) => (dict.ui[`region_${r}`] ? t(`region_${r}`) : r);
+// A member's or person's name; an erased one (issue 16) says so instead of showing nothing.
+const erasedBadge = () => `<span class="badge erased">${esc(t('erased'))}</span>`;
+const memberName = (m) => (m?.erased ? t('erased') : m?.name || '');
+const memberCell = (m) => (m?.erased ? erasedBadge() : esc(m?.name));
 const kindText = (k) => ({ practice: t('kindPractice'), group_practice: t('kindGroup'), organisation: t('kindOrg') }[k] || k);
 
 async function loadLanguage(l) {
@@ -225,7 +229,8 @@ async function entityScreen() {
     const chosen = entities.find((e) => e.id === form.entity.value);
     if (chosen?.role !== 'staff') { $('#behalf').innerHTML = ''; return; }
     const detail = await api('GET', `/v1/entities/${encodeURIComponent(chosen.id)}`);
-    const names = Object.fromEntries((detail.json?.members || []).map((m) => [m.person, m.name]));
+    // An erased physician is still one to act for: "gewist" with the start of their id tells two apart.
+    const names = Object.fromEntries((detail.json?.members || []).map((m) => [m.person, m.erased ? `${t('erased')} (${m.person.slice(0, 8)})` : m.name]));
     $('#behalf').innerHTML = `<label for="on-behalf">${esc(t('onBehalf'))}</label><select id="on-behalf" name="on_behalf_of" data-field="on_behalf_of">${chosen.physicians.map((p) => `<option value="${esc(p)}" ${p === session.on_behalf_of ? 'selected' : ''}>${esc(names[p] || p)}</option>`).join('')}</select>`;
   };
   // Only a change of entity redraws the physicians (a choice among them must stay chosen).
@@ -341,13 +346,13 @@ async function membersScreen() {
   if (!r.ok) { main().innerHTML = `<p class="alert">${esc(problemText(r.json))}</p>`; return; }
   const e = r.json;
   const etag = r.headers.get('ETag');
-  const names = Object.fromEntries(e.members.map((m) => [m.person, m.name]));
+  const names = Object.fromEntries(e.members.map((m) => [m.person, memberName(m)]));
   const physician = myRole() === 'physician';
   const relation = (m) => (m.role === 'staff' ? `${t('actsFor')}: ${(m.linked_to || []).map((p) => names[p] || p).join(', ')}`
     : m.role === 'haio' ? `${t('trainer')}: ${names[m.trainer] || m.trainer}` : '');
   const rows = e.members.map((m) => [
-    ...(physician ? [`<input type="checkbox" name="members" value="${esc(m.person)}" aria-label="${esc(t('select'))} ${esc(m.name)}" data-field="members">`] : []),
-    esc(m.name), esc(t(m.role)), esc(m.riziv), esc(relation(m))]);
+    ...(physician ? [`<input type="checkbox" name="members" value="${esc(m.person)}" aria-label="${esc(t('select'))} ${esc(memberName(m))}" data-field="members">`] : []),
+    memberCell(m), esc(t(m.role)), esc(m.riziv), esc(relation(m))]);
   const heads = [...(physician ? [t('select')] : []), t('name'), t('role'), 'RIZIV', `${t('actsFor')} / ${t('trainer')}`];
   const pendingText = (p) => `${t(`kind_${p.kind}`)}: ${p.name || (p.member_names || []).map((m) => m.name).join(', ') || (p.members || []).map((m) => names[m] || m).join(', ')}`;
   const pending = e.pending || [];
@@ -438,7 +443,7 @@ async function registerScreen() {
     <p id="lot-warning" class="alert" hidden></p>
     ${field('dose', 'dose', 'type="number" min="1" max="10"', '1')}
     ${field('date', 'date', `type="date" max="${today()}"`, today())}
-    <label for="f-performer">${esc(t('performer'))}</label><select id="f-performer" name="performer" data-field="performer">${performers.map((m) => `<option value="${esc(m.person)}" ${m.person === acting ? 'selected' : ''}>${esc(m.name)}</option>`).join('')}</select>
+    <label for="f-performer">${esc(t('performer'))}</label><select id="f-performer" name="performer" data-field="performer">${performers.map((m) => `<option value="${esc(m.person)}" ${m.person === acting ? 'selected' : ''}>${esc(memberName(m))}</option>`).join('')}</select>
     <fieldset data-field="consent.decision"><legend>${esc(t('consent'))}</legend>
       <label><input type="radio" name="consent" value="given" checked> ${esc(t('given'))}</label>
       <label><input type="radio" name="consent" value="refused"> ${esc(t('refused'))}</label></fieldset>
@@ -497,7 +502,7 @@ async function registerScreen() {
 async function todayScreen() {
   await ensureVaccines();
   const [entity, r] = await Promise.all([entityDetail(), api('GET', `/v1/entities/${encodeURIComponent(session.entity)}/vaccinations?limit=1000`)]);
-  const names = Object.fromEntries(entity.members.map((m) => [m.person, m.name]));
+  const names = Object.fromEntries(entity.members.map((m) => [m.person, memberName(m)]));
   const list = (r.json?.vaccinations || []).filter((v) => dateOfUs(v.recorded_at_us) === today()).reverse();
   main().innerHTML = `<section class="card"><h1>${esc(t('today'))} — ${esc(entity.name)}</h1>
     ${list.length ? table('today-table', [t('date'), t('product'), t('lot'), t('dose'), t('performer'), t('status'), t('patient')], list.map((v) => [
@@ -562,8 +567,9 @@ async function patientScreen() {
           <button type="button" data-action="consent" class="secondary">${esc(t('changeConsent'))}</button><div class="confirm-area"></div></form>` : '',
       ];
     });
-    $('#history').innerHTML = `<datalist id="stock-lots">${stockLots.map((l) => `<option value="${esc(l.lot)}">`).join('')}</datalist><h2 id="patient-name">${esc(p.name || p.insz || '')}</h2>
-      <p>${p.insz ? `${esc(t('inszShort'))} ${esc(p.insz)} · ` : ''}${esc(t('birthDate'))}: <span id="patient-dob">${esc(p.birth_date)}</span></p>
+    $('#history').innerHTML = `<datalist id="stock-lots">${stockLots.map((l) => `<option value="${esc(l.lot)}">`).join('')}</datalist><h2 id="patient-name">${p.erased ? erasedBadge() : esc(p.name || p.insz || '')}</h2>
+      ${p.erased ? `<p class="notice" id="patient-erased">${esc(t('erasedPatient'))}</p>`
+        : `<p>${p.insz ? `${esc(t('inszShort'))} ${esc(p.insz)} · ` : ''}${esc(t('birthDate'))}: <span id="patient-dob">${esc(p.birth_date)}</span></p>`}
       <h2>${esc(t('history'))}</h2>
       ${table('history-table', [t('date'), t('product'), t('lot'), t('dose'), `${t('performer')} / ${t('where')}`, t('consent'), t('status'), ''], rows)}`;
     certificatesPanel($('#history'), p, lang);  // proofs of vaccination (certificates.js)
@@ -654,14 +660,25 @@ async function adminScreen() {
   if (filter === 'decided') list = list.filter((q) => q.status !== 'pending').reverse();
   const kind = params.get('kind') || '';
   if (kind) list = list.filter((q) => q.kind === kind);
-  const subject = (q) => (q.kind === 'unlink' ? (q.member_names || []).map((m) => m.name || m.person).join(', ') : q.name);
+  // An erasure (issue 16) names no one: its subject is a kind (patient, person) and a pseudonym.
+  const erasure = (q) => q.kind === 'erasure';
+  const subject = (q) => (q.kind === 'unlink' ? (q.member_names || []).map((m) => m.name || m.person).join(', ')
+    : erasure(q) ? t(`subject_${q.role}`) : q.name);
   const what = (q) => (q.kind === 'access' ? t('whatAccess', { name: q.name, entity: q.entity_name })
     : q.kind === 'link' ? t('whatLink', { name: q.name, entity: q.entity_name, role: t(q.role) })
-      : t('whatUnlink', { names: subject(q), entity: q.entity_name }));
+      : erasure(q) ? t('whatErasure', { subject: subject(q), pseudonym: q.person })
+        : t('whatUnlink', { names: subject(q), entity: q.entity_name }));
+  // Who asked: the registry's name for them; an administrator it knows no name of (the registry
+  // names people from their memberships) is this session's user, or "an administrator (id)".
+  const requester = (q) => (q.requested_by_name ? esc(q.requested_by_name)
+    : q.requested_by === session.person && session.name ? esc(session.name)
+      : `${esc(t('administrator'))} <span class="muted id">(${esc(q.requested_by)})</span>`);
   const card = (q) => `<article class="decide card" data-id="${esc(q.id)}" aria-labelledby="h-${esc(q.id)}"><h2 id="h-${esc(q.id)}">${esc(t(`kind_${q.kind}`))}: ${esc(subject(q))}</h2>
-    <dl class="facts"><dt>${esc(t('requestedBy'))}</dt><dd>${esc(q.requested_by_name || q.requested_by)} <span class="muted">${esc(dateOfUs(q.requested_at_us))}</span></dd>
-      <dt>${esc(t('where'))}</dt><dd>${esc(q.entity_name)}${q.new_entity ? ` (${esc(t('newEntity'))}: ${esc(kindText(q.new_entity.kind))}, ${esc(regionText(q.new_entity.region))})` : ''}</dd>
-      ${q.riziv ? `<dt>${esc(t('riziv'))}</dt><dd>${esc(q.riziv)}</dd>` : ''}${q.role ? `<dt>${esc(t('role'))}</dt><dd>${esc(t(q.role))}</dd>` : ''}
+    <dl class="facts"><dt>${esc(t('requestedBy'))}</dt><dd>${requester(q)} <span class="muted">${esc(dateOfUs(q.requested_at_us))}</span></dd>
+      ${erasure(q) ? `<dt>${esc(t('subjectKind'))}</dt><dd>${esc(subject(q))}</dd><dt>${esc(t('pseudonym'))}</dt><dd class="id">${esc(q.person)}</dd>
+        ${q.status === 'pending' ? `<dt>${esc(t('erasureReason'))}</dt><dd>${esc(q.reason)}</dd>` : ''}`
+    : `<dt>${esc(t('where'))}</dt><dd>${esc(q.entity_name)}${q.new_entity ? ` (${esc(t('newEntity'))}: ${esc(kindText(q.new_entity.kind))}, ${esc(regionText(q.new_entity.region))})` : ''}</dd>`}
+      ${q.riziv ? `<dt>${esc(t('riziv'))}</dt><dd>${esc(q.riziv)}</dd>` : ''}${q.role && !erasure(q) ? `<dt>${esc(t('role'))}</dt><dd>${esc(t(q.role))}</dd>` : ''}
       ${q.trainer_name ? `<dt>${esc(t('trainer'))}</dt><dd>${esc(q.trainer_name)}</dd>` : ''}
       ${q.email ? `<dt>${esc(t('email'))}</dt><dd>${esc(q.email)}</dd>` : ''}
       <dt>${esc(t('status'))}</dt><dd>${esc(statusText(q.status))}</dd>
@@ -671,8 +688,9 @@ async function adminScreen() {
       <div class="confirm-area"></div></form>` : ''}</article>`;
   main().innerHTML = `<section class="card"><h1>${esc(t('queue'))}</h1>
     <form id="filter-form"><label for="f-show">${esc(t('show'))}</label><select id="f-show" name="show">${options(filter, [['pending', t('filterPending')], ['decided', t('filterDecided')], ['all', t('filterAll')]])}</select>
-      <label for="f-kind-filter">${esc(t('kind'))}</label><select id="f-kind-filter" name="kind">${options(kind, [['', t('filterAll')], ['access', t('kind_access')], ['link', t('kind_link')], ['unlink', t('kind_unlink')]])}</select></form>
-    ${list.length ? '' : `<p id="queue-empty">${esc(t('none'))}</p>`}${list.map(card).join('')}</section>`;
+      <label for="f-kind-filter">${esc(t('kind'))}</label><select id="f-kind-filter" name="kind">${options(kind, [['', t('filterAll')], ['access', t('kind_access')], ['link', t('kind_link')], ['unlink', t('kind_unlink')], ['erasure', t('kind_erasure')]])}</select></form>
+    ${list.length ? '' : `<p id="queue-empty">${esc(t('none'))}</p>`}${list.map(card).join('')}</section>
+    ${erasureCard()}`;
   $('#filter-form').addEventListener('change', () => {
     location.hash = `#/admin?${new URLSearchParams({ show: $('#f-show').value, kind: $('#f-kind-filter').value })}`;
   });
@@ -688,7 +706,8 @@ async function adminScreen() {
       const reason = f.querySelector('[data-field="reason"]').value.trim();
       if (action === 'reject' && !reason) return showProblem(f, { field: 'reason', code: 'text.required', detail: 'reason is required' });
       const question = action === 'approve' ? t('confirmApprove', { what: what(q) }) : t('confirmReject', { request: `${t(`kind_${q.kind}`)}: ${subject(q)}`, reason });
-      if (!(await confirmStep(f.querySelector('.confirm-area'), question))) return;
+      const items = action === 'approve' && erasure(q) ? erasureConsequences(q.role).slice(0, 3) : [];
+      if (!(await confirmStep(f.querySelector('.confirm-area'), question, items))) return;
       const res = await api('POST', `/v1/requests/${encodeURIComponent(q.id)}/${action}`, reason ? { reason } : {});
       if (!res.ok) {
         // Refused at approval (the state changed since the request): the refusal becomes the
@@ -699,6 +718,78 @@ async function adminScreen() {
       announce(t('saved'));
       await adminScreen();
     }));
+  });
+  erasureForm();
+}
+
+// What an erasure of a `kind` (patient, person) does, said before it is asked and approved.
+const erasureConsequences = (kind) => [t('eraseKey'), t(kind === 'person' ? 'eraseGonePerson' : 'eraseGonePatient'),
+  t(kind === 'person' ? 'eraseStaysPerson' : 'eraseStaysPatient'), t('eraseSecond')];
+
+// Persoonsgegevens wissen (issue 16), on the administrators' queue screen: whose data (a patient
+// by INSZ, or by name and date of birth; a person by INSZ), why, then a review that says what
+// happens and asks once. The request joins the queue; another administrator approves it.
+function erasureCard() {
+  return `<section class="card" aria-labelledby="erase-title"><h2 id="erase-title">${esc(t('erase'))}</h2>
+    <p class="muted">${esc(t('eraseIntro'))}</p><form id="erase-form" novalidate>
+    <fieldset data-field="kind"><legend>${esc(t('eraseWhose'))}</legend>
+      <label><input type="radio" name="kind" value="patient" checked> ${esc(t('eraseKindPatient'))}</label>
+      <label><input type="radio" name="kind" value="person"> ${esc(t('eraseKindPerson'))}</label></fieldset>
+    <div id="erase-patient">${field('insz', 'erase_patient_insz', 'inputmode="numeric" autocomplete="off"', '', 'patient.insz')}
+      <label><input type="checkbox" name="no_insz" id="f-erase-no-insz"> ${esc(t('noInsz'))}</label>
+      <div id="erase-no-insz" hidden>${field('patientName', 'erase_name', 'autocomplete="off"', '', 'patient.name')}${field('birthDate', 'erase_birth_date', `type="date" max="${today()}"`, '', 'patient.birth_date')}</div></div>
+    <div id="erase-person" hidden>${field('insz', 'erase_insz', 'inputmode="numeric" autocomplete="off"', '', 'insz')}</div>
+    <label for="f-erase-reason">${esc(t('erasureReason'))}</label><p class="hint muted">${esc(t('eraseReasonHint'))}</p>
+    <input id="f-erase-reason" name="erase_reason" data-field="reason" required autocomplete="off">
+    <button type="button" id="erase-start">${esc(t('eraseReview'))}</button><div class="confirm-area" id="erase-confirm"></div></form>
+    <div id="erase-result" aria-live="polite"></div></section>`;
+}
+
+function erasureForm() {
+  const form = $('#erase-form');
+  if (!form) return;
+  noImplicitSubmit(form);  // asking for an erasure is never what Enter does
+  const shown = () => {
+    const person = form.kind.value === 'person';
+    $('#erase-patient').hidden = person;
+    $('#erase-person').hidden = !person;
+    $('#erase-no-insz').hidden = person || !form.no_insz.checked;
+  };
+  form.addEventListener('change', shown);
+  // A review stays true to what it shows: changing a field closes it (as Annuleren does).
+  form.addEventListener('input', (ev) => { if (!ev.target.closest('.confirm')) $('#erase-confirm .confirm-no')?.click(); });
+  $('#erase-start').addEventListener('click', async () => {
+    clearMessages(form);
+    $('#erase-result').innerHTML = '';
+    const d = formData(form);
+    const kind = form.kind.value;
+    const required = (name, key) => showProblem(form, { field: name, code: 'text.required', detail: `${key} is required` });
+    let body;
+    let who;
+    if (kind === 'person') {
+      if (!d.erase_insz.trim()) return required('insz', 'insz');
+      body = { kind, insz: d.erase_insz.trim() };
+      who = `${t('subject_person')} (${t('inszShort')} ${body.insz})`;
+    } else if (form.no_insz.checked) {
+      if (!d.erase_name.trim()) return required('patient.name', 'patient.name');
+      if (!d.erase_birth_date) return required('patient.birth_date', 'patient.birth_date');
+      body = { kind, patient: { name: d.erase_name.trim(), birth_date: d.erase_birth_date } };
+      who = `${t('subject_patient')} (${body.patient.name}, ${body.patient.birth_date})`;
+    } else {
+      if (!d.erase_patient_insz.trim()) return required('patient.insz', 'patient.insz');
+      body = { kind, patient: { insz: d.erase_patient_insz.trim() } };
+      who = `${t('subject_patient')} (${t('inszShort')} ${body.patient.insz})`;
+    }
+    body.reason = d.erase_reason.trim();
+    if (!body.reason) return required('reason', 'reason');
+    const agreed = await confirmStep($('#erase-confirm'), t('eraseQuestion', { subject: who }), erasureConsequences(kind), t('eraseConfirm'));
+    if (!agreed) { $('#erase-start').focus(); return; }
+    const res = await api('POST', '/v1/subjects/erasures', body, { 'Idempotency-Key': crypto.randomUUID() });
+    if (!res.ok) return showProblem(form, res.json);
+    const id = (res.headers.get('Location') || '').split('/').pop();
+    await adminScreen();
+    $('#erase-result').innerHTML = `<p class="notice" id="erase-done">${esc(t('eraseSent', { id }))}</p>`;
+    announce(t('eraseSent', { id }));
   });
 }
 
@@ -838,7 +929,7 @@ async function auditScreen() {
   ['access.requested', 'access.approved', 'access.rejected', 'entity.created', 'link.requested', 'link.approved', 'link.rejected',
     'unlink.requested', 'unlink.approved', 'unlink.rejected', 'member.linked', 'member.unlinked', 'vaccination.registered',
     'vaccination.corrected', 'vaccination.entered_in_error', 'consent.recorded', 'stock.received', 'stock.adjusted',
-    'role.granted', 'role.revoked', 'patient.read', 'patients.read', 'qualification.changed', 'registry.initialised'].forEach((type) => feed.addEventListener(type, add));
+    'role.granted', 'role.revoked', 'erasure.requested', 'erasure.approved', 'erasure.rejected', 'subject.erased', 'patient.read', 'patients.read', 'qualification.changed', 'registry.initialised'].forEach((type) => feed.addEventListener(type, add));
 }
 
 async function logout() {
