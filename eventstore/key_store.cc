@@ -85,7 +85,7 @@ struct KeyStore::Impl {
   std::mutex& StripeOf(const std::string& index) {
     return create_mu[std::hash<std::string>()(index) % create_mu.size()];
   }
-  std::mutex purge_mu;   // one purge at a time
+  std::mutex purge_mu;  // one purge at a time
   std::atomic<bool> write_failed{false};
   bool read_only = false;
 
@@ -354,13 +354,14 @@ Result<std::vector<std::optional<DataKey>>> KeyStore::Keys(
   if (records.empty()) return out;
   std::vector<rocksdb::Slice> slices(records.begin(), records.end());
   std::vector<std::string> values(records.size());
-  std::vector<rocksdb::Status> statuses = impl_->db->MultiGet(rocksdb::ReadOptions(), slices, &values);
+  std::vector<rocksdb::Status> statuses =
+      impl_->db->MultiGet(rocksdb::ReadOptions(), slices, &values);
   for (size_t j = 0; j < records.size(); ++j) {
     if (statuses[j].IsNotFound()) continue;
     VX_RETURN_IF_ERROR(impl_->Rocks(statuses[j], "read data keys"));
     if (values[j].size() < kKeySize) {
-      return DataLoss("key store " + dir_ + ": the record of subject " + subjects[at[j]] +
-                      " is " + std::to_string(values[j].size()) + " bytes, shorter than its " +
+      return DataLoss("key store " + dir_ + ": the record of subject " + subjects[at[j]] + " is " +
+                      std::to_string(values[j].size()) + " bytes, shorter than its " +
                       std::to_string(kKeySize) + "-byte data key");
     }
     DataKey key;

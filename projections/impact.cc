@@ -217,6 +217,8 @@ struct ImpactProjection::Kv {
                           std::vector<std::optional<std::string>>* values) = 0;
   virtual Status Write(const KvWrite& w) = 0;
   virtual std::unique_ptr<View> Snapshot() = 0;
+  // Leaves no older version of the keys in [begin, end] in the store's files (erasure).
+  virtual Status Compact(const std::string&, const std::string&) { return Status::Ok(); }
 };
 
 namespace {
@@ -326,6 +328,13 @@ class RocksKv final : public ImpactProjection::Kv {
     }
     return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "write " + path_);
   }
+  Status Compact(const std::string& begin, const std::string& end) override {
+    VX_RETURN_IF_ERROR(FromRocks(db_->Flush(rocksdb::FlushOptions()), "flush " + path_));
+    rocksdb::CompactRangeOptions o;
+    o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    const rocksdb::Slice b(begin), e(end);
+    return FromRocks(db_->CompactRange(o, &b, &e), "compact " + path_);
+  }
   struct SnapshotView final : View {
     RocksKv& kv;
     const rocksdb::Snapshot* snapshot;
@@ -400,6 +409,7 @@ struct ImpactProjection::Batch {
   std::unordered_map<std::string, PatientFacts> patients;  // changed in this batch
   std::unordered_map<std::string, std::string> entities;   // entity -> region, new in this batch
   Deltas deltas;
+  std::vector<std::string> erased;  // patients erased in this batch: their old facts compacted
 };
 
 ImpactProjection::ImpactProjection(std::unique_ptr<Kv> kv, ImpactOptions options)
@@ -520,6 +530,7 @@ Status ImpactProjection::ApplyOne(Batch& batch, const eventstore::RecordedEvent&
     // as a rebuild without the patient's key counts them.
     if (!found) return Status::Ok();
     after.birth_day.reset();
+    batch.erased.push_back(patient);
   } else if (registered) {
     if (!after.birth_day && !r.event.personal_data.empty()) {
       VX_ASSIGN_OR_RETURN(const nlohmann::json personal,
@@ -602,6 +613,10 @@ Status ImpactProjection::Flush(Batch& batch, Position position) {
   w.puts.emplace_back(std::string(kPositionKey), EncodeCount(static_cast<int64_t>(position)));
   w.puts.emplace_back(std::string(kVersionKey), std::string(kVersion));
   VX_RETURN_IF_ERROR(kv_->Write(w));
+  // Issue 16: the erased patients' earlier facts (their birth day) leave the files.
+  for (const std::string& patient : batch.erased) {
+    VX_RETURN_IF_ERROR(kv_->Compact(PatientKey(patient), PatientKey(patient)));
+  }
   if (cache_.size() + batch.patients.size() > options_.cache_records) cache_.clear();
   for (auto& [patient, facts] : batch.patients) {
     if (cache_.size() < options_.cache_records) cache_[patient] = std::move(facts);
