@@ -452,7 +452,8 @@ namespace vaxledger::projections {
 
 Status Registry::FinishErasures(const std::string& only) {
   VX_ASSIGN_OR_RETURN(auto erasing, options_.subjects->Erasing());
-  for (const auto& [subject, request] : erasing) {
+  for (const auto& entry : erasing) {
+    const std::string& subject = entry.first;  // (a lambda below reads it: no binding)
     if (!only.empty() && subject != only) continue;
     // The views include the whole log here (Open applied the tail): a subject whose record is
     // marked erased had its `subject.erased` appended.
