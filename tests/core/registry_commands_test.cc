@@ -658,6 +658,20 @@ TEST_CASE("Erasure: one administrator asks, another approves; the patient keeps 
     CHECK(r.w.state().vaccinations.FindPatient(pid)->name == "Zelda Vergeet");
     CHECK(r.w.subjects().Key(pid)->has_value());
   }
+  SECTION("a patient without INSZ is named by name and birth date") {
+    RegisterVaccination nameless = r.Vaccination("");
+    nameless.patient = PatientRef{"", "Zonder Nummer", "2001-02-03"};
+    REQUIRE(r.w.Do(r.w.Person(r.p1, "g1"), nameless).ok());
+    const std::string id = r.w.PatientIdOf(nameless.patient);
+    REQUIRE_REFUSED(r.w.Do(r.Admin(), RequestErasure{"e3", "patient",
+                                                     PatientRef{"", "Zonder Nummer", ""}, "", "x"}),
+                    Code::kInvalidArgument, "patient.insz", "name and patient.birth_date");
+    REQUIRE(r.w.Do(r.Admin(), RequestErasure{"e3", "patient", nameless.patient, "", "x"}).ok());
+    REQUIRE(r.w.Do(r.w.Person(admin2), DecideRequest{"e3", true, "", ""}).ok());
+    CHECK(r.w.state().vaccinations.FindPatient(id)->erased);
+    CHECK(r.w.state().vaccinations.FindPatient(id)->name.empty());
+    CHECK_FALSE(r.w.state().vaccinations.FindPatient(pid)->erased);  // the other one stays
+  }
   SECTION("the operator erases directly; nobody else does") {
     REQUIRE_REFUSED(r.w.Do(r.Admin(), EraseSubject{"e9", "patient", v.patient, "", "court"}),
                     Code::kPermissionDenied, "", "operator");
