@@ -37,7 +37,6 @@ projections::ImpactOptions Keyed() {
   return o;
 }
 
-
 // This thread's CPU time, seconds: the machine is shared, so wall time is reported beside it.
 double CpuSeconds() {
   timespec ts{};

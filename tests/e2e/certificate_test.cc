@@ -13,6 +13,7 @@
 #include "core/crypto.h"
 #include "core/encoding.h"
 #include "tests/common/child_process.h"
+#include "tests/common/demo_server.h"
 #include "tests/common/http_client.h"
 #include "tests/eventstore/test_util.h"
 
@@ -21,51 +22,10 @@ namespace {
 
 using nlohmann::json;
 
-class Server {
+// The demo server with a DCC issuer name (tests/common/demo_server.h).
+class Server : public DemoServer {
  public:
-  Server() {
-    {
-      ChildProcess init({VX_BINARY, "init", "--data", data(), "--demo"});
-      REQUIRE(init.Wait() == 0);
-    }
-    child_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{VX_BINARY, "serve", "--data", data(), "--listen", "127.0.0.1:0",
-                                 "--demo", "--dcc-issuer", "Vaccinnet e2e"});
-    std::string line;
-    char c;
-    while (::read(child_->out(), &c, 1) == 1 && c != '\n') line += c;
-    const size_t at = line.find("127.0.0.1:");
-    REQUIRE(at != std::string::npos);
-    port_ = static_cast<uint16_t>(std::stoi(line.substr(at + 10)));
-    HttpClient c0(port_);
-    const json people = c0.Get("/v1/demo/people").json();
-    for (const auto& p : people["people"]) {
-      people_[p["name"].get<std::string>()] = p["insz"].get<std::string>();
-    }
-    REQUIRE(people_.size() >= 9);
-  }
-  ~Server() {
-    if (child_) child_->SignalAndWait(SIGTERM);
-  }
-  std::string data() const { return dir_.path() + "/d"; }
-  std::string path(const std::string& name) const { return dir_.path() + "/" + name; }
-  uint16_t port() const { return port_; }
-
-  std::unique_ptr<HttpClient> Login(const std::string& name) {
-    auto c = std::make_unique<HttpClient>(port_);
-    auto a = c->Post("/v1/demo/assertion", {{"insz", people_.at(name)}});
-    REQUIRE(a.status == 200);
-    auto s = c->Post("/v1/sessions", {{"assertion", a.json()["assertion"]}});
-    REQUIRE(s.status == 201);
-    c->set_token(s.json()["token"]);
-    return c;
-  }
-
- private:
-  eventstore::testing::TempDir dir_;
-  std::unique_ptr<ChildProcess> child_;
-  uint16_t port_ = 0;
-  std::map<std::string, std::string> people_;
+  Server() : DemoServer({"--dcc-issuer", "Vaccinnet e2e"}) {}
 };
 
 // Runs `vaxledger certificate verify` on `hc1`; returns (exit code, its output).

@@ -20,6 +20,7 @@
 #include <rocksdb/utilities/debug.h>
 
 #include "tests/common/child_process.h"
+#include "tests/common/demo_server.h"
 #include "tests/common/http_client.h"
 #include "tests/eventstore/test_util.h"
 
@@ -28,79 +29,20 @@ namespace {
 
 using nlohmann::json;
 
-// A demo registry served by the real binary; stopped with SIGTERM (a clean stop).
-class Server {
+// The demo server (tests/common/demo_server.h), with what these tests ask of it besides.
+class Server : public DemoServer {
  public:
-  Server() {
-    {
-      ChildProcess init({VX_BINARY, "init", "--data", data(), "--demo"});
-      REQUIRE(init.Wait() == 0);
-    }
-    Start();
-    HttpClient c0(port_);
-    const json people = c0.Get("/v1/demo/people").json();
-    for (const auto& p : people["people"]) {
-      people_[p["name"].get<std::string>()] = p["insz"].get<std::string>();
-    }
-    REQUIRE(people_.size() >= 9);
-  }
-  ~Server() { Stop(); }
-
-  std::string data() const { return dir_.path() + "/d"; }
-  uint16_t port() const { return port_; }
-  const std::string& Insz(const std::string& name) const { return people_.at(name); }
-
-  void Start() {
-    REQUIRE(!child_);
-    child_ = std::make_unique<ChildProcess>(std::vector<std::string>{
-        VX_BINARY, "serve", "--data", data(), "--listen", "127.0.0.1:0", "--demo"});
-    std::string line;
-    char c;
-    while (::read(child_->out(), &c, 1) == 1 && c != '\n') line += c;
-    const size_t at = line.find("127.0.0.1:");
-    INFO(line);
-    REQUIRE(at != std::string::npos);
-    port_ = static_cast<uint16_t>(std::stoi(line.substr(at + 10)));
-  }
-  // SIGTERM: the server finishes its work, flushes and exits 0.
-  void Stop() {
-    if (!child_) return;
-    const int status = child_->SignalAndWait(SIGTERM);
-    CHECK(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 0);
-    child_.reset();
-  }
-
-  // A client logged in with the demo identity provider as `insz` (a demo person or anyone).
-  std::unique_ptr<HttpClient> LoginInsz(const std::string& insz) {
-    auto c = std::make_unique<HttpClient>(port_);
-    auto a = c->Post("/v1/demo/assertion", {{"insz", insz}});
-    REQUIRE(a.status == 200);
-    auto s = c->Post("/v1/sessions", {{"assertion", a.json()["assertion"]}});
-    INFO(s.body);
-    REQUIRE(s.status == 201);
-    c->set_token(s.json()["token"]);
-    return c;
-  }
-  std::unique_ptr<HttpClient> Login(const std::string& name) { return LoginInsz(Insz(name)); }
   // A client on the current port with an existing session's token.
   std::unique_ptr<HttpClient> WithToken(const std::string& token) {
-    auto c = std::make_unique<HttpClient>(port_);
+    auto c = std::make_unique<HttpClient>(port());
     c->set_token(token);
     return c;
   }
-
   // The number of events in the log.
   uint64_t LogSize() {
-    HttpClient c(port_);
+    HttpClient c(port());
     return c.Get("/readyz").json()["log_size"].get<uint64_t>();
   }
-
- private:
-  eventstore::testing::TempDir dir_;
-  std::unique_ptr<ChildProcess> child_;
-  uint16_t port_ = 0;
-  std::map<std::string, std::string> people_;
 };
 
 // Runs the command line with its standard error joined to its standard output; returns (exit
